@@ -1,0 +1,130 @@
+/*
+ * model.h - the entities of SPEC §2 as C values.
+ *
+ * These structs are plain data filled by the store. Strings are owned by
+ * whoever filled the struct, normally an hk_arena passed to the read or
+ * mutation call: they live as long as that arena. Optional strings are NULL
+ * when absent; optional times are HK_TIME_NONE.
+ */
+#ifndef HOOKD_DOMAIN_MODEL_H
+#define HOOKD_DOMAIN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+
+/* Longest system actor name we keep ("email_inbound_handler" and the like). */
+#define HK_ACTOR_ID_MAX 64
+
+typedef enum hk_actor_type {
+    HK_ACTOR_MACHINE_USER, /* {"actorType":"machineUser","machineUserId":...} */
+    HK_ACTOR_USER,         /* {"actorType":"user","userId":...} */
+    HK_ACTOR_SYSTEM,       /* {"actorType":"system","system":...} */
+    HK_ACTOR_CUSTOMER,     /* {"actorType":"customer","customerId":...} */
+} hk_actor_type;
+
+/* Who made a change. `id` is the machine user, user or customer id, or the
+ * system's name. */
+typedef struct hk_actor {
+    hk_actor_type type;
+    char id[HK_ACTOR_ID_MAX];
+} hk_actor;
+
+typedef struct hk_customer_group {
+    char id[HK_ID_MAX];
+    char workspace_id[HK_ID_MAX];
+    const char *name;
+    const char *key;
+    const char *color;       /* "#RGB", "#RRGGBB", ... */
+    const char *external_id; /* NULL when none */
+    int64_t created_at;
+    hk_actor created_by;
+    int64_t updated_at;
+    hk_actor updated_by;
+} hk_customer_group;
+
+typedef struct hk_membership {
+    char customer_id[HK_ID_MAX];
+    char customer_group_id[HK_ID_MAX];
+    char workspace_id[HK_ID_MAX];
+    int64_t created_at;
+    hk_actor created_by;
+    int64_t updated_at;
+    hk_actor updated_by;
+    hk_customer_group group;
+} hk_membership;
+
+typedef struct hk_customer {
+    char id[HK_ID_MAX];
+    char workspace_id[HK_ID_MAX];
+    const char *email;
+    bool email_verified;
+    int64_t email_verified_at; /* HK_TIME_NONE unless verified */
+    const char *external_id;   /* NULL when none */
+    const char *full_name;
+    const char *short_name;    /* NULL when none */
+    int64_t marked_as_spam_at; /* HK_TIME_NONE when not spam */
+    hk_actor marked_as_spam_by; /* meaningful only when marked_as_spam_at is set */
+    int64_t created_at;
+    hk_actor created_by;
+    int64_t updated_at;
+    hk_actor updated_by;
+    size_t n_memberships; /* ordered by membership creation */
+    hk_membership *memberships;
+} hk_customer;
+
+#define HK_VERSION_MAX 16 /* "2026-04-21" + NUL, with room */
+
+typedef struct hk_webhook_target {
+    char id[HK_ID_MAX];
+    char workspace_id[HK_ID_MAX];
+    const char *url; /* as registered, credentials included: mask before showing */
+    const char *description;
+    char version[HK_VERSION_MAX];
+    bool is_enabled;
+    size_t n_event_types;
+    const char **event_types; /* subscriptions, in the order given */
+    int64_t created_at;
+    hk_actor created_by;
+    int64_t updated_at;
+    hk_actor updated_by;
+} hk_webhook_target;
+
+typedef struct hk_workspace {
+    char id[HK_ID_MAX];
+    const char *name;
+    int64_t created_at;
+    hk_actor created_by;
+    int64_t updated_at;
+    hk_actor updated_by;
+} hk_workspace;
+
+/* The customer events hookd fires (SPEC §3). */
+typedef enum hk_event_type {
+    HK_EVENT_CUSTOMER_CREATED,
+    HK_EVENT_CUSTOMER_UPDATED,
+    HK_EVENT_CUSTOMER_DELETED,
+    HK_EVENT_CUSTOMER_GROUP_MEMBERSHIPS_CHANGED,
+    HK_EVENT_TYPE_COUNT
+} hk_event_type;
+
+typedef enum hk_change_type {
+    HK_CHANGE_NONE, /* events other than memberships_changed */
+    HK_CHANGE_ADDED,
+    HK_CHANGE_REMOVED,
+} hk_change_type;
+
+/* An event as stored: its payload object is rendered once, at creation. */
+typedef struct hk_event {
+    char id[HK_ID_MAX];
+    char workspace_id[HK_ID_MAX];
+    hk_event_type type;
+    int64_t timestamp;
+    const char *payload_json; /* the "payload" object, compact JSON */
+    size_t payload_len;
+} hk_event;
+
+#endif
