@@ -1,0 +1,250 @@
+/*
+ * domain.h - hookd's operations as a C API: what the GraphQL resolvers, the
+ * CLI and the tests call. No HTTP here.
+ *
+ * Every mutation validates its input first (bad input changes nothing), then
+ * runs in one store transaction together with the events it causes and one
+ * pending delivery per enabled, subscribed webhook target (the transactional
+ * outbox, SPEC §3). It returns HK_OK, or a status with `err` filled: Plain's
+ * MutationError code and the offending fields.
+ *
+ * Calling context: an hk_ctx says who calls (workspace, actor, permissions).
+ * A missing permission is HK_EFORBIDDEN; entities of other workspaces are
+ * invisible (HK_ENOTFOUND / not found).
+ *
+ * Memory: results are written into caller-owned structs whose strings are
+ * allocated from the caller's arena; they live as long as that arena.
+ * Input strings are borrowed for the duration of the call only.
+ *
+ * Thread-safety: every function may be called from any thread at once; writes
+ * are serialised (and group-committed) by the store's writer.
+ */
+#ifndef HOOKD_DOMAIN_DOMAIN_H
+#define HOOKD_DOMAIN_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "domain/catalog.h"
+#include "domain/model.h"
+#include "store/store.h"
+
+/* Text limits of SPEC §2, in characters (code points) except the email. */
+#define HK_NAME_MAX_CHARS 500
+#define HK_EXTERNAL_ID_MAX_CHARS 500
+#define HK_EMAIL_MAX_BYTES 254
+#define HK_GROUP_KEY_MAX_CHARS 50
+#define HK_DESCRIPTION_MAX_CHARS 500
+#define HK_URL_MAX_BYTES 2048
+#define HK_MAX_TARGETS_PER_WORKSPACE 25
+#define HK_MAX_GROUPS_PER_CALL 100
+
+/* API keys: "hkey_" + 43 base64url characters (256 random bits). */
+#define HK_API_KEY_BUF 64
+
+typedef struct hk_ctx {
+    hk_store *store;
+    char workspace_id[HK_ID_MAX];
+    hk_actor actor;       /* recorded as createdBy/updatedBy */
+    uint32_t permissions; /* hk_permission bits */
+} hk_ctx;
+
+/* ---- workspaces, machine users, API keys ---- */
+
+typedef struct hk_bootstrap_result {
+    char workspace_id[HK_ID_MAX];
+    char machine_user_id[HK_ID_MAX];
+    char api_key[HK_API_KEY_BUF]; /* shown once: only its hash is stored */
+} hk_bootstrap_result;
+
+/* Creates a workspace, a machine user and an API key with every permission. */
+HK_MUST_CHECK hk_status hk_workspace_bootstrap(hk_store *store, const char *workspace_name,
+                                               hk_bootstrap_result *out, hk_error *err);
+
+/* Creates another API key for a machine user of ctx's workspace with the
+ * given permissions (a subset of the caller's). */
+HK_MUST_CHECK hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine_user_id,
+                                          uint32_t permissions, char key_out[HK_API_KEY_BUF],
+                                          hk_error *err);
+
+/* Resolves a bearer key to a calling context. HK_ENOTFOUND for an unknown
+ * key (the comparison is on the SHA-256 of the key). */
+HK_MUST_CHECK hk_status hk_auth_api_key(hk_store *store, const char *key, size_t key_len,
+                                        hk_ctx *out, hk_error *err);
+
+HK_MUST_CHECK hk_status hk_workspace_get(const hk_ctx *ctx, hk_arena *arena, hk_workspace *out,
+                                         hk_error *err);
+
+/* Workspace HMAC secret (SPEC §2): *secret is NULL when none was generated. */
+HK_MUST_CHECK hk_status hk_workspace_hmac_get(const hk_ctx *ctx, hk_arena *arena,
+                                              const char **secret, int64_t *updated_at,
+                                              hk_error *err);
+HK_MUST_CHECK hk_status hk_workspace_hmac_regenerate(const hk_ctx *ctx, hk_arena *arena,
+                                                     const char **secret, int64_t *updated_at,
+                                                     hk_error *err);
+
+/* ---- customers ---- */
+
+typedef enum hk_upsert_result {
+    HK_UPSERT_CREATED,
+    HK_UPSERT_UPDATED,
+    HK_UPSERT_NOOP,
+} hk_upsert_result;
+
+typedef enum hk_customer_key {
+    HK_CUSTOMER_BY_EMAIL,
+    HK_CUSTOMER_BY_EXTERNAL_ID,
+    HK_CUSTOMER_BY_ID,
+} hk_customer_key;
+
+/* An optional input: `set` false means "leave as is"; `value` NULL with
+ * `set` true means "set to null" (where null is allowed). */
+typedef struct hk_opt_str {
+    bool set;
+    const char *value;
+} hk_opt_str;
+
+typedef struct hk_upsert_customer_input {
+    hk_customer_key identifier_kind;
+    const char *identifier; /* the email, external id or customer id */
+    struct {
+        const char *full_name;   /* required */
+        const char *short_name;  /* NULL: none */
+        const char *email;       /* required */
+        bool email_verified;
+        const char *external_id; /* NULL: none (or the identifier, when by external id) */
+    } on_create;
+    struct {
+        hk_opt_str full_name; /* value may not be NULL */
+        hk_opt_str short_name;
+        hk_opt_str external_id;
+        bool email_set;
+        const char *email;
+        bool email_verified;
+    } on_update;
+} hk_upsert_customer_input;
+
+HK_MUST_CHECK hk_status hk_customer_upsert(const hk_ctx *ctx, const hk_upsert_customer_input *in,
+                                           hk_arena *arena, hk_upsert_result *result,
+                                           hk_customer *out, hk_error *err);
+
+/* *found is false (and HK_OK returned) when there is no such customer. */
+HK_MUST_CHECK hk_status hk_customer_get(const hk_ctx *ctx, hk_customer_key by, const char *value,
+                                        hk_arena *arena, hk_customer *out, bool *found,
+                                        hk_error *err);
+
+HK_MUST_CHECK hk_status hk_customer_mark_spam(const hk_ctx *ctx, const char *customer_id,
+                                              hk_arena *arena, hk_customer *out, hk_error *err);
+HK_MUST_CHECK hk_status hk_customer_unmark_spam(const hk_ctx *ctx, const char *customer_id,
+                                                hk_arena *arena, hk_customer *out, hk_error *err);
+/* Deletes the customer and its memberships; fires customer_deleted. */
+HK_MUST_CHECK hk_status hk_customer_delete(const hk_ctx *ctx, const char *customer_id,
+                                           hk_error *err);
+
+/* ---- customer groups and memberships ---- */
+
+typedef struct hk_group_input {
+    const char *name;
+    const char *key;
+    const char *color;
+    const char *external_id; /* NULL: none */
+} hk_group_input;
+
+typedef struct hk_group_update_input {
+    const char *customer_group_id;
+    hk_opt_str name;
+    hk_opt_str key;
+    hk_opt_str color;
+    hk_opt_str external_id;
+} hk_group_update_input;
+
+HK_MUST_CHECK hk_status hk_group_create(const hk_ctx *ctx, const hk_group_input *in,
+                                        hk_arena *arena, hk_customer_group *out, hk_error *err);
+HK_MUST_CHECK hk_status hk_group_update(const hk_ctx *ctx, const hk_group_update_input *in,
+                                        hk_arena *arena, hk_customer_group *out, hk_error *err);
+/* customer_group_has_memberships while any customer is in the group. */
+HK_MUST_CHECK hk_status hk_group_delete(const hk_ctx *ctx, const char *customer_group_id,
+                                        hk_error *err);
+/* By id (cg_...) or by key, whichever `by_key` says. */
+HK_MUST_CHECK hk_status hk_group_get(const hk_ctx *ctx, const char *id_or_key, bool by_key,
+                                     hk_arena *arena, hk_customer_group *out, bool *found,
+                                     hk_error *err);
+
+/* A group named by id or by key. */
+typedef struct hk_group_ref {
+    const char *id;  /* one of id */
+    const char *key; /* or key */
+} hk_group_ref;
+
+/*
+ * Adds the customer to each group (one memberships_changed event, ADDED, per
+ * group it was not yet in; already-member groups are returned unchanged).
+ * On any error nothing is added. *out receives the customer after the change.
+ */
+HK_MUST_CHECK hk_status hk_membership_add(const hk_ctx *ctx, const char *customer_id,
+                                          const hk_group_ref *groups, size_t n_groups,
+                                          hk_arena *arena, hk_customer *out, hk_error *err);
+/* Removes; one event (REMOVED) per membership that existed. A group the
+ * customer is not in is a not_found error naming it. */
+HK_MUST_CHECK hk_status hk_membership_remove(const hk_ctx *ctx, const char *customer_id,
+                                             const hk_group_ref *groups, size_t n_groups,
+                                             hk_arena *arena, hk_customer *out, hk_error *err);
+
+/* ---- webhook targets ---- */
+
+typedef struct hk_target_input {
+    const char *url;
+    const char *description;
+    const char *version; /* NULL: the latest */
+    bool is_enabled;
+    size_t n_event_types;
+    const char *const *event_types;
+} hk_target_input;
+
+typedef struct hk_target_update_input {
+    const char *webhook_target_id;
+    hk_opt_str url;
+    hk_opt_str description;
+    hk_opt_str version;
+    bool is_enabled_set;
+    bool is_enabled;
+    bool event_types_set;
+    size_t n_event_types;
+    const char *const *event_types;
+} hk_target_update_input;
+
+HK_MUST_CHECK hk_status hk_target_create(const hk_ctx *ctx, const hk_target_input *in,
+                                         hk_arena *arena, hk_webhook_target *out, hk_error *err);
+/* Disabling a target cancels its pending deliveries. */
+HK_MUST_CHECK hk_status hk_target_update(const hk_ctx *ctx, const hk_target_update_input *in,
+                                         hk_arena *arena, hk_webhook_target *out, hk_error *err);
+/* Cancels its pending deliveries; events are kept. */
+HK_MUST_CHECK hk_status hk_target_delete(const hk_ctx *ctx, const char *webhook_target_id,
+                                         hk_error *err);
+HK_MUST_CHECK hk_status hk_target_get(const hk_ctx *ctx, const char *webhook_target_id,
+                                      hk_arena *arena, hk_webhook_target *out, bool *found,
+                                      hk_error *err);
+/* All targets of the workspace, oldest first (at most 25). */
+HK_MUST_CHECK hk_status hk_target_list(const hk_ctx *ctx, hk_arena *arena,
+                                       hk_webhook_target **out, size_t *n, hk_error *err);
+
+/* ---- policy ---- */
+
+/* Development mode (HOOKD_ALLOW_PRIVATE_TARGETS=1): allow http:// targets and
+ * loopback/private destinations. Off by default. Process-wide, thread-safe. */
+void hk_domain_set_allow_private_targets(bool allow);
+bool hk_domain_private_targets_allowed(void);
+
+/* ---- input validation, shared with the GraphQL layer ---- */
+
+/* Each returns HK_OK or HK_EINVAL with a field error naming `field`. */
+HK_MUST_CHECK hk_status hk_validate_text(const char *field, const char *s, size_t max_chars,
+                                         hk_error *err);
+HK_MUST_CHECK hk_status hk_validate_email(const char *field, const char *s, hk_error *err);
+HK_MUST_CHECK hk_status hk_validate_color(const char *field, const char *s, hk_error *err);
+HK_MUST_CHECK hk_status hk_validate_group_key(const char *field, const char *s, hk_error *err);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * domain_int.h - what the domain's own files share.
+ */
+#ifndef HOOKD_DOMAIN_INT_H
+#define HOOKD_DOMAIN_INT_H
+
+#include "domain/domain.h"
+#include "store/store_int.h"
+
+/* HK_EFORBIDDEN (naming the permission) unless ctx holds `perm`. */
+HK_MUST_CHECK hk_status domain_require(const hk_ctx *ctx, hk_permission perm, hk_error *err);
+
+/* The schema's emailAddress pattern. */
+bool domain_email_matches(const char *s, size_t n);
+
+/* Absolute http(s) URL with a host; https only unless private targets are
+ * allowed; literal loopback/private/link-local hosts refused likewise. */
+HK_MUST_CHECK hk_status domain_validate_url(const char *field, const char *url, hk_error *err);
+
+/* Maps a store status to an error (store statuses carry no message). */
+hk_status domain_store_error(hk_error *err, hk_status st, const char *what);
+
+/*
+ * The outbox: renders the event's payload, inserts the event and one pending
+ * delivery per enabled target subscribed to its type. Runs inside the
+ * mutation's savepoint, so the event exists iff the change is committed.
+ */
+HK_MUST_CHECK hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
+                                    hk_change_type change, const hk_customer *customer,
+                                    const hk_customer *previous, int64_t now, hk_error *err);
+
+/* Copies an entity id given by the caller into `out` before any output is
+ * touched (callers may pass an id that lives in the struct they receive the
+ * result in). HK_EINVAL (REQUIRED) for NULL or empty; an id too long to
+ * exist is HK_ENOTFOUND naming the field. */
+HK_MUST_CHECK hk_status domain_copy_id(const char *field, const char *id, char out[HK_ID_MAX],
+                                       hk_error *err);
+
+/* Copies s into the arena (NULL stays NULL). Sets *st to HK_ENOMEM on failure. */
+const char *domain_dup(hk_arena *a, const char *s, hk_status *st);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * sqlite_schema.c - the SQLite schema, as an ordered list of migrations.
+ *
+ * Migration i (1-based) moves PRAGMA user_version from i-1 to i. Never edit a
+ * released migration: add a new one.
+ *
+ * Every table is keyed by workspace first, so every lookup is scoped to one
+ * workspace by construction. Times are integer milliseconds (UTC). Actors are
+ * stored as text: the actor's id ("mu_...", "u_...", "c_...") or
+ * "system:<name>".
+ */
+#include "store/sqlite_schema.h"
+
+static const char *const migrations[] = {
+    /* 1: the domain, the outbox */
+    "CREATE TABLE workspaces ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    "  hmac_secret TEXT, hmac_updated_at INTEGER,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE machine_users ("
+    "  workspace_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;"
+    "CREATE TABLE api_keys ("
+    "  key_hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL,"
+    "  machine_user_id TEXT NOT NULL, permissions INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE customers ("
+    "  workspace_id TEXT NOT NULL, id TEXT NOT NULL,"
+    "  email TEXT NOT NULL, email_key TEXT NOT NULL,"
+    "  email_verified INTEGER NOT NULL, email_verified_at INTEGER,"
+    "  external_id TEXT, full_name TEXT NOT NULL, short_name TEXT,"
+    "  spam_at INTEGER, spam_by TEXT,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL,"
+    "  PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX customers_email ON customers (workspace_id, email_key);"
+    "CREATE UNIQUE INDEX customers_external_id ON customers (workspace_id, external_id)"
+    "  WHERE external_id IS NOT NULL;"
+    "CREATE TABLE customer_groups ("
+    "  workspace_id TEXT NOT NULL, id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, key TEXT NOT NULL, color TEXT NOT NULL, external_id TEXT,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL,"
+    "  PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX customer_groups_key ON customer_groups (workspace_id, key);"
+    "CREATE TABLE memberships ("
+    "  workspace_id TEXT NOT NULL, customer_id TEXT NOT NULL, group_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL,"
+    "  PRIMARY KEY (workspace_id, customer_id, group_id)) WITHOUT ROWID;"
+    "CREATE INDEX memberships_group ON memberships (workspace_id, group_id);"
+    "CREATE TABLE webhook_targets ("
+    "  workspace_id TEXT NOT NULL, id TEXT NOT NULL,"
+    "  url TEXT NOT NULL, description TEXT NOT NULL, version TEXT NOT NULL,"
+    "  is_enabled INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL,"
+    "  PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;"
+    /* Keyed by event type first: the fan-out of an event is one index range. */
+    "CREATE TABLE target_subscriptions ("
+    "  workspace_id TEXT NOT NULL, event_type TEXT NOT NULL, target_id TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  PRIMARY KEY (workspace_id, event_type, target_id)) WITHOUT ROWID;"
+    "CREATE INDEX target_subscriptions_target ON target_subscriptions"
+    "  (workspace_id, target_id, position);"
+    /* Events keep the rendered payload: re-sends must show the customer as it
+     * was when the event happened. */
+    "CREATE TABLE events ("
+    "  id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  timestamp INTEGER NOT NULL, payload TEXT NOT NULL);"
+    "CREATE INDEX events_workspace ON events (workspace_id, id);"
+    /* status: 0 pending, 1 succeeded, 2 failed, 3 cancelled */
+    "CREATE TABLE deliveries ("
+    "  id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL, target_id TEXT NOT NULL,"
+    "  status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER, lease_until INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 0;"
+    "CREATE INDEX deliveries_target ON deliveries (workspace_id, target_id, status);",
+};
+
+const char *const *sqlite_schema_migrations(int *count)
+{
+    *count = (int)(sizeof migrations / sizeof migrations[0]);
+    return migrations;
+}

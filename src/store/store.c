@@ -1,0 +1,369 @@
+/*
+ * store.c - the generic half of the store: the writer thread with group
+ * commit, and the pool of read connections. Backend-neutral.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define DEFAULT_MAX_BATCH 512
+
+/* One submitted mutation; lives on the submitting thread's stack. */
+typedef struct intent {
+    store_fn fn;
+    void *arg;
+    hk_error *err;
+    hk_status status;
+    sem_t done;
+    struct intent *next;
+} intent;
+
+struct hk_store {
+    const store_ops *ops;
+    hk_store_options opts;
+    int schema_version;
+
+    /* Writer */
+    store_conn *writer;
+    pthread_t writer_thread;
+    bool writer_started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    intent *head, *tail;
+    bool stopping;
+    hk_store_stats stats;
+    intent **batch;      /* scratch, max_batch entries, writer thread only */
+    hk_status *results; /* scratch, max_batch entries, writer thread only */
+
+    /* Readers */
+    store_conn **readers;
+    size_t n_readers;
+    store_conn **idle;
+    size_t n_idle;
+    pthread_mutex_t read_lock;
+    pthread_cond_t read_free;
+};
+
+void hk_store_options_init(hk_store_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->durable = true;
+}
+
+int hk_store_schema_version(const hk_store *s)
+{
+    return s->schema_version;
+}
+
+void hk_store_get_stats(hk_store *s, hk_store_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- writer ---- */
+
+static void finish(intent *it, hk_status st)
+{
+    it->status = st;
+    sem_post(&it->done);
+}
+
+static void fail_batch(intent **batch, size_t n, size_t from, hk_status *results, const char *why)
+{
+    for (size_t i = from; i < n; i++) {
+        if (results[i] == HK_OK)
+            results[i] = hk_error_set(batch[i]->err, HK_EIO, NULL, "%s", why);
+    }
+}
+
+/* Runs one intent inside its own savepoint. */
+static hk_status run_one(hk_store *s, intent *it)
+{
+    store_tx tx = {s->ops, s->writer};
+    hk_status st = s->ops->savepoint(s->writer);
+    if (st)
+        return hk_error_set(it->err, st, NULL, "store: cannot open a savepoint");
+    st = it->fn(&tx, it->arg, it->err);
+    if (st) {
+        s->ops->rollback_to(s->writer);
+        return st;
+    }
+    st = s->ops->release(s->writer);
+    if (st) {
+        s->ops->rollback_to(s->writer);
+        return hk_error_set(it->err, st, NULL, "store: cannot release a savepoint");
+    }
+    return HK_OK;
+}
+
+static void run_batch(hk_store *s, intent **batch, size_t n)
+{
+    hk_status *res = s->results;
+    for (size_t i = 0; i < n; i++)
+        res[i] = HK_OK;
+
+    if (s->ops->begin(s->writer)) {
+        fail_batch(batch, n, 0, res, "store: cannot begin a transaction");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        res[i] = run_one(s, batch[i]);
+        if (res[i] && !s->ops->in_transaction(s->writer)) {
+            /* The database dropped the whole transaction: nothing of this
+             * batch is kept, so nobody may be told otherwise. */
+            fail_batch(batch, n, 0, res, "store: transaction aborted by the database");
+            goto out;
+        }
+    }
+    if (s->ops->commit(s->writer)) {
+        s->ops->rollback(s->writer);
+        fail_batch(batch, n, 0, res, "store: commit failed");
+    }
+out:
+    pthread_mutex_lock(&s->lock);
+    s->stats.commits++;
+    s->stats.mutations += n;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++)
+        finish(batch[i], res[i]);
+}
+
+static void *writer_main(void *arg)
+{
+    hk_store *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wake, &s->lock);
+        if (!s->head)
+            break; /* stopping, and nothing left to do */
+        size_t n = 0;
+        while (s->head && n < s->opts.max_batch) {
+            s->batch[n++] = s->head;
+            s->head = s->head->next;
+        }
+        if (!s->head)
+            s->tail = NULL;
+        pthread_mutex_unlock(&s->lock);
+        run_batch(s, s->batch, n);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_error *err)
+{
+    intent it = {.fn = fn, .arg = arg, .err = err, .status = HK_OK, .next = NULL};
+    if (sem_init(&it.done, 0, 0) != 0)
+        return hk_error_set(err, HK_EINTERNAL, NULL, "store: sem_init failed");
+    pthread_mutex_lock(&s->lock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        sem_destroy(&it.done);
+        return hk_error_set(err, HK_EIO, NULL, "store: shutting down");
+    }
+    if (s->tail)
+        s->tail->next = &it;
+    else
+        s->head = &it;
+    s->tail = &it;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+
+    while (sem_wait(&it.done) != 0 && errno == EINTR)
+        ;
+    sem_destroy(&it.done);
+    return it.status;
+}
+
+/* ---- readers ---- */
+
+static store_conn *reader_take(hk_store *s)
+{
+    pthread_mutex_lock(&s->read_lock);
+    while (s->n_idle == 0)
+        pthread_cond_wait(&s->read_free, &s->read_lock);
+    store_conn *c = s->idle[--s->n_idle];
+    pthread_mutex_unlock(&s->read_lock);
+    return c;
+}
+
+static void reader_give(hk_store *s, store_conn *c)
+{
+    pthread_mutex_lock(&s->read_lock);
+    s->idle[s->n_idle++] = c;
+    pthread_cond_signal(&s->read_free);
+    pthread_mutex_unlock(&s->read_lock);
+}
+
+hk_status store_read(hk_store *s, store_fn fn, void *arg, hk_error *err)
+{
+    store_conn *c = reader_take(s);
+    store_tx tx = {s->ops, c};
+    hk_status st = s->ops->read_begin(c);
+    if (st) {
+        hk_error_set(err, st, NULL, "store: cannot begin a read");
+        goto out;
+    }
+    st = fn(&tx, arg, err);
+    s->ops->read_end(c);
+out:
+    reader_give(s, c);
+    return st;
+}
+
+/* ---- helpers on top ---- */
+
+static hk_status set_fail_nth(const store_tx *tx, void *arg, hk_error *err)
+{
+    tx->ops->fail_nth_write(tx->conn, *(int *)arg);
+    return HK_OK;
+}
+
+hk_status store_debug_fail_nth_write(hk_store *s, int n)
+{
+    return store_write(s, set_fail_nth, &n, NULL);
+}
+
+typedef struct counts_args {
+    const char *ws;
+    store_counts *out;
+} counts_args;
+
+static hk_status read_counts(const store_tx *tx, void *arg, hk_error *err)
+{
+    counts_args *a = arg;
+    hk_status st = tx->ops->counts(tx->conn, a->ws, a->out);
+    if (st)
+        return hk_error_set(err, st, NULL, "store: cannot count rows");
+    return HK_OK;
+}
+
+hk_status store_counts_get(hk_store *s, const char *ws, store_counts *out, hk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    counts_args a = {ws, out};
+    return store_read(s, read_counts, &a, err);
+}
+
+/* ---- open / close ---- */
+
+static hk_status make_dir(const char *dir, hk_error *err)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            return HK_OK;
+    }
+    return hk_error_set(err, HK_EIO, NULL, "cannot create data directory %s: %s", dir,
+                        strerror(errno ? errno : ENOTDIR));
+}
+
+static size_t default_readers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t r = n > 0 ? (size_t)n * 2 : 4;
+    return r < 4 ? 4 : r;
+}
+
+static hk_status open_readers(hk_store *s, hk_error *err)
+{
+    s->n_readers = s->opts.readers ? s->opts.readers : default_readers();
+    s->readers = calloc(s->n_readers, sizeof *s->readers);
+    s->idle = calloc(s->n_readers, sizeof *s->idle);
+    if (!s->readers || !s->idle)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < s->n_readers; i++) {
+        hk_status st = s->ops->conn_open(s->opts.data_dir, s->opts.durable, STORE_ROLE_READER,
+                                         &s->readers[i], err);
+        if (st)
+            return st;
+        s->idle[s->n_idle++] = s->readers[i];
+    }
+    return HK_OK;
+}
+
+hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err)
+{
+    *out = NULL;
+    if (!o->data_dir || !*o->data_dir)
+        return hk_error_set(err, HK_EINVAL, NULL, "store: no data directory given");
+    hk_status st = make_dir(o->data_dir, err);
+    if (st)
+        return st;
+    hk_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    s->ops = &store_sqlite_ops;
+    s->opts = *o;
+    s->opts.data_dir = strdup(o->data_dir);
+    if (!s->opts.max_batch)
+        s->opts.max_batch = DEFAULT_MAX_BATCH;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    pthread_mutex_init(&s->read_lock, NULL);
+    pthread_cond_init(&s->read_free, NULL);
+    s->batch = calloc(s->opts.max_batch, sizeof *s->batch);
+    s->results = calloc(s->opts.max_batch, sizeof *s->results);
+    if (!s->opts.data_dir || !s->batch || !s->results) {
+        st = hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
+    st = s->ops->conn_open(s->opts.data_dir, s->opts.durable, STORE_ROLE_WRITER, &s->writer,
+                           err);
+    if (st)
+        goto out;
+    st = s->ops->migrate(s->writer, &s->schema_version, err);
+    if (st)
+        goto out;
+    st = open_readers(s, err);
+    if (st)
+        goto out;
+    if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
+        st = hk_error_set(err, HK_EINTERNAL, NULL, "store: cannot start the writer thread");
+        goto out;
+    }
+    s->writer_started = true;
+    *out = s;
+out:
+    if (st)
+        hk_store_close(s);
+    return st;
+}
+
+void hk_store_close(hk_store *s)
+{
+    if (!s)
+        return;
+    if (s->writer_started) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = true;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->writer_thread, NULL);
+    }
+    for (size_t i = 0; i < s->n_readers; i++)
+        s->ops->conn_close(s->readers[i]);
+    s->ops->conn_close(s->writer);
+    free(s->readers);
+    free(s->idle);
+    free(s->batch);
+    free(s->results);
+    free((char *)s->opts.data_dir);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->read_lock);
+    pthread_cond_destroy(&s->read_free);
+    free(s);
+}

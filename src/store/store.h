@@ -1,0 +1,54 @@
+/*
+ * store.h - the durable store: opening, closing, and what its users see.
+ *
+ * An hk_store is a backend (SQLite today, PostgreSQL later; see
+ * store_backend.h for the interface both implement) plus:
+ *  - one writer thread that owns the write connection and commits the
+ *    mutations submitted to it in batches (group commit): one transaction
+ *    per batch, one savepoint per mutation, so a failing mutation rolls back
+ *    alone and a batch costs one fsync;
+ *  - a pool of read connections (WAL readers never block the writer).
+ *
+ * Thread-safe: any thread may submit writes and reads at once.
+ */
+#ifndef HOOKD_STORE_STORE_H
+#define HOOKD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct hk_store hk_store;
+
+typedef struct hk_store_options {
+    const char *data_dir;   /* created when missing; the SQLite file lives here */
+    bool durable;           /* synchronous=FULL (default true); false for throwaway stores */
+    size_t max_batch;       /* mutations per commit, 0: default (512) */
+    size_t readers;         /* read connections, 0: default (2 x cores, at least 4) */
+} hk_store_options;
+
+/* Sets the defaults: durable, default batch and readers, data_dir NULL. */
+void hk_store_options_init(hk_store_options *o);
+
+/* Opens (creating when needed) the store in o->data_dir, applies pending
+ * schema migrations and starts the writer. HK_EIO with a message when the
+ * directory or database cannot be opened or migrated. */
+HK_MUST_CHECK hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err);
+
+/* Waits for submitted writes to finish, stops the writer, closes every
+ * connection. Accepts NULL. */
+void hk_store_close(hk_store *s);
+
+/* Schema version after migrations. */
+int hk_store_schema_version(const hk_store *s);
+
+typedef struct hk_store_stats {
+    uint64_t commits;   /* transactions committed by the writer */
+    uint64_t mutations; /* mutations run (committed or rolled back to their savepoint) */
+} hk_store_stats;
+
+void hk_store_get_stats(hk_store *s, hk_store_stats *out);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * store_backend.h - the interface a storage backend implements (SQLite now,
+ * PostgreSQL later), in the manner of SQLite's VFS: a table of functions over
+ * an opaque connection. The generic layer (store.c) owns threads, batching
+ * and the reader pool; the domain (src/domain) owns the rules; a backend
+ * only stores and loads rows. One conformance suite (tests/unit/test_store_*)
+ * runs against every backend.
+ *
+ * Conventions for every function:
+ *  - returns HK_OK, HK_ECONFLICT when a unique constraint fails, HK_ENOMEM,
+ *    or HK_EIO (anything the database reports; logged by the backend);
+ *  - lookups set *found and return HK_OK when the row is missing;
+ *  - every row is scoped by workspace id: a lookup never crosses workspaces;
+ *  - strings written into result structs are allocated from the arena given;
+ *  - write functions are only called on the writer connection, between
+ *    begin and commit/rollback.
+ */
+#ifndef HOOKD_STORE_BACKEND_H
+#define HOOKD_STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "domain/model.h"
+
+typedef struct store_conn store_conn;
+
+typedef enum store_lookup {
+    STORE_BY_ID,
+    STORE_BY_EMAIL,       /* customers: case-insensitive */
+    STORE_BY_EXTERNAL_ID, /* customers */
+    STORE_BY_KEY,         /* customer groups */
+} store_lookup;
+
+typedef struct store_api_key {
+    char id[HK_ID_MAX];
+    char workspace_id[HK_ID_MAX];
+    char machine_user_id[HK_ID_MAX];
+    uint32_t permissions;
+} store_api_key;
+
+/* Row counts of one workspace, for tests and operators. */
+typedef struct store_counts {
+    int64_t customers, groups, memberships, targets, events;
+    int64_t deliveries_pending, deliveries_cancelled;
+} store_counts;
+
+typedef enum store_role {
+    STORE_ROLE_WRITER,
+    STORE_ROLE_READER,
+} store_role;
+
+typedef struct store_ops {
+    const char *name;
+
+    /* Connections. The writer connection also runs migrations. */
+    HK_MUST_CHECK hk_status (*conn_open)(const char *data_dir, bool durable, store_role role,
+                                         store_conn **out, hk_error *err);
+    void (*conn_close)(store_conn *c); /* accepts NULL */
+    HK_MUST_CHECK hk_status (*migrate)(store_conn *c, int *version, hk_error *err);
+
+    /* Write transactions (writer) and snapshots (readers). */
+    HK_MUST_CHECK hk_status (*begin)(store_conn *c);
+    HK_MUST_CHECK hk_status (*commit)(store_conn *c);
+    void (*rollback)(store_conn *c);
+    HK_MUST_CHECK hk_status (*savepoint)(store_conn *c);
+    HK_MUST_CHECK hk_status (*release)(store_conn *c);
+    void (*rollback_to)(store_conn *c); /* undoes and releases the savepoint */
+    /* False when the database aborted the whole transaction on its own (as
+     * SQLite does on some I/O and disk-full errors). */
+    bool (*in_transaction)(store_conn *c);
+    HK_MUST_CHECK hk_status (*read_begin)(store_conn *c);
+    void (*read_end)(store_conn *c);
+
+    /* Test hook: make the n-th write statement from now fail with HK_EIO
+     * (0 turns it off). Lets tests prove that a failure at any point of a
+     * mutation leaves nothing behind. */
+    void (*fail_nth_write)(store_conn *c, int n);
+
+    /* Workspaces, machine users, API keys, HMAC secret. */
+    HK_MUST_CHECK hk_status (*workspace_insert)(store_conn *c, const hk_workspace *w);
+    HK_MUST_CHECK hk_status (*workspace_get)(store_conn *c, const char *id, hk_arena *a,
+                                             hk_workspace *out, bool *found);
+    HK_MUST_CHECK hk_status (*machine_user_insert)(store_conn *c, const char *ws, const char *id,
+                                                   const char *name, int64_t at);
+    HK_MUST_CHECK hk_status (*api_key_insert)(store_conn *c, const store_api_key *k,
+                                              const char *key_hash, int64_t at);
+    HK_MUST_CHECK hk_status (*api_key_find)(store_conn *c, const char *key_hash,
+                                            store_api_key *out, bool *found);
+    HK_MUST_CHECK hk_status (*hmac_get)(store_conn *c, const char *ws, hk_arena *a,
+                                        const char **secret, int64_t *updated_at);
+    HK_MUST_CHECK hk_status (*hmac_set)(store_conn *c, const char *ws, const char *secret,
+                                        int64_t at);
+
+    /* Customers; customer_get fills memberships (with their groups) too. */
+    HK_MUST_CHECK hk_status (*customer_get)(store_conn *c, const char *ws, store_lookup by,
+                                            const char *value, hk_arena *a, hk_customer *out,
+                                            bool *found);
+    HK_MUST_CHECK hk_status (*customer_insert)(store_conn *c, const hk_customer *cu);
+    HK_MUST_CHECK hk_status (*customer_update)(store_conn *c, const hk_customer *cu);
+    /* Deletes the customer and its memberships. */
+    HK_MUST_CHECK hk_status (*customer_delete)(store_conn *c, const char *ws, const char *id);
+
+    /* Customer groups and memberships. */
+    HK_MUST_CHECK hk_status (*group_get)(store_conn *c, const char *ws, store_lookup by,
+                                         const char *value, hk_arena *a, hk_customer_group *out,
+                                         bool *found);
+    HK_MUST_CHECK hk_status (*group_insert)(store_conn *c, const hk_customer_group *g);
+    HK_MUST_CHECK hk_status (*group_update)(store_conn *c, const hk_customer_group *g);
+    HK_MUST_CHECK hk_status (*group_delete)(store_conn *c, const char *ws, const char *id);
+    HK_MUST_CHECK hk_status (*group_member_count)(store_conn *c, const char *ws, const char *id,
+                                                  int64_t *n);
+    HK_MUST_CHECK hk_status (*membership_insert)(store_conn *c, const hk_membership *m);
+    HK_MUST_CHECK hk_status (*membership_delete)(store_conn *c, const char *ws,
+                                                 const char *customer_id, const char *group_id);
+
+    /* Webhook targets, with their subscriptions. */
+    HK_MUST_CHECK hk_status (*target_count)(store_conn *c, const char *ws, int64_t *n);
+    HK_MUST_CHECK hk_status (*target_insert)(store_conn *c, const hk_webhook_target *t);
+    HK_MUST_CHECK hk_status (*target_update)(store_conn *c, const hk_webhook_target *t);
+    HK_MUST_CHECK hk_status (*target_delete)(store_conn *c, const char *ws, const char *id);
+    HK_MUST_CHECK hk_status (*target_get)(store_conn *c, const char *ws, const char *id,
+                                          hk_arena *a, hk_webhook_target *out, bool *found);
+    HK_MUST_CHECK hk_status (*target_list)(store_conn *c, const char *ws, hk_arena *a,
+                                           hk_webhook_target **out, size_t *n);
+
+    /* The outbox: an event, and one pending delivery (due at `due_at`) per
+     * target of the event's workspace that is enabled and subscribed to its
+     * type now. *n_created tells how many. */
+    HK_MUST_CHECK hk_status (*event_insert)(store_conn *c, const hk_event *ev);
+    HK_MUST_CHECK hk_status (*deliveries_create)(store_conn *c, const hk_event *ev, int64_t due_at,
+                                                 size_t *n_created);
+    /* Marks the pending deliveries of a target cancelled. */
+    HK_MUST_CHECK hk_status (*deliveries_cancel_for_target)(store_conn *c, const char *ws,
+                                                            const char *target_id, int64_t at);
+
+    HK_MUST_CHECK hk_status (*counts)(store_conn *c, const char *ws, store_counts *out);
+} store_ops;
+
+/* The SQLite backend (store_sqlite.c). */
+extern const store_ops store_sqlite_ops;
+
+#endif

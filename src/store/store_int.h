@@ -1,0 +1,41 @@
+/*
+ * store_int.h - how the domain runs its work on the store (not for other
+ * users of hk_store).
+ *
+ * Writes: store_write hands `fn` to the writer thread and blocks until the
+ * batch it ran in has been committed (HK_OK) or rolled back (an error). `fn`
+ * runs inside a savepoint of the batch's transaction: if it returns an error,
+ * everything it wrote is undone and the other mutations of the batch are
+ * unaffected. `fn` must not block on anything but the store, and must be
+ * deterministic in what it writes given what it reads.
+ *
+ * Reads: store_read runs `fn` on a pooled read connection inside one
+ * snapshot (read transaction).
+ *
+ * Libuv's rule holds: when store_write/store_read fail before running `fn`
+ * (store closing, out of memory), `fn` is never called.
+ */
+#ifndef HOOKD_STORE_INT_H
+#define HOOKD_STORE_INT_H
+
+#include "store/store.h"
+#include "store/store_backend.h"
+
+typedef struct store_tx {
+    const store_ops *ops;
+    store_conn *conn;
+} store_tx;
+
+typedef hk_status (*store_fn)(const store_tx *tx, void *arg, hk_error *err);
+
+HK_MUST_CHECK hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_error *err);
+HK_MUST_CHECK hk_status store_read(hk_store *s, store_fn fn, void *arg, hk_error *err);
+
+/* Test hook: the n-th write statement of the writer from now on fails. */
+HK_MUST_CHECK hk_status store_debug_fail_nth_write(hk_store *s, int n);
+
+/* Row counts of one workspace (tests, operators). */
+HK_MUST_CHECK hk_status store_counts_get(hk_store *s, const char *ws, store_counts *out,
+                                         hk_error *err);
+
+#endif

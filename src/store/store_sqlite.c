@@ -1,0 +1,1203 @@
+/*
+ * store_sqlite.c - the SQLite backend of store_backend.h.
+ *
+ * One store_conn wraps one sqlite3 handle and its prepared statements
+ * (prepared on first use, kept for the life of the connection). WAL mode:
+ * readers never block the writer and see a consistent snapshot.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "domain/catalog.h"
+#include "store/sqlite_schema.h"
+#include "store/store_backend.h"
+
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
+    S_READ_BEGIN,
+    S_READ_END,
+    S_WS_INSERT,
+    S_WS_GET,
+    S_MU_INSERT,
+    S_KEY_INSERT,
+    S_KEY_FIND,
+    S_HMAC_GET,
+    S_HMAC_SET,
+    S_CU_BY_ID,
+    S_CU_BY_EMAIL,
+    S_CU_BY_EXTERNAL_ID,
+    S_CU_MEMBERSHIPS,
+    S_CU_INSERT,
+    S_CU_UPDATE,
+    S_CU_DELETE,
+    S_CU_DELETE_MEMBERSHIPS,
+    S_GR_BY_ID,
+    S_GR_BY_KEY,
+    S_GR_INSERT,
+    S_GR_UPDATE,
+    S_GR_DELETE,
+    S_GR_MEMBER_COUNT,
+    S_MEM_INSERT,
+    S_MEM_DELETE,
+    S_TG_COUNT,
+    S_TG_INSERT,
+    S_TG_UPDATE,
+    S_TG_DELETE,
+    S_TG_GET,
+    S_TG_LIST,
+    S_SUB_INSERT,
+    S_SUB_DELETE,
+    S_SUB_LIST,
+    S_EV_INSERT,
+    S_DLV_CREATE,
+    S_DLV_CANCEL,
+    S_COUNTS,
+    STMT_COUNT
+};
+
+#define CUSTOMER_COLS                                                                              \
+    "id, email, email_verified, email_verified_at, external_id, full_name, short_name, spam_at,"  \
+    " spam_by, created_at, created_by, updated_at, updated_by"
+#define GROUP_COLS "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
+#define TARGET_COLS                                                                                \
+    "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by"
+
+static const char *const sql[STMT_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT m",
+    [S_RELEASE] = "RELEASE m",
+    [S_ROLLBACK_TO] = "ROLLBACK TO m",
+    [S_READ_BEGIN] = "BEGIN",
+    [S_READ_END] = "COMMIT",
+    [S_WS_INSERT] = "INSERT INTO workspaces (id, name, created_at, created_by, updated_at,"
+                    " updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_WS_GET] = "SELECT id, name, created_at, created_by, updated_at, updated_by"
+                 " FROM workspaces WHERE id = ?1",
+    [S_MU_INSERT] = "INSERT INTO machine_users (workspace_id, id, name, created_at)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [S_KEY_INSERT] = "INSERT INTO api_keys (key_hash, id, workspace_id, machine_user_id,"
+                     " permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_KEY_FIND] = "SELECT id, workspace_id, machine_user_id, permissions FROM api_keys"
+                   " WHERE key_hash = ?1",
+    [S_HMAC_GET] = "SELECT hmac_secret, hmac_updated_at FROM workspaces WHERE id = ?1",
+    [S_HMAC_SET] = "UPDATE workspaces SET hmac_secret = ?2, hmac_updated_at = ?3 WHERE id = ?1",
+    [S_CU_BY_ID] = "SELECT " CUSTOMER_COLS " FROM customers WHERE workspace_id = ?1 AND id = ?2",
+    [S_CU_BY_EMAIL] = "SELECT " CUSTOMER_COLS
+                      " FROM customers WHERE workspace_id = ?1 AND email_key = ?2",
+    [S_CU_BY_EXTERNAL_ID] = "SELECT " CUSTOMER_COLS
+                            " FROM customers WHERE workspace_id = ?1 AND external_id = ?2",
+    [S_CU_MEMBERSHIPS] =
+        "SELECT m.group_id, m.created_at, m.created_by, m.updated_at, m.updated_by,"
+        " g.id, g.name, g.key, g.color, g.external_id, g.created_at, g.created_by,"
+        " g.updated_at, g.updated_by"
+        " FROM memberships m JOIN customer_groups g"
+        "  ON g.workspace_id = m.workspace_id AND g.id = m.group_id"
+        " WHERE m.workspace_id = ?1 AND m.customer_id = ?2 ORDER BY m.created_at, m.group_id",
+    [S_CU_INSERT] = "INSERT INTO customers (workspace_id, " CUSTOMER_COLS ", email_key)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [S_CU_UPDATE] = "UPDATE customers SET email = ?3, email_verified = ?4, email_verified_at = ?5,"
+                    " external_id = ?6, full_name = ?7, short_name = ?8, spam_at = ?9,"
+                    " spam_by = ?10, created_at = ?11, created_by = ?12, updated_at = ?13,"
+                    " updated_by = ?14, email_key = ?15 WHERE workspace_id = ?1 AND id = ?2",
+    [S_CU_DELETE] = "DELETE FROM customers WHERE workspace_id = ?1 AND id = ?2",
+    [S_CU_DELETE_MEMBERSHIPS] = "DELETE FROM memberships WHERE workspace_id = ?1"
+                                " AND customer_id = ?2",
+    [S_GR_BY_ID] = "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1 AND id = ?2",
+    [S_GR_BY_KEY] = "SELECT " GROUP_COLS
+                    " FROM customer_groups WHERE workspace_id = ?1 AND key = ?2",
+    [S_GR_INSERT] = "INSERT INTO customer_groups (workspace_id, " GROUP_COLS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_GR_UPDATE] = "UPDATE customer_groups SET name = ?3, key = ?4, color = ?5, external_id = ?6,"
+                    " created_at = ?7, created_by = ?8, updated_at = ?9, updated_by = ?10"
+                    " WHERE workspace_id = ?1 AND id = ?2",
+    [S_GR_DELETE] = "DELETE FROM customer_groups WHERE workspace_id = ?1 AND id = ?2",
+    [S_GR_MEMBER_COUNT] = "SELECT count(*) FROM memberships WHERE workspace_id = ?1"
+                          " AND group_id = ?2",
+    [S_MEM_INSERT] = "INSERT INTO memberships (workspace_id, customer_id, group_id, created_at,"
+                     " created_by, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_MEM_DELETE] = "DELETE FROM memberships WHERE workspace_id = ?1 AND customer_id = ?2"
+                     " AND group_id = ?3",
+    [S_TG_COUNT] = "SELECT count(*) FROM webhook_targets WHERE workspace_id = ?1",
+    [S_TG_INSERT] = "INSERT INTO webhook_targets (workspace_id, " TARGET_COLS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_TG_UPDATE] = "UPDATE webhook_targets SET url = ?3, description = ?4, version = ?5,"
+                    " is_enabled = ?6, created_at = ?7, created_by = ?8, updated_at = ?9,"
+                    " updated_by = ?10 WHERE workspace_id = ?1 AND id = ?2",
+    [S_TG_DELETE] = "DELETE FROM webhook_targets WHERE workspace_id = ?1 AND id = ?2",
+    [S_TG_GET] = "SELECT " TARGET_COLS " FROM webhook_targets WHERE workspace_id = ?1 AND id = ?2",
+    [S_TG_LIST] = "SELECT " TARGET_COLS " FROM webhook_targets WHERE workspace_id = ?1 ORDER BY id",
+    [S_SUB_INSERT] = "INSERT INTO target_subscriptions (workspace_id, event_type, target_id,"
+                     " position) VALUES (?1, ?2, ?3, ?4)",
+    [S_SUB_DELETE] = "DELETE FROM target_subscriptions WHERE workspace_id = ?1 AND target_id = ?2",
+    [S_SUB_LIST] = "SELECT event_type FROM target_subscriptions WHERE workspace_id = ?1"
+                   " AND target_id = ?2 ORDER BY position",
+    [S_EV_INSERT] = "INSERT INTO events (id, workspace_id, type, timestamp, payload)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_DLV_CREATE] = "INSERT INTO deliveries (workspace_id, event_id, target_id, status, attempts,"
+                     " next_attempt_at, created_at, updated_at)"
+                     " SELECT ?1, ?2, s.target_id, 0, 0, ?4, ?4, ?4"
+                     " FROM target_subscriptions s JOIN webhook_targets t"
+                     "  ON t.workspace_id = s.workspace_id AND t.id = s.target_id"
+                     " WHERE s.workspace_id = ?1 AND s.event_type = ?3 AND t.is_enabled = 1",
+    [S_DLV_CANCEL] = "UPDATE deliveries SET status = 3, updated_at = ?3, lease_until = NULL"
+                     " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0",
+    [S_COUNTS] =
+        "SELECT (SELECT count(*) FROM customers WHERE workspace_id = ?1),"
+        " (SELECT count(*) FROM customer_groups WHERE workspace_id = ?1),"
+        " (SELECT count(*) FROM memberships WHERE workspace_id = ?1),"
+        " (SELECT count(*) FROM webhook_targets WHERE workspace_id = ?1),"
+        " (SELECT count(*) FROM events WHERE workspace_id = ?1),"
+        " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 0),"
+        " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 3)",
+};
+
+struct store_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT_COUNT];
+    int fail_countdown; /* > 0: the write that brings it to 0 fails */
+};
+
+/* ---- statement plumbing ---- */
+
+static hk_status db_error(store_conn *c, const char *what)
+{
+    int rc = sqlite3_extended_errcode(c->db);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return HK_ECONFLICT;
+    if (rc == SQLITE_NOMEM)
+        return HK_ENOMEM;
+    hk_log_error("sqlite: %s: %s (%d)", what, sqlite3_errmsg(c->db), rc);
+    return HK_EIO;
+}
+
+/* The statement, reset and with bindings cleared; NULL on failure. */
+static sqlite3_stmt *stmt(store_conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = c->stmts[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
+            hk_log_error("sqlite: prepare: %s: %s", sqlite3_errmsg(c->db), sql[id]);
+            return NULL;
+        }
+        c->stmts[id] = s;
+    }
+    return s;
+}
+
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Runs a statement that returns no rows. */
+static hk_status exec_write(store_conn *c, sqlite3_stmt *s)
+{
+    if (c->fail_countdown > 0 && --c->fail_countdown == 0) {
+        done(s);
+        return HK_EIO;
+    }
+    int rc = sqlite3_step(s);
+    hk_status st = rc == SQLITE_DONE ? HK_OK : db_error(c, "write");
+    done(s);
+    return st;
+}
+
+static hk_status exec_simple(store_conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    int rc = sqlite3_step(s);
+    hk_status st = rc == SQLITE_DONE ? HK_OK : db_error(c, sql[id]);
+    done(s);
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+    if (t == HK_TIME_NONE)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int64(s, i, t);
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? HK_TIME_NONE : sqlite3_column_int64(s, i);
+}
+
+/* Copies a text column into the arena: *out NULL for SQL NULL. */
+static hk_status col_str(sqlite3_stmt *s, int i, hk_arena *a, const char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return HK_OK;
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    int n = sqlite3_column_bytes(s, i);
+    *out = hk_arena_strndup(a, v ? v : "", (size_t)n);
+    return *out ? HK_OK : HK_ENOMEM;
+}
+
+static void col_id(sqlite3_stmt *s, int i, char out[HK_ID_MAX])
+{
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    snprintf(out, HK_ID_MAX, "%s", v ? v : "");
+}
+
+/* ---- actors as text ---- */
+
+#define ACTOR_TEXT_MAX (HK_ACTOR_ID_MAX + 8)
+
+static void actor_encode(const hk_actor *a, char out[ACTOR_TEXT_MAX])
+{
+    if (a->type == HK_ACTOR_SYSTEM)
+        snprintf(out, ACTOR_TEXT_MAX, "system:%s", a->id);
+    else
+        snprintf(out, ACTOR_TEXT_MAX, "%s", a->id);
+}
+
+static void col_actor(sqlite3_stmt *s, int i, hk_actor *a)
+{
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    if (!v)
+        v = "";
+    memset(a, 0, sizeof *a);
+    if (strncmp(v, "system:", 7) == 0) {
+        a->type = HK_ACTOR_SYSTEM;
+        v += 7;
+    } else if (strncmp(v, "mu_", 3) == 0) {
+        a->type = HK_ACTOR_MACHINE_USER;
+    } else if (strncmp(v, "c_", 2) == 0) {
+        a->type = HK_ACTOR_CUSTOMER;
+    } else {
+        a->type = HK_ACTOR_USER;
+    }
+    snprintf(a->id, sizeof a->id, "%s", v);
+}
+
+static void bind_actor(sqlite3_stmt *s, int i, const hk_actor *a)
+{
+    char text[ACTOR_TEXT_MAX];
+    actor_encode(a, text);
+    sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+}
+
+/* ---- connections ---- */
+
+static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_error *err)
+{
+    char pragmas[512];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA busy_timeout = 10000;"
+             "PRAGMA journal_mode = WAL;"
+             "PRAGMA synchronous = %s;"
+             "PRAGMA cache_size = -16384;"
+             "PRAGMA temp_store = MEMORY;"
+             "PRAGMA query_only = %d;",
+             durable ? "FULL" : "OFF", role == STORE_ROLE_READER);
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        hk_status st = hk_error_set(err, HK_EIO, NULL, "sqlite: cannot configure: %s",
+                                    msg ? msg : "?");
+        sqlite3_free(msg);
+        return st;
+    }
+    return HK_OK;
+}
+
+static void conn_close(store_conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static hk_status conn_open(const char *data_dir, bool durable, store_role role, store_conn **out,
+                           hk_error *err)
+{
+    *out = NULL;
+    store_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    char path[4096];
+    hk_status st = HK_OK;
+    if (snprintf(path, sizeof path, "%s/hookd.db", data_dir) >= (int)sizeof path) {
+        st = hk_error_set(err, HK_EINVAL, NULL, "data directory path too long");
+        goto out;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (role == STORE_ROLE_WRITER)
+        flags |= SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        st = hk_error_set(err, HK_EIO, NULL, "sqlite: cannot open %s: %s", path,
+                          c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    st = apply_pragmas(c, durable, role, err);
+out:
+    if (st)
+        conn_close(c);
+    else
+        *out = c;
+    return st;
+}
+
+static hk_status migrate(store_conn *c, int *version, hk_error *err)
+{
+    int count;
+    const char *const *m = sqlite_schema_migrations(&count);
+    sqlite3_stmt *s;
+    *version = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return hk_error_set(err, HK_EIO, NULL, "sqlite: %s", sqlite3_errmsg(c->db));
+    int have = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_finalize(s);
+    if (have < 0)
+        return hk_error_set(err, HK_EIO, NULL, "sqlite: cannot read the schema version");
+    if (have > count)
+        return hk_error_set(err, HK_EIO, NULL,
+                            "database schema version %d is newer than this hookd (%d)", have,
+                            count);
+    for (int v = have; v < count; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
+        char *msg = NULL;
+        int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(c->db, m[v], NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(c->db, bump, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            hk_status st = hk_error_set(err, HK_EIO, NULL, "sqlite: migration %d failed: %s",
+                                        v + 1, msg ? msg : sqlite3_errmsg(c->db));
+            sqlite3_free(msg);
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return st;
+        }
+        hk_log_info("store: applied schema migration %d", v + 1);
+    }
+    *version = count;
+    return HK_OK;
+}
+
+/* ---- transactions ---- */
+
+static hk_status tx_begin(store_conn *c)
+{
+    return exec_simple(c, S_BEGIN);
+}
+static hk_status tx_commit(store_conn *c)
+{
+    return exec_simple(c, S_COMMIT);
+}
+static void tx_rollback(store_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        (void)exec_simple(c, S_ROLLBACK);
+}
+static hk_status tx_savepoint(store_conn *c)
+{
+    return exec_simple(c, S_SAVEPOINT);
+}
+static hk_status tx_release(store_conn *c)
+{
+    return exec_simple(c, S_RELEASE);
+}
+static void tx_rollback_to(store_conn *c)
+{
+    if (sqlite3_get_autocommit(c->db))
+        return; /* the database already rolled everything back */
+    if (exec_simple(c, S_ROLLBACK_TO) == HK_OK)
+        (void)exec_simple(c, S_RELEASE);
+}
+static bool tx_active(store_conn *c)
+{
+    return !sqlite3_get_autocommit(c->db);
+}
+static hk_status read_begin(store_conn *c)
+{
+    return exec_simple(c, S_READ_BEGIN);
+}
+static void read_end(store_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        (void)exec_simple(c, S_READ_END);
+}
+static void fail_nth_write(store_conn *c, int n)
+{
+    c->fail_countdown = n;
+}
+
+/* ---- workspaces, machine users, keys ---- */
+
+static hk_status workspace_insert(store_conn *c, const hk_workspace *w)
+{
+    sqlite3_stmt *s = stmt(c, S_WS_INSERT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, w->id);
+    bind_text(s, 2, w->name);
+    sqlite3_bind_int64(s, 3, w->created_at);
+    bind_actor(s, 4, &w->created_by);
+    sqlite3_bind_int64(s, 5, w->updated_at);
+    bind_actor(s, 6, &w->updated_by);
+    return exec_write(c, s);
+}
+
+static hk_status workspace_get(store_conn *c, const char *id, hk_arena *a, hk_workspace *out,
+                               bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, S_WS_GET);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, id);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        col_id(s, 0, out->id);
+        st = col_str(s, 1, a, &out->name);
+        out->created_at = sqlite3_column_int64(s, 2);
+        col_actor(s, 3, &out->created_by);
+        out->updated_at = sqlite3_column_int64(s, 4);
+        col_actor(s, 5, &out->updated_by);
+        *found = st == HK_OK;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "workspace_get");
+    }
+    done(s);
+    return st;
+}
+
+static hk_status machine_user_insert(store_conn *c, const char *ws, const char *id,
+                                     const char *name, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_MU_INSERT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, id);
+    bind_text(s, 3, name);
+    sqlite3_bind_int64(s, 4, at);
+    return exec_write(c, s);
+}
+
+static hk_status api_key_insert(store_conn *c, const store_api_key *k, const char *key_hash,
+                                int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_KEY_INSERT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, key_hash);
+    bind_text(s, 2, k->id);
+    bind_text(s, 3, k->workspace_id);
+    bind_text(s, 4, k->machine_user_id);
+    sqlite3_bind_int64(s, 5, k->permissions);
+    sqlite3_bind_int64(s, 6, at);
+    return exec_write(c, s);
+}
+
+static hk_status api_key_find(store_conn *c, const char *key_hash, store_api_key *out, bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, S_KEY_FIND);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, key_hash);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        col_id(s, 0, out->id);
+        col_id(s, 1, out->workspace_id);
+        col_id(s, 2, out->machine_user_id);
+        out->permissions = (uint32_t)sqlite3_column_int64(s, 3);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "api_key_find");
+    }
+    done(s);
+    return st;
+}
+
+static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, const char **secret,
+                          int64_t *updated_at)
+{
+    *secret = NULL;
+    *updated_at = HK_TIME_NONE;
+    sqlite3_stmt *s = stmt(c, S_HMAC_GET);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        st = col_str(s, 0, a, secret);
+        *updated_at = col_time(s, 1);
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "hmac_get");
+    }
+    done(s);
+    return st;
+}
+
+static hk_status hmac_set(store_conn *c, const char *ws, const char *secret, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_HMAC_SET);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, secret);
+    sqlite3_bind_int64(s, 3, at);
+    return exec_write(c, s);
+}
+
+/* ---- customers ---- */
+
+/* Case-insensitive key of an email: ASCII letters folded to lower case. */
+static char *email_key(const char *email)
+{
+    size_t n = strlen(email);
+    char *k = malloc(n + 1);
+    if (!k)
+        return NULL;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = email[i];
+        k[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    }
+    return k;
+}
+
+static hk_status read_group_cols(sqlite3_stmt *s, int base, const char *ws, hk_arena *a,
+                                 hk_customer_group *g)
+{
+    memset(g, 0, sizeof *g);
+    col_id(s, base + 0, g->id);
+    snprintf(g->workspace_id, sizeof g->workspace_id, "%s", ws);
+    hk_status st = col_str(s, base + 1, a, &g->name);
+    if (!st)
+        st = col_str(s, base + 2, a, &g->key);
+    if (!st)
+        st = col_str(s, base + 3, a, &g->color);
+    if (!st)
+        st = col_str(s, base + 4, a, &g->external_id);
+    g->created_at = sqlite3_column_int64(s, base + 5);
+    col_actor(s, base + 6, &g->created_by);
+    g->updated_at = sqlite3_column_int64(s, base + 7);
+    col_actor(s, base + 8, &g->updated_by);
+    return st;
+}
+
+static hk_status load_memberships(store_conn *c, hk_arena *a, hk_customer *cu)
+{
+    sqlite3_stmt *s = stmt(c, S_CU_MEMBERSHIPS);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, cu->workspace_id);
+    bind_text(s, 2, cu->id);
+    hk_status st = HK_OK;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cu->n_memberships == cap) {
+            size_t ncap = cap ? cap * 2 : 4;
+            hk_membership *m = hk_arena_alloc(a, ncap * sizeof *m);
+            if (!m) {
+                st = HK_ENOMEM;
+                break;
+            }
+            if (cap)
+                memcpy(m, cu->memberships, cap * sizeof *m);
+            cu->memberships = m;
+            cap = ncap;
+        }
+        hk_membership *m = &cu->memberships[cu->n_memberships++];
+        memset(m, 0, sizeof *m);
+        snprintf(m->customer_id, sizeof m->customer_id, "%s", cu->id);
+        col_id(s, 0, m->customer_group_id);
+        snprintf(m->workspace_id, sizeof m->workspace_id, "%s", cu->workspace_id);
+        m->created_at = sqlite3_column_int64(s, 1);
+        col_actor(s, 2, &m->created_by);
+        m->updated_at = sqlite3_column_int64(s, 3);
+        col_actor(s, 4, &m->updated_by);
+        st = read_group_cols(s, 5, cu->workspace_id, a, &m->group);
+        if (st)
+            break;
+    }
+    if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_error(c, "load_memberships");
+    done(s);
+    return st;
+}
+
+static hk_status read_customer_row(sqlite3_stmt *s, const char *ws, hk_arena *a, hk_customer *cu)
+{
+    col_id(s, 0, cu->id);
+    snprintf(cu->workspace_id, sizeof cu->workspace_id, "%s", ws);
+    hk_status st = col_str(s, 1, a, &cu->email);
+    cu->email_verified = sqlite3_column_int(s, 2) != 0;
+    cu->email_verified_at = col_time(s, 3);
+    if (!st)
+        st = col_str(s, 4, a, &cu->external_id);
+    if (!st)
+        st = col_str(s, 5, a, &cu->full_name);
+    if (!st)
+        st = col_str(s, 6, a, &cu->short_name);
+    cu->marked_as_spam_at = col_time(s, 7);
+    if (cu->marked_as_spam_at != HK_TIME_NONE)
+        col_actor(s, 8, &cu->marked_as_spam_by);
+    cu->created_at = sqlite3_column_int64(s, 9);
+    col_actor(s, 10, &cu->created_by);
+    cu->updated_at = sqlite3_column_int64(s, 11);
+    col_actor(s, 12, &cu->updated_by);
+    return st;
+}
+
+static hk_status customer_get(store_conn *c, const char *ws, store_lookup by, const char *value,
+                              hk_arena *a, hk_customer *out, bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    enum stmt_id id = by == STORE_BY_EMAIL         ? S_CU_BY_EMAIL
+                      : by == STORE_BY_EXTERNAL_ID ? S_CU_BY_EXTERNAL_ID
+                                                   : S_CU_BY_ID;
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    char *key = NULL;
+    if (by == STORE_BY_EMAIL) {
+        key = email_key(value);
+        if (!key)
+            return HK_ENOMEM;
+        value = key;
+    }
+    bind_text(s, 1, ws);
+    bind_text(s, 2, value);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        st = read_customer_row(s, ws, a, out);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "customer_get");
+    }
+    done(s);
+    free(key);
+    if (!st && *found)
+        st = load_memberships(c, a, out);
+    if (st)
+        *found = false;
+    return st;
+}
+
+/* Binds ?2..?15 of S_CU_INSERT / S_CU_UPDATE (same numbering). */
+static hk_status bind_customer(sqlite3_stmt *s, const hk_customer *cu, char **key)
+{
+    *key = email_key(cu->email);
+    if (!*key)
+        return HK_ENOMEM;
+    bind_text(s, 1, cu->workspace_id);
+    bind_text(s, 2, cu->id);
+    bind_text(s, 3, cu->email);
+    sqlite3_bind_int(s, 4, cu->email_verified);
+    bind_time(s, 5, cu->email_verified_at);
+    bind_text(s, 6, cu->external_id);
+    bind_text(s, 7, cu->full_name);
+    bind_text(s, 8, cu->short_name);
+    bind_time(s, 9, cu->marked_as_spam_at);
+    if (cu->marked_as_spam_at != HK_TIME_NONE)
+        bind_actor(s, 10, &cu->marked_as_spam_by);
+    else
+        sqlite3_bind_null(s, 10);
+    sqlite3_bind_int64(s, 11, cu->created_at);
+    bind_actor(s, 12, &cu->created_by);
+    sqlite3_bind_int64(s, 13, cu->updated_at);
+    bind_actor(s, 14, &cu->updated_by);
+    bind_text(s, 15, *key);
+    return HK_OK;
+}
+
+static hk_status customer_write(store_conn *c, enum stmt_id id, const hk_customer *cu)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    char *key = NULL;
+    hk_status st = bind_customer(s, cu, &key);
+    if (!st)
+        st = exec_write(c, s);
+    else
+        done(s);
+    free(key);
+    if (!st && id == S_CU_UPDATE && sqlite3_changes(c->db) == 0)
+        st = HK_ENOTFOUND;
+    return st;
+}
+
+static hk_status customer_insert(store_conn *c, const hk_customer *cu)
+{
+    return customer_write(c, S_CU_INSERT, cu);
+}
+
+static hk_status customer_update(store_conn *c, const hk_customer *cu)
+{
+    return customer_write(c, S_CU_UPDATE, cu);
+}
+
+/* Runs a write statement of (ws, id) and reports HK_ENOTFOUND when it
+ * touched no row. */
+static hk_status write_ws_id(store_conn *c, enum stmt_id id, const char *ws, const char *key,
+                             bool must_touch)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, key);
+    hk_status st = exec_write(c, s);
+    if (!st && must_touch && sqlite3_changes(c->db) == 0)
+        st = HK_ENOTFOUND;
+    return st;
+}
+
+static hk_status customer_delete(store_conn *c, const char *ws, const char *id)
+{
+    hk_status st = write_ws_id(c, S_CU_DELETE_MEMBERSHIPS, ws, id, false);
+    if (!st)
+        st = write_ws_id(c, S_CU_DELETE, ws, id, true);
+    return st;
+}
+
+/* ---- groups, memberships ---- */
+
+static hk_status group_get(store_conn *c, const char *ws, store_lookup by, const char *value,
+                           hk_arena *a, hk_customer_group *out, bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, by == STORE_BY_KEY ? S_GR_BY_KEY : S_GR_BY_ID);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, value);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        st = read_group_cols(s, 0, ws, a, out);
+        *found = st == HK_OK;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "group_get");
+    }
+    done(s);
+    return st;
+}
+
+static hk_status group_write(store_conn *c, enum stmt_id id, const hk_customer_group *g)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, g->workspace_id);
+    bind_text(s, 2, g->id);
+    bind_text(s, 3, g->name);
+    bind_text(s, 4, g->key);
+    bind_text(s, 5, g->color);
+    bind_text(s, 6, g->external_id);
+    sqlite3_bind_int64(s, 7, g->created_at);
+    bind_actor(s, 8, &g->created_by);
+    sqlite3_bind_int64(s, 9, g->updated_at);
+    bind_actor(s, 10, &g->updated_by);
+    hk_status st = exec_write(c, s);
+    if (!st && id == S_GR_UPDATE && sqlite3_changes(c->db) == 0)
+        st = HK_ENOTFOUND;
+    return st;
+}
+
+static hk_status group_insert(store_conn *c, const hk_customer_group *g)
+{
+    return group_write(c, S_GR_INSERT, g);
+}
+
+static hk_status group_update(store_conn *c, const hk_customer_group *g)
+{
+    return group_write(c, S_GR_UPDATE, g);
+}
+
+static hk_status group_delete(store_conn *c, const char *ws, const char *id)
+{
+    return write_ws_id(c, S_GR_DELETE, ws, id, true);
+}
+
+static hk_status count_ws_id(store_conn *c, enum stmt_id id, const char *ws, const char *key,
+                             int64_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    if (key)
+        bind_text(s, 2, key);
+    hk_status st = HK_OK;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    else
+        st = db_error(c, "count");
+    done(s);
+    return st;
+}
+
+static hk_status group_member_count(store_conn *c, const char *ws, const char *id, int64_t *n)
+{
+    return count_ws_id(c, S_GR_MEMBER_COUNT, ws, id, n);
+}
+
+static hk_status membership_insert(store_conn *c, const hk_membership *m)
+{
+    sqlite3_stmt *s = stmt(c, S_MEM_INSERT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, m->workspace_id);
+    bind_text(s, 2, m->customer_id);
+    bind_text(s, 3, m->customer_group_id);
+    sqlite3_bind_int64(s, 4, m->created_at);
+    bind_actor(s, 5, &m->created_by);
+    sqlite3_bind_int64(s, 6, m->updated_at);
+    bind_actor(s, 7, &m->updated_by);
+    return exec_write(c, s);
+}
+
+static hk_status membership_delete(store_conn *c, const char *ws, const char *customer_id,
+                                   const char *group_id)
+{
+    sqlite3_stmt *s = stmt(c, S_MEM_DELETE);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, customer_id);
+    bind_text(s, 3, group_id);
+    hk_status st = exec_write(c, s);
+    if (!st && sqlite3_changes(c->db) == 0)
+        st = HK_ENOTFOUND;
+    return st;
+}
+
+/* ---- webhook targets ---- */
+
+static hk_status target_count(store_conn *c, const char *ws, int64_t *n)
+{
+    return count_ws_id(c, S_TG_COUNT, ws, NULL, n);
+}
+
+static hk_status write_subscriptions(store_conn *c, const hk_webhook_target *t)
+{
+    hk_status st = write_ws_id(c, S_SUB_DELETE, t->workspace_id, t->id, false);
+    for (size_t i = 0; !st && i < t->n_event_types; i++) {
+        sqlite3_stmt *s = stmt(c, S_SUB_INSERT);
+        if (!s)
+            return HK_EIO;
+        bind_text(s, 1, t->workspace_id);
+        bind_text(s, 2, t->event_types[i]);
+        bind_text(s, 3, t->id);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)i);
+        st = exec_write(c, s);
+    }
+    return st;
+}
+
+static hk_status target_write(store_conn *c, enum stmt_id id, const hk_webhook_target *t)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, t->workspace_id);
+    bind_text(s, 2, t->id);
+    bind_text(s, 3, t->url);
+    bind_text(s, 4, t->description);
+    bind_text(s, 5, t->version);
+    sqlite3_bind_int(s, 6, t->is_enabled);
+    sqlite3_bind_int64(s, 7, t->created_at);
+    bind_actor(s, 8, &t->created_by);
+    sqlite3_bind_int64(s, 9, t->updated_at);
+    bind_actor(s, 10, &t->updated_by);
+    hk_status st = exec_write(c, s);
+    if (!st && id == S_TG_UPDATE && sqlite3_changes(c->db) == 0)
+        st = HK_ENOTFOUND;
+    if (!st)
+        st = write_subscriptions(c, t);
+    return st;
+}
+
+static hk_status target_insert(store_conn *c, const hk_webhook_target *t)
+{
+    return target_write(c, S_TG_INSERT, t);
+}
+
+static hk_status target_update(store_conn *c, const hk_webhook_target *t)
+{
+    return target_write(c, S_TG_UPDATE, t);
+}
+
+static hk_status target_delete(store_conn *c, const char *ws, const char *id)
+{
+    hk_status st = write_ws_id(c, S_SUB_DELETE, ws, id, false);
+    if (!st)
+        st = write_ws_id(c, S_TG_DELETE, ws, id, true);
+    return st;
+}
+
+static hk_status load_subscriptions(store_conn *c, hk_arena *a, hk_webhook_target *t)
+{
+    sqlite3_stmt *s = stmt(c, S_SUB_LIST);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, t->workspace_id);
+    bind_text(s, 2, t->id);
+    hk_status st = HK_OK;
+    size_t cap = 0;
+    const char **types = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (t->n_event_types == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            const char **nt = hk_arena_alloc(a, ncap * sizeof *nt);
+            if (!nt) {
+                st = HK_ENOMEM;
+                break;
+            }
+            if (cap)
+                memcpy(nt, types, cap * sizeof *nt);
+            types = nt;
+            cap = ncap;
+        }
+        st = col_str(s, 0, a, &types[t->n_event_types]);
+        if (st)
+            break;
+        t->n_event_types++;
+    }
+    if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_error(c, "load_subscriptions");
+    t->event_types = types;
+    done(s);
+    return st;
+}
+
+static hk_status read_target_row(sqlite3_stmt *s, const char *ws, hk_arena *a,
+                                 hk_webhook_target *t)
+{
+    memset(t, 0, sizeof *t);
+    col_id(s, 0, t->id);
+    snprintf(t->workspace_id, sizeof t->workspace_id, "%s", ws);
+    hk_status st = col_str(s, 1, a, &t->url);
+    if (!st)
+        st = col_str(s, 2, a, &t->description);
+    const char *v = (const char *)sqlite3_column_text(s, 3);
+    snprintf(t->version, sizeof t->version, "%s", v ? v : "");
+    t->is_enabled = sqlite3_column_int(s, 4) != 0;
+    t->created_at = sqlite3_column_int64(s, 5);
+    col_actor(s, 6, &t->created_by);
+    t->updated_at = sqlite3_column_int64(s, 7);
+    col_actor(s, 8, &t->updated_by);
+    return st;
+}
+
+static hk_status target_get(store_conn *c, const char *ws, const char *id, hk_arena *a,
+                            hk_webhook_target *out, bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, S_TG_GET);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, id);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        st = read_target_row(s, ws, a, out);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "target_get");
+    }
+    done(s);
+    if (!st && *found)
+        st = load_subscriptions(c, a, out);
+    if (st)
+        *found = false;
+    return st;
+}
+
+static hk_status target_list(store_conn *c, const char *ws, hk_arena *a, hk_webhook_target **out,
+                             size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int64_t count;
+    hk_status st = target_count(c, ws, &count);
+    if (st)
+        return st;
+    hk_webhook_target *list = hk_arena_calloc(a, (size_t)count + 1, sizeof *list);
+    if (!list)
+        return HK_ENOMEM;
+    sqlite3_stmt *s = stmt(c, S_TG_LIST);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    size_t got = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && got < (size_t)count) {
+        st = read_target_row(s, ws, a, &list[got]);
+        if (st)
+            break;
+        got++;
+    }
+    if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_error(c, "target_list");
+    done(s);
+    for (size_t i = 0; !st && i < got; i++)
+        st = load_subscriptions(c, a, &list[i]);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+/* ---- outbox ---- */
+
+static hk_status event_insert(store_conn *c, const hk_event *ev)
+{
+    sqlite3_stmt *s = stmt(c, S_EV_INSERT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ev->id);
+    bind_text(s, 2, ev->workspace_id);
+    bind_text(s, 3, hk_event_type_name(ev->type));
+    sqlite3_bind_int64(s, 4, ev->timestamp);
+    sqlite3_bind_text(s, 5, ev->payload_json, (int)ev->payload_len, SQLITE_STATIC);
+    return exec_write(c, s);
+}
+
+static hk_status deliveries_create(store_conn *c, const hk_event *ev, int64_t due_at,
+                                   size_t *n_created)
+{
+    *n_created = 0;
+    sqlite3_stmt *s = stmt(c, S_DLV_CREATE);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ev->workspace_id);
+    bind_text(s, 2, ev->id);
+    bind_text(s, 3, hk_event_type_name(ev->type));
+    sqlite3_bind_int64(s, 4, due_at);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        *n_created = (size_t)sqlite3_changes(c->db);
+    return st;
+}
+
+static hk_status deliveries_cancel_for_target(store_conn *c, const char *ws, const char *target_id,
+                                              int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_DLV_CANCEL);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, at);
+    return exec_write(c, s);
+}
+
+static hk_status counts(store_conn *c, const char *ws, store_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, S_COUNTS);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    hk_status st = HK_OK;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        out->customers = sqlite3_column_int64(s, 0);
+        out->groups = sqlite3_column_int64(s, 1);
+        out->memberships = sqlite3_column_int64(s, 2);
+        out->targets = sqlite3_column_int64(s, 3);
+        out->events = sqlite3_column_int64(s, 4);
+        out->deliveries_pending = sqlite3_column_int64(s, 5);
+        out->deliveries_cancelled = sqlite3_column_int64(s, 6);
+    } else {
+        st = db_error(c, "counts");
+    }
+    done(s);
+    return st;
+}
+
+const store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .conn_open = conn_open,
+    .conn_close = conn_close,
+    .migrate = migrate,
+    .begin = tx_begin,
+    .commit = tx_commit,
+    .rollback = tx_rollback,
+    .savepoint = tx_savepoint,
+    .release = tx_release,
+    .rollback_to = tx_rollback_to,
+    .in_transaction = tx_active,
+    .read_begin = read_begin,
+    .read_end = read_end,
+    .fail_nth_write = fail_nth_write,
+    .workspace_insert = workspace_insert,
+    .workspace_get = workspace_get,
+    .machine_user_insert = machine_user_insert,
+    .api_key_insert = api_key_insert,
+    .api_key_find = api_key_find,
+    .hmac_get = hmac_get,
+    .hmac_set = hmac_set,
+    .customer_get = customer_get,
+    .customer_insert = customer_insert,
+    .customer_update = customer_update,
+    .customer_delete = customer_delete,
+    .group_get = group_get,
+    .group_insert = group_insert,
+    .group_update = group_update,
+    .group_delete = group_delete,
+    .group_member_count = group_member_count,
+    .membership_insert = membership_insert,
+    .membership_delete = membership_delete,
+    .target_count = target_count,
+    .target_insert = target_insert,
+    .target_update = target_update,
+    .target_delete = target_delete,
+    .target_get = target_get,
+    .target_list = target_list,
+    .event_insert = event_insert,
+    .deliveries_create = deliveries_create,
+    .deliveries_cancel_for_target = deliveries_cancel_for_target,
+    .counts = counts,
+};

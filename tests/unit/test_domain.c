@@ -1,0 +1,990 @@
+/*
+ * test_domain.c - the domain API against the SQLite store: every rule and
+ * error code of SPEC §2-§4, the transactional outbox (events and deliveries
+ * in the same transaction as the change), and that failures change nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "testutil.h"
+
+static int setup(void **state)
+{
+    test_env *e = test_env_new();
+    if (!e)
+        return -1;
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    test_env_free(*state);
+    return 0;
+}
+
+static hk_upsert_customer_input by_email(const char *email, const char *name)
+{
+    hk_upsert_customer_input in = {
+        .identifier_kind = HK_CUSTOMER_BY_EMAIL,
+        .identifier = email,
+        .on_create = {.full_name = name, .email = email},
+    };
+    return in;
+}
+
+static hk_status upsert(test_env *e, const hk_ctx *ctx, const hk_upsert_customer_input *in,
+                        hk_upsert_result *r, hk_customer *c, hk_error *err)
+{
+    return hk_customer_upsert(ctx, in, e->arena, r, c, err);
+}
+
+static const char *all_customer_events[] = {
+    "customer.customer_created",
+    "customer.customer_updated",
+    "customer.customer_deleted",
+    "customer.customer_group_memberships_changed",
+};
+
+static void make_target(test_env *e, const hk_ctx *ctx, bool enabled, const char *event_type,
+                        hk_webhook_target *t)
+{
+    const char *one[] = {event_type};
+    hk_target_input in = {
+        .url = "https://example.com/hook",
+        .description = "test",
+        .is_enabled = enabled,
+        .n_event_types = event_type ? 1 : 4,
+        .event_types = event_type ? one : all_customer_events,
+    };
+    hk_error err;
+    assert_int_equal(hk_target_create(ctx, &in, e->arena, t, &err), HK_OK);
+}
+
+/* ---- auth and workspaces ---- */
+
+static void test_bootstrap_and_auth(void **state)
+{
+    test_env *e = *state;
+    hk_bootstrap_result r;
+    hk_error err;
+    assert_int_equal(hk_workspace_bootstrap(e->store, "acme", &r, &err), HK_OK);
+    assert_true(hk_id_is_kind(r.workspace_id, strlen(r.workspace_id), HK_ID_WORKSPACE));
+    assert_true(hk_id_is_kind(r.machine_user_id, strlen(r.machine_user_id),
+                              HK_ID_MACHINE_USER));
+    assert_int_equal(strncmp(r.api_key, "hkey_", 5), 0);
+    assert_int_equal(strlen(r.api_key), 5 + 43);
+
+    hk_ctx ctx;
+    assert_int_equal(hk_auth_api_key(e->store, r.api_key, strlen(r.api_key), &ctx, &err), HK_OK);
+    assert_string_equal(ctx.workspace_id, r.workspace_id);
+    assert_int_equal(ctx.actor.type, HK_ACTOR_MACHINE_USER);
+    assert_string_equal(ctx.actor.id, r.machine_user_id);
+    assert_int_equal(ctx.permissions, HK_PERM_ALL);
+
+    char wrong[HK_API_KEY_BUF];
+    snprintf(wrong, sizeof wrong, "%s", r.api_key);
+    wrong[10] = wrong[10] == 'A' ? 'B' : 'A';
+    assert_int_equal(hk_auth_api_key(e->store, wrong, strlen(wrong), &ctx, &err), HK_ENOTFOUND);
+    assert_int_equal(hk_auth_api_key(e->store, "", 0, &ctx, &err), HK_ENOTFOUND);
+
+    hk_workspace w;
+    hk_ctx owner;
+    assert_int_equal(hk_auth_api_key(e->store, r.api_key, strlen(r.api_key), &owner, &err), 0);
+    assert_int_equal(hk_workspace_get(&owner, e->arena, &w, &err), HK_OK);
+    assert_string_equal(w.name, "acme");
+    assert_string_equal(w.id, r.workspace_id);
+}
+
+static void test_api_key_is_stored_hashed(void **state)
+{
+    test_env *e = *state;
+    hk_bootstrap_result r;
+    hk_error err;
+    assert_int_equal(hk_workspace_bootstrap(e->store, "hashed", &r, &err), HK_OK);
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM api_keys WHERE key_hash = ?1 OR "
+                                        "id = ?1 OR machine_user_id = ?1",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, r.api_key, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_permissions_enforced(void **state)
+{
+    test_env *e = *state;
+    hk_ctx ro = e->ctx;
+    ro.permissions = HK_PERM_CUSTOMER_READ;
+    hk_upsert_customer_input in = by_email("p@example.com", "P");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &ro, &in, &r, &c, &err), HK_EFORBIDDEN);
+    assert_string_equal(err.code, "forbidden");
+    assert_int_equal(err.type, HK_ERROR_FORBIDDEN);
+    assert_int_equal(test_counts(e, &ro).customers, 0);
+
+    /* create-only key: may create, may not update */
+    hk_ctx create_only = e->ctx;
+    create_only.permissions = HK_PERM_CUSTOMER_CREATE;
+    assert_int_equal(upsert(e, &create_only, &in, &r, &c, &err), HK_OK);
+    in.on_update.full_name = (hk_opt_str){true, "Q"};
+    assert_int_equal(upsert(e, &create_only, &in, &r, &c, &err), HK_EFORBIDDEN);
+
+    hk_webhook_target t;
+    hk_target_input ti = {.url = "https://example.com", .description = ""};
+    assert_int_equal(hk_target_create(&ro, &ti, e->arena, &t, &err), HK_EFORBIDDEN);
+    const char *secret;
+    int64_t at;
+    assert_int_equal(hk_workspace_hmac_get(&ro, e->arena, &secret, &at, &err), HK_EFORBIDDEN);
+    assert_int_equal(hk_customer_delete(&ro, c.id, &err), HK_EFORBIDDEN);
+
+    char key[HK_API_KEY_BUF];
+    assert_int_equal(hk_api_key_create(&ro, ro.actor.id, HK_PERM_ALL, key, &err), HK_EFORBIDDEN);
+    assert_int_equal(hk_api_key_create(&e->ctx, e->ctx.actor.id, HK_PERM_CUSTOMER_READ, key, &err),
+                     HK_OK);
+    hk_ctx limited;
+    assert_int_equal(hk_auth_api_key(e->store, key, strlen(key), &limited, &err), HK_OK);
+    assert_int_equal(limited.permissions, HK_PERM_CUSTOMER_READ);
+    assert_string_equal(limited.workspace_id, e->ctx.workspace_id);
+}
+
+/* ---- customers ---- */
+
+static void test_upsert_create_update_noop(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, NULL, &t);
+
+    hk_upsert_customer_input in = by_email("peter@example.com", "Peter Santos");
+    in.on_create.short_name = "Peter";
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_CREATED);
+    assert_true(hk_id_is_kind(c.id, strlen(c.id), HK_ID_CUSTOMER));
+    assert_string_equal(c.full_name, "Peter Santos");
+    assert_string_equal(c.short_name, "Peter");
+    assert_null(c.external_id);
+    assert_false(c.email_verified);
+    assert_true(c.email_verified_at == HK_TIME_NONE);
+    assert_int_equal(c.created_by.type, HK_ACTOR_MACHINE_USER);
+    assert_true(c.created_at == c.updated_at);
+
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.customers, 1);
+    assert_int_equal(k.events, 1);
+    assert_int_equal(k.deliveries_pending, 1);
+
+    /* same values: NOOP, no event */
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_NOOP);
+    in.on_update.full_name = (hk_opt_str){true, "Peter Santos"};
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_NOOP);
+    assert_int_equal(test_counts(e, &e->ctx).events, 1);
+
+    /* a change: UPDATED, one more event */
+    in.on_update.full_name = (hk_opt_str){true, "Peter S."};
+    in.on_update.short_name = (hk_opt_str){true, NULL};
+    in.on_update.external_id = (hk_opt_str){true, "ext-1"};
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_UPDATED);
+    assert_string_equal(c.full_name, "Peter S.");
+    assert_null(c.short_name);
+    assert_string_equal(c.external_id, "ext-1");
+    k = test_counts(e, &e->ctx);
+    assert_int_equal(k.events, 2);
+    assert_int_equal(k.deliveries_pending, 2);
+
+    /* find by each key; email is case-insensitive */
+    hk_customer got;
+    bool found;
+    assert_int_equal(hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EMAIL, "PETER@Example.com", e->arena,
+                                     &got, &found, &err),
+                     HK_OK);
+    assert_true(found);
+    assert_string_equal(got.id, c.id);
+    assert_int_equal(hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EXTERNAL_ID, "ext-1", e->arena, &got,
+                                     &found, &err),
+                     HK_OK);
+    assert_true(found);
+    assert_int_equal(
+        hk_customer_get(&e->ctx, HK_CUSTOMER_BY_ID, c.id, e->arena, &got, &found, &err), HK_OK);
+    assert_true(found);
+    assert_string_equal(got.full_name, "Peter S.");
+    assert_int_equal(hk_customer_get(&e->ctx, HK_CUSTOMER_BY_ID, "c_01HD44FHDPG82VQ4QNHDR4N2T0",
+                                     e->arena, &got, &found, &err),
+                     HK_OK);
+    assert_false(found);
+
+    /* by externalId and by customerId */
+    hk_upsert_customer_input by_ext = by_email("other@example.com", "Other");
+    by_ext.identifier_kind = HK_CUSTOMER_BY_EXTERNAL_ID;
+    by_ext.identifier = "ext-1";
+    by_ext.on_update.full_name = (hk_opt_str){true, "Via external"};
+    assert_int_equal(upsert(e, &e->ctx, &by_ext, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_UPDATED);
+    assert_string_equal(c.email, "peter@example.com");
+    hk_upsert_customer_input by_id = by_email("x@example.com", "X");
+    by_id.identifier_kind = HK_CUSTOMER_BY_ID;
+    by_id.identifier = "c_01HD44FHDPG82VQ4QNHDR4N2T0";
+    assert_int_equal(upsert(e, &e->ctx, &by_id, &r, &c, &err), HK_ENOTFOUND);
+    assert_string_equal(err.code, "not_found");
+    assert_string_equal(err.fields[0].field, "identifier.customerId");
+    assert_int_equal(err.fields[0].type, HK_FIELD_NOT_FOUND);
+}
+
+static void test_upsert_by_external_id_creates_with_it(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_customer_input in = by_email("ext@example.com", "Ext");
+    in.identifier_kind = HK_CUSTOMER_BY_EXTERNAL_ID;
+    in.identifier = "crm-42";
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_CREATED);
+    assert_string_equal(c.external_id, "crm-42");
+}
+
+static void test_email_verification(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_customer_input in = by_email("v@example.com", "V");
+    in.on_create.email_verified = true;
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_true(c.email_verified);
+    assert_true(c.email_verified_at == c.created_at);
+
+    /* unverify, then verify again: verifiedAt follows */
+    in.on_update.email_set = true;
+    in.on_update.email = "v@example.com";
+    in.on_update.email_verified = false;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_UPDATED);
+    assert_false(c.email_verified);
+    assert_true(c.email_verified_at == HK_TIME_NONE);
+    in.on_update.email_verified = true;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_true(c.email_verified);
+    assert_true(c.email_verified_at == c.updated_at);
+
+    /* a new email takes isVerified as given */
+    in.on_update.email = "new@example.com";
+    in.on_update.email_verified = false;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_string_equal(c.email, "new@example.com");
+    assert_false(c.email_verified);
+}
+
+static void test_uniqueness_errors(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_customer_input a = by_email("a@example.com", "A");
+    a.on_create.external_id = "ext-a";
+    hk_upsert_customer_input b = by_email("b@example.com", "B");
+    b.on_create.external_id = "ext-b";
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &a, &r, &c, &err), HK_OK);
+    assert_int_equal(upsert(e, &e->ctx, &b, &r, &c, &err), HK_OK);
+    store_counts before = test_counts(e, &e->ctx);
+
+    /* creating through externalId with a taken email */
+    hk_upsert_customer_input dup = by_email("A@EXAMPLE.COM", "Dup");
+    dup.identifier_kind = HK_CUSTOMER_BY_EXTERNAL_ID;
+    dup.identifier = "ext-new";
+    assert_int_equal(upsert(e, &e->ctx, &dup, &r, &c, &err), HK_ECONFLICT);
+    assert_string_equal(err.code, "customer_already_exists_with_email");
+    assert_string_equal(err.fields[0].field, "email");
+
+    /* creating with a taken externalId */
+    hk_upsert_customer_input dup2 = by_email("c@example.com", "C");
+    dup2.on_create.external_id = "ext-a";
+    assert_int_equal(upsert(e, &e->ctx, &dup2, &r, &c, &err), HK_ECONFLICT);
+    assert_string_equal(err.code, "customer_already_exists_with_external_id");
+
+    /* updating into a taken email / externalId */
+    b.on_update.email_set = true;
+    b.on_update.email = "a@example.com";
+    assert_int_equal(upsert(e, &e->ctx, &b, &r, &c, &err), HK_ECONFLICT);
+    assert_string_equal(err.code, "customer_already_exists_with_email");
+    b.on_update.email_set = false;
+    b.on_update.external_id = (hk_opt_str){true, "ext-a"};
+    assert_int_equal(upsert(e, &e->ctx, &b, &r, &c, &err), HK_ECONFLICT);
+    assert_string_equal(err.code, "customer_already_exists_with_external_id");
+    assert_int_equal(err.type, HK_ERROR_VALIDATION);
+
+    store_counts after = test_counts(e, &e->ctx);
+    assert_memory_equal(&before, &after, sizeof before);
+
+    /* the same email in another workspace is fine */
+    assert_int_equal(upsert(e, &e->other, &a, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_CREATED);
+}
+
+static void expect_field_error(hk_status st, const hk_error *err, const char *field)
+{
+    assert_int_equal(st, HK_EINVAL);
+    assert_string_equal(err->code, "input_validation");
+    assert_int_equal(err->type, HK_ERROR_VALIDATION);
+    assert_true(err->nfields >= 1);
+    assert_string_equal(err->fields[0].field, field);
+}
+
+static char *repeat(const char *unit, int times)
+{
+    size_t n = strlen(unit);
+    char *s = malloc(n * (size_t)times + 1);
+    for (int i = 0; i < times; i++)
+        memcpy(s + n * (size_t)i, unit, n);
+    s[n * (size_t)times] = '\0';
+    return s;
+}
+
+static void test_customer_validation_changes_nothing(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    char *long500 = repeat("\xc3\xa9", 500); /* 500 characters, 1000 bytes: allowed */
+    char *long501 = repeat("a", 501);
+    char *ext501 = repeat("x", 501);
+    char *email255 = repeat("a", 243);
+    memcpy(email255 + 231, "@example.com", 13); /* 243 bytes: fine */
+    char *email_long = malloc(300);
+    memset(email_long, 'a', 250);
+    memcpy(email_long + 250, "@example.com", 13); /* 262 bytes: too long */
+
+    hk_upsert_customer_input in = by_email("ok@example.com", "");
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.fullName");
+    in = by_email("ok@example.com", NULL);
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_EINVAL);
+    assert_int_equal(err.fields[0].type, HK_FIELD_REQUIRED);
+    in = by_email("ok@example.com", long501);
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.fullName");
+    in = by_email("ok@example.com", "bad \xff utf8");
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.fullName");
+    in = by_email("ok@example.com", "ok");
+    in.on_create.short_name = "";
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.shortName");
+    in = by_email("ok@example.com", "ok");
+    in.on_create.external_id = ext501;
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.externalId");
+    in = by_email(email_long, "ok");
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "identifier.emailAddress");
+    const char *bad_emails[] = {"plain", "a@b", "a@b.c", "@example.com", "a b@example.com",
+                                "a@-example.com", "a..b@example.com", "a@example.c0m", ""};
+    for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++) {
+        in = by_email(bad_emails[i], "ok");
+        expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err,
+                           "identifier.emailAddress");
+    }
+    in = by_email("ok@example.com", "ok");
+    in.on_update.full_name = (hk_opt_str){true, NULL};
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onUpdate.fullName.value");
+    in.on_update.full_name.set = false;
+    in.on_update.email_set = true;
+    in.on_update.email = "nope";
+    expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onUpdate.email.email");
+
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.customers, 0);
+    assert_int_equal(k.events, 0);
+
+    /* the limits themselves are allowed */
+    const char *good_emails[] = {"peter@example.com", "\"quoted @ local\"@example.com",
+                                 "x@[127.0.0.1]", "a.b+tag@sub.example.co.uk",
+                                 "\xc3\xa9l\xc3\xa8ve@example.fr"};
+    for (size_t i = 0; i < sizeof good_emails / sizeof good_emails[0]; i++) {
+        in = by_email(good_emails[i], long500);
+        assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    }
+    in = by_email(email255, "ok");
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    free(long500);
+    free(long501);
+    free(ext501);
+    free(email255);
+    free(email_long);
+}
+
+static void test_spam_marking(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_customer_input in = by_email("s@example.com", "S");
+    hk_upsert_result r;
+    hk_customer c, m;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(hk_customer_unmark_spam(&e->ctx, c.id, e->arena, &m, &err), HK_ESTATE);
+    assert_string_equal(err.code, "customer_is_not_marked_as_spam");
+    assert_int_equal(hk_customer_mark_spam(&e->ctx, c.id, e->arena, &m, &err), HK_OK);
+    assert_true(m.marked_as_spam_at != HK_TIME_NONE);
+    assert_true(m.marked_as_spam_at == m.updated_at);
+    assert_string_equal(m.marked_as_spam_by.id, e->ctx.actor.id);
+    assert_int_equal(hk_customer_mark_spam(&e->ctx, c.id, e->arena, &m, &err), HK_ESTATE);
+    assert_string_equal(err.code, "customer_already_marked_as_spam");
+    assert_int_equal(hk_customer_unmark_spam(&e->ctx, c.id, e->arena, &m, &err), HK_OK);
+    assert_true(m.marked_as_spam_at == HK_TIME_NONE);
+    assert_int_equal(test_counts(e, &e->ctx).events, 3);
+
+    assert_int_equal(hk_customer_mark_spam(&e->ctx, "c_01HD44FHDPG82VQ4QNHDR4N2T0", e->arena, &m,
+                                           &err),
+                     HK_ENOTFOUND);
+    assert_string_equal(err.code, "not_found");
+    /* another workspace cannot see it */
+    assert_int_equal(hk_customer_mark_spam(&e->other, c.id, e->arena, &m, &err), HK_ENOTFOUND);
+    assert_int_equal(hk_customer_delete(&e->other, c.id, &err), HK_ENOTFOUND);
+    bool found;
+    assert_int_equal(
+        hk_customer_get(&e->other, HK_CUSTOMER_BY_ID, c.id, e->arena, &m, &found, &err), HK_OK);
+    assert_false(found);
+}
+
+static void test_delete_customer(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, "customer.customer_deleted", &t);
+    hk_upsert_customer_input in = by_email("d@example.com", "D");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    hk_customer_group g;
+    hk_group_input gi = {.name = "Free", .key = "free", .color = "#D66258"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
+    hk_group_ref ref = {.id = g.id};
+    assert_int_equal(hk_membership_add(&e->ctx, c.id, &ref, 1, e->arena, &c, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 0);
+
+    assert_int_equal(hk_customer_delete(&e->ctx, c.id, &err), HK_OK);
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.customers, 0);
+    assert_int_equal(k.memberships, 0);
+    assert_int_equal(k.events, 3); /* created, memberships_changed, deleted */
+    assert_int_equal(k.deliveries_pending, 1);
+    assert_int_equal(hk_customer_delete(&e->ctx, c.id, &err), HK_ENOTFOUND);
+    /* the group can go now */
+    assert_int_equal(hk_group_delete(&e->ctx, g.id, &err), HK_OK);
+}
+
+/* ---- groups and memberships ---- */
+
+static void test_groups(void **state)
+{
+    test_env *e = *state;
+    hk_customer_group g, g2;
+    hk_error err;
+    hk_group_input gi = {.name = "Free Tier", .key = "free-tier", .color = "#D66258"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
+    assert_true(hk_id_is_kind(g.id, strlen(g.id), HK_ID_CUSTOMER_GROUP));
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g2, &err), HK_ECONFLICT);
+    assert_string_equal(err.code, "customer_group_key_already_exists");
+    assert_string_equal(err.fields[0].field, "key");
+    /* other workspace may reuse the key */
+    assert_int_equal(hk_group_create(&e->other, &gi, e->arena, &g2, &err), HK_OK);
+
+    const char *bad_colors[] = {"D66258", "#D6625", "#GGGGGG", "#12", "", "#1234567890"};
+    for (size_t i = 0; i < sizeof bad_colors / sizeof bad_colors[0]; i++) {
+        hk_group_input b = {.name = "x", .key = "k2", .color = bad_colors[i]};
+        expect_field_error(hk_group_create(&e->ctx, &b, e->arena, &g2, &err), &err, "color");
+    }
+    char *key51 = repeat("k", 51);
+    hk_group_input b = {.name = "x", .key = key51, .color = "#fff"};
+    expect_field_error(hk_group_create(&e->ctx, &b, e->arena, &g2, &err), &err, "key");
+    free(key51);
+    b.key = "k2";
+    b.name = "";
+    expect_field_error(hk_group_create(&e->ctx, &b, e->arena, &g2, &err), &err, "name");
+    assert_int_equal(test_counts(e, &e->ctx).groups, 1);
+
+    hk_group_input second = {.name = "Paid", .key = "paid", .color = "#fff", .external_id = "p"};
+    assert_int_equal(hk_group_create(&e->ctx, &second, e->arena, &g2, &err), HK_OK);
+    assert_string_equal(g2.external_id, "p");
+    char g2_id[HK_ID_MAX];
+    snprintf(g2_id, sizeof g2_id, "%s", g2.id);
+    hk_group_update_input u = {.customer_group_id = g2_id, .key = {true, "free-tier"}};
+    assert_int_equal(hk_group_update(&e->ctx, &u, e->arena, &g2, &err), HK_ECONFLICT);
+    assert_string_equal(err.code, "customer_group_key_already_exists");
+    u.key = (hk_opt_str){true, "paid-2"};
+    u.name = (hk_opt_str){true, "Paid plan"};
+    u.external_id = (hk_opt_str){true, NULL};
+    assert_int_equal(hk_group_update(&e->ctx, &u, e->arena, &g2, &err), HK_OK);
+    assert_string_equal(g2.key, "paid-2");
+    assert_string_equal(g2.name, "Paid plan");
+    assert_null(g2.external_id);
+    assert_string_equal(g2.color, "#fff");
+    u.customer_group_id = "cg_01GWVPYG1B8JBPGZC2VQDQEQAM";
+    assert_int_equal(hk_group_update(&e->ctx, &u, e->arena, &g2, &err), HK_ENOTFOUND);
+
+    bool found;
+    assert_int_equal(hk_group_get(&e->ctx, "paid-2", true, e->arena, &g2, &found, &err), HK_OK);
+    assert_true(found);
+    assert_int_equal(hk_group_get(&e->other, g.id, false, e->arena, &g2, &found, &err), HK_OK);
+    assert_false(found);
+}
+
+static void test_memberships(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, "customer.customer_group_memberships_changed", &t);
+    hk_upsert_customer_input in = by_email("m@example.com", "M");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    hk_customer_group g1, g2;
+    hk_group_input a = {.name = "A", .key = "a", .color = "#aaa"};
+    hk_group_input b = {.name = "B", .key = "b", .color = "#bbb"};
+    assert_int_equal(hk_group_create(&e->ctx, &a, e->arena, &g1, &err), HK_OK);
+    assert_int_equal(hk_group_create(&e->ctx, &b, e->arena, &g2, &err), HK_OK);
+
+    hk_group_ref refs[] = {{.id = g1.id}, {.key = "b"}};
+    assert_int_equal(hk_membership_add(&e->ctx, c.id, refs, 2, e->arena, &c, &err), HK_OK);
+    assert_int_equal(c.n_memberships, 2);
+    assert_string_equal(c.memberships[0].group.key, "a");
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.memberships, 2);
+    assert_int_equal(k.events, 3);
+    assert_int_equal(k.deliveries_pending, 2);
+
+    /* adding again: nothing changes, nothing fires */
+    assert_int_equal(hk_membership_add(&e->ctx, c.id, refs, 2, e->arena, &c, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).events, 3);
+
+    /* a group with members cannot be deleted */
+    assert_int_equal(hk_group_delete(&e->ctx, g1.id, &err), HK_ESTATE);
+    assert_string_equal(err.code, "customer_group_has_memberships");
+
+    /* all-or-nothing: an unknown group in the list adds none */
+    hk_upsert_customer_input in2 = by_email("m2@example.com", "M2");
+    hk_customer c2;
+    assert_int_equal(upsert(e, &e->ctx, &in2, &r, &c2, &err), HK_OK);
+    store_counts before = test_counts(e, &e->ctx);
+    hk_group_ref bad[] = {{.id = g1.id}, {.key = "missing"}};
+    assert_int_equal(hk_membership_add(&e->ctx, c2.id, bad, 2, e->arena, &c2, &err),
+                     HK_ENOTFOUND);
+    assert_string_equal(err.fields[0].field, "customerGroupIdentifiers[1].customerGroupKey");
+    store_counts after = test_counts(e, &e->ctx);
+    assert_memory_equal(&before, &after, sizeof before);
+    hk_group_ref both = {.id = g1.id, .key = "a"};
+    assert_int_equal(hk_membership_add(&e->ctx, c2.id, &both, 1, e->arena, &c2, &err), HK_EINVAL);
+
+    /* remove */
+    hk_group_ref one = {.id = g1.id};
+    assert_int_equal(hk_membership_remove(&e->ctx, c.id, &one, 1, e->arena, &c, &err), HK_OK);
+    assert_int_equal(c.n_memberships, 1);
+    assert_int_equal(hk_membership_remove(&e->ctx, c.id, &one, 1, e->arena, &c, &err),
+                     HK_ENOTFOUND);
+    assert_int_equal(test_counts(e, &e->ctx).events, 5);
+    assert_int_equal(hk_group_delete(&e->ctx, g1.id, &err), HK_OK);
+}
+
+/* ---- targets and the outbox ---- */
+
+static void test_targets(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    hk_error err;
+    const char *types[] = {"customer.customer_created", "thread.thread_created",
+                           "customer.customer_created"};
+    hk_target_input in = {.url = "https://user:pass@example.com/h",
+                          .description = "d",
+                          .is_enabled = true,
+                          .n_event_types = 3,
+                          .event_types = types};
+    assert_int_equal(hk_target_create(&e->ctx, &in, e->arena, &t, &err), HK_OK);
+    assert_string_equal(t.version, "2026-04-21");
+    assert_int_equal(t.n_event_types, 2); /* repeats dropped */
+    hk_webhook_target got;
+    bool found;
+    assert_int_equal(hk_target_get(&e->ctx, t.id, e->arena, &got, &found, &err), HK_OK);
+    assert_true(found);
+    assert_int_equal(got.n_event_types, 2);
+    assert_string_equal(got.event_types[1], "thread.thread_created");
+    assert_int_equal(hk_target_get(&e->other, t.id, e->arena, &got, &found, &err), HK_OK);
+    assert_false(found);
+
+    const char *bad_type[] = {"customer.customer_exploded"};
+    hk_target_input bad = in;
+    bad.event_types = bad_type;
+    bad.n_event_types = 1;
+    expect_field_error(hk_target_create(&e->ctx, &bad, e->arena, &got, &err), &err,
+                       "eventSubscriptions[0].eventType");
+    bad = in;
+    bad.version = "2023-01-01";
+    expect_field_error(hk_target_create(&e->ctx, &bad, e->arena, &got, &err), &err, "version");
+    const char *bad_urls[] = {"http://example.com/", "ftp://example.com", "https://",
+                              "https://127.0.0.1/x", "https://[::1]:8443/", "https://10.1.2.3",
+                              "https://169.254.169.254/latest", "https://localhost/",
+                              "https://exa mple.com", "example.com"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        bad = in;
+        bad.url = bad_urls[i];
+        expect_field_error(hk_target_create(&e->ctx, &bad, e->arena, &got, &err), &err, "url");
+    }
+    hk_domain_set_allow_private_targets(true);
+    bad = in;
+    bad.url = "http://127.0.0.1:9999/hook";
+    assert_int_equal(hk_target_create(&e->ctx, &bad, e->arena, &got, &err), HK_OK);
+    hk_domain_set_allow_private_targets(false);
+    assert_int_equal(test_counts(e, &e->ctx).targets, 2);
+
+    /* update */
+    hk_target_update_input u = {.webhook_target_id = t.id, .version = {true, "2024-09-18"},
+                                .description = {true, ""}};
+    assert_int_equal(hk_target_update(&e->ctx, &u, e->arena, &got, &err), HK_OK);
+    assert_string_equal(got.version, "2024-09-18");
+    assert_string_equal(got.description, "");
+    u.version = (hk_opt_str){true, "1999-01-01"};
+    expect_field_error(hk_target_update(&e->ctx, &u, e->arena, &got, &err), &err, "version");
+    u = (hk_target_update_input){.webhook_target_id = "whTarget_01HD4400VTDJQ646V6RY37SR7K"};
+    assert_int_equal(hk_target_update(&e->ctx, &u, e->arena, &got, &err), HK_ENOTFOUND);
+
+    hk_webhook_target *list;
+    size_t n;
+    assert_int_equal(hk_target_list(&e->ctx, e->arena, &list, &n, &err), HK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(hk_target_list(&e->other, e->arena, &list, &n, &err), HK_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_target_limit(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    hk_error err;
+    for (int i = 0; i < HK_MAX_TARGETS_PER_WORKSPACE; i++)
+        make_target(e, &e->ctx, true, NULL, &t);
+    hk_target_input in = {.url = "https://example.com", .description = ""};
+    assert_int_equal(hk_target_create(&e->ctx, &in, e->arena, &t, &err), HK_ELIMIT);
+    assert_string_equal(err.code, "too_many_webhook_targets");
+    assert_int_equal(test_counts(e, &e->ctx).targets, HK_MAX_TARGETS_PER_WORKSPACE);
+    /* the limit is per workspace */
+    assert_int_equal(hk_target_create(&e->other, &in, e->arena, &t, &err), HK_OK);
+}
+
+static void test_fanout_and_cancellation(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target all, created_only, disabled, other_ws;
+    make_target(e, &e->ctx, true, NULL, &all);
+    make_target(e, &e->ctx, true, "customer.customer_created", &created_only);
+    make_target(e, &e->ctx, false, NULL, &disabled);
+    make_target(e, &e->other, true, NULL, &other_ws);
+
+    hk_upsert_customer_input in = by_email("f@example.com", "F");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 2);
+    assert_int_equal(test_counts(e, &e->other).deliveries_pending, 0);
+    assert_int_equal(hk_customer_mark_spam(&e->ctx, c.id, e->arena, &c, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 3);
+
+    /* disabling cancels the target's pending deliveries */
+    hk_target_update_input u = {.webhook_target_id = all.id, .is_enabled_set = true};
+    hk_webhook_target got;
+    assert_int_equal(hk_target_update(&e->ctx, &u, e->arena, &got, &err), HK_OK);
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.deliveries_pending, 1);
+    assert_int_equal(k.deliveries_cancelled, 2);
+    /* deleting cancels too; the events stay */
+    assert_int_equal(hk_target_delete(&e->ctx, created_only.id, &err), HK_OK);
+    k = test_counts(e, &e->ctx);
+    assert_int_equal(k.deliveries_pending, 0);
+    assert_int_equal(k.deliveries_cancelled, 3);
+    assert_int_equal(k.events, 2);
+    assert_int_equal(k.targets, 2);
+    assert_int_equal(hk_target_delete(&e->ctx, created_only.id, &err), HK_ENOTFOUND);
+
+    /* enabling again: new events reach it, subscription changes apply */
+    u.is_enabled = true;
+    const char *del[] = {"customer.customer_deleted"};
+    u.event_types_set = true;
+    u.event_types = del;
+    u.n_event_types = 1;
+    assert_int_equal(hk_target_update(&e->ctx, &u, e->arena, &got, &err), HK_OK);
+    assert_int_equal(hk_customer_unmark_spam(&e->ctx, c.id, e->arena, &c, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 0);
+    assert_int_equal(hk_customer_delete(&e->ctx, c.id, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 1);
+}
+
+/* Reads every stored event payload of the workspace, oldest first. */
+static json_t *stored_payloads(test_env *e, const char *ws)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    json_t *all = json_array();
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return all;
+    sqlite3_prepare_v2(db, "SELECT type, payload FROM events WHERE workspace_id = ? ORDER BY id",
+                       -1, &s, NULL);
+    sqlite3_bind_text(s, 1, ws, -1, SQLITE_STATIC);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *p = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+        assert_non_null(p);
+        assert_string_equal(json_string_value(json_object_get(p, "eventType")),
+                            (const char *)sqlite3_column_text(s, 0));
+        json_array_append_new(all, p);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return all;
+}
+
+static void test_event_payloads_capture_states(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_customer_input in = by_email("p@example.com", "Before \"quoted\"");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    in.on_update.full_name = (hk_opt_str){true, "After \xf0\x9f\x98\x80"};
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    hk_customer_group g;
+    hk_group_input gi = {.name = "G", .key = "g", .color = "#123456"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
+    hk_group_ref ref = {.key = "g"};
+    assert_int_equal(hk_membership_add(&e->ctx, c.id, &ref, 1, e->arena, &c, &err), HK_OK);
+    assert_int_equal(hk_customer_delete(&e->ctx, c.id, &err), HK_OK);
+
+    json_t *all = stored_payloads(e, e->ctx.workspace_id);
+    assert_int_equal(json_array_size(all), 4);
+    json_t *created = json_array_get(all, 0), *updated = json_array_get(all, 1);
+    json_t *changed = json_array_get(all, 2), *deleted = json_array_get(all, 3);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(created, "customer"), "fullName")),
+        "Before \"quoted\"");
+    assert_null(json_object_get(created, "previousCustomer"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(updated, "previousCustomer"), "fullName")),
+                        "Before \"quoted\"");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(updated, "customer"), "fullName")),
+        "After \xf0\x9f\x98\x80");
+    assert_string_equal(json_string_value(json_object_get(changed, "changeType")), "ADDED");
+    json_t *mems = json_object_get(json_object_get(changed, "customer"), "customerGroupMemberships");
+    assert_int_equal(json_array_size(mems), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(mems, 0), "customerGroup"), "key")),
+                        "g");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(changed, "previousCustomer"),
+                                                     "customerGroupMemberships")),
+                     0);
+    assert_null(json_object_get(deleted, "customer"));
+    assert_int_equal(json_array_size(json_object_get(json_object_get(deleted, "previousCustomer"),
+                                                     "customerGroupMemberships")),
+                     1);
+    json_decref(all);
+}
+
+/* A failure at any write of a mutation leaves no row, no event, no delivery. */
+static void test_failure_at_every_write_leaves_nothing(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t1, t2;
+    make_target(e, &e->ctx, true, NULL, &t1);
+    make_target(e, &e->ctx, true, NULL, &t2);
+    hk_customer_group g;
+    hk_error err;
+    hk_group_input gi = {.name = "G", .key = "g", .color = "#123"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
+
+    hk_upsert_customer_input in = by_email("atomic@example.com", "Atomic");
+    hk_upsert_result r;
+    hk_customer c;
+    store_counts before = test_counts(e, &e->ctx);
+    int failures = 0;
+    for (int n = 1; n < 10; n++) {
+        assert_int_equal(store_debug_fail_nth_write(e->store, n), HK_OK);
+        hk_status st = upsert(e, &e->ctx, &in, &r, &c, &err);
+        if (st == HK_OK) {
+            assert_int_equal(r, HK_UPSERT_CREATED);
+            break;
+        }
+        failures++;
+        assert_int_equal(st, HK_EIO);
+        assert_int_equal(err.type, HK_ERROR_INTERNAL);
+        store_counts after = test_counts(e, &e->ctx);
+        assert_memory_equal(&before, &after, sizeof before);
+    }
+    assert_int_equal(failures, 3); /* customer row, event row, delivery rows */
+    assert_int_equal(store_debug_fail_nth_write(e->store, 0), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 2);
+
+    /* memberships with two groups: a failure at any point adds none */
+    hk_customer_group g2;
+    hk_group_input gi2 = {.name = "G2", .key = "g2", .color = "#456"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi2, e->arena, &g2, &err), HK_OK);
+    hk_group_ref refs[] = {{.id = g.id}, {.id = g2.id}};
+    char customer_id[HK_ID_MAX];
+    snprintf(customer_id, sizeof customer_id, "%s", c.id);
+    before = test_counts(e, &e->ctx);
+    failures = 0;
+    for (int n = 1; n < 20; n++) {
+        assert_int_equal(store_debug_fail_nth_write(e->store, n), HK_OK);
+        hk_status st = hk_membership_add(&e->ctx, customer_id, refs, 2, e->arena, &c, &err);
+        if (st == HK_OK)
+            break;
+        failures++;
+        store_counts after = test_counts(e, &e->ctx);
+        assert_memory_equal(&before, &after, sizeof before);
+    }
+    assert_int_equal(failures, 6);
+    assert_int_equal(store_debug_fail_nth_write(e->store, 0), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).memberships, 2);
+}
+
+/* ---- concurrency, group commit, durability ---- */
+
+typedef struct worker {
+    test_env *e;
+    int index;
+    int ok;
+} worker;
+
+static void *upsert_worker(void *arg)
+{
+    worker *w = arg;
+    hk_arena *a = hk_arena_new(0);
+    for (int i = 0; i < 300; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "w%d-%d@example.com", w->index, i);
+        hk_upsert_customer_input in = by_email(email, "Worker");
+        hk_upsert_result r;
+        hk_customer c;
+        hk_error err;
+        if (hk_customer_upsert(&w->e->ctx, &in, a, &r, &c, &err) == HK_OK &&
+            r == HK_UPSERT_CREATED)
+            w->ok++;
+        hk_arena_reset(a);
+    }
+    hk_arena_free(a);
+    return NULL;
+}
+
+static void test_concurrent_writers_group_commit(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, NULL, &t);
+    enum { N = 8 };
+    pthread_t th[N];
+    worker w[N];
+    hk_store_stats s0, s1;
+    hk_store_get_stats(e->store, &s0);
+    for (int i = 0; i < N; i++) {
+        w[i] = (worker){e, i, 0};
+        pthread_create(&th[i], NULL, upsert_worker, &w[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    hk_store_get_stats(e->store, &s1);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(w[i].ok, 300);
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.customers, N * 300);
+    assert_int_equal(k.events, N * 300);
+    assert_int_equal(k.deliveries_pending, N * 300);
+    assert_int_equal(s1.mutations - s0.mutations, N * 300);
+    assert_true(s1.commits - s0.commits < s1.mutations - s0.mutations); /* batches formed */
+}
+
+static void test_reopen_keeps_everything(void **state)
+{
+    test_env *e = *state;
+    hk_upsert_customer_input in = by_email("keep@example.com", "Keep");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    const char *secret;
+    int64_t at;
+    assert_int_equal(hk_workspace_hmac_get(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
+    assert_null(secret);
+    assert_int_equal(hk_workspace_hmac_regenerate(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
+    assert_int_equal(strlen(secret), 64);
+    char first[80];
+    snprintf(first, sizeof first, "%s", secret);
+
+    hk_store_close(e->store);
+    assert_int_equal(test_env_open_store(e, true), HK_OK);
+    assert_int_equal(hk_store_schema_version(e->store), 1);
+    e->ctx.store = e->store;
+    e->other.store = e->store;
+    bool found;
+    assert_int_equal(hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EMAIL, "keep@example.com", e->arena,
+                                     &c, &found, &err),
+                     HK_OK);
+    assert_true(found);
+    assert_int_equal(hk_workspace_hmac_get(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
+    assert_string_equal(secret, first);
+    assert_int_equal(hk_workspace_hmac_regenerate(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
+    assert_string_not_equal(secret, first);
+    assert_int_equal(hk_workspace_hmac_get(&e->other, e->arena, &secret, &at, &err), HK_OK);
+    assert_null(secret);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bootstrap_and_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_key_is_stored_hashed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions_enforced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_create_update_noop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_by_external_id_creates_with_it, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_email_verification, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uniqueness_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customer_validation_changes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_spam_marking, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_customer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memberships, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fanout_and_cancellation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_payloads_capture_states, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_at_every_write_leaves_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
