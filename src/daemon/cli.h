@@ -1,0 +1,68 @@
+/*
+ * cli.h - hookd's command line: commands, options and their environment
+ * fallbacks.
+ *
+ *   hookd bootstrap --data-dir DIR [--name NAME] [--log-level LEVEL]
+ *   hookd serve --data-dir DIR [--listen HOST:PORT] [--log-level LEVEL]
+ *   hookd help [COMMAND] | hookd --help | hookd --version
+ *
+ * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
+ * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_LOG_LEVEL).
+ */
+#ifndef HOOKD_DAEMON_CLI_H
+#define HOOKD_DAEMON_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "core/log.h"
+
+#ifndef HOOKD_VERSION
+#define HOOKD_VERSION "0.1.0"
+#endif
+
+/* Process exit codes. */
+enum {
+    HK_EXIT_OK = 0,
+    HK_EXIT_FAILURE = 1, /* a runtime failure: the store cannot open, the port is taken */
+    HK_EXIT_USAGE = 2,   /* the command line is wrong */
+};
+
+#define HK_DEFAULT_LISTEN "127.0.0.1:8080"
+#define HK_DEFAULT_WORKSPACE_NAME "hookd"
+
+typedef enum hk_cli_command {
+    HK_CMD_NONE, /* no command: the general usage */
+    HK_CMD_HELP,
+    HK_CMD_VERSION,
+    HK_CMD_BOOTSTRAP,
+    HK_CMD_SERVE,
+} hk_cli_command;
+
+typedef struct hk_cli_options {
+    hk_cli_command command;
+    hk_cli_command help_topic;  /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
+    const char *data_dir;       /* NULL when neither the flag nor the environment gives one */
+    const char *listen;         /* serve: never NULL after parsing */
+    const char *workspace_name; /* bootstrap: never NULL after parsing */
+    hk_log_level log_level;
+} hk_cli_options;
+
+/*
+ * Parses argv (and the environment for what the flags leave unset).
+ * HK_EINVAL with a message for a usage error: unknown command or option,
+ * missing or empty value, bad log level, missing data directory.
+ * `*usage_topic` receives the command whose usage the message refers to.
+ * The strings in *out point into argv or the environment.
+ */
+HK_MUST_CHECK hk_status hk_cli_parse(int argc, char **argv, hk_cli_options *out,
+                                     hk_cli_command *usage_topic, hk_error *err);
+
+/* Prints the usage of `topic` (HK_CMD_NONE: the overview). */
+void hk_cli_print_usage(FILE *f, hk_cli_command topic);
+
+/* "serve", "bootstrap", ... or "hookd" for HK_CMD_NONE. Static. */
+const char *hk_cli_command_name(hk_cli_command command);
+
+#endif

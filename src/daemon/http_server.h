@@ -1,0 +1,45 @@
+/*
+ * http_server.h - the daemon's HTTP front: libmicrohttpd with a pool of
+ * polling threads, a route table, and a graceful stop.
+ *
+ * Routes today: GET|HEAD /healthz. Unknown paths answer 404, known paths
+ * with another method 405 (with an Allow header); both with a JSON body.
+ */
+#ifndef HOOKD_DAEMON_HTTP_SERVER_H
+#define HOOKD_DAEMON_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+typedef struct hk_http_server hk_http_server;
+
+typedef struct hk_http_server_options {
+    int listen_fd;             /* bound and listening; the server owns it from the start call */
+    unsigned threads;          /* polling threads; 0: one per CPU this process may use */
+    size_t connection_memory;  /* bytes per connection (headers and buffers); 0: 64 KiB */
+    unsigned idle_timeout_s;   /* a connection silent this long is closed; 0: 30 s */
+    unsigned drain_timeout_ms; /* how long stop waits for requests in flight; 0: 10 s */
+    hk_store *store;           /* borrowed; must outlive the server */
+} hk_http_server_options;
+
+/* Zeroes *o (every default) and sets listen_fd to -1. */
+void hk_http_server_options_init(hk_http_server_options *o);
+
+/* Starts serving on o->listen_fd. HK_EIO with a message when libmicrohttpd
+ * refuses to start (its own diagnostics go to the log). */
+HK_MUST_CHECK hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out,
+                                             hk_error *err);
+
+/* The number of polling threads actually started. */
+unsigned hk_http_server_threads(const hk_http_server *s);
+
+/*
+ * Stops gracefully: stops accepting connections, waits (up to the drain
+ * timeout) for the requests already received to be answered, then closes
+ * every connection and the listening socket. Accepts NULL.
+ */
+void hk_http_server_stop(hk_http_server *s);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * main.c - the hookd executable: "bootstrap" creates a workspace, "serve"
+ * runs the HTTP server until SIGTERM or SIGINT.
+ *
+ * Signals: serve blocks SIGTERM and SIGINT before any thread exists (so every
+ * thread inherits the mask) and the main thread waits for them with sigwait.
+ * No signal handler runs, so nothing async-signal-unsafe can happen in one.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "daemon/cli.h"
+#include "daemon/http_server.h"
+#include "daemon/listen.h"
+#include "domain/domain.h"
+#include "store/store.h"
+
+static void print_usage_hint(hk_cli_command topic)
+{
+    if (topic == HK_CMD_NONE)
+        fprintf(stderr, "Run 'hookd --help' for usage.\n");
+    else
+        fprintf(stderr, "Run 'hookd %s --help' for usage.\n", hk_cli_command_name(topic));
+}
+
+static hk_status open_store(const char *data_dir, hk_store **out, hk_error *err)
+{
+    hk_store_options options;
+    hk_store_options_init(&options);
+    options.data_dir = data_dir;
+    options.durable = true;
+    return hk_store_open(&options, out, err);
+}
+
+/* The output is one JSON line a script can parse. Ids and keys are written without escaping:
+ * they are made of letters, digits, '_' and '-' only (SPEC §1; base64url keys). */
+static int run_bootstrap(const hk_cli_options *o)
+{
+    int rc = HK_EXIT_FAILURE;
+    hk_store *store = NULL;
+    hk_bootstrap_result result = {0};
+    hk_error err;
+    hk_error_clear(&err);
+
+    if (open_store(o->data_dir, &store, &err) != HK_OK) {
+        fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
+        goto out;
+    }
+    hk_status st = hk_workspace_bootstrap(store, o->workspace_name, &result, &err);
+    if (st != HK_OK) {
+        fprintf(stderr, "hookd: cannot create a workspace: %s\n", err.message);
+        /* A rejected --name is the caller's mistake, like any other bad argument. */
+        rc = st == HK_EINVAL ? HK_EXIT_USAGE : HK_EXIT_FAILURE;
+        goto out;
+    }
+    printf("{\"workspaceId\":\"%s\",\"apiKey\":\"%s\"}\n", result.workspace_id, result.api_key);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hookd: cannot write the result to standard output\n");
+        goto out;
+    }
+    rc = HK_EXIT_OK;
+out:
+    explicit_bzero(result.api_key, sizeof result.api_key);
+    hk_store_close(store);
+    return rc;
+}
+
+/* Must run before the first thread is created: threads inherit the signal mask. */
+static void block_stop_signals(sigset_t *stop_signals)
+{
+    sigemptyset(stop_signals);
+    sigaddset(stop_signals, SIGTERM);
+    sigaddset(stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, stop_signals, NULL);
+    /* A peer closing its socket must be an error on that write, not the end of the process. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int wait_for_stop_signal(const sigset_t *stop_signals)
+{
+    int sig = SIGTERM;
+    /* sigwait fails only for an invalid set; stopping then beats serving unstoppably. */
+    if (sigwait(stop_signals, &sig) != 0)
+        hk_log_error("cannot wait for signals; stopping");
+    return sig;
+}
+
+static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *addr, hk_store *store,
+                              hk_http_server **out, hk_error *err)
+{
+    char desc[HK_LISTEN_DESC_MAX];
+    int listen_fd = -1;
+    hk_status st = hk_listen_open(addr, &listen_fd, desc, err);
+    if (st != HK_OK)
+        return st;
+
+    hk_http_server_options options;
+    hk_http_server_options_init(&options);
+    options.listen_fd = listen_fd;
+    options.store = store;
+    st = hk_http_server_start(&options, out, err);
+    if (st != HK_OK)
+        return st;
+    hk_log_info("hookd %s listening on http://%s (data dir %s, %u threads, schema version %d)",
+                HOOKD_VERSION, desc, o->data_dir, hk_http_server_threads(*out),
+                hk_store_schema_version(store));
+    return HK_OK;
+}
+
+static int run_serve(const hk_cli_options *o)
+{
+    int rc = HK_EXIT_FAILURE;
+    hk_store *store = NULL;
+    hk_http_server *server = NULL;
+    hk_error err;
+    hk_error_clear(&err);
+
+    /* A malformed address is a usage error; check it before opening anything. */
+    hk_listen_addr addr;
+    if (hk_listen_parse(o->listen, &addr, &err) != HK_OK) {
+        fprintf(stderr, "hookd: %s\n", err.message);
+        print_usage_hint(HK_CMD_SERVE);
+        rc = HK_EXIT_USAGE;
+        goto out;
+    }
+    sigset_t stop_signals;
+    block_stop_signals(&stop_signals);
+
+    if (open_store(o->data_dir, &store, &err) != HK_OK) {
+        fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
+        goto out;
+    }
+    if (start_server(o, &addr, store, &server, &err) != HK_OK) {
+        fprintf(stderr, "hookd: %s\n", err.message);
+        goto out;
+    }
+
+    int sig = wait_for_stop_signal(&stop_signals);
+    hk_log_info("received %s: finishing requests in flight, then stopping",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = HK_EXIT_OK;
+out:
+    hk_http_server_stop(server);
+    hk_store_close(store);
+    if (rc == HK_EXIT_OK)
+        hk_log_info("stopped");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    hk_cli_options opts;
+    hk_cli_command usage_topic;
+    hk_error err;
+    hk_error_clear(&err);
+
+    if (hk_cli_parse(argc, argv, &opts, &usage_topic, &err) != HK_OK) {
+        fprintf(stderr, "hookd: %s\n", err.message);
+        print_usage_hint(usage_topic);
+        return HK_EXIT_USAGE;
+    }
+    hk_log_set_level(opts.log_level);
+
+    switch (opts.command) {
+    case HK_CMD_HELP:
+        hk_cli_print_usage(stdout, opts.help_topic);
+        return HK_EXIT_OK;
+    case HK_CMD_VERSION:
+        printf("hookd %s\n", HOOKD_VERSION);
+        return HK_EXIT_OK;
+    case HK_CMD_BOOTSTRAP:
+        return run_bootstrap(&opts);
+    case HK_CMD_SERVE:
+        return run_serve(&opts);
+    default:
+        hk_cli_print_usage(stderr, HK_CMD_NONE);
+        return HK_EXIT_USAGE;
+    }
+}

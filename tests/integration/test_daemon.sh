@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# The hookd executable end to end: bootstrap, serve, the command line, a
+# graceful stop on SIGTERM, and the `make run` flow of scripts/run.sh.
+# ctest sets HOOKD_BUILD (the build directory) and HOOKD_SRC (the sources).
+set -euo pipefail
+
+build=${HOOKD_BUILD:?set HOOKD_BUILD to the build directory}
+src=${HOOKD_SRC:?set HOOKD_SRC to the source directory}
+bin=$build/hookd
+[ -x "$bin" ] || { echo "no executable at $bin" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-daemon-test.XXXXXX")
+started_pids=()
+
+cleanup() {
+    # ${arr[@]+...}: an empty array is "unbound" to set -u in older bash.
+    for pid in ${started_pids[@]+"${started_pids[@]}"}; do
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+pass() {
+    passed=$((passed + 1))
+    echo "ok   - $1"
+}
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL - $1"
+    shift
+    for detail in "$@"; do echo "       $detail"; done
+}
+
+# check NAME CMD...: passes when CMD succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# check_output NAME ERE FILE: passes when FILE has a line matching ERE.
+check_output() {
+    if grep -qE -- "$2" "$3"; then pass "$1"; else fail "$1" "output: $(head -c 400 "$3")"; fi
+}
+
+matches() { [[ $1 =~ $2 ]]; }
+
+# Foreground commands are bounded too: a hang becomes exit status 124, a failure.
+TIMEOUT="timeout 15"
+
+# expect_status NAME WANT CMD...: runs CMD (output to $tmp/out, $tmp/err), checks its status.
+expect_status() {
+    local name=$1 want=$2
+    shift 2
+    local rc=0
+    $TIMEOUT "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        pass "$name"
+    else
+        fail "$name" "exit status $rc, wanted $want" "stderr: $(head -c 400 "$tmp/err")"
+    fi
+}
+
+http_status() { # METHOD URL
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X "$1" "$2" || true
+}
+
+# wait_ready PID PORT: true once /healthz answers 200; false if PID exits or 10 s pass.
+wait_ready() {
+    local pid=$1 port=$2 i
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        [ "$(http_status GET "http://127.0.0.1:$port/healthz")" = 200 ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# wait_exit PID SECONDS: true when PID has exited within SECONDS; sets exit_status.
+wait_exit() {
+    local pid=$1 seconds=$2 i
+    exit_status=
+    for ((i = 0; i < seconds * 20; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            exit_status=0
+            wait "$pid" || exit_status=$?
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# start_on_free_port OUT ERR CMD...: runs "CMD 127.0.0.1:PORT" in the background on a random
+# loopback port, trying another port when that one is taken. Sets server_pid and server_port.
+# OUT and ERR collect the output of every attempt: run.sh shows its key only on the first.
+start_on_free_port() {
+    local out=$1 err=$2 attempt port
+    shift 2
+    : >"$out"
+    : >"$err"
+    for ((attempt = 0; attempt < 8; attempt++)); do
+        port=$((20000 + RANDOM % 40000))
+        "$@" "127.0.0.1:$port" >>"$out" 2>>"$err" &
+        server_pid=$!
+        started_pids+=("$server_pid")
+        if wait_ready "$server_pid" "$port"; then
+            server_port=$port
+            return 0
+        fi
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        grep -q "Address already in use" "$err" || return 1
+    done
+    return 1
+}
+
+id_re='^w_[0-9A-HJKMNP-TV-Z]{26}$'
+key_re='^hkey_[A-Za-z0-9_-]{43}$'
+line_re='^\{"workspaceId":"([^"]*)","apiKey":"([^"]*)"\}$'
+
+# ---- bootstrap ----
+
+bootstrap_once() { # DATA_DIR: sets boot_id and boot_key
+    boot_id=
+    boot_key=
+    local rc=0
+    $TIMEOUT "$bin" bootstrap --data-dir "$1" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -ne 0 ] || [ "$(wc -l <"$tmp/out")" -ne 1 ]; then
+        return 1
+    fi
+    local line
+    line=$(cat "$tmp/out")
+    [[ $line =~ $line_re ]] || return 1
+    boot_id=${BASH_REMATCH[1]}
+    boot_key=${BASH_REMATCH[2]}
+}
+
+data=$tmp/data
+if bootstrap_once "$data"; then
+    first_id=$boot_id first_key=$boot_key
+    pass "bootstrap prints one JSON line {workspaceId, apiKey}"
+else
+    first_id='' first_key=''
+    fail "bootstrap prints one JSON line {workspaceId, apiKey}" "stdout: $(head -c 400 "$tmp/out")" \
+        "stderr: $(head -c 400 "$tmp/err")"
+fi
+check "workspace id is w_ + ULID" matches "$first_id" "$id_re"
+check "API key is hkey_ + 43 base64url" matches "$first_key" "$key_re"
+check "bootstrap creates DATA_DIR/hookd.db" test -e "$data/hookd.db"
+
+if bootstrap_once "$data" && [[ $boot_id =~ $id_re ]] && [[ $boot_key =~ $key_re ]] &&
+    [ "$boot_id" != "$first_id" ] && [ "$boot_key" != "$first_key" ]; then
+    pass "a second bootstrap creates another workspace and key"
+else
+    fail "a second bootstrap creates another workspace and key" "ids '$first_id' '$boot_id'"
+fi
+
+if HOOKD_DATA_DIR=$tmp/env-data $TIMEOUT "$bin" bootstrap >/dev/null 2>"$tmp/err" &&
+    [ -e "$tmp/env-data/hookd.db" ]; then
+    pass "HOOKD_DATA_DIR is used without --data-dir"
+else
+    fail "HOOKD_DATA_DIR is used without --data-dir" "stderr: $(head -c 400 "$tmp/err")"
+fi
+
+touch "$tmp/not-a-dir"
+expect_status "a data dir that cannot be created exits 1" 1 \
+    "$bin" bootstrap --data-dir "$tmp/not-a-dir/sub"
+
+# ---- the command line ----
+
+for args in "--help" "help" "help serve" "bootstrap --help" "serve --help" "serve -h"; do
+    # shellcheck disable=SC2086 # split on purpose
+    expect_status "hookd $args exits 0" 0 "$bin" $args
+    check_output "hookd $args prints usage on stdout" "^Usage: hookd" "$tmp/out"
+done
+expect_status "hookd --version exits 0" 0 "$bin" --version
+expect_status "an unknown flag exits 2" 2 "$bin" serve --data-dir "$data" --bogus
+check_output "a usage error points to --help" "serve --help" "$tmp/err"
+expect_status "an unknown command exits 2" 2 "$bin" frobnicate
+expect_status "a flag without its value exits 2" 2 "$bin" bootstrap --data-dir
+expect_status "a bad log level exits 2" 2 "$bin" bootstrap --data-dir "$data" --log-level loud
+expect_status "serve without a data dir exits 2" 2 env -u HOOKD_DATA_DIR "$bin" serve
+expect_status "a listen address without a host exits 2" 2 "$bin" serve --data-dir "$data" \
+    --listen :8080
+
+# ---- serve ----
+
+if start_on_free_port "$tmp/serve.out" "$tmp/serve.err" \
+    env HOOKD_LISTEN=256.0.0.1:1 "$bin" serve --data-dir "$data" --listen; then
+    pid=$server_pid port=$server_port
+    pass "serve answers GET /healthz 200 (and --listen wins over HOOKD_LISTEN)"
+    base=http://127.0.0.1:$port
+
+    body=$(curl -s --max-time 2 "$base/healthz" || true)
+    check "/healthz body is {\"status\":\"ok\"}" test "$body" = '{"status":"ok"}'
+    ctype=$(curl -s -o /dev/null -w '%{content_type}' --max-time 2 "$base/healthz" || true)
+    check "/healthz is application/json" test "$ctype" = application/json
+    check "an unknown path is 404" test "$(http_status GET "$base/nope")" = 404
+    check "POST /healthz is 405" test "$(http_status POST "$base/healthz")" = 405
+    check_output "serve logs the address it listens on" \
+        "listening on http://127\.0\.0\.1:$port" "$tmp/serve.err"
+
+    expect_status "a second serve on the same port exits 1" 1 \
+        "$bin" serve --data-dir "$tmp/data2" --listen "127.0.0.1:$port"
+    check_output "the bind failure names the address" "127\.0\.0\.1:$port" "$tmp/err"
+
+    kill -TERM "$pid"
+    if wait_exit "$pid" 5 && [ "$exit_status" -eq 0 ]; then
+        pass "SIGTERM stops serve with status 0 within 5 s"
+    else
+        fail "SIGTERM stops serve with status 0 within 5 s" "status '${exit_status:-still running}'"
+    fi
+    check "nothing listens after the stop" test "$(http_status GET "$base/healthz")" = 000
+else
+    fail "serve answers GET /healthz 200 (and --listen wins over HOOKD_LISTEN)" \
+        "log: $(head -c 400 "$tmp/serve.err")"
+fi
+
+# ---- scripts/run.sh (make run) ----
+
+shows_new_workspace() { # FILE: the id, the key and the warning that it is shown once
+    grep -qE "w_[0-9A-HJKMNP-TV-Z]{26}" "$1" && grep -qE "hkey_[A-Za-z0-9_-]{43}" "$1" &&
+        grep -qi "shown once" "$1"
+}
+shows_new_workspace_at_all() { # FILE: any trace of a workspace id or key
+    grep -qE "w_[0-9A-HJKMNP-TV-Z]{26}|hkey_" "$1"
+}
+not() { ! "$@"; }
+
+run_data=$tmp/run-data
+run_sh=(bash "$src/scripts/run.sh" "$bin" "$run_data")
+for start in first second; do
+    if start_on_free_port "$tmp/run.out" "$tmp/run.err" "${run_sh[@]}"; then
+        pass "run.sh serves on its $start start"
+        kill -TERM "$server_pid"
+        wait_exit "$server_pid" 5 || fail "run.sh's server stops on SIGTERM ($start start)"
+    else
+        fail "run.sh serves on its $start start" "stderr: $(head -c 400 "$tmp/run.err")"
+    fi
+    if [ "$start" = first ]; then
+        check "run.sh shows the workspace id and key on the first start" \
+            shows_new_workspace "$tmp/run.out"
+    else
+        check "run.sh does not bootstrap again on the second start" \
+            not shows_new_workspace_at_all "$tmp/run.out"
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
