@@ -70,14 +70,34 @@ static bool increment(unsigned char *b, size_t n)
  * before the last one reuses the last time and bumps its random part, so that
  * ids stay strictly increasing even when the clock stands still or steps back.
  */
-static hk_status next_ulid(uint64_t unix_ms, const unsigned char fresh[RAND_LEN],
-                           unsigned char ulid[ULID_BYTES])
+/* CSPRNG output is drawn in blocks: one RAND_bytes call per id cost more
+ * than everything else an id needs. Guarded by last_lock. */
+static unsigned char pool[4096];
+static size_t pool_pos = sizeof pool;
+
+static hk_status take_random(unsigned char out[RAND_LEN])
+{
+    if (pool_pos + RAND_LEN > sizeof pool) {
+        hk_status st = hk_random_bytes(pool, sizeof pool);
+        if (st)
+            return st;
+        pool_pos = 0;
+    }
+    memcpy(out, pool + pool_pos, RAND_LEN);
+    memset(pool + pool_pos, 0, RAND_LEN); /* used bytes are not kept around */
+    pool_pos += RAND_LEN;
+    return HK_OK;
+}
+
+static hk_status next_ulid(uint64_t unix_ms, unsigned char ulid[ULID_BYTES])
 {
     hk_status st = HK_OK;
     pthread_mutex_lock(&last_lock);
     if (unix_ms > last_ms) {
+        st = take_random(last_rand);
+        if (st)
+            goto out;
         last_ms = unix_ms;
-        memcpy(last_rand, fresh, RAND_LEN);
     } else if (!increment(last_rand, RAND_LEN)) {
         if (last_ms == MAX_TIME_MS) {
             st = HK_EINTERNAL;
@@ -113,14 +133,11 @@ static void encode_ulid(const unsigned char ulid[ULID_BYTES], char out[HK_ULID_L
 
 hk_status hk_id_new_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
 {
-    unsigned char fresh[RAND_LEN], ulid[ULID_BYTES];
+    unsigned char ulid[ULID_BYTES];
     out[0] = '\0';
     if ((unsigned)kind >= HK_ID_KIND_COUNT || unix_ms > MAX_TIME_MS)
         return HK_EINVAL;
-    hk_status st = hk_random_bytes(fresh, sizeof fresh);
-    if (st)
-        return st;
-    st = next_ulid(unix_ms, fresh, ulid);
+    hk_status st = next_ulid(unix_ms, ulid);
     if (st)
         return st;
     size_t plen = strlen(prefixes[kind]);

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "domain/domain_int.h"
@@ -116,7 +117,11 @@ static hk_status create_customer(const store_tx *tx, upsert_job *j, int64_t now,
         external_id = in->identifier;
 
     const char *ws = j->ctx->workspace_id;
-    st = check_unique(tx, ws, STORE_BY_EMAIL, in->on_create.email, NULL, j->arena, err);
+    /* The lookup by identifier already showed that this email is free. */
+    bool email_checked = in->identifier_kind == HK_CUSTOMER_BY_EMAIL &&
+                         strcasecmp(in->identifier, in->on_create.email) == 0;
+    if (!email_checked)
+        st = check_unique(tx, ws, STORE_BY_EMAIL, in->on_create.email, NULL, j->arena, err);
     if (!st)
         st = check_unique(tx, ws, STORE_BY_EXTERNAL_ID, external_id, NULL, j->arena, err);
     if (st)

@@ -67,9 +67,9 @@ static const char *const migrations[] = {
     /* Events keep the rendered payload: re-sends must show the customer as it
      * was when the event happened. */
     "CREATE TABLE events ("
-    "  id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL, type TEXT NOT NULL,"
-    "  timestamp INTEGER NOT NULL, payload TEXT NOT NULL);"
-    "CREATE INDEX events_workspace ON events (workspace_id, id);"
+    "  seq INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, id TEXT NOT NULL,"
+    "  type TEXT NOT NULL, timestamp INTEGER NOT NULL, payload TEXT NOT NULL,"
+    "  UNIQUE (workspace_id, id));"
     /* status: 0 pending, 1 succeeded, 2 failed, 3 cancelled */
     "CREATE TABLE deliveries ("
     "  id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"

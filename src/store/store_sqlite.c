@@ -5,6 +5,7 @@
  * (prepared on first use, kept for the life of the connection). WAL mode:
  * readers never block the writer and see a consistent snapshot.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,10 +162,29 @@ static const char *const sql[STMT_COUNT] = {
         " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 3)",
 };
 
+/*
+ * Checkpoints run on a thread of their own (writer connections only): with
+ * SQLite's automatic checkpoints the writer would copy WAL pages into the
+ * database and fsync it inside a commit, stalling every caller of that
+ * batch. A PASSIVE checkpoint on another connection never blocks the writer.
+ */
+#define CHECKPOINT_PAGES 4000 /* ~16 MiB of WAL */
+
+typedef struct checkpointer {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    int wal_pages; /* reported by the WAL hook after each commit */
+    sqlite3 *db;   /* the checkpointer's own connection */
+} checkpointer;
+
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[STMT_COUNT];
     int fail_countdown; /* > 0: the write that brings it to 0 fails */
+    checkpointer *ckpt; /* writer only */
 };
 
 /* ---- statement plumbing ---- */
@@ -325,20 +345,102 @@ static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_
     return HK_OK;
 }
 
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    checkpointer *k = arg;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&k->lock);
+        k->wal_pages = pages;
+        pthread_cond_signal(&k->wake);
+        pthread_mutex_unlock(&k->lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    checkpointer *k = arg;
+    pthread_mutex_lock(&k->lock);
+    while (!k->stop) {
+        if (k->wal_pages < CHECKPOINT_PAGES) {
+            pthread_cond_wait(&k->wake, &k->lock);
+            continue;
+        }
+        k->wal_pages = 0;
+        pthread_mutex_unlock(&k->lock);
+        int log = 0, done_pages = 0;
+        int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                           &done_pages);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            hk_log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+static void checkpointer_stop(checkpointer *k)
+{
+    if (!k)
+        return;
+    if (k->started) {
+        pthread_mutex_lock(&k->lock);
+        k->stop = true;
+        pthread_cond_signal(&k->wake);
+        pthread_mutex_unlock(&k->lock);
+        pthread_join(k->thread, NULL);
+    }
+    sqlite3_close(k->db);
+    pthread_mutex_destroy(&k->lock);
+    pthread_cond_destroy(&k->wake);
+    free(k);
+}
+
+static hk_status checkpointer_start(store_conn *c, const char *path, hk_error *err)
+{
+    checkpointer *k = calloc(1, sizeof *k);
+    if (!k)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->wake, NULL);
+    c->ckpt = k;
+    if (sqlite3_open_v2(path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        return hk_error_set(err, HK_EIO, NULL, "sqlite: cannot open the checkpointer");
+    sqlite3_busy_timeout(k->db, 10000);
+    if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0)
+        return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the checkpointer");
+    k->started = true;
+    sqlite3_wal_autocheckpoint(c->db, 0);
+    sqlite3_wal_hook(c->db, wal_hook, k);
+    return HK_OK;
+}
+
 static void conn_close(store_conn *c)
 {
     if (!c)
         return;
+    checkpointer_stop(c->ckpt);
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(c->stmts[i]);
     sqlite3_close(c->db);
     free(c);
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Memory statistics take a global mutex on every allocation; hookd never
+ * reads them. Must run before SQLite initialises. */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static hk_status conn_open(const char *data_dir, bool durable, store_role role, store_conn **out,
                            hk_error *err)
 {
     *out = NULL;
+    pthread_once(&sqlite_once, configure_sqlite);
     store_conn *c = calloc(1, sizeof *c);
     if (!c)
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
@@ -357,7 +459,11 @@ static hk_status conn_open(const char *data_dir, bool durable, store_role role, 
         goto out;
     }
     sqlite3_extended_result_codes(c->db, 1);
+    /* A larger lookaside takes most of SQLite's small allocations off malloc. */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 1000);
     st = apply_pragmas(c, durable, role, err);
+    if (!st && role == STORE_ROLE_WRITER)
+        st = checkpointer_start(c, path, err);
 out:
     if (st)
         conn_close(c);
