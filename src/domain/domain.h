@@ -231,6 +231,55 @@ HK_MUST_CHECK hk_status hk_target_get(const hk_ctx *ctx, const char *webhook_tar
 HK_MUST_CHECK hk_status hk_target_list(const hk_ctx *ctx, hk_arena *arena,
                                        hk_webhook_target **out, size_t *n, hk_error *err);
 
+/* ---- lists (Relay pagination, SPEC §6) ---- */
+
+#define HK_PAGE_DEFAULT 25
+#define HK_PAGE_MAX 100
+
+/* first/last: -1 when not given. Cursors are the ids of the rows. */
+typedef struct hk_page_request {
+    int first;
+    int last;
+    const char *after;
+    const char *before;
+} hk_page_request;
+
+typedef struct hk_page_info {
+    bool has_next_page;
+    bool has_previous_page;
+    const char *start_cursor; /* NULL on an empty page */
+    const char *end_cursor;
+    int64_t total_count;      /* -1 unless asked for */
+} hk_page_info;
+
+/* HK_EINVAL (naming first/last/after/before) for mixed directions,
+ * negative or over-large sizes. */
+HK_MUST_CHECK hk_status hk_page_check(const hk_page_request *p, hk_error *err);
+
+typedef struct hk_customer_filter {
+    int marked_as_spam; /* -1: either */
+    size_t n_group_ids;
+    const char *const *group_ids;
+    size_t n_group_keys;
+    const char *const *group_keys;
+} hk_customer_filter;
+
+/* A page of customers (with memberships), in creation order. */
+HK_MUST_CHECK hk_status hk_customer_list(const hk_ctx *ctx, const hk_customer_filter *filter,
+                                         const hk_page_request *page, bool want_total,
+                                         hk_arena *arena, hk_customer **out, size_t *n,
+                                         hk_page_info *info, hk_error *err);
+
+HK_MUST_CHECK hk_status hk_group_list(const hk_ctx *ctx, const hk_page_request *page,
+                                      bool want_total, hk_arena *arena, hk_customer_group **out,
+                                      size_t *n, hk_page_info *info, hk_error *err);
+
+/* Slices an in-memory, id-ordered list the same way (memberships of one
+ * customer): `ids[i]` is the cursor of item i. Sets *from and *count. */
+HK_MUST_CHECK hk_status hk_page_slice(const hk_page_request *page, const char *const *ids,
+                                      size_t n, size_t *from, size_t *count, hk_page_info *info,
+                                      hk_error *err);
+
 /* ---- policy ---- */
 
 /* Development mode (HOOKD_ALLOW_PRIVATE_TARGETS=1): allow http:// targets and

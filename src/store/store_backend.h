@@ -48,6 +48,27 @@ typedef struct store_counts {
     int64_t deliveries_pending, deliveries_cancelled;
 } store_counts;
 
+/* Which customers a list returns. Group ids and keys: in any of them. */
+typedef struct store_customer_filter {
+    int marked_as_spam; /* -1: either, 0: not spam, 1: spam */
+    size_t n_group_ids;
+    const char *const *group_ids;
+    size_t n_group_keys;
+    const char *const *group_keys;
+} store_customer_filter;
+
+/* One page of a list ordered by id (ids are time-ordered ULIDs, so this is
+ * creation order). Rows strictly after `cursor` (forward) or strictly
+ * before it (backward), or from the start/end when cursor is NULL;
+ * `inclusive` also admits the cursor's own row. Backward pages come
+ * nearest-first (descending). */
+typedef struct store_page {
+    const char *cursor;
+    bool inclusive;
+    bool forward;
+    size_t limit;
+} store_page;
+
 typedef enum store_role {
     STORE_ROLE_WRITER,
     STORE_ROLE_READER,
@@ -104,6 +125,12 @@ typedef struct store_ops {
     /* Deletes the customer and its memberships. */
     HK_MUST_CHECK hk_status (*customer_delete)(store_conn *c, const char *ws, const char *id);
 
+    HK_MUST_CHECK hk_status (*customer_page)(store_conn *c, const char *ws,
+                                             const store_customer_filter *f, const store_page *p,
+                                             hk_arena *a, hk_customer **out, size_t *n);
+    HK_MUST_CHECK hk_status (*customer_count)(store_conn *c, const char *ws,
+                                              const store_customer_filter *f, int64_t *n);
+
     /* Customer groups and memberships. */
     HK_MUST_CHECK hk_status (*group_get)(store_conn *c, const char *ws, store_lookup by,
                                          const char *value, hk_arena *a, hk_customer_group *out,
@@ -113,6 +140,9 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*group_delete)(store_conn *c, const char *ws, const char *id);
     HK_MUST_CHECK hk_status (*group_member_count)(store_conn *c, const char *ws, const char *id,
                                                   int64_t *n);
+    HK_MUST_CHECK hk_status (*group_page)(store_conn *c, const char *ws, const store_page *p,
+                                          hk_arena *a, hk_customer_group **out, size_t *n);
+    HK_MUST_CHECK hk_status (*group_count)(store_conn *c, const char *ws, int64_t *n);
     HK_MUST_CHECK hk_status (*membership_insert)(store_conn *c, const hk_membership *m);
     HK_MUST_CHECK hk_status (*membership_delete)(store_conn *c, const char *ws,
                                                  const char *customer_id, const char *group_id);

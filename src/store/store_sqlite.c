@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "domain/catalog.h"
 #include "store/sqlite_schema.h"
@@ -46,6 +47,7 @@ enum stmt_id {
     S_GR_UPDATE,
     S_GR_DELETE,
     S_GR_MEMBER_COUNT,
+    S_GR_COUNT,
     S_MEM_INSERT,
     S_MEM_DELETE,
     S_TG_COUNT,
@@ -124,6 +126,7 @@ static const char *const sql[STMT_COUNT] = {
     [S_GR_DELETE] = "DELETE FROM customer_groups WHERE workspace_id = ?1 AND id = ?2",
     [S_GR_MEMBER_COUNT] = "SELECT count(*) FROM memberships WHERE workspace_id = ?1"
                           " AND group_id = ?2",
+    [S_GR_COUNT] = "SELECT count(*) FROM customer_groups WHERE workspace_id = ?1",
     [S_MEM_INSERT] = "INSERT INTO memberships (workspace_id, customer_id, group_id, created_at,"
                      " created_by, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_MEM_DELETE] = "DELETE FROM memberships WHERE workspace_id = ?1 AND customer_id = ?2"
@@ -901,6 +904,171 @@ static hk_status customer_delete(store_conn *c, const char *ws, const char *id)
     return st;
 }
 
+/* ---- lists ---- */
+
+static hk_status count_ws_id(store_conn *c, enum stmt_id id, const char *ws, const char *key,
+                             int64_t *n);
+
+/* Appends "AND id > ?N ORDER BY id ASC LIMIT ?M" (or the backward form). */
+static void page_sql(hk_buf *q, const char *col, const store_page *p, int *param)
+{
+    if (p->cursor)
+        hk_buf_printf(q, " AND %s %s ?%d", col,
+                      p->forward ? (p->inclusive ? ">=" : ">") : (p->inclusive ? "<=" : "<"),
+                      ++*param);
+    hk_buf_printf(q, " ORDER BY %s %s LIMIT ?%d", col, p->forward ? "ASC" : "DESC", ++*param);
+}
+
+static void filter_sql(hk_buf *q, const store_customer_filter *f, int *param)
+{
+    if (f->marked_as_spam >= 0)
+        hk_buf_puts(q, f->marked_as_spam ? " AND c.spam_at IS NOT NULL" : " AND c.spam_at IS NULL");
+    if (f->n_group_ids + f->n_group_keys == 0)
+        return;
+    hk_buf_puts(q, " AND EXISTS (SELECT 1 FROM memberships m JOIN customer_groups g"
+                   " ON g.workspace_id = m.workspace_id AND g.id = m.group_id"
+                   " WHERE m.workspace_id = c.workspace_id AND m.customer_id = c.id AND (0");
+    if (f->n_group_ids) {
+        hk_buf_puts(q, " OR m.group_id IN (");
+        for (size_t i = 0; i < f->n_group_ids; i++)
+            hk_buf_printf(q, "%s?%d", i ? "," : "", ++*param);
+        hk_buf_putc(q, ')');
+    }
+    if (f->n_group_keys) {
+        hk_buf_puts(q, " OR g.key IN (");
+        for (size_t i = 0; i < f->n_group_keys; i++)
+            hk_buf_printf(q, "%s?%d", i ? "," : "", ++*param);
+        hk_buf_putc(q, ')');
+    }
+    hk_buf_puts(q, "))");
+}
+
+static int bind_filter(sqlite3_stmt *s, const store_customer_filter *f, int param)
+{
+    for (size_t i = 0; i < f->n_group_ids; i++)
+        bind_text(s, ++param, f->group_ids[i]);
+    for (size_t i = 0; i < f->n_group_keys; i++)
+        bind_text(s, ++param, f->group_keys[i]);
+    return param;
+}
+
+/* Prepares a one-off statement (list queries vary with their filters). */
+static sqlite3_stmt *prepare_dynamic(store_conn *c, hk_buf *q)
+{
+    sqlite3_stmt *s = NULL;
+    if (q->err || sqlite3_prepare_v2(c->db, q->data, (int)q->len, &s, NULL) != SQLITE_OK) {
+        hk_log_error("sqlite: prepare: %s", q->err ? "out of memory" : sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    return s;
+}
+
+static hk_status customer_page(store_conn *c, const char *ws, const store_customer_filter *f,
+                               const store_page *p, hk_arena *a, hk_customer **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 1;
+    hk_buf_puts(&q, "SELECT " CUSTOMER_COLS " FROM customers c WHERE c.workspace_id = ?1");
+    filter_sql(&q, f, &param);
+    page_sql(&q, "c.id", p, &param);
+    sqlite3_stmt *s = prepare_dynamic(c, &q);
+    hk_buf_free(&q);
+    hk_customer *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
+    if (!s || !list) {
+        sqlite3_finalize(s);
+        return s ? HK_ENOMEM : HK_EIO;
+    }
+    bind_text(s, 1, ws);
+    int k = bind_filter(s, f, 1);
+    if (p->cursor)
+        bind_text(s, ++k, p->cursor);
+    sqlite3_bind_int64(s, ++k, (sqlite3_int64)p->limit);
+    hk_status st = HK_OK;
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    while (!st && got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        st = read_customer_row(s, ws, a, &list[got++]);
+    if (!st && got < p->limit && rc != SQLITE_DONE)
+        st = db_error(c, "customer_page");
+    sqlite3_finalize(s);
+    for (size_t i = 0; !st && i < got; i++)
+        st = load_memberships(c, a, &list[i]);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+static hk_status customer_count(store_conn *c, const char *ws, const store_customer_filter *f,
+                                int64_t *n)
+{
+    *n = 0;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 1;
+    hk_buf_puts(&q, "SELECT count(*) FROM customers c WHERE c.workspace_id = ?1");
+    filter_sql(&q, f, &param);
+    sqlite3_stmt *s = prepare_dynamic(c, &q);
+    hk_buf_free(&q);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_filter(s, f, 1);
+    hk_status st = HK_OK;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    else
+        st = db_error(c, "customer_count");
+    sqlite3_finalize(s);
+    return st;
+}
+
+static hk_status group_page(store_conn *c, const char *ws, const store_page *p, hk_arena *a,
+                            hk_customer_group **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 1;
+    hk_buf_puts(&q, "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1");
+    page_sql(&q, "id", p, &param);
+    sqlite3_stmt *s = prepare_dynamic(c, &q);
+    hk_buf_free(&q);
+    hk_customer_group *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
+    if (!s || !list) {
+        sqlite3_finalize(s);
+        return s ? HK_ENOMEM : HK_EIO;
+    }
+    int k = 1;
+    bind_text(s, 1, ws);
+    if (p->cursor)
+        bind_text(s, ++k, p->cursor);
+    sqlite3_bind_int64(s, ++k, (sqlite3_int64)p->limit);
+    hk_status st = HK_OK;
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    while (!st && got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        st = read_group_cols(s, 0, ws, a, &list[got++]);
+    if (!st && got < p->limit && rc != SQLITE_DONE)
+        st = db_error(c, "group_page");
+    sqlite3_finalize(s);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+static hk_status group_count(store_conn *c, const char *ws, int64_t *n)
+{
+    return count_ws_id(c, S_GR_COUNT, ws, NULL, n);
+}
+
 /* ---- groups, memberships ---- */
 
 static hk_status group_get(store_conn *c, const char *ws, store_lookup by, const char *value,
@@ -1289,6 +1457,10 @@ const store_ops store_sqlite_ops = {
     .customer_insert = customer_insert,
     .customer_update = customer_update,
     .customer_delete = customer_delete,
+    .customer_page = customer_page,
+    .customer_count = customer_count,
+    .group_page = group_page,
+    .group_count = group_count,
     .group_get = group_get,
     .group_insert = group_insert,
     .group_update = group_update,

@@ -870,6 +870,138 @@ static void test_failure_at_every_write_leaves_nothing(void **state)
     assert_int_equal(test_counts(e, &e->ctx).memberships, 2);
 }
 
+/* ---- lists ---- */
+
+static void test_customer_pagination_and_filters(void **state)
+{
+    test_env *e = *state;
+    char ids[7][HK_ID_MAX];
+    for (int i = 0; i < 7; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "p%d@example.com", i);
+        hk_upsert_customer_input in = by_email(email, "P");
+        hk_upsert_result r;
+        hk_customer c;
+        hk_error err;
+        assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+        snprintf(ids[i], sizeof ids[i], "%s", c.id);
+    }
+    hk_customer_filter any = {.marked_as_spam = -1};
+    hk_customer *list;
+    size_t n;
+    hk_page_info info;
+    hk_error err;
+    /* forward: 3, 3, 1 */
+    hk_page_request pg = {.first = 3, .last = -1};
+    const char *expect_first[] = {ids[0], ids[3], ids[6]};
+    size_t expect_n[] = {3, 3, 1};
+    for (int page = 0; page < 3; page++) {
+        assert_int_equal(
+            hk_customer_list(&e->ctx, &any, &pg, true, e->arena, &list, &n, &info, &err), HK_OK);
+        assert_int_equal(n, expect_n[page]);
+        assert_string_equal(list[0].id, expect_first[page]);
+        assert_int_equal(info.total_count, 7);
+        assert_int_equal(info.has_next_page, page < 2);
+        assert_int_equal(info.has_previous_page, page > 0);
+        assert_string_equal(info.start_cursor, list[0].id);
+        pg.after = info.end_cursor;
+    }
+    /* backward from the end: 5..6, then 2..4 */
+    pg = (hk_page_request){.first = -1, .last = 2};
+    assert_int_equal(hk_customer_list(&e->ctx, &any, &pg, false, e->arena, &list, &n, &info, &err),
+                     HK_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, ids[5]);
+    assert_string_equal(list[1].id, ids[6]);
+    assert_true(info.has_previous_page);
+    assert_false(info.has_next_page);
+    assert_int_equal(info.total_count, -1);
+    pg.before = info.start_cursor;
+    pg.last = 3;
+    assert_int_equal(hk_customer_list(&e->ctx, &any, &pg, false, e->arena, &list, &n, &info, &err),
+                     HK_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].id, ids[2]);
+    assert_true(info.has_next_page);
+    assert_true(info.has_previous_page);
+    /* mixing directions, too large pages */
+    pg = (hk_page_request){.first = 2, .last = 2};
+    assert_int_equal(hk_customer_list(&e->ctx, &any, &pg, false, e->arena, &list, &n, &info, &err),
+                     HK_EINVAL);
+    pg = (hk_page_request){.first = 101, .last = -1};
+    assert_int_equal(hk_customer_list(&e->ctx, &any, &pg, false, e->arena, &list, &n, &info, &err),
+                     HK_EINVAL);
+    /* default page size 25; the other workspace sees none */
+    pg = (hk_page_request){.first = -1, .last = -1};
+    assert_int_equal(hk_customer_list(&e->other, &any, &pg, true, e->arena, &list, &n, &info,
+                                      &err),
+                     HK_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(info.total_count, 0);
+    assert_null(info.start_cursor);
+
+    /* filters: spam, group ids and keys */
+    hk_customer m;
+    assert_int_equal(hk_customer_mark_spam(&e->ctx, ids[1], e->arena, &m, &err), HK_OK);
+    hk_customer_filter spam = {.marked_as_spam = 1};
+    assert_int_equal(
+        hk_customer_list(&e->ctx, &spam, &pg, true, e->arena, &list, &n, &info, &err), HK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, ids[1]);
+    hk_customer_filter not_spam = {.marked_as_spam = 0};
+    assert_int_equal(
+        hk_customer_list(&e->ctx, &not_spam, &pg, true, e->arena, &list, &n, &info, &err), HK_OK);
+    assert_int_equal(info.total_count, 6);
+    hk_customer_group g1, g2;
+    hk_group_input a = {.name = "A", .key = "a", .color = "#aaa"};
+    hk_group_input b = {.name = "B", .key = "b", .color = "#bbb"};
+    assert_int_equal(hk_group_create(&e->ctx, &a, e->arena, &g1, &err), HK_OK);
+    assert_int_equal(hk_group_create(&e->ctx, &b, e->arena, &g2, &err), HK_OK);
+    hk_group_ref ra = {.key = "a"}, rb = {.key = "b"};
+    assert_int_equal(hk_membership_add(&e->ctx, ids[2], &ra, 1, e->arena, &m, &err), HK_OK);
+    assert_int_equal(hk_membership_add(&e->ctx, ids[4], &rb, 1, e->arena, &m, &err), HK_OK);
+    const char *gids[] = {g1.id};
+    const char *keys[] = {"b"};
+    hk_customer_filter by_group = {.marked_as_spam = -1, .n_group_ids = 1, .group_ids = gids,
+                                   .n_group_keys = 1, .group_keys = keys};
+    assert_int_equal(
+        hk_customer_list(&e->ctx, &by_group, &pg, true, e->arena, &list, &n, &info, &err), HK_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, ids[2]);
+    assert_string_equal(list[1].id, ids[4]);
+    assert_int_equal(list[1].n_memberships, 1);
+
+    hk_customer_group *groups;
+    assert_int_equal(hk_group_list(&e->ctx, &pg, true, e->arena, &groups, &n, &info, &err), HK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(info.total_count, 2);
+}
+
+static void test_page_slice(void **state)
+{
+    const char *ids[] = {"a", "b", "c", "d", "e"};
+    size_t from, count;
+    hk_page_info info;
+    hk_error err;
+    hk_page_request pg = {.first = 2, .last = -1};
+    assert_int_equal(hk_page_slice(&pg, ids, 5, &from, &count, &info, &err), HK_OK);
+    assert_int_equal(from, 0);
+    assert_int_equal(count, 2);
+    assert_true(info.has_next_page);
+    assert_false(info.has_previous_page);
+    pg.after = "b";
+    assert_int_equal(hk_page_slice(&pg, ids, 5, &from, &count, &info, &err), HK_OK);
+    assert_int_equal(from, 2);
+    assert_true(info.has_previous_page);
+    pg = (hk_page_request){.first = -1, .last = 2, .before = "e"};
+    assert_int_equal(hk_page_slice(&pg, ids, 5, &from, &count, &info, &err), HK_OK);
+    assert_int_equal(from, 2);
+    assert_int_equal(count, 2);
+    assert_true(info.has_next_page);
+    assert_true(info.has_previous_page);
+    assert_string_equal(info.end_cursor, "d");
+}
+
 /* ---- concurrency, group commit, durability ---- */
 
 typedef struct worker {
@@ -983,6 +1115,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_payloads_capture_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_at_every_write_leaves_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, setup, teardown),
+        cmocka_unit_test(test_page_slice),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
     };
