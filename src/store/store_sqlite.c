@@ -334,7 +334,9 @@ static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_
              "PRAGMA busy_timeout = 10000;"
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = %s;"
-             "PRAGMA cache_size = -16384;"
+             "PRAGMA cache_size = -65536;"
+             "PRAGMA mmap_size = 268435456;"
+             "PRAGMA journal_size_limit = 67108864;"
              "PRAGMA temp_store = MEMORY;"
              "PRAGMA query_only = %d;",
              durable ? "FULL" : "OFF", role == STORE_ROLE_READER);
@@ -411,6 +413,11 @@ static hk_status checkpointer_start(store_conn *c, const char *path, hk_error *e
         SQLITE_OK)
         return hk_error_set(err, HK_EIO, NULL, "sqlite: cannot open the checkpointer");
     sqlite3_busy_timeout(k->db, 10000);
+    /* Until a connection has looked at the database it does not know it is
+     * in WAL mode, and checkpoints on it silently do nothing. */
+    if (sqlite3_exec(k->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return hk_error_set(err, HK_EIO, NULL, "sqlite: checkpointer: %s",
+                            sqlite3_errmsg(k->db));
     if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0)
         return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the checkpointer");
     k->started = true;

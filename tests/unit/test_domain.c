@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 
@@ -1057,6 +1058,34 @@ static void test_concurrent_writers_group_commit(void **state)
     assert_true(s1.commits - s0.commits < s1.mutations - s0.mutations); /* batches formed */
 }
 
+/* The checkpointer must copy the WAL into the database while writes go on:
+ * without it the WAL grows without bound and the database file stays empty. */
+static void test_checkpoints_run_during_writes(void **state)
+{
+    test_env *e = *state;
+    enum { N = 4 };
+    pthread_t th[N];
+    worker w[N];
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < N; i++) {
+            w[i] = (worker){e, round * N + i, 0};
+            pthread_create(&th[i], NULL, upsert_worker, &w[i]);
+        }
+        for (int i = 0; i < N; i++)
+            pthread_join(th[i], NULL);
+    }
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
+    struct stat sb;
+    long long size = 0;
+    for (int tries = 0; tries < 50 && size < (1 << 20); tries++) {
+        if (stat(path, &sb) == 0)
+            size = (long long)sb.st_size;
+        usleep(100 * 1000);
+    }
+    assert_true(size >= (1 << 20));
+}
+
 static void test_reopen_keeps_everything(void **state)
 {
     test_env *e = *state;
@@ -1118,6 +1147,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, setup, teardown),
         cmocka_unit_test(test_page_slice),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_run_during_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
