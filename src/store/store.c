@@ -87,7 +87,7 @@ static void fail_batch(intent **batch, size_t n, size_t from, hk_status *results
 }
 
 /* Runs one intent inside its own savepoint. */
-static hk_status run_one(hk_store *s, intent *it)
+static hk_status run_guarded(hk_store *s, intent *it)
 {
     store_tx tx = {s->ops, s->writer};
     hk_status st = s->ops->savepoint(s->writer);
@@ -106,6 +106,46 @@ static hk_status run_one(hk_store *s, intent *it)
     return HK_OK;
 }
 
+/*
+ * First pass: intents run without savepoints (two statements each, ~10% of
+ * a mutation's cost). Mutations check before they write, so a failure
+ * almost always leaves nothing to undo. When one fails after writing, its
+ * rows are mixed with the others' in the transaction: the whole transaction
+ * is rolled back and run_batch goes to the guarded pass. Returns the index
+ * of that intent, or n when the pass completed.
+ */
+static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *res)
+{
+    store_tx tx = {s->ops, s->writer};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t mark = s->ops->rows_written(s->writer);
+        res[i] = batch[i]->fn(&tx, batch[i]->arg, batch[i]->err);
+        if (res[i] && (s->ops->rows_written(s->writer) != mark ||
+                       !s->ops->in_transaction(s->writer)))
+            return i;
+    }
+    return n;
+}
+
+/* Second pass after a dirty failure at `bad`: every intent that has not
+ * failed yet runs again in a savepoint of its own; the failed one keeps its
+ * error and none of its rows. */
+static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, hk_status *res)
+{
+    s->ops->rollback(s->writer);
+    if (s->ops->begin(s->writer))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (i == bad || (i < bad && res[i]))
+            continue; /* failed without writing, or the dirty failure itself */
+        hk_error_clear(batch[i]->err);
+        res[i] = run_guarded(s, batch[i]);
+        if (res[i] && !s->ops->in_transaction(s->writer))
+            return false;
+    }
+    return true;
+}
+
 static void run_batch(hk_store *s, intent **batch, size_t n)
 {
     hk_status *res = s->results;
@@ -116,14 +156,13 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
         fail_batch(batch, n, 0, res, "store: cannot begin a transaction");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        res[i] = run_one(s, batch[i]);
-        if (res[i] && !s->ops->in_transaction(s->writer)) {
-            /* The database dropped the whole transaction: nothing of this
-             * batch is kept, so nobody may be told otherwise. */
-            fail_batch(batch, n, 0, res, "store: transaction aborted by the database");
-            goto out;
-        }
+    size_t bad = run_optimistic(s, batch, n, res);
+    if (bad < n && !run_guarded_pass(s, batch, n, bad, res)) {
+        /* The database dropped the whole transaction: nothing of this
+         * batch is kept, so nobody may be told otherwise. */
+        s->ops->rollback(s->writer);
+        fail_batch(batch, n, 0, res, "store: transaction aborted by the database");
+        goto out;
     }
     if (s->ops->commit(s->writer)) {
         s->ops->rollback(s->writer);

@@ -93,6 +93,9 @@ typedef struct store_ops {
     /* False when the database aborted the whole transaction on its own (as
      * SQLite does on some I/O and disk-full errors). */
     bool (*in_transaction)(store_conn *c);
+    /* A counter of rows written by this connection so far: tells whether a
+     * failed mutation wrote anything that needs undoing. */
+    uint64_t (*rows_written)(store_conn *c);
     HK_MUST_CHECK hk_status (*read_begin)(store_conn *c);
     void (*read_end)(store_conn *c);
 

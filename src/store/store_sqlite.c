@@ -556,6 +556,10 @@ static bool tx_active(store_conn *c)
 {
     return !sqlite3_get_autocommit(c->db);
 }
+static uint64_t rows_written(store_conn *c)
+{
+    return (uint64_t)sqlite3_total_changes64(c->db);
+}
 static hk_status read_begin(store_conn *c)
 {
     return exec_simple(c, S_READ_BEGIN);
@@ -1450,6 +1454,7 @@ const store_ops store_sqlite_ops = {
     .release = tx_release,
     .rollback_to = tx_rollback_to,
     .in_transaction = tx_active,
+    .rows_written = rows_written,
     .read_begin = read_begin,
     .read_end = read_end,
     .fail_nth_write = fail_nth_write,

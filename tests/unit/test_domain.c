@@ -1058,6 +1058,35 @@ static void test_concurrent_writers_group_commit(void **state)
     assert_true(s1.commits - s0.commits < s1.mutations - s0.mutations); /* batches formed */
 }
 
+/* A mutation failing half-way inside a busy batch loses only itself: the
+ * others of its batch commit, and no row of the failed one survives. */
+static void test_failure_inside_a_batch_spares_the_others(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, NULL, &t);
+    enum { N = 8 };
+    pthread_t th[N];
+    worker w[N];
+    for (int i = 0; i < N; i++)
+        w[i] = (worker){e, i, 0};
+    for (int i = 0; i < N; i++)
+        pthread_create(&th[i], NULL, upsert_worker, &w[i]);
+    /* the 1000th write from now: the event or delivery row of some upsert */
+    usleep(20 * 1000);
+    assert_int_equal(store_debug_fail_nth_write(e->store, 1000), HK_OK);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    int ok = 0;
+    for (int i = 0; i < N; i++)
+        ok += w[i].ok;
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(ok, N * 300 - 1);
+    assert_int_equal(k.customers, ok);
+    assert_int_equal(k.events, ok);
+    assert_int_equal(k.deliveries_pending, ok);
+}
+
 /* The checkpointer must copy the WAL into the database while writes go on:
  * without it the WAL grows without bound and the database file stays empty. */
 static void test_checkpoints_run_during_writes(void **state)
@@ -1147,6 +1176,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, setup, teardown),
         cmocka_unit_test(test_page_slice),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_inside_a_batch_spares_the_others, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_run_during_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
     };
