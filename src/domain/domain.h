@@ -78,13 +78,12 @@ HK_MUST_CHECK hk_status hk_auth_api_key(hk_store *store, const char *key, size_t
 HK_MUST_CHECK hk_status hk_workspace_get(const hk_ctx *ctx, hk_arena *arena, hk_workspace *out,
                                          hk_error *err);
 
-/* Workspace HMAC secret (SPEC §2): *secret is NULL when none was generated. */
+/* Workspace HMAC secret (SPEC §2): out->secret is NULL when none was generated. */
 HK_MUST_CHECK hk_status hk_workspace_hmac_get(const hk_ctx *ctx, hk_arena *arena,
-                                              const char **secret, int64_t *updated_at,
-                                              hk_error *err);
+                                              hk_hmac_secret *out, hk_error *err);
+/* Replaces the secret with 32 new random bytes (64 hex characters). */
 HK_MUST_CHECK hk_status hk_workspace_hmac_regenerate(const hk_ctx *ctx, hk_arena *arena,
-                                                     const char **secret, int64_t *updated_at,
-                                                     hk_error *err);
+                                                     hk_hmac_secret *out, hk_error *err);
 
 /* ---- customers ---- */
 

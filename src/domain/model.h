@@ -102,6 +102,15 @@ typedef struct hk_workspace {
     hk_actor updated_by;
 } hk_workspace;
 
+/* The workspace's HMAC secret (SPEC §2); secret NULL when none was made. */
+typedef struct hk_hmac_secret {
+    const char *secret;
+    int64_t created_at; /* first generated */
+    hk_actor created_by;
+    int64_t updated_at; /* last regenerated */
+    hk_actor updated_by;
+} hk_hmac_secret;
+
 /* The customer events hookd fires (SPEC §3). */
 typedef enum hk_event_type {
     HK_EVENT_CUSTOMER_CREATED,

@@ -165,8 +165,7 @@ typedef struct ws_job {
     const hk_ctx *ctx;
     hk_arena *arena;
     hk_workspace *ws;
-    const char **secret;
-    int64_t *updated_at;
+    hk_hmac_secret *hmac;
     const char *new_secret;
 } ws_job;
 
@@ -196,41 +195,42 @@ hk_status hk_workspace_get(const hk_ctx *ctx, hk_arena *arena, hk_workspace *out
 static hk_status hmac_get_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     ws_job *j = arg;
-    hk_status st =
-        tx->ops->hmac_get(tx->conn, j->ctx->workspace_id, j->arena, j->secret, j->updated_at);
+    hk_status st = tx->ops->hmac_get(tx->conn, j->ctx->workspace_id, j->arena, j->hmac);
     return st ? domain_store_error(err, st, "reading the HMAC secret") : HK_OK;
 }
 
-hk_status hk_workspace_hmac_get(const hk_ctx *ctx, hk_arena *arena, const char **secret,
-                                int64_t *updated_at, hk_error *err)
+static void clear_hmac(hk_hmac_secret *h)
 {
-    *secret = NULL;
-    *updated_at = HK_TIME_NONE;
+    memset(h, 0, sizeof *h);
+    h->created_at = h->updated_at = HK_TIME_NONE;
+}
+
+hk_status hk_workspace_hmac_get(const hk_ctx *ctx, hk_arena *arena, hk_hmac_secret *out,
+                                hk_error *err)
+{
+    clear_hmac(out);
     hk_error_clear(err);
     hk_status st = domain_require(ctx, HK_PERM_WORKSPACE_HMAC_READ, err);
     if (st)
         return st;
-    ws_job j = {.ctx = ctx, .arena = arena, .secret = secret, .updated_at = updated_at};
+    ws_job j = {.ctx = ctx, .arena = arena, .hmac = out};
     return store_read(ctx->store, hmac_get_tx, &j, err);
 }
 
 static hk_status hmac_set_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     ws_job *j = arg;
-    int64_t now = hk_now_ms();
-    hk_status st = tx->ops->hmac_set(tx->conn, j->ctx->workspace_id, j->new_secret, now);
-    if (st)
-        return domain_store_error(err, st, "storing the HMAC secret");
-    *j->secret = j->new_secret;
-    *j->updated_at = now;
-    return HK_OK;
+    hk_status st = tx->ops->hmac_set(tx->conn, j->ctx->workspace_id, j->new_secret, hk_now_ms(),
+                                     &j->ctx->actor);
+    if (!st) /* read back: the first secret's creation is kept */
+        st = tx->ops->hmac_get(tx->conn, j->ctx->workspace_id, j->arena, j->hmac);
+    return st ? domain_store_error(err, st, "storing the HMAC secret") : HK_OK;
 }
 
-hk_status hk_workspace_hmac_regenerate(const hk_ctx *ctx, hk_arena *arena, const char **secret,
-                                       int64_t *updated_at, hk_error *err)
+hk_status hk_workspace_hmac_regenerate(const hk_ctx *ctx, hk_arena *arena, hk_hmac_secret *out,
+                                       hk_error *err)
 {
-    *secret = NULL;
-    *updated_at = HK_TIME_NONE;
+    clear_hmac(out);
     hk_error_clear(err);
     hk_status st = domain_require(ctx, HK_PERM_WORKSPACE_HMAC_EDIT, err);
     if (st)
@@ -243,12 +243,9 @@ hk_status hk_workspace_hmac_regenerate(const hk_ctx *ctx, hk_arena *arena, const
     if (st)
         return hk_error_set(err, st, NULL, "cannot make a secret");
     hk_hex_encode(raw, sizeof raw, hex);
-    ws_job j = {.ctx = ctx, .arena = arena, .secret = secret, .updated_at = updated_at,
-                .new_secret = hex};
+    ws_job j = {.ctx = ctx, .arena = arena, .hmac = out, .new_secret = hex};
     st = store_write(ctx->store, hmac_set_tx, &j, err);
-    if (st) {
-        *secret = NULL;
-        *updated_at = HK_TIME_NONE;
-    }
+    if (st)
+        clear_hmac(out);
     return st;
 }

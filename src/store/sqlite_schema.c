@@ -15,7 +15,8 @@ static const char *const migrations[] = {
     /* 1: the domain, the outbox */
     "CREATE TABLE workspaces ("
     "  id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-    "  hmac_secret TEXT, hmac_updated_at INTEGER,"
+    "  hmac_secret TEXT, hmac_created_at INTEGER, hmac_created_by TEXT,"
+    "  hmac_updated_at INTEGER, hmac_updated_by TEXT,"
     "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
     "  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE machine_users ("
@@ -70,15 +71,17 @@ static const char *const migrations[] = {
     "  seq INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, id TEXT NOT NULL,"
     "  type TEXT NOT NULL, timestamp INTEGER NOT NULL, payload TEXT NOT NULL,"
     "  UNIQUE (workspace_id, id));"
-    /* status: 0 pending, 1 succeeded, 2 failed, 3 cancelled */
+    /* One row per (event, target). status: 0 pending, 1 succeeded, 2 failed,
+     * 3 cancelled. Keyed by target: cancelling and listing a target's
+     * deliveries is one range, and there is no separate index to maintain;
+     * event ids are time-ordered, so the range is in event order. */
     "CREATE TABLE deliveries ("
-    "  id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL,"
-    "  event_id TEXT NOT NULL, target_id TEXT NOT NULL,"
+    "  workspace_id TEXT NOT NULL, target_id TEXT NOT NULL, event_id TEXT NOT NULL,"
     "  status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER, lease_until INTEGER,"
-    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
-    "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 0;"
-    "CREATE INDEX deliveries_target ON deliveries (workspace_id, target_id, status);",
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (workspace_id, target_id, event_id)) WITHOUT ROWID;"
+    "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 0;",
 };
 
 const char *const *sqlite_schema_migrations(int *count)

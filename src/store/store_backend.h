@@ -115,9 +115,10 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*api_key_find)(store_conn *c, const char *key_hash,
                                             store_api_key *out, bool *found);
     HK_MUST_CHECK hk_status (*hmac_get)(store_conn *c, const char *ws, hk_arena *a,
-                                        const char **secret, int64_t *updated_at);
+                                        hk_hmac_secret *out);
+    /* Replaces the secret; the first one also sets created_at/by. */
     HK_MUST_CHECK hk_status (*hmac_set)(store_conn *c, const char *ws, const char *secret,
-                                        int64_t at);
+                                        int64_t at, const hk_actor *by);
 
     /* Customers; customer_get fills memberships (with their groups) too. */
     HK_MUST_CHECK hk_status (*customer_get)(store_conn *c, const char *ws, store_lookup by,

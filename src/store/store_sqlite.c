@@ -92,8 +92,11 @@ static const char *const sql[STMT_COUNT] = {
                      " permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_KEY_FIND] = "SELECT id, workspace_id, machine_user_id, permissions FROM api_keys"
                    " WHERE key_hash = ?1",
-    [S_HMAC_GET] = "SELECT hmac_secret, hmac_updated_at FROM workspaces WHERE id = ?1",
-    [S_HMAC_SET] = "UPDATE workspaces SET hmac_secret = ?2, hmac_updated_at = ?3 WHERE id = ?1",
+    [S_HMAC_GET] = "SELECT hmac_secret, hmac_created_at, hmac_created_by, hmac_updated_at,"
+                   " hmac_updated_by FROM workspaces WHERE id = ?1",
+    [S_HMAC_SET] = "UPDATE workspaces SET hmac_secret = ?2, hmac_updated_at = ?3,"
+                   " hmac_updated_by = ?4, hmac_created_at = coalesce(hmac_created_at, ?3),"
+                   " hmac_created_by = coalesce(hmac_created_by, ?4) WHERE id = ?1",
     [S_CU_BY_ID] = "SELECT " CUSTOMER_COLS " FROM customers WHERE workspace_id = ?1 AND id = ?2",
     [S_CU_BY_EMAIL] = "SELECT " CUSTOMER_COLS
                       " FROM customers WHERE workspace_id = ?1 AND email_key = ?2",
@@ -667,11 +670,10 @@ static hk_status api_key_find(store_conn *c, const char *key_hash, store_api_key
     return st;
 }
 
-static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, const char **secret,
-                          int64_t *updated_at)
+static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, hk_hmac_secret *out)
 {
-    *secret = NULL;
-    *updated_at = HK_TIME_NONE;
+    memset(out, 0, sizeof *out);
+    out->created_at = out->updated_at = HK_TIME_NONE;
     sqlite3_stmt *s = stmt(c, S_HMAC_GET);
     if (!s)
         return HK_EIO;
@@ -679,8 +681,13 @@ static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, const char
     hk_status st = HK_OK;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        st = col_str(s, 0, a, secret);
-        *updated_at = col_time(s, 1);
+        st = col_str(s, 0, a, &out->secret);
+        if (out->secret) {
+            out->created_at = col_time(s, 1);
+            col_actor(s, 2, &out->created_by);
+            out->updated_at = col_time(s, 3);
+            col_actor(s, 4, &out->updated_by);
+        }
     } else if (rc != SQLITE_DONE) {
         st = db_error(c, "hmac_get");
     }
@@ -688,7 +695,8 @@ static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, const char
     return st;
 }
 
-static hk_status hmac_set(store_conn *c, const char *ws, const char *secret, int64_t at)
+static hk_status hmac_set(store_conn *c, const char *ws, const char *secret, int64_t at,
+                          const hk_actor *by)
 {
     sqlite3_stmt *s = stmt(c, S_HMAC_SET);
     if (!s)
@@ -696,6 +704,7 @@ static hk_status hmac_set(store_conn *c, const char *ws, const char *secret, int
     bind_text(s, 1, ws);
     bind_text(s, 2, secret);
     sqlite3_bind_int64(s, 3, at);
+    bind_actor(s, 4, by);
     return exec_write(c, s);
 }
 

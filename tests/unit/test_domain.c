@@ -151,9 +151,8 @@ static void test_permissions_enforced(void **state)
     hk_webhook_target t;
     hk_target_input ti = {.url = "https://example.com", .description = ""};
     assert_int_equal(hk_target_create(&ro, &ti, e->arena, &t, &err), HK_EFORBIDDEN);
-    const char *secret;
-    int64_t at;
-    assert_int_equal(hk_workspace_hmac_get(&ro, e->arena, &secret, &at, &err), HK_EFORBIDDEN);
+    hk_hmac_secret h;
+    assert_int_equal(hk_workspace_hmac_get(&ro, e->arena, &h, &err), HK_EFORBIDDEN);
     assert_int_equal(hk_customer_delete(&ro, c.id, &err), HK_EFORBIDDEN);
 
     char key[HK_API_KEY_BUF];
@@ -1123,14 +1122,17 @@ static void test_reopen_keeps_everything(void **state)
     hk_customer c;
     hk_error err;
     assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
-    const char *secret;
-    int64_t at;
-    assert_int_equal(hk_workspace_hmac_get(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
-    assert_null(secret);
-    assert_int_equal(hk_workspace_hmac_regenerate(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
-    assert_int_equal(strlen(secret), 64);
+    hk_hmac_secret h;
+    assert_int_equal(hk_workspace_hmac_get(&e->ctx, e->arena, &h, &err), HK_OK);
+    assert_null(h.secret);
+    assert_int_equal(hk_workspace_hmac_regenerate(&e->ctx, e->arena, &h, &err), HK_OK);
+    assert_int_equal(strlen(h.secret), 64);
+    assert_int_equal(h.updated_by.type, HK_ACTOR_MACHINE_USER);
+    assert_string_equal(h.updated_by.id, e->ctx.actor.id);
+    assert_true(h.created_at == h.updated_at);
+    int64_t first_created = h.created_at;
     char first[80];
-    snprintf(first, sizeof first, "%s", secret);
+    snprintf(first, sizeof first, "%s", h.secret);
 
     hk_store_close(e->store);
     assert_int_equal(test_env_open_store(e, true), HK_OK);
@@ -1142,12 +1144,15 @@ static void test_reopen_keeps_everything(void **state)
                                      &c, &found, &err),
                      HK_OK);
     assert_true(found);
-    assert_int_equal(hk_workspace_hmac_get(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
-    assert_string_equal(secret, first);
-    assert_int_equal(hk_workspace_hmac_regenerate(&e->ctx, e->arena, &secret, &at, &err), HK_OK);
-    assert_string_not_equal(secret, first);
-    assert_int_equal(hk_workspace_hmac_get(&e->other, e->arena, &secret, &at, &err), HK_OK);
-    assert_null(secret);
+    assert_int_equal(hk_workspace_hmac_get(&e->ctx, e->arena, &h, &err), HK_OK);
+    assert_string_equal(h.secret, first);
+    usleep(2000);
+    assert_int_equal(hk_workspace_hmac_regenerate(&e->ctx, e->arena, &h, &err), HK_OK);
+    assert_string_not_equal(h.secret, first);
+    assert_true(h.created_at == first_created);
+    assert_true(h.updated_at > first_created);
+    assert_int_equal(hk_workspace_hmac_get(&e->other, e->arena, &h, &err), HK_OK);
+    assert_null(h.secret);
 }
 
 int main(void)
