@@ -1,0 +1,180 @@
+/*
+ * api.c - one GraphQL request: authenticate, decode the JSON envelope,
+ * execute against hookd's schema (Plain's, with the root types cut down to
+ * what hookd serves), answer with the status the outcome calls for.
+ */
+#include "api/api.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/resolve.h"
+#include "core/log.h"
+#include "graphql/graphql.h"
+#include "json/jsonw.h"
+
+/* The SDL of src/api/schema.graphql, embedded by the build. */
+extern const char hk_api_schema_sdl[];
+extern const size_t hk_api_schema_sdl_len;
+
+/* Per request; the limit bounds what one request can make the server hold. */
+#define REQUEST_ARENA_LIMIT ((size_t)32 << 20)
+
+struct api {
+    hk_store *store;
+    gql_schema *schema;
+};
+
+hk_status api_new(hk_store *store, api **out, hk_error *err)
+{
+    *out = NULL;
+    api *a = calloc(1, sizeof *a);
+    if (!a)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    a->store = store;
+    hk_status st = gql_schema_new(hk_api_schema_sdl, hk_api_schema_sdl_len, &a->schema, err);
+    if (!st)
+        st = resolve_bind_all(a->schema, err);
+    if (st) {
+        api_free(a);
+        return st;
+    }
+    *out = a;
+    return HK_OK;
+}
+
+void api_free(api *a)
+{
+    if (!a)
+        return;
+    gql_schema_free(a->schema);
+    free(a);
+}
+
+/* A response that is only a top-level error. */
+static void fail(api_response *out, int status, const char *code, const char *message)
+{
+    out->http_status = status;
+    hk_buf_reset(&out->body);
+    JSONW_LIT(&out->body, "{\"errors\":[{\"message\":");
+    jsonw_string(&out->body, message);
+    JSONW_LIT(&out->body, ",\"extensions\":{\"code\":");
+    jsonw_string(&out->body, code);
+    JSONW_LIT(&out->body, "}}]}");
+}
+
+/* "Bearer <key>" (scheme case-insensitive) -> the key. */
+static const char *bearer_key(const char *authorization, size_t *len)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return NULL;
+    const char *key = authorization + 7;
+    while (*key == ' ')
+        key++;
+    size_t n = strlen(key);
+    while (n && key[n - 1] == ' ')
+        n--;
+    *len = n;
+    return n ? key : NULL;
+}
+
+static bool authenticate(api *a, const char *authorization, api_request *req, api_response *out)
+{
+    size_t len = 0;
+    const char *key = bearer_key(authorization, &len);
+    if (!key) {
+        fail(out, 401, GQL_CODE_UNAUTHENTICATED,
+             "missing API key: send Authorization: Bearer <key>");
+        return false;
+    }
+    hk_error err;
+    hk_status st = hk_auth_api_key(a->store, key, len, &req->ctx, &err);
+    if (st == HK_ENOTFOUND) {
+        fail(out, 401, GQL_CODE_UNAUTHENTICATED, "invalid API key");
+        return false;
+    }
+    if (st) {
+        fail(out, 500, GQL_CODE_INTERNAL, "internal error while checking the API key");
+        return false;
+    }
+    return true;
+}
+
+typedef struct envelope {
+    json_t *root;
+    const char *query;
+    size_t query_len;
+    json_t *variables;
+    const char *operation_name;
+} envelope;
+
+static bool decode(const char *body, size_t len, envelope *env, api_response *out)
+{
+    json_error_t jerr;
+    memset(env, 0, sizeof *env);
+    /* NUL is allowed through so that the domain can reject it naming the field. */
+    env->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!env->root || !json_is_object(env->root)) {
+        fail(out, 400, "BAD_REQUEST",
+             env->root ? "the request body must be a JSON object" : "malformed JSON body");
+        return false;
+    }
+    json_t *q = json_object_get(env->root, "query");
+    json_t *v = json_object_get(env->root, "variables");
+    json_t *op = json_object_get(env->root, "operationName");
+    if (!json_is_string(q)) {
+        fail(out, 400, "BAD_REQUEST", "the request must have a string \"query\"");
+        return false;
+    }
+    if (v && !json_is_null(v) && !json_is_object(v)) {
+        fail(out, 400, "BAD_REQUEST", "\"variables\" must be an object");
+        return false;
+    }
+    if (op && !json_is_null(op) && !json_is_string(op)) {
+        fail(out, 400, "BAD_REQUEST", "\"operationName\" must be a string");
+        return false;
+    }
+    env->query = json_string_value(q);
+    env->query_len = json_string_length(q);
+    env->variables = json_is_object(v) ? v : NULL;
+    env->operation_name = json_is_string(op) ? json_string_value(op) : NULL;
+    return true;
+}
+
+hk_status api_graphql(api *a, const char *authorization, const char *body, size_t len,
+                      api_response *out)
+{
+    hk_buf_init(&out->body, 0);
+    out->http_status = 500;
+    api_request req;
+    memset(&req, 0, sizeof req);
+    envelope env = {0};
+    hk_arena *arena = NULL;
+    if (!authenticate(a, authorization, &req, out) || !decode(body, len, &env, out))
+        goto out;
+    arena = hk_arena_new(REQUEST_ARENA_LIMIT);
+    if (!arena) {
+        fail(out, 500, GQL_CODE_INTERNAL, "out of memory");
+        goto out;
+    }
+    gql_request greq = {
+        .query = env.query,
+        .query_len = env.query_len,
+        .variables = env.variables,
+        .operation_name = env.operation_name,
+        .user = &req,
+        .arena = arena,
+    };
+    gql_outcome outcome;
+    if (gql_execute(a->schema, &greq, &out->body, &outcome)) {
+        fail(out, 500, GQL_CODE_INTERNAL, "the response could not be built");
+        goto out;
+    }
+    out->http_status = outcome.http_status;
+out:
+    hk_arena_free(arena);
+    json_decref(env.root);
+    return out->body.err ? HK_ENOMEM : HK_OK;
+}

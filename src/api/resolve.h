@@ -1,0 +1,94 @@
+/*
+ * resolve.h - what the resolver files share: the request context, and
+ * builders for the values Plain's schema repeats everywhere (DateTime,
+ * actors, MutationError, Relay connections, page arguments).
+ *
+ * Resolver parents by GraphQL type:
+ *   Customer -> const hk_customer *          CustomerGroup -> const hk_customer_group *
+ *   CustomerGroupMembership -> const hk_membership *
+ *   WebhookTarget -> const hk_webhook_target *   Workspace -> const hk_workspace *
+ *   MachineUserActor -> map {machineUserId}, resolved further by id
+ *   everything small (DateTime, EmailAddress, PageInfo, edges, outputs,
+ *   MutationError) -> maps, which need no resolvers.
+ */
+#ifndef HOOKD_API_RESOLVE_H
+#define HOOKD_API_RESOLVE_H
+
+#include "domain/domain.h"
+#include "graphql/graphql.h"
+
+/* Per request: who is calling. */
+typedef struct api_request {
+    hk_ctx ctx;
+} api_request;
+
+static inline const hk_ctx *resolve_ctx(gql_field_ctx *fc)
+{
+    return &((api_request *)gql_user(fc))->ctx;
+}
+
+/* Binds every resolver of every file (resolve_*.c). */
+HK_MUST_CHECK hk_status resolve_bind_all(gql_schema *s, hk_error *err);
+HK_MUST_CHECK hk_status resolve_bind_customers(gql_schema *s);
+HK_MUST_CHECK hk_status resolve_bind_groups(gql_schema *s);
+HK_MUST_CHECK hk_status resolve_bind_workspace(gql_schema *s);
+
+/* Binds a table of resolvers; stops at the first failure. */
+typedef struct resolve_binding {
+    const char *type;
+    const char *field;
+    gql_resolve_fn fn;
+} resolve_binding;
+HK_MUST_CHECK hk_status resolve_bind_table(gql_schema *s, const resolve_binding *b, size_t n);
+
+/* ---- values ---- */
+
+/* DateTime {unixTimestamp, iso8601}; null for HK_TIME_NONE. */
+HK_MUST_CHECK hk_status resolve_datetime(gql_field_ctx *fc, int64_t t, gql_result *out);
+/* Actor / InternalActor: a map of the concrete actor type. */
+HK_MUST_CHECK hk_status resolve_actor(gql_field_ctx *fc, const hk_actor *a, gql_result *out);
+/* A string copied into the request arena. */
+HK_MUST_CHECK hk_status resolve_string(gql_field_ctx *fc, const char *s, gql_result *out);
+
+/*
+ * Puts a MutationError map for `err` under "error" of a mutation's output
+ * map (SPEC §6): every domain failure, internal ones included (type
+ * INTERNAL, code "internal"), is reported this way, as Plain does. Only
+ * running out of memory here fails the request. Returns HK_OK when the
+ * output is complete.
+ */
+HK_MUST_CHECK hk_status resolve_mutation_error(gql_field_ctx *fc, const hk_error *err,
+                                               gql_result *output);
+
+/* Starts the output map of a mutation with room for `cap` entries. */
+HK_MUST_CHECK hk_status resolve_output(gql_field_ctx *fc, const char *type, size_t cap,
+                                       gql_result *out);
+
+/* Reads first/after/last/before. Bad values fail the field with
+ * BAD_USER_INPUT (returned status non-OK). */
+HK_MUST_CHECK hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page);
+
+/*
+ * Builds a Relay connection map {edges: [{cursor, node}], pageInfo,
+ * totalCount (when total >= 0)} whose nodes are objects of `node_type`:
+ * node i is `(const char *)rows + i * row_size`, its cursor `cursor(row)`.
+ */
+HK_MUST_CHECK hk_status resolve_connection(gql_field_ctx *fc, const char *conn_type,
+                                           const char *edge_type, const char *node_type,
+                                           const void *rows, size_t n, size_t row_size,
+                                           const char *(*cursor)(const void *row),
+                                           const hk_page_info *info, gql_result *out);
+
+/* Maps a domain error of a query (not a mutation) to a field error or a
+ * request failure: validation -> BAD_USER_INPUT (HTTP 400), forbidden ->
+ * FORBIDDEN (request fails with 403), internal -> INTERNAL_SERVER_ERROR. */
+hk_status resolve_query_error(gql_field_ctx *fc, const hk_error *err);
+
+/* A string argument (NULL when absent or null). */
+const char *resolve_arg_string(gql_field_ctx *fc, const char *name);
+/* A string field of an input object value (NULL when absent or null). */
+const char *resolve_input_string(const gql_value *obj, const char *key);
+/* An optional wrapper {value: String} (StringInput / OptionalStringInput). */
+hk_opt_str resolve_input_opt_string(const gql_value *obj, const char *key);
+
+#endif

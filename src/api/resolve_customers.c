@@ -1,0 +1,398 @@
+/*
+ * resolve_customers.c - customers: queries, fields, and the upsert / spam /
+ * delete mutations (SPEC §6).
+ */
+#include <string.h>
+
+#include "api/resolve.h"
+
+static hk_status oom(gql_field_ctx *fc)
+{
+    return gql_request_fail(fc, GQL_CODE_INTERNAL, 500, "out of memory");
+}
+
+/* ---- queries ---- */
+
+static hk_status customer_by(gql_field_ctx *fc, hk_customer_key by, const char *arg,
+                             gql_result *out)
+{
+    hk_arena *a = gql_arena(fc);
+    hk_customer *c = hk_arena_alloc(a, sizeof *c);
+    if (!c)
+        return oom(fc);
+    bool found;
+    hk_error err;
+    if (hk_customer_get(resolve_ctx(fc), by, resolve_arg_string(fc, arg), a, c, &found, &err))
+        return resolve_query_error(fc, &err);
+    gql_result_object(out, "Customer", found ? c : NULL);
+    return HK_OK;
+}
+
+static hk_status q_customer(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    return customer_by(fc, HK_CUSTOMER_BY_ID, "customerId", out);
+}
+
+static hk_status q_customer_by_email(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    return customer_by(fc, HK_CUSTOMER_BY_EMAIL, "email", out);
+}
+
+static hk_status q_customer_by_external_id(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    return customer_by(fc, HK_CUSTOMER_BY_EXTERNAL_ID, "externalId", out);
+}
+
+/* A [String!] / [ID!] list argument as a C array (arena). */
+static hk_status string_list(gql_field_ctx *fc, const gql_value *v, const char *const **out,
+                             size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!v || v->kind != GQL_V_LIST || v->u.list.n == 0)
+        return HK_OK;
+    const char **items = hk_arena_calloc(gql_arena(fc), v->u.list.n, sizeof *items);
+    if (!items)
+        return HK_ENOMEM;
+    for (size_t i = 0; i < v->u.list.n; i++) {
+        const gql_value *it = &v->u.list.items[i];
+        items[i] = it->kind == GQL_V_STRING ? it->u.str.s : "";
+    }
+    *out = items;
+    *n = v->u.list.n;
+    return HK_OK;
+}
+
+static hk_status read_filter(gql_field_ctx *fc, hk_customer_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->marked_as_spam = -1;
+    const gql_value *filters = gql_arg(fc, "filters");
+    const gql_value *spam = gql_value_field(filters, "isMarkedAsSpam");
+    if (spam && spam->kind == GQL_V_BOOL)
+        f->marked_as_spam = spam->u.b;
+    if (string_list(fc, gql_value_field(filters, "customerGroupIds"), &f->group_ids,
+                    &f->n_group_ids) ||
+        string_list(fc, gql_value_field(filters, "customerGroupKeys"), &f->group_keys,
+                    &f->n_group_keys))
+        return oom(fc);
+    return HK_OK;
+}
+
+static const char *customer_cursor(const void *row)
+{
+    return ((const hk_customer *)row)->id;
+}
+
+static hk_status q_customers(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    if (!gql_value_is_null(gql_arg(fc, "sortBy")))
+        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400,
+                                      "sortBy is not supported: customers come in creation order");
+    hk_customer_filter filter;
+    hk_page_request page;
+    hk_status st = read_filter(fc, &filter);
+    if (!st)
+        st = resolve_page_args(fc, &page);
+    if (st)
+        return st;
+    hk_customer *list;
+    size_t n;
+    hk_page_info info;
+    hk_error err;
+    if (hk_customer_list(resolve_ctx(fc), &filter, &page, gql_field_selected(fc, "totalCount"),
+                         gql_arena(fc), &list, &n, &info, &err))
+        return resolve_query_error(fc, &err);
+    return resolve_connection(fc, "CustomerConnection", "CustomerEdge", "Customer", list, n,
+                              sizeof *list, customer_cursor, &info, out);
+}
+
+/* ---- Customer fields ---- */
+
+static const hk_customer *cust(const void *parent)
+{
+    return parent;
+}
+
+static hk_status f_id(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    gql_result_string(out, cust(p)->id);
+    return HK_OK;
+}
+
+static hk_status f_external_id(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    gql_result_string(out, cust(p)->external_id);
+    return HK_OK;
+}
+
+static hk_status f_full_name(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    gql_result_string(out, cust(p)->full_name);
+    return HK_OK;
+}
+
+static hk_status f_short_name(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    gql_result_string(out, cust(p)->short_name);
+    return HK_OK;
+}
+
+static hk_status f_email(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    const hk_customer *c = cust(p);
+    if (gql_result_map(out, "EmailAddress", 3, gql_arena(fc)))
+        return oom(fc);
+    gql_result_string(gql_result_map_put(out, "email"), c->email);
+    gql_result_bool(gql_result_map_put(out, "isVerified"), c->email_verified);
+    return resolve_datetime(fc, c->email_verified_at, gql_result_map_put(out, "verifiedAt"));
+}
+
+static hk_status f_is_anonymous(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    gql_result_bool(out, false);
+    return HK_OK;
+}
+
+static hk_status f_created_at(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    return resolve_datetime(fc, cust(p)->created_at, out);
+}
+
+static hk_status f_created_by(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    return resolve_actor(fc, &cust(p)->created_by, out);
+}
+
+static hk_status f_updated_at(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    return resolve_datetime(fc, cust(p)->updated_at, out);
+}
+
+static hk_status f_updated_by(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    return resolve_actor(fc, &cust(p)->updated_by, out);
+}
+
+static hk_status f_spam_at(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    return resolve_datetime(fc, cust(p)->marked_as_spam_at, out);
+}
+
+static hk_status f_spam_by(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    const hk_customer *c = cust(p);
+    if (c->marked_as_spam_at == HK_TIME_NONE) {
+        gql_result_null(out);
+        return HK_OK;
+    }
+    return resolve_actor(fc, &c->marked_as_spam_by, out);
+}
+
+static const char *membership_cursor(const void *row)
+{
+    return ((const hk_membership *)row)->customer_group_id;
+}
+
+/* Customer.customerGroupMemberships(filters, first, after, last, before). */
+static hk_status f_memberships(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    const hk_customer *c = cust(p);
+    const gql_value *filters = gql_arg(fc, "filters");
+    const gql_value *ext = gql_value_field(filters, "customerGroupExternalIds");
+    hk_page_request page;
+    hk_status st = resolve_page_args(fc, &page);
+    if (st)
+        return st;
+    hk_arena *a = gql_arena(fc);
+    hk_membership *rows = hk_arena_calloc(a, c->n_memberships + 1, sizeof *rows);
+    const char **ids = hk_arena_calloc(a, c->n_memberships + 1, sizeof *ids);
+    if (!rows || !ids)
+        return oom(fc);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_memberships; i++) {
+        const hk_membership *m = &c->memberships[i];
+        bool keep = !ext || ext->kind != GQL_V_LIST;
+        for (size_t k = 0; !keep && k < ext->u.list.n; k++) {
+            const gql_value *v = &ext->u.list.items[k];
+            keep = m->group.external_id && v->kind == GQL_V_STRING &&
+                   strcmp(v->u.str.s, m->group.external_id) == 0;
+        }
+        if (keep) {
+            rows[n] = *m;
+            ids[n] = m->customer_group_id;
+            n++;
+        }
+    }
+    size_t from, count;
+    hk_page_info info;
+    hk_error err;
+    hk_error_clear(&err);
+    if (hk_page_slice(&page, ids, n, &from, &count, &info, &err))
+        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400, "%s", err.message);
+    info.total_count = -1; /* the connection type has no totalCount */
+    return resolve_connection(fc, "CustomerGroupMembershipConnection",
+                              "CustomerGroupMembershipEdge", "CustomerGroupMembership", rows + from,
+                              count, sizeof *rows, membership_cursor, &info, out);
+}
+
+/* Customer.tenantMemberships: hookd has no tenants, so always an empty page. */
+static hk_status f_tenant_memberships(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    hk_page_request page;
+    hk_status st = resolve_page_args(fc, &page);
+    if (st)
+        return st;
+    hk_page_info info = {.total_count = -1};
+    return resolve_connection(fc, "CustomerTenantMembershipConnection",
+                              "CustomerTenantMembershipEdge", "CustomerTenantMembership", NULL, 0,
+                              1, NULL, &info, out);
+}
+
+/* ---- mutations ---- */
+
+static hk_status read_identifier(const gql_value *id, hk_upsert_customer_input *in)
+{
+    const char *email = resolve_input_string(id, "emailAddress");
+    const char *ext = resolve_input_string(id, "externalId");
+    const char *cid = resolve_input_string(id, "customerId");
+    int given = (email != NULL) + (ext != NULL) + (cid != NULL);
+    if (given != 1)
+        return HK_EINVAL;
+    in->identifier_kind = email ? HK_CUSTOMER_BY_EMAIL
+                          : ext ? HK_CUSTOMER_BY_EXTERNAL_ID
+                                : HK_CUSTOMER_BY_ID;
+    in->identifier = email ? email : ext ? ext : cid;
+    return HK_OK;
+}
+
+static void read_on_create(const gql_value *oc, hk_upsert_customer_input *in)
+{
+    const gql_value *email = gql_value_field(oc, "email");
+    const gql_value *verified = gql_value_field(email, "isVerified");
+    in->on_create.full_name = resolve_input_string(oc, "fullName");
+    in->on_create.short_name = resolve_input_string(oc, "shortName");
+    in->on_create.email = resolve_input_string(email, "email");
+    in->on_create.email_verified = verified && verified->kind == GQL_V_BOOL && verified->u.b;
+    in->on_create.external_id = resolve_input_string(oc, "externalId");
+}
+
+static void read_on_update(const gql_value *ou, hk_upsert_customer_input *in)
+{
+    in->on_update.full_name = resolve_input_opt_string(ou, "fullName");
+    in->on_update.short_name = resolve_input_opt_string(ou, "shortName");
+    in->on_update.external_id = resolve_input_opt_string(ou, "externalId");
+    const gql_value *email = gql_value_field(ou, "email");
+    if (email && email->kind == GQL_V_OBJECT) {
+        const gql_value *verified = gql_value_field(email, "isVerified");
+        in->on_update.email_set = true;
+        in->on_update.email = resolve_input_string(email, "email");
+        in->on_update.email_verified = verified && verified->kind == GQL_V_BOOL && verified->u.b;
+    }
+}
+
+static const char *upsert_result_name(hk_upsert_result r)
+{
+    return r == HK_UPSERT_CREATED ? "CREATED" : r == HK_UPSERT_UPDATED ? "UPDATED" : "NOOP";
+}
+
+static hk_status m_upsert_customer(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    const gql_value *input = gql_arg(fc, "input");
+    hk_upsert_customer_input in;
+    memset(&in, 0, sizeof in);
+    hk_error err;
+    hk_error_clear(&err);
+    hk_status st = resolve_output(fc, "UpsertCustomerOutput", 3, out);
+    if (st)
+        return st;
+    if (read_identifier(gql_value_field(input, "identifier"), &in)) {
+        hk_error_field(&err, HK_EINVAL, NULL, "identifier", HK_FIELD_VALIDATION,
+                       "give exactly one of emailAddress, externalId and customerId");
+        return resolve_mutation_error(fc, &err, out);
+    }
+    read_on_create(gql_value_field(input, "onCreate"), &in);
+    read_on_update(gql_value_field(input, "onUpdate"), &in);
+    hk_arena *a = gql_arena(fc);
+    hk_customer *c = hk_arena_alloc(a, sizeof *c);
+    if (!c)
+        return oom(fc);
+    hk_upsert_result r;
+    if (hk_customer_upsert(resolve_ctx(fc), &in, a, &r, c, &err))
+        return resolve_mutation_error(fc, &err, out);
+    gql_result_enum(gql_result_map_put(out, "result"), upsert_result_name(r));
+    gql_result_object(gql_result_map_put(out, "customer"), "Customer", c);
+    return HK_OK;
+}
+
+typedef hk_status (*spam_fn)(const hk_ctx *, const char *, hk_arena *, hk_customer *, hk_error *);
+
+static hk_status spam_change(gql_field_ctx *fc, const char *output_type, spam_fn fn,
+                             gql_result *out)
+{
+    const char *id = resolve_input_string(gql_arg(fc, "input"), "customerId");
+    hk_status st = resolve_output(fc, output_type, 2, out);
+    if (st)
+        return st;
+    hk_arena *a = gql_arena(fc);
+    hk_customer *c = hk_arena_alloc(a, sizeof *c);
+    if (!c)
+        return oom(fc);
+    hk_error err;
+    if (fn(resolve_ctx(fc), id, a, c, &err))
+        return resolve_mutation_error(fc, &err, out);
+    gql_result_object(gql_result_map_put(out, "customer"), "Customer", c);
+    return HK_OK;
+}
+
+static hk_status m_mark_spam(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    return spam_change(fc, "MarkCustomerAsSpamOutput", hk_customer_mark_spam, out);
+}
+
+static hk_status m_unmark_spam(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    return spam_change(fc, "UnmarkCustomerAsSpamOutput", hk_customer_unmark_spam, out);
+}
+
+static hk_status m_delete_customer(gql_field_ctx *fc, const void *parent, gql_result *out)
+{
+    const char *id = resolve_input_string(gql_arg(fc, "input"), "customerId");
+    hk_status st = resolve_output(fc, "DeleteCustomerOutput", 1, out);
+    if (st)
+        return st;
+    hk_error err;
+    if (hk_customer_delete(resolve_ctx(fc), id, &err))
+        return resolve_mutation_error(fc, &err, out);
+    return HK_OK;
+}
+
+static const resolve_binding bindings[] = {
+    {"Query", "customer", q_customer},
+    {"Query", "customerByEmail", q_customer_by_email},
+    {"Query", "customerByExternalId", q_customer_by_external_id},
+    {"Query", "customers", q_customers},
+    {"Customer", "id", f_id},
+    {"Customer", "externalId", f_external_id},
+    {"Customer", "fullName", f_full_name},
+    {"Customer", "shortName", f_short_name},
+    {"Customer", "email", f_email},
+    {"Customer", "isAnonymous", f_is_anonymous},
+    {"Customer", "createdAt", f_created_at},
+    {"Customer", "createdBy", f_created_by},
+    {"Customer", "updatedAt", f_updated_at},
+    {"Customer", "updatedBy", f_updated_by},
+    {"Customer", "markedAsSpamAt", f_spam_at},
+    {"Customer", "markedAsSpamBy", f_spam_by},
+    {"Customer", "customerGroupMemberships", f_memberships},
+    {"Customer", "tenantMemberships", f_tenant_memberships},
+    {"Mutation", "upsertCustomer", m_upsert_customer},
+    {"Mutation", "markCustomerAsSpam", m_mark_spam},
+    {"Mutation", "unmarkCustomerAsSpam", m_unmark_spam},
+    {"Mutation", "deleteCustomer", m_delete_customer},
+};
+
+hk_status resolve_bind_customers(gql_schema *s)
+{
+    return resolve_bind_table(s, bindings, sizeof bindings / sizeof bindings[0]);
+}

@@ -1,0 +1,691 @@
+/*
+ * test_api_workspace.c - the workspace, HMAC, webhook version and webhook
+ * target parts of the GraphQL API (SPEC §4, §6), end to end through
+ * api_graphql with JSON bodies against a temporary store, using the
+ * documents Plain's SDK sends; and the URL masking rules.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <jansson.h>
+
+#include "api/api.h"
+#include "api/url_mask.h"
+#include "testutil.h"
+
+/* ---- URL masking ------------------------------------------------------- */
+
+static void test_url_mask(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"https://example.com/hook", "https://example.com/hook"},
+        {"https://example.com:8443/a@b?x=y@z#f@g", "https://example.com:8443/a@b?x=y@z#f@g"},
+        {"https://user:secret@example.com/hook", "https://user:***@example.com/hook"},
+        {"HTTPS://user:secret@example.com", "HTTPS://user:***@example.com"},
+        {"https://:secret@example.com/", "https://:***@example.com/"},
+        /* the user name alone is the credential */
+        {"https://token@example.com/x", "https://***@example.com/x"},
+        {"https://token:@example.com/x", "https://***@example.com/x"},
+        /* unescaped '@' in the password: userinfo ends at the last '@' */
+        {"https://user:p@ss@example.com/x", "https://user:***@example.com/x"},
+        {"https://u%40x:p%3Aw@example.com/", "https://u%40x:***@example.com/"},
+        {"https://u:p@[2001:db8::1]:8443/x", "https://u:***@[2001:db8::1]:8443/x"},
+        {"https://[2001:db8::1]:8443/a@b", "https://[2001:db8::1]:8443/a@b"},
+        /* unescaped '/', '?' or '#' in the password cut the authority short */
+        {"https://user:pa/ss@example.com/x", "https://user:***@example.com/x"},
+        {"https://user:pa?ss@example.com/x", "https://user:***@example.com/x"},
+        {"https://user:pa#ss@example.com/x", "https://user:***@example.com/x"},
+        {"https://user:p/a@s@example.com/x", "https://user:***@example.com/x"},
+        {"http://u:p@localhost:8080/", "http://u:***@localhost:8080/"},
+        {"https://@example.com/", "https://@example.com/"},
+        {"", ""},
+    };
+    hk_arena *a = hk_arena_new(0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = api_url_mask(a, cases[i].in);
+        assert_non_null(got);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("mask(%s) = %s, want %s", cases[i].in, got, cases[i].want);
+    }
+    assert_null(api_url_mask(a, NULL));
+    hk_arena_free(a);
+}
+
+/* ---- harness ------------------------------------------------------------ */
+
+typedef struct fixture {
+    test_env *env;
+    api *api;
+    hk_bootstrap_result boot; /* workspace "Acme", a key with every permission */
+    hk_ctx ctx;               /* that key's context, for domain-side setup */
+    char auth[HK_API_KEY_BUF + 16];
+} fixture;
+
+static void bearer(char *out, size_t n, const char *key)
+{
+    snprintf(out, n, "Bearer %s", key);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    hk_error err;
+    if (!f || !(f->env = test_env_new()))
+        return -1;
+    if (hk_workspace_bootstrap(f->env->store, "Acme", &f->boot, &err) ||
+        hk_auth_api_key(f->env->store, f->boot.api_key, strlen(f->boot.api_key), &f->ctx, &err) ||
+        api_new(f->env->store, &f->api, &err)) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        return -1;
+    }
+    bearer(f->auth, sizeof f->auth, f->boot.api_key);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    api_free(f->api);
+    test_env_free(f->env);
+    free(f);
+    return 0;
+}
+
+/* Posts {query, variables} (variables stolen, may be NULL) with `auth`;
+ * returns the parsed response and the HTTP status. */
+static json_t *send(fixture *f, const char *auth, const char *query, json_t *variables, int *status)
+{
+    json_t *req = json_pack("{s:s}", "query", query);
+    if (variables)
+        json_object_set_new(req, "variables", variables);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    api_response r;
+    assert_int_equal(api_graphql(f->api, auth, body, strlen(body), &r), HK_OK);
+    free(body);
+    json_t *res = json_loadb(r.body.data, r.body.len, 0, NULL);
+    if (!res)
+        fail_msg("not JSON: %.*s", (int)r.body.len, r.body.data);
+    *status = r.http_status;
+    hk_buf_free(&r.body);
+    return res;
+}
+
+static json_t *post_as(fixture *f, const char *auth, int want_status, const char *query,
+                       json_t *variables)
+{
+    int status;
+    json_t *res = send(f, auth, query, variables, &status);
+    if (status != want_status) {
+        char *text = json_dumps(res, JSON_COMPACT);
+        fail_msg("HTTP %d (want %d): %s", status, want_status, text);
+    }
+    return res;
+}
+
+/*
+ * A field error of a bad argument (BAD_USER_INPUT): the engine answers 200
+ * with the error beside null data, as Apollo does for resolver errors; the
+ * status is the engine's policy, not this file's, so both are accepted.
+ */
+static json_t *post_bad_input(fixture *f, const char *query, json_t *variables)
+{
+    int status;
+    json_t *res = send(f, f->auth, query, variables, &status);
+    assert_true(status == 200 || status == 400);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(res, "errors"), 0), "extensions"),
+            "code")),
+        "BAD_USER_INPUT");
+    return res;
+}
+
+static json_t *post(fixture *f, const char *query, json_t *variables)
+{
+    return post_as(f, f->auth, 200, query, variables);
+}
+
+/* The value at a dotted path ("data.x.edges.0.node.id"); NULL when absent. */
+static json_t *at(json_t *root, const char *path)
+{
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *v = root;
+    for (char *t = strtok_r(buf, ".", &save); t && v; t = strtok_r(NULL, ".", &save))
+        v = json_is_array(v) ? json_array_get(v, strtoul(t, NULL, 10)) : json_object_get(v, t);
+    return v;
+}
+
+static const char *str_at(json_t *root, const char *path)
+{
+    json_t *v = at(root, path);
+    return json_is_string(v) ? json_string_value(v) : "<not a string>";
+}
+
+#define assert_str_at(root, path, want) assert_string_equal(str_at(root, path), want)
+#define assert_true_at(root, path) assert_true(json_is_true(at(root, path)))
+#define assert_false_at(root, path) assert_true(json_is_false(at(root, path)))
+#define assert_null_at(root, path) assert_true(json_is_null(at(root, path)))
+#define assert_size_at(root, path, n) assert_int_equal(json_array_size(at(root, path)), n)
+
+/* ---- documents, as Plain's SDK (5.12) writes them ----------------------- */
+
+#define ACTOR_PARTS                                                                                \
+    "fragment ActorParts on Actor { ... on UserActor { __typename userId }"                        \
+    " ... on SystemActor { __typename systemId }"                                                  \
+    " ... on MachineUserActor { __typename machineUserId }"                                        \
+    " ... on CustomerActor { __typename customerId } }\n"                                          \
+    "fragment DateTimeParts on DateTime { __typename iso8601 unixTimestamp }\n"
+
+#define TARGET_PARTS                                                                               \
+    ACTOR_PARTS                                                                                    \
+    "fragment WebhookTargetParts on WebhookTarget { __typename id url isEnabled description"       \
+    " version createdAt { ...DateTimeParts } createdBy { ...ActorParts }"                          \
+    " updatedAt { ...DateTimeParts } updatedBy { ...ActorParts }"                                  \
+    " eventSubscriptions { __typename eventType } }\n"
+
+#define ERROR_PARTS                                                                                \
+    "fragment MutationErrorParts on MutationError { __typename message type code"                  \
+    " fields { field message type } }\n"
+
+static const char create_doc[] =
+    "mutation createWebhookTarget($input: CreateWebhookTargetInput!) {"
+    " createWebhookTarget(input: $input) { webhookTarget { ...WebhookTargetParts }"
+    " error { ...MutationErrorParts } } }\n" TARGET_PARTS ERROR_PARTS;
+
+static const char update_doc[] =
+    "mutation updateWebhookTarget($input: UpdateWebhookTargetInput!) {"
+    " updateWebhookTarget(input: $input) { webhookTarget { ...WebhookTargetParts }"
+    " error { ...MutationErrorParts } } }\n" TARGET_PARTS ERROR_PARTS;
+
+static const char delete_doc[] =
+    "mutation deleteWebhookTarget($input: DeleteWebhookTargetInput!) {"
+    " deleteWebhookTarget(input: $input) { error { ...MutationErrorParts } } }\n" ERROR_PARTS;
+
+static const char get_doc[] = "query webhookTarget($webhookTargetId: ID!) {"
+                              " webhookTarget(webhookTargetId: $webhookTargetId) {"
+                              " ...WebhookTargetParts } }\n" TARGET_PARTS;
+
+static const char list_doc[] =
+    "query webhookTargets($first: Int, $after: String, $last: Int, $before: String) {"
+    " webhookTargets(first: $first, after: $after, last: $last, before: $before) {"
+    " edges { cursor node { ...WebhookTargetParts } }"
+    " pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }\n" TARGET_PARTS;
+
+static const char hmac_doc[] =
+    "query { workspaceHmac { __typename hmacSecret createdAt { ...DateTimeParts }"
+    " createdBy { ...ActorParts } updatedAt { ...DateTimeParts } updatedBy { ...ActorParts } } "
+    "}\n" ACTOR_PARTS;
+
+static const char regenerate_doc[] =
+    "mutation { regenerateWorkspaceHmac { workspaceHmac { hmacSecret"
+    " updatedAt { ...DateTimeParts } updatedBy { ...ActorParts } }"
+    " error { __typename message type code fields { field message type } } } }\n" ACTOR_PARTS;
+
+/* Creates a target through the API; returns the response. */
+static json_t *create(fixture *f, const char *url, const char *version)
+{
+    json_t *input =
+        json_pack("{s:s, s:[{s:s}, {s:s}], s:b, s:s}", "url", url, "eventSubscriptions",
+                  "eventType", "customer.customer_created", "eventType",
+                  "customer.customer_updated", "isEnabled", 1, "description", "CRM sync");
+    if (version)
+        json_object_set_new(input, "version", json_string(version));
+    return post(f, create_doc, json_pack("{s:o}", "input", input));
+}
+
+/* Creates a target and returns its id (static buffer: one at a time). */
+static const char *create_id(fixture *f, const char *url)
+{
+    static char id[HK_ID_MAX];
+    json_t *r = create(f, url, NULL);
+    assert_null_at(r, "data.createWebhookTarget.error");
+    snprintf(id, sizeof id, "%s", str_at(r, "data.createWebhookTarget.webhookTarget.id"));
+    json_decref(r);
+    return id;
+}
+
+static bool is_lower_hex(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+            return false;
+    return true;
+}
+
+/* ---- workspace ------------------------------------------------------------ */
+
+static void test_my_workspace(void **state)
+{
+    fixture *f = *state;
+    json_t *r = post(f,
+                     "query myWorkspace { myWorkspace { ...WorkspaceParts domainNames"
+                     " workspaceEmailSettings { isEnabled bccEmailAddresses"
+                     " workspaceEmailDomainSettings { domainName } }"
+                     " workspaceChatSettings { isEnabled } logo { id } } }\n"
+                     "fragment WorkspaceParts on Workspace { __typename id name publicName"
+                     " isDemoWorkspace createdBy { ...ActorParts } createdAt { ...DateTimeParts }"
+                     " updatedBy { ...ActorParts } updatedAt { ...DateTimeParts } }\n" ACTOR_PARTS,
+                     NULL);
+    assert_null(at(r, "errors"));
+    assert_str_at(r, "data.myWorkspace.__typename", "Workspace");
+    assert_str_at(r, "data.myWorkspace.id", f->boot.workspace_id);
+    assert_str_at(r, "data.myWorkspace.name", "Acme");
+    assert_str_at(r, "data.myWorkspace.publicName", "Acme");
+    assert_false_at(r, "data.myWorkspace.isDemoWorkspace");
+    assert_size_at(r, "data.myWorkspace.domainNames", 0);
+    assert_str_at(r, "data.myWorkspace.createdBy.__typename", "SystemActor");
+    assert_str_at(r, "data.myWorkspace.createdBy.systemId", "hookd");
+    assert_str_at(r, "data.myWorkspace.updatedBy.__typename", "SystemActor");
+    assert_str_at(r, "data.myWorkspace.createdAt.__typename", "DateTime");
+    const char *iso = str_at(r, "data.myWorkspace.createdAt.iso8601");
+    assert_int_equal(strlen(iso), 24);
+    assert_int_equal(iso[23], 'Z');
+    assert_true(atoll(str_at(r, "data.myWorkspace.updatedAt.unixTimestamp")) > 1700000000000LL);
+    assert_false_at(r, "data.myWorkspace.workspaceEmailSettings.isEnabled");
+    assert_size_at(r, "data.myWorkspace.workspaceEmailSettings.bccEmailAddresses", 0);
+    assert_null_at(r, "data.myWorkspace.workspaceEmailSettings.workspaceEmailDomainSettings");
+    assert_false_at(r, "data.myWorkspace.workspaceChatSettings.isEnabled");
+    assert_null_at(r, "data.myWorkspace.logo");
+    json_decref(r);
+}
+
+/* ---- webhook versions ------------------------------------------------------ */
+
+static const char versions_doc[] =
+    "query webhookVersions($first: Int, $after: String, $last: Int, $before: String) {"
+    " webhookVersions(first: $first, after: $after, last: $last, before: $before) {"
+    " edges { cursor node { __typename version isDeprecated isLatest } }"
+    " pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+
+static void test_webhook_versions(void **state)
+{
+    fixture *f = *state;
+    static const char *const want[] = {"2024-09-18", "2025-08-06", "2026-02-27", "2026-03-13",
+                                       "2026-04-21"};
+    json_t *r = post(f, versions_doc, NULL);
+    assert_size_at(r, "data.webhookVersions.edges", 5);
+    for (size_t i = 0; i < 5; i++) {
+        json_t *edge = json_array_get(at(r, "data.webhookVersions.edges"), i);
+        assert_str_at(edge, "cursor", want[i]);
+        assert_str_at(edge, "node.__typename", "WebhookVersion");
+        assert_str_at(edge, "node.version", want[i]);
+        assert_false_at(edge, "node.isDeprecated");
+        assert_int_equal(json_is_true(at(edge, "node.isLatest")), i == 4);
+    }
+    assert_false_at(r, "data.webhookVersions.pageInfo.hasNextPage");
+    assert_false_at(r, "data.webhookVersions.pageInfo.hasPreviousPage");
+    assert_str_at(r, "data.webhookVersions.pageInfo.startCursor", "2024-09-18");
+    assert_str_at(r, "data.webhookVersions.pageInfo.endCursor", "2026-04-21");
+    json_decref(r);
+
+    r = post(f, versions_doc, json_pack("{s:i, s:s}", "first", 2, "after", "2024-09-18"));
+    assert_size_at(r, "data.webhookVersions.edges", 2);
+    assert_str_at(r, "data.webhookVersions.edges.0.node.version", "2025-08-06");
+    assert_str_at(r, "data.webhookVersions.pageInfo.endCursor", "2026-02-27");
+    assert_true_at(r, "data.webhookVersions.pageInfo.hasNextPage");
+    assert_true_at(r, "data.webhookVersions.pageInfo.hasPreviousPage");
+    json_decref(r);
+
+    r = post(f, versions_doc, json_pack("{s:i}", "last", 1));
+    assert_size_at(r, "data.webhookVersions.edges", 1);
+    assert_str_at(r, "data.webhookVersions.edges.0.node.version", "2026-04-21");
+    assert_true_at(r, "data.webhookVersions.edges.0.node.isLatest");
+    assert_true_at(r, "data.webhookVersions.pageInfo.hasPreviousPage");
+    assert_false_at(r, "data.webhookVersions.pageInfo.hasNextPage");
+    json_decref(r);
+
+    /* mixing directions is the caller's mistake; the non-null field nulls data */
+    r = post_bad_input(f, versions_doc, json_pack("{s:i, s:i}", "first", 1, "last", 1));
+    assert_str_at(r, "errors.0.path.0", "webhookVersions");
+    assert_null_at(r, "data");
+    json_decref(r);
+}
+
+/* ---- webhook targets ------------------------------------------------------- */
+
+static void test_target_create_get_list(void **state)
+{
+    fixture *f = *state;
+    json_t *r = create(f, "https://hooks:s3cret@example.com/plain?x=1", NULL);
+    assert_null_at(r, "data.createWebhookTarget.error");
+    json_t *t = at(r, "data.createWebhookTarget.webhookTarget");
+    assert_str_at(t, "__typename", "WebhookTarget");
+    const char *id = str_at(t, "id");
+    assert_int_equal(strncmp(id, "whTarget_", 9), 0);
+    assert_str_at(t, "url", "https://hooks:***@example.com/plain?x=1");
+    assert_true_at(t, "isEnabled");
+    assert_str_at(t, "description", "CRM sync");
+    assert_str_at(t, "version", "2026-04-21");
+    assert_size_at(t, "eventSubscriptions", 2);
+    assert_str_at(t, "eventSubscriptions.0.__typename", "WebhookTargetEventSubscription");
+    assert_str_at(t, "eventSubscriptions.0.eventType", "customer.customer_created");
+    assert_str_at(t, "eventSubscriptions.1.eventType", "customer.customer_updated");
+    assert_str_at(t, "createdBy.__typename", "MachineUserActor");
+    assert_str_at(t, "createdBy.machineUserId", f->boot.machine_user_id);
+    assert_str_at(t, "updatedBy.machineUserId", f->boot.machine_user_id);
+    assert_string_equal(str_at(t, "createdAt.iso8601"), str_at(t, "updatedAt.iso8601"));
+    char *body = json_dumps(r, JSON_COMPACT);
+    assert_null(strstr(body, "s3cret")); /* nowhere in the response */
+    free(body);
+
+    json_t *g = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", id));
+    assert_true(json_equal(at(g, "data.webhookTarget"), t));
+    json_decref(g);
+
+    json_t *l = post(f, list_doc, NULL);
+    assert_size_at(l, "data.webhookTargets.edges", 1);
+    assert_str_at(l, "data.webhookTargets.edges.0.cursor", id);
+    assert_true(json_equal(at(l, "data.webhookTargets.edges.0.node"), t));
+    assert_str_at(l, "data.webhookTargets.pageInfo.startCursor", id);
+    assert_false_at(l, "data.webhookTargets.pageInfo.hasNextPage");
+    json_decref(l);
+
+    /* an unknown id, or one of another workspace, is null without errors */
+    hk_webhook_target other;
+    hk_error err;
+    const char *types[] = {"customer.customer_created"};
+    hk_target_input in = {.url = "https://example.org/x",
+                          .description = "other",
+                          .is_enabled = true,
+                          .n_event_types = 1,
+                          .event_types = types};
+    assert_int_equal(hk_target_create(&f->env->other, &in, f->env->arena, &other, &err), HK_OK);
+    g = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", other.id));
+    assert_null(at(g, "errors"));
+    assert_null_at(g, "data.webhookTarget");
+    json_decref(g);
+    g = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", "whTarget_nope"));
+    assert_null_at(g, "data.webhookTarget");
+    json_decref(g);
+    l = post(f, list_doc, NULL);
+    assert_size_at(l, "data.webhookTargets.edges", 1);
+    json_decref(l);
+    json_decref(r);
+}
+
+static void test_target_update_delete(void **state)
+{
+    fixture *f = *state;
+    char id[HK_ID_MAX];
+    snprintf(id, sizeof id, "%s", create_id(f, "https://example.com/a"));
+
+    json_t *r = post(f, update_doc,
+                     json_pack("{s:{s:s, s:{s:s}, s:{s:b}, s:{s:s}, s:{s:s}, s:[{s:s}]}}", "input",
+                               "webhookTargetId", id, "url", "value",
+                               "https://ops:hunter2@example.com/b", "isEnabled", "value", 0,
+                               "description", "value", "renamed", "version", "value", "2025-08-06",
+                               "eventSubscriptions", "eventType", "customer.customer_deleted"));
+    assert_null_at(r, "data.updateWebhookTarget.error");
+    json_t *t = at(r, "data.updateWebhookTarget.webhookTarget");
+    assert_str_at(t, "id", id);
+    assert_str_at(t, "url", "https://ops:***@example.com/b");
+    assert_false_at(t, "isEnabled");
+    assert_str_at(t, "description", "renamed");
+    assert_str_at(t, "version", "2025-08-06");
+    assert_size_at(t, "eventSubscriptions", 1);
+    assert_str_at(t, "eventSubscriptions.0.eventType", "customer.customer_deleted");
+    json_decref(r);
+
+    /* absent fields (and a null list) stay as they are */
+    r = post(f, update_doc,
+             json_pack("{s:{s:s, s:{s:s}, s:n}}", "input", "webhookTargetId", id, "description",
+                       "value", "again", "eventSubscriptions"));
+    t = at(r, "data.updateWebhookTarget.webhookTarget");
+    assert_str_at(t, "description", "again");
+    assert_str_at(t, "url", "https://ops:***@example.com/b");
+    assert_str_at(t, "version", "2025-08-06");
+    assert_false_at(t, "isEnabled");
+    assert_size_at(t, "eventSubscriptions", 1);
+    json_decref(r);
+
+    /* an unknown version is a validation error naming the field */
+    r = post(f, update_doc,
+             json_pack("{s:{s:s, s:{s:s}}}", "input", "webhookTargetId", id, "version", "value",
+                       "1999-01-01"));
+    assert_null_at(r, "data.updateWebhookTarget.webhookTarget");
+    assert_str_at(r, "data.updateWebhookTarget.error.code", "input_validation");
+    assert_str_at(r, "data.updateWebhookTarget.error.fields.0.field", "version");
+    json_decref(r);
+
+    r = post(f, delete_doc, json_pack("{s:{s:s}}", "input", "webhookTargetId", id));
+    assert_null(at(r, "errors"));
+    assert_null_at(r, "data.deleteWebhookTarget.error");
+    json_decref(r);
+    r = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", id));
+    assert_null_at(r, "data.webhookTarget");
+    json_decref(r);
+
+    /* deleting or updating it again: not_found on webhookTargetId */
+    r = post(f, delete_doc, json_pack("{s:{s:s}}", "input", "webhookTargetId", id));
+    assert_str_at(r, "data.deleteWebhookTarget.error.__typename", "MutationError");
+    assert_str_at(r, "data.deleteWebhookTarget.error.code", "not_found");
+    assert_str_at(r, "data.deleteWebhookTarget.error.fields.0.field", "webhookTargetId");
+    assert_str_at(r, "data.deleteWebhookTarget.error.fields.0.type", "NOT_FOUND");
+    json_decref(r);
+    r = post(
+        f, update_doc,
+        json_pack("{s:{s:s, s:{s:b}}}", "input", "webhookTargetId", id, "isEnabled", "value", 1));
+    assert_str_at(r, "data.updateWebhookTarget.error.code", "not_found");
+    assert_null_at(r, "data.updateWebhookTarget.webhookTarget");
+    json_decref(r);
+}
+
+static void expect_create_field_error(fixture *f, json_t *input, const char *field)
+{
+    json_t *r = post(f, create_doc, json_pack("{s:o}", "input", input));
+    assert_null(at(r, "errors"));
+    assert_null_at(r, "data.createWebhookTarget.webhookTarget");
+    assert_str_at(r, "data.createWebhookTarget.error.__typename", "MutationError");
+    assert_str_at(r, "data.createWebhookTarget.error.type", "VALIDATION");
+    assert_str_at(r, "data.createWebhookTarget.error.code", "input_validation");
+    assert_str_at(r, "data.createWebhookTarget.error.fields.0.field", field);
+    assert_str_at(r, "data.createWebhookTarget.error.fields.0.type", "VALIDATION");
+    json_decref(r);
+}
+
+static void test_target_validation(void **state)
+{
+    fixture *f = *state;
+    expect_create_field_error(f,
+                              json_pack("{s:s, s:[], s:b, s:s, s:s}", "url", "https://e.com/",
+                                        "eventSubscriptions", "isEnabled", 1, "description", "",
+                                        "version", "2020-01-01"),
+                              "version");
+    expect_create_field_error(
+        f,
+        json_pack("{s:s, s:[{s:s}, {s:s}], s:b, s:s}", "url", "https://e.com/",
+                  "eventSubscriptions", "eventType", "customer.customer_created", "eventType",
+                  "customer.no_such_event", "isEnabled", 1, "description", ""),
+        "eventSubscriptions[1].eventType");
+    expect_create_field_error(f,
+                              json_pack("{s:s, s:[], s:b, s:s}", "url", "http://e.com/",
+                                        "eventSubscriptions", "isEnabled", 1, "description", ""),
+                              "url");
+    expect_create_field_error(f,
+                              json_pack("{s:s, s:[], s:b, s:s}", "url", "https://127.0.0.1/",
+                                        "eventSubscriptions", "isEnabled", 1, "description", ""),
+                              "url");
+    /* a NUL inside a string literal cannot slip past validation cut short */
+    json_t *r = post(f,
+                     "mutation { createWebhookTarget(input: {url: \"https://e.com/\","
+                     " eventSubscriptions: [], isEnabled: true, description: \"a\\u0000b\"})"
+                     " { webhookTarget { id } error { code fields { field } } } }",
+                     NULL);
+    assert_str_at(r, "data.createWebhookTarget.error.code", "input_validation");
+    assert_str_at(r, "data.createWebhookTarget.error.fields.0.field", "description");
+    json_decref(r);
+
+    json_t *l = post(f, list_doc, NULL);
+    assert_size_at(l, "data.webhookTargets.edges", 0);
+    assert_false_at(l, "data.webhookTargets.pageInfo.hasNextPage");
+    assert_null_at(l, "data.webhookTargets.pageInfo.startCursor");
+    json_decref(l);
+}
+
+static void test_too_many_targets_and_pages(void **state)
+{
+    fixture *f = *state;
+    char ids[HK_MAX_TARGETS_PER_WORKSPACE][HK_ID_MAX];
+    for (int i = 0; i < HK_MAX_TARGETS_PER_WORKSPACE; i++)
+        snprintf(ids[i], sizeof ids[i], "%s", create_id(f, "https://example.com/hook"));
+    json_t *r = create(f, "https://example.com/one-too-many", NULL);
+    assert_null_at(r, "data.createWebhookTarget.webhookTarget");
+    assert_str_at(r, "data.createWebhookTarget.error.code", "too_many_webhook_targets");
+    assert_str_at(r, "data.createWebhookTarget.error.type", "VALIDATION");
+    assert_size_at(r, "data.createWebhookTarget.error.fields", 0);
+    json_decref(r);
+
+    /* default page: all 25, oldest first */
+    r = post(f, list_doc, NULL);
+    assert_size_at(r, "data.webhookTargets.edges", 25);
+    assert_str_at(r, "data.webhookTargets.edges.24.cursor", ids[24]);
+    json_decref(r);
+
+    r = post(f, list_doc, json_pack("{s:i, s:s}", "first", 10, "after", ids[9]));
+    assert_size_at(r, "data.webhookTargets.edges", 10);
+    assert_str_at(r, "data.webhookTargets.edges.0.node.id", ids[10]);
+    assert_str_at(r, "data.webhookTargets.pageInfo.endCursor", ids[19]);
+    assert_true_at(r, "data.webhookTargets.pageInfo.hasNextPage");
+    assert_true_at(r, "data.webhookTargets.pageInfo.hasPreviousPage");
+    json_decref(r);
+
+    r = post(f, list_doc, json_pack("{s:i, s:s}", "last", 3, "before", ids[3]));
+    assert_size_at(r, "data.webhookTargets.edges", 3);
+    assert_str_at(r, "data.webhookTargets.pageInfo.startCursor", ids[0]);
+    assert_str_at(r, "data.webhookTargets.pageInfo.endCursor", ids[2]);
+    assert_false_at(r, "data.webhookTargets.pageInfo.hasPreviousPage");
+    json_decref(r);
+
+    r = post_bad_input(f, list_doc, json_pack("{s:i}", "first", 101));
+    assert_null_at(r, "data");
+    json_decref(r);
+}
+
+/* ---- HMAC secret ------------------------------------------------------------ */
+
+static void test_workspace_hmac(void **state)
+{
+    fixture *f = *state;
+    json_t *r = post(f, hmac_doc, NULL);
+    assert_null(at(r, "errors"));
+    assert_null_at(r, "data.workspaceHmac");
+    json_decref(r);
+
+    r = post(f, regenerate_doc, NULL);
+    assert_null_at(r, "data.regenerateWorkspaceHmac.error");
+    char secret[65];
+    snprintf(secret, sizeof secret, "%s",
+             str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.hmacSecret"));
+    assert_true(is_lower_hex(secret, 64));
+    /* SPEC §2: changes made with a key are the key's machine user's */
+    assert_str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.updatedBy.__typename",
+                  "MachineUserActor");
+    assert_str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.updatedBy.machineUserId",
+                  f->boot.machine_user_id);
+    json_decref(r);
+
+    r = post(f, hmac_doc, NULL);
+    assert_str_at(r, "data.workspaceHmac.__typename", "WorkspaceHmac");
+    assert_str_at(r, "data.workspaceHmac.hmacSecret", secret);
+    assert_str_at(r, "data.workspaceHmac.createdBy.machineUserId", f->boot.machine_user_id);
+    assert_str_at(r, "data.workspaceHmac.updatedBy.machineUserId", f->boot.machine_user_id);
+    assert_string_equal(str_at(r, "data.workspaceHmac.createdAt.unixTimestamp"),
+                        str_at(r, "data.workspaceHmac.updatedAt.unixTimestamp"));
+    json_decref(r);
+
+    r = post(f, regenerate_doc, NULL);
+    const char *again = str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.hmacSecret");
+    assert_true(is_lower_hex(again, 64));
+    assert_string_not_equal(again, secret);
+    json_decref(r);
+}
+
+/* ---- permissions ---------------------------------------------------------------- */
+
+static void test_permissions(void **state)
+{
+    fixture *f = *state;
+    char id[HK_ID_MAX];
+    snprintf(id, sizeof id, "%s", create_id(f, "https://example.com/a"));
+    char key[HK_API_KEY_BUF], auth[HK_API_KEY_BUF + 16];
+    hk_error err;
+    assert_int_equal(hk_api_key_create(&f->ctx, f->boot.machine_user_id,
+                                       HK_PERM_WORKSPACE_READ | HK_PERM_WEBHOOK_TARGET_READ, key,
+                                       &err),
+                     HK_OK);
+    bearer(auth, sizeof auth, key);
+
+    /* reading is allowed */
+    json_t *r = post_as(f, auth, 200, list_doc, NULL);
+    assert_size_at(r, "data.webhookTargets.edges", 1);
+    json_decref(r);
+
+    /* mutations answer with a FORBIDDEN MutationError and change nothing */
+    json_t *input = json_pack("{s:s, s:[], s:b, s:s}", "url", "https://e.com/",
+                              "eventSubscriptions", "isEnabled", 1, "description", "");
+    r = post_as(f, auth, 200, create_doc, json_pack("{s:o}", "input", input));
+    assert_null_at(r, "data.createWebhookTarget.webhookTarget");
+    assert_str_at(r, "data.createWebhookTarget.error.type", "FORBIDDEN");
+    assert_str_at(r, "data.createWebhookTarget.error.code", "forbidden");
+    json_decref(r);
+    r = post_as(
+        f, auth, 200, update_doc,
+        json_pack("{s:{s:s, s:{s:b}}}", "input", "webhookTargetId", id, "isEnabled", "value", 0));
+    assert_str_at(r, "data.updateWebhookTarget.error.type", "FORBIDDEN");
+    json_decref(r);
+    r = post_as(f, auth, 200, delete_doc, json_pack("{s:{s:s}}", "input", "webhookTargetId", id));
+    assert_str_at(r, "data.deleteWebhookTarget.error.type", "FORBIDDEN");
+    json_decref(r);
+    r = post_as(f, auth, 200, regenerate_doc, NULL);
+    assert_str_at(r, "data.regenerateWorkspaceHmac.error.type", "FORBIDDEN");
+    assert_null_at(r, "data.regenerateWorkspaceHmac.workspaceHmac");
+    json_decref(r);
+
+    r = post(f, list_doc, NULL);
+    assert_size_at(r, "data.webhookTargets.edges", 1);
+    assert_true_at(r, "data.webhookTargets.edges.0.node.isEnabled");
+    json_decref(r);
+
+    /* queries without the permission fail the request with 403 */
+    r = post_as(f, auth, 403, hmac_doc, NULL);
+    assert_str_at(r, "errors.0.extensions.code", "FORBIDDEN");
+    json_decref(r);
+    assert_int_equal(
+        hk_api_key_create(&f->ctx, f->boot.machine_user_id, HK_PERM_WORKSPACE_READ, key, &err),
+        HK_OK);
+    bearer(auth, sizeof auth, key);
+    r = post_as(f, auth, 403, list_doc, NULL);
+    assert_str_at(r, "errors.0.extensions.code", "FORBIDDEN");
+    json_decref(r);
+    r = post_as(f, auth, 403, get_doc, json_pack("{s:s}", "webhookTargetId", id));
+    assert_str_at(r, "errors.0.extensions.code", "FORBIDDEN");
+    json_decref(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_mask),
+        cmocka_unit_test_setup_teardown(test_my_workspace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_create_get_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_update_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_targets_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workspace_hmac, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
