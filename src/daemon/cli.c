@@ -1,5 +1,6 @@
 #include "daemon/cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@ typedef enum option_id {
     OPT_LISTEN,
     OPT_NAME,
     OPT_LOG_LEVEL,
+    OPT_MAX_BODY_BYTES,
     OPT_COUNT,
 } option_id;
 
@@ -26,6 +28,7 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_NAME] = {"--name", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP)},
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
 };
 
 /* Where each value came from, for error messages. */
@@ -151,6 +154,25 @@ static void apply_environment(hk_cli_command command, option_values *values)
     }
 }
 
+/* A byte count: decimal digits only (no sign, suffix or spaces), 1..HK_MAX_MAX_BODY_BYTES. */
+static hk_status parse_body_size(const char *value, const char *source, size_t *out, hk_error *err)
+{
+    if (!value) {
+        *out = HK_DEFAULT_MAX_BODY_BYTES;
+        return HK_OK;
+    }
+    size_t len = strlen(value);
+    errno = 0;
+    unsigned long long n = strtoull(value, NULL, 10);
+    if (len == 0 || strspn(value, "0123456789") != len || errno != 0 || n == 0 ||
+        n > HK_MAX_MAX_BODY_BYTES)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid body size '%s' (from %s): use a number of bytes from 1 to %zu",
+                            value, source, HK_MAX_MAX_BODY_BYTES);
+    *out = (size_t)n;
+    return HK_OK;
+}
+
 static hk_status resolve(hk_cli_command command, const option_values *values, hk_cli_options *out,
                          hk_error *err)
 {
@@ -165,6 +187,10 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
         return hk_error_set(err, HK_EINVAL, NULL,
                             "invalid log level '%s' (from %s): use debug, info, warn, error or off",
                             level, values->source[OPT_LOG_LEVEL]);
+    hk_status st = parse_body_size(values->value[OPT_MAX_BODY_BYTES],
+                                   values->source[OPT_MAX_BODY_BYTES], &out->max_body_bytes, err);
+    if (st)
+        return st;
     if (!out->data_dir)
         return hk_error_set(err, HK_EINVAL, NULL,
                             "no data directory: pass --data-dir DIR or set HOOKD_DATA_DIR");
@@ -240,10 +266,12 @@ static const char bootstrap_usage[] =
     "  -h, --help         show this help\n";
 
 static const char serve_usage[] =
-    "Usage: hookd serve --data-dir DIR [--listen HOST:PORT] [--log-level LEVEL]\n"
+    "Usage: hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N]\n"
+    "                   [--log-level LEVEL]\n"
     "\n"
     "Opens the store (applying schema migrations) and serves HTTP until SIGTERM or SIGINT,\n"
-    "then finishes the requests in flight and exits.\n"
+    "then finishes the requests in flight and exits. Endpoints: POST /graphql/v1 (Plain's\n"
+    "GraphQL API, Authorization: Bearer KEY) and GET /healthz.\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR); created if missing\n"
@@ -251,6 +279,8 @@ static const char serve_usage[] =
     ")\n"
     "                        e.g. 127.0.0.1:8080, [::1]:8080, localhost:8080;\n"
     "                        0.0.0.0:PORT for every IPv4 interface\n"
+    "  --max-body-bytes N    the largest request body accepted, in bytes; larger ones are\n"
+    "                        answered 413 (env HOOKD_MAX_BODY_BYTES; default 1048576)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
     "  -h, --help            show this help\n";
 

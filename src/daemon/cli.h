@@ -3,16 +3,19 @@
  * fallbacks.
  *
  *   hookd bootstrap --data-dir DIR [--name NAME] [--log-level LEVEL]
- *   hookd serve --data-dir DIR [--listen HOST:PORT] [--log-level LEVEL]
+ *   hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N]
+ *               [--log-level LEVEL]
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
- * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_LOG_LEVEL).
+ * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
+ * HOOKD_LOG_LEVEL).
  */
 #ifndef HOOKD_DAEMON_CLI_H
 #define HOOKD_DAEMON_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "core/error.h"
@@ -31,6 +34,10 @@ enum {
 
 #define HK_DEFAULT_LISTEN "127.0.0.1:8080"
 #define HK_DEFAULT_WORKSPACE_NAME "hookd"
+/* The largest request body serve reads (bigger ones are answered 413). */
+#define HK_DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
+/* A ceiling on --max-body-bytes: each request in flight may hold this much memory. */
+#define HK_MAX_MAX_BODY_BYTES ((size_t)1 << 30)
 
 typedef enum hk_cli_command {
     HK_CMD_NONE, /* no command: the general usage */
@@ -46,13 +53,14 @@ typedef struct hk_cli_options {
     const char *data_dir;       /* NULL when neither the flag nor the environment gives one */
     const char *listen;         /* serve: never NULL after parsing */
     const char *workspace_name; /* bootstrap: never NULL after parsing */
+    size_t max_body_bytes;      /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
     hk_log_level log_level;
 } hk_cli_options;
 
 /*
  * Parses argv (and the environment for what the flags leave unset).
  * HK_EINVAL with a message for a usage error: unknown command or option,
- * missing or empty value, bad log level, missing data directory.
+ * missing or empty value, bad log level or body size, missing data directory.
  * `*usage_topic` receives the command whose usage the message refers to.
  * The strings in *out point into argv or the environment.
  */

@@ -13,16 +13,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 
 #define DEFAULT_CONNECTION_MEMORY (64 * 1024)
+#define DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
 #define DEFAULT_IDLE_TIMEOUT_S 30
 #define DEFAULT_DRAIN_TIMEOUT_MS 10000
 #define DRAIN_POLL_MS 10
 
+/* RFC 9110's name for 413; libmicrohttpd before 0.9.74 has only the deprecated one. */
+#ifndef MHD_HTTP_CONTENT_TOO_LARGE
+#define MHD_HTTP_CONTENT_TOO_LARGE 413
+#endif
+
+#define JSON_TYPE "application/json"
+/* GraphQL answers say their charset: Plain's do, and clients decoding bytes should not guess. */
+#define GRAPHQL_JSON_TYPE "application/json; charset=utf-8"
+
 struct hk_http_server {
     struct MHD_Daemon *daemon;
     hk_store *store;
+    api *api;
+    size_t max_body_bytes;
     unsigned threads;
     unsigned drain_timeout_ms;
     /* Requests whose headers arrived and whose answer is not yet sent. */
@@ -31,34 +44,18 @@ struct hk_http_server {
     atomic_bool draining;
 };
 
-/* ---- routes ---- */
+/* ---- responses ---- */
 
-enum {
-    METHOD_GET = 1u << 0,
-    METHOD_HEAD = 1u << 1,
-    METHOD_POST = 1u << 2,
-    METHOD_OTHER = 1u << 3,
-};
-
-typedef enum MHD_Result (*route_handler)(hk_http_server *server, struct MHD_Connection *conn);
-
-typedef struct route {
-    const char *path;
-    unsigned methods;  /* METHOD_* bits */
-    const char *allow; /* the Allow header of a 405: the same methods, spelled out */
-    route_handler handle;
-} route;
-
-static enum MHD_Result send_json(hk_http_server *server, struct MHD_Connection *conn,
-                                 unsigned status, const char *body, const char *allow)
+/* Queues `response` (NULL: it could not be made) with the common headers, then drops our
+ * reference to it. */
+static enum MHD_Result queue_response(hk_http_server *server, struct MHD_Connection *conn,
+                                      unsigned status, struct MHD_Response *response,
+                                      const char *content_type, const char *allow)
 {
-    /* The bodies are static strings: MHD may send them without copying. */
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!response)
         return MHD_NO;
     enum MHD_Result ok =
-        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     if (ok == MHD_YES)
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (ok == MHD_YES && allow)
@@ -71,13 +68,115 @@ static enum MHD_Result send_json(hk_http_server *server, struct MHD_Connection *
     return ok;
 }
 
-static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connection *conn)
+/* A static body: MHD may send it without copying. */
+static enum MHD_Result send_static(hk_http_server *server, struct MHD_Connection *conn,
+                                   unsigned status, const char *body, const char *content_type,
+                                   const char *allow)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    return queue_response(server, conn, status, response, content_type, allow);
+}
+
+static enum MHD_Result send_json(hk_http_server *server, struct MHD_Connection *conn,
+                                 unsigned status, const char *body, const char *allow)
+{
+    return send_static(server, conn, status, body, JSON_TYPE, allow);
+}
+
+/* ---- requests ---- */
+
+typedef struct route route;
+
+/* What hookd keeps about one request, from its headers to its completion. */
+typedef struct request {
+    const route *route; /* NULL: answered with an error straight from the headers */
+    hk_buf body;        /* the body so far, for routes that read one (capped) */
+    bool too_large;     /* the body went over the cap: dropped, answered 413 at its end */
+    size_t seen;        /* once too_large: the body bytes received, dropped ones included */
+} request;
+
+typedef enum MHD_Result (*route_handler)(hk_http_server *server, struct MHD_Connection *conn,
+                                         request *req);
+
+/* ---- routes ---- */
+
+enum {
+    METHOD_GET = 1u << 0,
+    METHOD_HEAD = 1u << 1,
+    METHOD_POST = 1u << 2,
+    METHOD_OTHER = 1u << 3,
+};
+
+struct route {
+    const char *path;
+    unsigned methods;  /* METHOD_* bits */
+    const char *allow; /* the Allow header of a 405: the same methods, spelled out */
+    bool reads_body;   /* false: a body sent anyway is dropped unread */
+    route_handler handle;
+};
+
+static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connection *conn,
+                                      request *req)
 {
     return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
 }
 
+/* When not even api_graphql's error body could be made (out of memory). */
+static enum MHD_Result send_graphql_internal_error(hk_http_server *server,
+                                                   struct MHD_Connection *conn)
+{
+    return send_static(server, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                       "{\"errors\":[{\"message\":\"internal server error\","
+                       "\"extensions\":{\"code\":\"INTERNAL_SERVER_ERROR\"}}]}",
+                       GRAPHQL_JSON_TYPE, NULL);
+}
+
+/* Hands api_graphql's JSON to MHD without a copy: MHD frees it once sent. */
+static enum MHD_Result send_api_response(hk_http_server *server, struct MHD_Connection *conn,
+                                         api_response *resp)
+{
+    size_t len;
+    char *data = hk_buf_steal(&resp->body, &len);
+    if (!data)
+        return send_graphql_internal_error(server, conn);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(data);
+        return MHD_NO;
+    }
+    return queue_response(server, conn, (unsigned)resp->http_status, response, GRAPHQL_JSON_TYPE,
+                          NULL);
+}
+
+/* The whole body is in. The answer is api_graphql's, whatever its status. */
+static enum MHD_Result handle_graphql(hk_http_server *server, struct MHD_Connection *conn,
+                                      request *req)
+{
+    const char *authorization =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *body = req->body.data ? req->body.data : "";
+    api_response resp;
+    memset(&resp, 0, sizeof resp);
+    hk_status st = api_graphql(server->api, authorization, body, req->body.len, &resp);
+    /* The body is not needed any more; the response may take a while to send. */
+    hk_buf_free(&req->body);
+    enum MHD_Result ok;
+    if (st == HK_OK) {
+        hk_log_debug("http: POST /graphql/v1: %d", resp.http_status);
+        ok = send_api_response(server, conn, &resp);
+    } else {
+        hk_log_error("http: POST /graphql/v1: %s", hk_status_str(st));
+        ok = send_graphql_internal_error(server, conn);
+    }
+    hk_buf_free(&resp.body);
+    return ok;
+}
+
 static const route routes[] = {
-    {"/healthz", METHOD_GET | METHOD_HEAD, "GET, HEAD", handle_healthz},
+    {"/healthz", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_healthz},
+    {"/graphql/v1", METHOD_POST, "POST", true, handle_graphql},
 };
 
 static unsigned method_bit(const char *method)
@@ -116,12 +215,52 @@ static enum MHD_Result send_method_not_allowed(hk_http_server *server, struct MH
                      r->allow);
 }
 
-/* ---- libmicrohttpd callbacks ---- */
+static enum MHD_Result send_too_large(hk_http_server *server, struct MHD_Connection *conn,
+                                      const char *path)
+{
+    hk_log_debug("http: POST %s: 413, body over %zu bytes", path, server->max_body_bytes);
+    return send_static(server, conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                       "{\"errors\":[{\"message\":\"request body too large\","
+                       "\"extensions\":{\"code\":\"PAYLOAD_TOO_LARGE\"}}]}",
+                       GRAPHQL_JSON_TYPE, NULL);
+}
 
-/* What hookd keeps about one request, from its headers to its completion. */
-typedef struct request {
-    const route *route; /* NULL: answered with an error straight from the headers */
-} request;
+/* A declared length over the cap is refused before any of the body is read. MHD has already
+ * rejected a malformed Content-Length; a missing one (chunked) is checked as the body comes. */
+static bool declared_too_large(hk_http_server *server, struct MHD_Connection *conn)
+{
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!length)
+        return false;
+    errno = 0;
+    unsigned long long n = strtoull(length, NULL, 10);
+    return errno == ERANGE || n > server->max_body_bytes;
+}
+
+/*
+ * One more chunk of body: kept while the total stays within the cap. Past it
+ * (a chunked body, whose length was not declared), libmicrohttpd cannot
+ * answer before the body ends, so the rest is read and dropped, and answered
+ * 413 then; past twice the cap hookd stops reading and cuts the connection.
+ */
+static enum MHD_Result take_body(hk_http_server *server, request *req, const char *data, size_t n)
+{
+    size_t cap = server->max_body_bytes;
+    if (!req->route || !req->route->reads_body)
+        return MHD_YES;
+    if (!req->too_large && n <= cap - req->body.len) {
+        /* Within the cap, only a failed allocation can stop the append: drop the connection. */
+        return hk_buf_append(&req->body, data, n) == HK_OK ? MHD_YES : MHD_NO;
+    }
+    if (!req->too_large) {
+        req->too_large = true;
+        req->seen = req->body.len;
+        hk_buf_free(&req->body);
+    }
+    req->seen += n;
+    return req->seen - cap <= cap ? MHD_YES : MHD_NO;
+}
 
 /*
  * The headers are in. A request no route takes is answered at once: its body,
@@ -134,6 +273,7 @@ static enum MHD_Result begin_request(hk_http_server *server, struct MHD_Connecti
     request *req = calloc(1, sizeof *req);
     if (!req)
         return MHD_NO;
+    hk_buf_init(&req->body, server->max_body_bytes);
     *req_cls = req;
     atomic_fetch_add(&server->in_flight, 1);
 
@@ -146,6 +286,10 @@ static enum MHD_Result begin_request(hk_http_server *server, struct MHD_Connecti
     if (!(r->methods & method_bit(method))) {
         hk_log_debug("http: %s %s: 405", method, r->path);
         return send_method_not_allowed(server, conn, r);
+    }
+    if (r->reads_body && declared_too_large(server, conn)) {
+        /* Answered now, MHD reads none of the body and closes the connection after. */
+        return send_too_large(server, conn, r->path);
     }
     req->route = r;
     return MHD_YES;
@@ -162,22 +306,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     hk_http_server *server = cls;
     if (!*req_cls)
         return begin_request(server, conn, url, method, req_cls);
-    const request *req = *req_cls;
-    if (*upload_data_size != 0 || !req->route) {
-        /* No route reads a body yet: drop it. */
+    request *req = *req_cls;
+    if (*upload_data_size != 0) {
+        size_t n = *upload_data_size;
+        /* Every byte counts as processed: kept, or dropped on purpose. */
         *upload_data_size = 0;
-        return MHD_YES;
+        return take_body(server, req, upload_data, n);
     }
-    return req->route->handle(server, conn);
+    if (!req->route)
+        return MHD_YES;
+    if (req->too_large)
+        return send_too_large(server, conn, req->route->path);
+    return req->route->handle(server, conn, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     hk_http_server *server = cls;
-    if (!*req_cls)
+    request *req = *req_cls;
+    if (!req)
         return;
-    free(*req_cls);
+    hk_buf_free(&req->body);
+    free(req);
     *req_cls = NULL;
     atomic_fetch_sub(&server->in_flight, 1);
 }
@@ -229,10 +380,16 @@ static struct MHD_Daemon *start_daemon(hk_http_server *server, const hk_http_ser
 hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out, hk_error *err)
 {
     *out = NULL;
+    if (!o->api) {
+        close(o->listen_fd); /* ours from this call, as when MHD refuses to start */
+        return hk_error_set(err, HK_EINVAL, NULL, "the HTTP server needs the API to serve");
+    }
     hk_http_server *server = calloc(1, sizeof *server);
     if (!server)
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory starting the HTTP server");
     server->store = o->store;
+    server->api = o->api;
+    server->max_body_bytes = o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY_BYTES;
     server->threads = o->threads ? o->threads : usable_cpus();
     server->drain_timeout_ms = o->drain_timeout_ms ? o->drain_timeout_ms : DEFAULT_DRAIN_TIMEOUT_MS;
     atomic_init(&server->in_flight, 0);

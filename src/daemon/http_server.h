@@ -2,14 +2,18 @@
  * http_server.h - the daemon's HTTP front: libmicrohttpd with a pool of
  * polling threads, a route table, and a graceful stop.
  *
- * Routes today: GET|HEAD /healthz. Unknown paths answer 404, known paths
- * with another method 405 (with an Allow header); both with a JSON body.
+ * Routes: GET|HEAD /healthz, and POST /graphql/v1 (Plain's GraphQL API: the
+ * body, up to max_body_bytes, goes to api_graphql; a bigger one is answered
+ * 413 with a GraphQL-style error and is not read further). Unknown paths
+ * answer 404, known paths with another method 405 (with an Allow header);
+ * all with a JSON body.
  */
 #ifndef HOOKD_DAEMON_HTTP_SERVER_H
 #define HOOKD_DAEMON_HTTP_SERVER_H
 
 #include <stddef.h>
 
+#include "api/api.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -21,7 +25,9 @@ typedef struct hk_http_server_options {
     size_t connection_memory;  /* bytes per connection (headers and buffers); 0: 64 KiB */
     unsigned idle_timeout_s;   /* a connection silent this long is closed; 0: 30 s */
     unsigned drain_timeout_ms; /* how long stop waits for requests in flight; 0: 10 s */
+    size_t max_body_bytes;     /* the largest request body read; 0: 1 MiB */
     hk_store *store;           /* borrowed; must outlive the server */
+    api *api;                  /* borrowed, required; must outlive the server */
 } hk_http_server_options;
 
 /* Zeroes *o (every default) and sets listen_fd to -1. */

@@ -1,16 +1,19 @@
 /*
  * main.c - the hookd executable: "bootstrap" creates a workspace, "serve"
- * runs the HTTP server until SIGTERM or SIGINT.
+ * runs the HTTP server (the GraphQL API and /healthz) until SIGTERM or SIGINT.
  *
  * Signals: serve blocks SIGTERM and SIGINT before any thread exists (so every
  * thread inherits the mask) and the main thread waits for them with sigwait.
  * No signal handler runs, so nothing async-signal-unsafe can happen in one.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "daemon/cli.h"
@@ -90,7 +93,7 @@ static int wait_for_stop_signal(const sigset_t *stop_signals)
 }
 
 static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *addr, hk_store *store,
-                              hk_http_server **out, hk_error *err)
+                              api *graphql, hk_http_server **out, hk_error *err)
 {
     char desc[HK_LISTEN_DESC_MAX];
     int listen_fd = -1;
@@ -102,6 +105,8 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     hk_http_server_options_init(&options);
     options.listen_fd = listen_fd;
     options.store = store;
+    options.api = graphql;
+    options.max_body_bytes = o->max_body_bytes;
     st = hk_http_server_start(&options, out, err);
     if (st != HK_OK)
         return st;
@@ -111,10 +116,22 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     return HK_OK;
 }
 
+/* Development mode (SPEC §4): http:// and private destinations allowed. */
+static void apply_target_policy(void)
+{
+    const char *v = getenv("HOOKD_ALLOW_PRIVATE_TARGETS");
+    bool allow = v && strcmp(v, "1") == 0;
+    hk_domain_set_allow_private_targets(allow);
+    if (allow)
+        hk_log_warn("HOOKD_ALLOW_PRIVATE_TARGETS=1: http:// and private webhook targets are "
+                    "allowed (development only)");
+}
+
 static int run_serve(const hk_cli_options *o)
 {
     int rc = HK_EXIT_FAILURE;
     hk_store *store = NULL;
+    api *graphql = NULL;
     hk_http_server *server = NULL;
     hk_error err;
     hk_error_clear(&err);
@@ -129,12 +146,17 @@ static int run_serve(const hk_cli_options *o)
     }
     sigset_t stop_signals;
     block_stop_signals(&stop_signals);
+    apply_target_policy();
 
     if (open_store(o->data_dir, &store, &err) != HK_OK) {
         fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
         goto out;
     }
-    if (start_server(o, &addr, store, &server, &err) != HK_OK) {
+    if (api_new(store, &graphql, &err) != HK_OK) {
+        fprintf(stderr, "hookd: cannot set up the GraphQL API: %s\n", err.message);
+        goto out;
+    }
+    if (start_server(o, &addr, store, graphql, &server, &err) != HK_OK) {
         fprintf(stderr, "hookd: %s\n", err.message);
         goto out;
     }
@@ -144,7 +166,9 @@ static int run_serve(const hk_cli_options *o)
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = HK_EXIT_OK;
 out:
+    /* In this order: the server's threads use the API, which uses the store. */
     hk_http_server_stop(server);
+    api_free(graphql);
     hk_store_close(store);
     if (rc == HK_EXIT_OK)
         hk_log_info("stopped");
