@@ -224,6 +224,54 @@ status=$(graphql '{"query":"{"}')
 check_answer "an unparsable query is 400 GRAPHQL_PARSE_FAILED" 400 "$status" \
     '"code":"GRAPHQL_PARSE_FAILED"'
 
+# ---- bad requests change nothing ----
+# Each one below must get its documented error; afterwards the workspace must
+# still have exactly the customers it had (none), and the server must answer.
+
+upsert='mutation u($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { result error { code } } }'
+good_input='{"identifier":{"emailAddress":"bad@example.com"},"onCreate":{"fullName":"Bad","email":{"email":"bad@example.com","isVerified":false}},"onUpdate":{}}'
+
+status=$(graphql '{"query":"{ myWorkspace { id nonsenseField } }"}')
+check_answer "an unknown field is 400 GRAPHQL_VALIDATION_FAILED" 400 "$status" \
+    '"code":"GRAPHQL_VALIDATION_FAILED"' 'nonsenseField'
+
+status=$(graphql "{\"query\":\"$upsert\",\"variables\":{\"input\":\"not an object\"}}")
+check_answer "a variable of the wrong type is 400 BAD_USER_INPUT" 400 "$status" \
+    '"code":"BAD_USER_INPUT"'
+
+status=$(graphql "{\"query\":\"$upsert\"}")
+check_answer "a missing required variable is 400 BAD_USER_INPUT" 400 "$status" \
+    '"code":"BAD_USER_INPUT"'
+
+# machineUser { createdBy { ... on MachineUserActor { machineUser { ... } } } }: two
+# selection levels per turn, 10 turns, deeper than the limit (15).
+open='' close=''
+for _ in $(seq 1 10); do
+    open="$open createdBy { ... on MachineUserActor { machineUser {"
+    close="$close } } }"
+done
+deep="{ myWorkspace { createdBy { ... on MachineUserActor { machineUser {$open id$close } } } } }"
+status=$(graphql "{\"query\":\"$deep\"}")
+check_answer "a query nested past the depth limit is 400 GRAPHQL_VALIDATION_FAILED" 400 "$status" \
+    '"code":"GRAPHQL_VALIDATION_FAILED"' '[Dd]epth'
+
+aliases=$(for i in $(seq 1 40); do printf 'a%d: myWorkspace { id } ' "$i"; done)
+status=$(graphql "{\"query\":\"{ $aliases }\"}")
+check_answer "too many aliases is 400 GRAPHQL_VALIDATION_FAILED" 400 "$status" \
+    '"code":"GRAPHQL_VALIDATION_FAILED"'
+
+status=$(request POST "$url" -H "Authorization: Bearer hkey_not_a_real_key" \
+    -H 'Content-Type: application/json' \
+    --data-binary "{\"query\":\"$upsert\",\"variables\":{\"input\":$good_input}}")
+check_answer "an upsert with a wrong key is 401 and does nothing" 401 "$status" \
+    '"code":"UNAUTHENTICATED"'
+
+status=$(graphql '{"query":"{ customers { totalCount } }"}')
+check_answer "after all of them the workspace has no customer" 200 "$status" '"totalCount":0'
+
+status=$(graphql "{\"query\":\"$upsert\",\"variables\":{\"input\":$good_input}}")
+check_answer "and a good upsert still works" 200 "$status" '"result":"CREATED"'
+
 # ---- methods and paths ----
 
 status=$(request GET "$url" -H "Authorization: Bearer $key")
