@@ -173,6 +173,8 @@ hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
     size_t n = 0;
     if (!st)
         st = tx->ops->deliveries_create(tx->conn, &ev, now, &n);
+    if (!st && tx->deliveries_due)
+        *tx->deliveries_due += n;
     if (st)
         domain_store_error(err, st, "recording the event");
 out:

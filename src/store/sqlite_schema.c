@@ -82,6 +82,14 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY (workspace_id, target_id, event_id)) WITHOUT ROWID;"
     "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 0;",
+
+    /* 2: every delivery attempt, for operators (SPEC §5) */
+    "CREATE TABLE attempts ("
+    "  workspace_id TEXT NOT NULL, target_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+    "  number INTEGER NOT NULL, id TEXT NOT NULL,"
+    "  started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL,"
+    "  status_code INTEGER NOT NULL, error TEXT, response_excerpt TEXT,"
+    "  PRIMARY KEY (workspace_id, target_id, event_id, number)) WITHOUT ROWID;",
 };
 
 const char *const *sqlite_schema_migrations(int *count)

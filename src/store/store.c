@@ -41,6 +41,9 @@ struct hk_store {
     bool stopping;
     hk_store_stats stats;
     intent **batch;      /* scratch, max_batch entries, writer thread only */
+    size_t batch_due;    /* deliveries made due by the batch running, writer only */
+    hk_store_commit_hook commit_hook;
+    void *commit_hook_arg;
     hk_status *results; /* scratch, max_batch entries, writer thread only */
 
     /* Readers */
@@ -89,7 +92,7 @@ static void fail_batch(intent **batch, size_t n, size_t from, hk_status *results
 /* Runs one intent inside its own savepoint. */
 static hk_status run_guarded(hk_store *s, intent *it)
 {
-    store_tx tx = {s->ops, s->writer};
+    store_tx tx = {s->ops, s->writer, &s->batch_due};
     hk_status st = s->ops->savepoint(s->writer);
     if (st)
         return hk_error_set(it->err, st, NULL, "store: cannot open a savepoint");
@@ -116,7 +119,7 @@ static hk_status run_guarded(hk_store *s, intent *it)
  */
 static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *res)
 {
-    store_tx tx = {s->ops, s->writer};
+    store_tx tx = {s->ops, s->writer, &s->batch_due};
     for (size_t i = 0; i < n; i++) {
         uint64_t mark = s->ops->rows_written(s->writer);
         res[i] = batch[i]->fn(&tx, batch[i]->arg, batch[i]->err);
@@ -133,6 +136,7 @@ static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *r
 static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, hk_status *res)
 {
     s->ops->rollback(s->writer);
+    s->batch_due = 0;
     if (s->ops->begin(s->writer))
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -149,8 +153,10 @@ static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, 
 static void run_batch(hk_store *s, intent **batch, size_t n)
 {
     hk_status *res = s->results;
+    bool committed = false;
     for (size_t i = 0; i < n; i++)
         res[i] = HK_OK;
+    s->batch_due = 0;
 
     if (s->ops->begin(s->writer)) {
         fail_batch(batch, n, 0, res, "store: cannot begin a transaction");
@@ -167,12 +173,18 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
     if (s->ops->commit(s->writer)) {
         s->ops->rollback(s->writer);
         fail_batch(batch, n, 0, res, "store: commit failed");
+    } else {
+        committed = true;
     }
 out:
     pthread_mutex_lock(&s->lock);
     s->stats.commits++;
     s->stats.mutations += n;
+    hk_store_commit_hook hook = s->commit_hook;
+    void *hook_arg = s->commit_hook_arg;
     pthread_mutex_unlock(&s->lock);
+    if (committed && s->batch_due && hook)
+        hook(hook_arg, s->batch_due);
     for (size_t i = 0; i < n; i++)
         finish(batch[i], res[i]);
 }
@@ -226,6 +238,14 @@ hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_error *err)
     return it.status;
 }
 
+void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    s->commit_hook = fn;
+    s->commit_hook_arg = arg;
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- readers ---- */
 
 static store_conn *reader_take(hk_store *s)
@@ -249,7 +269,7 @@ static void reader_give(hk_store *s, store_conn *c)
 hk_status store_read(hk_store *s, store_fn fn, void *arg, hk_error *err)
 {
     store_conn *c = reader_take(s);
-    store_tx tx = {s->ops, c};
+    store_tx tx = {s->ops, c, NULL};
     hk_status st = s->ops->read_begin(c);
     if (st) {
         hk_error_set(err, st, NULL, "store: cannot begin a read");

@@ -44,6 +44,14 @@ void hk_store_close(hk_store *s);
 /* Schema version after migrations. */
 int hk_store_schema_version(const hk_store *s);
 
+/*
+ * Called on the writer thread after each commit that made deliveries due
+ * (new events, re-sends), with how many. It must not block: it is meant to
+ * wake the dispatcher. Set it before the store is shared; NULL removes it.
+ */
+typedef void (*hk_store_commit_hook)(void *arg, size_t deliveries);
+void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg);
+
 typedef struct hk_store_stats {
     uint64_t commits;   /* transactions committed by the writer */
     uint64_t mutations; /* mutations run (committed or rolled back to their savepoint) */

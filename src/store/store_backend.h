@@ -24,6 +24,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "domain/deliveries.h"
 #include "domain/model.h"
 
 typedef struct store_conn store_conn;
@@ -170,6 +171,38 @@ typedef struct store_ops {
     /* Marks the pending deliveries of a target cancelled. */
     HK_MUST_CHECK hk_status (*deliveries_cancel_for_target)(store_conn *c, const char *ws,
                                                             const char *target_id, int64_t at);
+
+    /* ---- delivery (see src/domain/deliveries.h for the semantics) ---- */
+
+    /* Due, pending, unleased deliveries in due order, leased until
+     * lease_until; *next_due: earliest pending unleased due time left. */
+    HK_MUST_CHECK hk_status (*deliveries_claim)(store_conn *c, int64_t now, int64_t lease_until,
+                                                size_t max, hk_arena *a, hk_delivery **out,
+                                                size_t *n, int64_t *next_due);
+    HK_MUST_CHECK hk_status (*event_get)(store_conn *c, const char *ws, const char *id,
+                                         hk_arena *a, hk_event *out, bool *found);
+    /* Inserts the attempt (unless result->drop) and moves a still-pending
+     * delivery on, releasing its lease. */
+    HK_MUST_CHECK hk_status (*delivery_record)(store_conn *c, const hk_delivery_result *r,
+                                               int64_t now);
+    HK_MUST_CHECK hk_status (*deliveries_release_leases)(store_conn *c, int64_t now, size_t *n);
+    /* A target's deliveries by event id (cursor), filtered by status (-1: any). */
+    HK_MUST_CHECK hk_status (*delivery_page)(store_conn *c, const char *ws, const char *target_id,
+                                             int status, const store_page *p, hk_arena *a,
+                                             hk_delivery **out, size_t *n);
+    HK_MUST_CHECK hk_status (*attempt_list)(store_conn *c, const char *ws, const char *target_id,
+                                            const char *event_id, hk_arena *a, hk_attempt **out,
+                                            size_t *n);
+    /* Makes (target, event) pending and due at `now`, creating the row if
+     * needed. */
+    HK_MUST_CHECK hk_status (*delivery_rearm)(store_conn *c, const char *ws,
+                                              const char *target_id, const char *event_id,
+                                              int64_t now);
+    /* Failed deliveries of a target whose event is at or after `since`
+     * become pending, due now. */
+    HK_MUST_CHECK hk_status (*deliveries_rearm_failed)(store_conn *c, const char *ws,
+                                                       const char *target_id, int64_t since,
+                                                       int64_t now, size_t *n);
 
     HK_MUST_CHECK hk_status (*counts)(store_conn *c, const char *ws, store_counts *out);
 } store_ops;

@@ -24,6 +24,9 @@
 typedef struct store_tx {
     const store_ops *ops;
     store_conn *conn;
+    /* Writes only: add the number of deliveries a mutation made due, so the
+     * commit hook can wake the dispatcher. NULL on reads. */
+    size_t *deliveries_due;
 } store_tx;
 
 typedef hk_status (*store_fn)(const store_tx *tx, void *arg, hk_error *err);

@@ -62,6 +62,17 @@ enum stmt_id {
     S_EV_INSERT,
     S_DLV_CREATE,
     S_DLV_CANCEL,
+    S_DLV_CLAIM,
+    S_DLV_LEASE,
+    S_DLV_NEXT_DUE,
+    S_EV_GET,
+    S_ATT_INSERT,
+    S_DLV_DONE,
+    S_DLV_DROP,
+    S_DLV_RELEASE,
+    S_ATT_LIST,
+    S_DLV_REARM,
+    S_DLV_REARM_FAILED,
     S_COUNTS,
     STMT_COUNT
 };
@@ -158,6 +169,38 @@ static const char *const sql[STMT_COUNT] = {
                      " WHERE s.workspace_id = ?1 AND s.event_type = ?3 AND t.is_enabled = 1",
     [S_DLV_CANCEL] = "UPDATE deliveries SET status = 3, updated_at = ?3, lease_until = NULL"
                      " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0",
+    [S_DLV_CLAIM] = "SELECT workspace_id, target_id, event_id, status, attempts, next_attempt_at,"
+                    " created_at, updated_at FROM deliveries WHERE status = 0"
+                    " AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)"
+                    " ORDER BY next_attempt_at LIMIT ?2",
+    [S_DLV_LEASE] = "UPDATE deliveries SET lease_until = ?4 WHERE workspace_id = ?1"
+                    " AND target_id = ?2 AND event_id = ?3",
+    [S_DLV_NEXT_DUE] = "SELECT next_attempt_at FROM deliveries WHERE status = 0"
+                       " AND (lease_until IS NULL OR lease_until <= ?1)"
+                       " ORDER BY next_attempt_at LIMIT 1",
+    [S_EV_GET] = "SELECT type, timestamp, payload FROM events WHERE workspace_id = ?1 AND id = ?2",
+    [S_ATT_INSERT] = "INSERT OR IGNORE INTO attempts (workspace_id, target_id, event_id, number, id,"
+                     " started_at, duration_ms, status_code, error, response_excerpt)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_DLV_DONE] = "UPDATE deliveries SET status = ?4, attempts = max(attempts, ?5),"
+                   " next_attempt_at = ?6, lease_until = NULL, updated_at = ?7"
+                   " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3 AND status = 0",
+    [S_DLV_DROP] = "UPDATE deliveries SET status = 3, lease_until = NULL, updated_at = ?4"
+                   " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3 AND status = 0",
+    [S_DLV_RELEASE] = "UPDATE deliveries SET lease_until = NULL, updated_at = ?1"
+                      " WHERE lease_until IS NOT NULL",
+    [S_ATT_LIST] = "SELECT id, number, started_at, duration_ms, status_code, error,"
+                   " response_excerpt FROM attempts WHERE workspace_id = ?1 AND target_id = ?2"
+                   " AND event_id = ?3 ORDER BY number",
+    [S_DLV_REARM] = "INSERT INTO deliveries (workspace_id, target_id, event_id, status, attempts,"
+                    " next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4, ?4,"
+                    " ?4) ON CONFLICT (workspace_id, target_id, event_id) DO UPDATE SET"
+                    " status = 0, next_attempt_at = ?4, lease_until = NULL, updated_at = ?4",
+    [S_DLV_REARM_FAILED] =
+        "UPDATE deliveries SET status = 0, next_attempt_at = ?4, lease_until = NULL,"
+        " updated_at = ?4 WHERE workspace_id = ?1 AND target_id = ?2 AND status = 2"
+        " AND EXISTS (SELECT 1 FROM events e WHERE e.workspace_id = ?1"
+        " AND e.id = deliveries.event_id AND e.timestamp >= ?3)",
     [S_COUNTS] =
         "SELECT (SELECT count(*) FROM customers WHERE workspace_id = ?1),"
         " (SELECT count(*) FROM customer_groups WHERE workspace_id = ?1),"
@@ -1428,6 +1471,289 @@ static hk_status deliveries_cancel_for_target(store_conn *c, const char *ws, con
     return exec_write(c, s);
 }
 
+/* ---- delivery ---- */
+
+static void read_delivery_row(sqlite3_stmt *s, hk_delivery *d)
+{
+    memset(d, 0, sizeof *d);
+    col_id(s, 0, d->workspace_id);
+    col_id(s, 1, d->target_id);
+    col_id(s, 2, d->event_id);
+    d->status = (hk_delivery_status)sqlite3_column_int(s, 3);
+    d->attempts = (uint32_t)sqlite3_column_int(s, 4);
+    d->next_attempt_at = col_time(s, 5);
+    d->created_at = sqlite3_column_int64(s, 6);
+    d->updated_at = sqlite3_column_int64(s, 7);
+}
+
+static hk_status lease(store_conn *c, const hk_delivery *d, int64_t lease_until)
+{
+    sqlite3_stmt *s = stmt(c, S_DLV_LEASE);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, d->workspace_id);
+    bind_text(s, 2, d->target_id);
+    bind_text(s, 3, d->event_id);
+    sqlite3_bind_int64(s, 4, lease_until);
+    return exec_write(c, s);
+}
+
+static hk_status next_due_time(store_conn *c, int64_t now, int64_t *next_due)
+{
+    *next_due = HK_TIME_NONE;
+    sqlite3_stmt *s = stmt(c, S_DLV_NEXT_DUE);
+    if (!s)
+        return HK_EIO;
+    sqlite3_bind_int64(s, 1, now);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *next_due = col_time(s, 0);
+    else if (rc != SQLITE_DONE)
+        st = db_error(c, "next_due");
+    done(s);
+    return st;
+}
+
+static hk_status deliveries_claim(store_conn *c, int64_t now, int64_t lease_until, size_t max,
+                                  hk_arena *a, hk_delivery **out, size_t *n, int64_t *next_due)
+{
+    *out = NULL;
+    *n = 0;
+    *next_due = HK_TIME_NONE;
+    hk_delivery *list = hk_arena_calloc(a, max + 1, sizeof *list);
+    sqlite3_stmt *s = stmt(c, S_DLV_CLAIM);
+    if (!list || !s)
+        return list ? HK_EIO : HK_ENOMEM;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    hk_status st = HK_OK;
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    while (got < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_delivery_row(s, &list[got++]);
+    if (got < max && rc != SQLITE_DONE)
+        st = db_error(c, "deliveries_claim");
+    done(s);
+    for (size_t i = 0; !st && i < got; i++)
+        st = lease(c, &list[i], lease_until);
+    if (!st)
+        st = next_due_time(c, now, next_due);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+static hk_status event_get(store_conn *c, const char *ws, const char *id, hk_arena *a,
+                           hk_event *out, bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, S_EV_GET);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, id);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        snprintf(out->id, sizeof out->id, "%s", id);
+        snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws);
+        const char *type = (const char *)sqlite3_column_text(s, 0);
+        bool known = type && hk_event_type_from_name(type, strlen(type), &out->type);
+        out->timestamp = sqlite3_column_int64(s, 1);
+        const char *payload;
+        st = col_str(s, 2, a, &payload);
+        out->payload_json = payload;
+        out->payload_len = payload ? strlen(payload) : 0;
+        *found = !st && known && payload;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "event_get");
+    }
+    done(s);
+    return st;
+}
+
+static hk_status insert_attempt(store_conn *c, const hk_delivery *d, const hk_attempt *at)
+{
+    sqlite3_stmt *s = stmt(c, S_ATT_INSERT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, d->workspace_id);
+    bind_text(s, 2, d->target_id);
+    bind_text(s, 3, d->event_id);
+    sqlite3_bind_int64(s, 4, at->number);
+    bind_text(s, 5, at->attempt_id);
+    sqlite3_bind_int64(s, 6, at->started_at);
+    sqlite3_bind_int64(s, 7, at->duration_ms);
+    sqlite3_bind_int(s, 8, at->status_code);
+    bind_text(s, 9, at->error);
+    bind_text(s, 10, at->response_excerpt);
+    return exec_write(c, s);
+}
+
+static hk_status delivery_record(store_conn *c, const hk_delivery_result *r, int64_t now)
+{
+    const hk_delivery *d = r->delivery;
+    sqlite3_stmt *s = stmt(c, r->drop ? S_DLV_DROP : S_DLV_DONE);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, d->workspace_id);
+    bind_text(s, 2, d->target_id);
+    bind_text(s, 3, d->event_id);
+    if (r->drop) {
+        sqlite3_bind_int64(s, 4, now);
+        return exec_write(c, s);
+    }
+    hk_delivery_status next = r->succeeded                    ? HK_DELIVERY_SUCCEEDED
+                              : r->retry_at == HK_TIME_NONE ? HK_DELIVERY_FAILED
+                                                            : HK_DELIVERY_PENDING;
+    sqlite3_bind_int(s, 4, next);
+    sqlite3_bind_int64(s, 5, r->attempt.number);
+    bind_time(s, 6, next == HK_DELIVERY_PENDING ? r->retry_at : HK_TIME_NONE);
+    sqlite3_bind_int64(s, 7, now);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        st = insert_attempt(c, d, &r->attempt);
+    return st;
+}
+
+static hk_status deliveries_release_leases(store_conn *c, int64_t now, size_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_DLV_RELEASE);
+    if (!s)
+        return HK_EIO;
+    sqlite3_bind_int64(s, 1, now);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        *n = (size_t)sqlite3_changes(c->db);
+    return st;
+}
+
+static hk_status delivery_page(store_conn *c, const char *ws, const char *target_id, int status,
+                               const store_page *p, hk_arena *a, hk_delivery **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 2;
+    hk_buf_puts(&q, "SELECT workspace_id, target_id, event_id, status, attempts, next_attempt_at,"
+                    " created_at, updated_at FROM deliveries"
+                    " WHERE workspace_id = ?1 AND target_id = ?2");
+    if (status >= 0)
+        hk_buf_printf(&q, " AND status = %d", status);
+    page_sql(&q, "event_id", p, &param);
+    sqlite3_stmt *s = prepare_dynamic(c, &q);
+    hk_buf_free(&q);
+    hk_delivery *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
+    if (!s || !list) {
+        sqlite3_finalize(s);
+        return s ? HK_ENOMEM : HK_EIO;
+    }
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    int k = 2;
+    if (p->cursor)
+        bind_text(s, ++k, p->cursor);
+    sqlite3_bind_int64(s, ++k, (sqlite3_int64)p->limit);
+    hk_status st = HK_OK;
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    while (got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_delivery_row(s, &list[got++]);
+    if (got < p->limit && rc != SQLITE_DONE)
+        st = db_error(c, "delivery_page");
+    sqlite3_finalize(s);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+static hk_status attempt_list(store_conn *c, const char *ws, const char *target_id,
+                              const char *event_id, hk_arena *a, hk_attempt **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_ATT_LIST);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    bind_text(s, 3, event_id);
+    hk_status st = HK_OK;
+    size_t cap = 0;
+    hk_attempt *list = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            hk_attempt *nl = hk_arena_alloc(a, ncap * sizeof *nl);
+            if (!nl) {
+                st = HK_ENOMEM;
+                break;
+            }
+            if (cap)
+                memcpy(nl, list, cap * sizeof *nl);
+            list = nl;
+            cap = ncap;
+        }
+        hk_attempt *at = &list[*n];
+        memset(at, 0, sizeof *at);
+        col_id(s, 0, at->attempt_id);
+        at->number = (uint32_t)sqlite3_column_int(s, 1);
+        at->started_at = sqlite3_column_int64(s, 2);
+        at->duration_ms = sqlite3_column_int64(s, 3);
+        at->status_code = sqlite3_column_int(s, 4);
+        st = col_str(s, 5, a, &at->error);
+        if (!st)
+            st = col_str(s, 6, a, &at->response_excerpt);
+        if (st)
+            break;
+        (*n)++;
+    }
+    if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_error(c, "attempt_list");
+    done(s);
+    *out = list;
+    return st;
+}
+
+static hk_status delivery_rearm(store_conn *c, const char *ws, const char *target_id,
+                                const char *event_id, int64_t now)
+{
+    sqlite3_stmt *s = stmt(c, S_DLV_REARM);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    bind_text(s, 3, event_id);
+    sqlite3_bind_int64(s, 4, now);
+    return exec_write(c, s);
+}
+
+static hk_status deliveries_rearm_failed(store_conn *c, const char *ws, const char *target_id,
+                                         int64_t since, int64_t now, size_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_DLV_REARM_FAILED);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, since);
+    sqlite3_bind_int64(s, 4, now);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        *n = (size_t)sqlite3_changes(c->db);
+    return st;
+}
+
 static hk_status counts(store_conn *c, const char *ws, store_counts *out)
 {
     memset(out, 0, sizeof *out);
@@ -1498,5 +1824,13 @@ const store_ops store_sqlite_ops = {
     .event_insert = event_insert,
     .deliveries_create = deliveries_create,
     .deliveries_cancel_for_target = deliveries_cancel_for_target,
+    .deliveries_claim = deliveries_claim,
+    .event_get = event_get,
+    .delivery_record = delivery_record,
+    .deliveries_release_leases = deliveries_release_leases,
+    .delivery_page = delivery_page,
+    .attempt_list = attempt_list,
+    .delivery_rearm = delivery_rearm,
+    .deliveries_rearm_failed = deliveries_rearm_failed,
     .counts = counts,
 };

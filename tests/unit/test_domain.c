@@ -14,6 +14,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "domain/deliveries.h"
+#include "store/sqlite_schema.h"
 #include "testutil.h"
 
 static int setup(void **state)
@@ -870,6 +872,161 @@ static void test_failure_at_every_write_leaves_nothing(void **state)
     assert_int_equal(test_counts(e, &e->ctx).memberships, 2);
 }
 
+/* ---- deliveries ---- */
+
+static size_t hook_calls, hook_deliveries;
+
+static void count_hook(void *arg, size_t n)
+{
+    (void)arg;
+    hook_calls++;
+    hook_deliveries += n;
+}
+
+static hk_delivery_result attempt_result(const hk_delivery *d, bool ok, int code, int64_t retry)
+{
+    hk_delivery_result r = {.delivery = d, .succeeded = ok, .retry_at = retry};
+    r.attempt.number = d->attempts + 1;
+    r.attempt.started_at = hk_now_ms();
+    r.attempt.duration_ms = 3;
+    r.attempt.status_code = code;
+    r.attempt.error = ok ? NULL : "HTTP 500";
+    r.attempt.response_excerpt = "body";
+    if (hk_id_new(HK_ID_ATTEMPT, r.attempt.attempt_id))
+        fail();
+    return r;
+}
+
+static void test_delivery_lifecycle(void **state)
+{
+    test_env *e = *state;
+    hook_calls = hook_deliveries = 0;
+    hk_store_set_commit_hook(e->store, count_hook, NULL);
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, NULL, &t);
+    hk_customer_group g;
+    hk_upsert_customer_input in = by_email("d@example.com", "D");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(hook_deliveries, 1);
+    (void)g;
+
+    /* claim leases it: a second claim gets nothing */
+    int64_t now = hk_now_ms();
+    hk_delivery *ds;
+    size_t n;
+    int64_t next_due;
+    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 10, e->arena, &ds, &n, &next_due,
+                                       &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ds[0].target_id, t.id);
+    assert_int_equal(ds[0].attempts, 0);
+    assert_true(next_due == HK_TIME_NONE);
+    hk_delivery *again;
+    size_t n2;
+    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due,
+                                       &err),
+                     HK_OK);
+    assert_int_equal(n2, 0);
+
+    /* what a dispatcher loads */
+    hk_delivery_job job;
+    bool found;
+    assert_int_equal(hk_delivery_load(e->store, &ds[0], e->arena, &job, &found, &err), HK_OK);
+    assert_true(found);
+    assert_string_equal(job.event.id, ds[0].event_id);
+    assert_int_equal(job.event.type, HK_EVENT_CUSTOMER_CREATED);
+    assert_non_null(strstr(job.event.payload_json, "d@example.com"));
+    assert_string_equal(job.target.url, "https://example.com/hook");
+    assert_null(job.secret.secret);
+
+    /* a failure with a retry: pending again, due later, attempt recorded */
+    int64_t retry = now + 5000;
+    hk_delivery_result res = attempt_result(&ds[0], false, 500, retry);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due,
+                                       &err),
+                     HK_OK);
+    assert_int_equal(n2, 0);
+    assert_true(next_due == retry);
+    assert_int_equal(hk_delivery_claim(e->store, retry, 60000, 10, e->arena, &again, &n2,
+                                       &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n2, 1);
+    assert_int_equal(again[0].attempts, 1);
+
+    /* the last failure: failed for good */
+    res = attempt_result(&again[0], false, 500, HK_TIME_NONE);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    hk_attempt *atts;
+    assert_int_equal(hk_attempt_list(&e->ctx, t.id, ds[0].event_id, e->arena, &atts, &n, &err),
+                     HK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(atts[0].number, 1);
+    assert_int_equal(atts[1].number, 2);
+    assert_int_equal(atts[1].status_code, 500);
+    assert_string_equal(atts[1].error, "HTTP 500");
+    assert_string_equal(atts[1].response_excerpt, "body");
+
+    hk_delivery_filter failed = {HK_DELIVERY_FAILED};
+    hk_page_request pg = {.first = -1, .last = -1};
+    hk_page_info info;
+    hk_delivery *list;
+    assert_int_equal(hk_delivery_list(&e->ctx, t.id, &failed, &pg, e->arena, &list, &n, &info,
+                                      &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].status, HK_DELIVERY_FAILED);
+    assert_int_equal(hk_delivery_list(&e->other, t.id, &failed, &pg, e->arena, &list, &n, &info,
+                                      &err),
+                     HK_ENOTFOUND);
+
+    /* re-send everything failed since before the event: pending, due now, numbering goes on */
+    size_t count;
+    hook_calls = 0;
+    assert_int_equal(hk_delivery_resend_failed(&e->ctx, t.id, now - 60000, &count, &err), HK_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(hook_calls, 1);
+    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2,
+                                       &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n2, 1);
+    assert_int_equal(again[0].attempts, 2);
+    res = attempt_result(&again[0], true, 200, HK_TIME_NONE);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    hk_delivery_filter ok = {HK_DELIVERY_SUCCEEDED};
+    assert_int_equal(hk_delivery_list(&e->ctx, t.id, &ok, &pg, e->arena, &list, &n, &info, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].attempts, 3);
+
+    /* re-send one event; and a lease left by a crash is released */
+    assert_int_equal(hk_delivery_resend(&e->ctx, t.id, ds[0].event_id, &err), HK_OK);
+    assert_int_equal(hk_delivery_resend(&e->ctx, t.id, "pEv_01HD450JT0RPBT7RRKS1ZQJYBA", &err),
+                     HK_ENOTFOUND);
+    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2,
+                                       &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n2, 1);
+    size_t released;
+    assert_int_equal(hk_delivery_release_leases(e->store, hk_now_ms(), &released, &err), HK_OK);
+    assert_int_equal(released, 1);
+    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2,
+                                       &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n2, 1);
+
+    /* a dropped delivery (target gone) becomes cancelled */
+    res = (hk_delivery_result){.delivery = &again[0], .drop = true};
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    assert_int_equal(test_counts(e, &e->ctx).deliveries_cancelled, 1);
+    hk_store_set_commit_hook(e->store, NULL, NULL);
+}
+
 /* ---- lists ---- */
 
 static void test_customer_pagination_and_filters(void **state)
@@ -1114,6 +1271,36 @@ static void test_checkpoints_run_during_writes(void **state)
     assert_true(size >= (1 << 20));
 }
 
+/* A database made by an older hookd (schema 1) is migrated at open. */
+static void test_migrates_an_old_database(void **state)
+{
+    char dir[] = "/tmp/hookd-migrate-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", dir);
+    int count;
+    const char *const *m = sqlite_schema_migrations(&count);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, m[0], NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    hk_store_options o;
+    hk_store_options_init(&o);
+    o.data_dir = dir;
+    hk_store *store;
+    hk_error err;
+    assert_int_equal(hk_store_open(&o, &store, &err), HK_OK);
+    assert_int_equal(hk_store_schema_version(store), count);
+    hk_store_close(store);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "SELECT count(*) FROM attempts", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    test_env_remove_dir(dir);
+}
+
 static void test_reopen_keeps_everything(void **state)
 {
     test_env *e = *state;
@@ -1136,7 +1323,10 @@ static void test_reopen_keeps_everything(void **state)
 
     hk_store_close(e->store);
     assert_int_equal(test_env_open_store(e, true), HK_OK);
-    assert_int_equal(hk_store_schema_version(e->store), 1);
+    int migrations;
+    (void)sqlite_schema_migrations(&migrations);
+    assert_true(migrations >= 2);
+    assert_int_equal(hk_store_schema_version(e->store), migrations);
     e->ctx.store = e->store;
     e->other.store = e->store;
     bool found;
@@ -1178,6 +1368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_payloads_capture_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_at_every_write_leaves_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, setup, teardown),
         cmocka_unit_test(test_page_slice),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, setup, teardown),
@@ -1185,6 +1376,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_run_during_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test(test_migrates_an_old_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

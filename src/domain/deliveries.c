@@ -1,0 +1,383 @@
+/*
+ * deliveries.c - claiming, recording and re-sending deliveries (see
+ * deliveries.h). The rules are here; the rows are the backend's.
+ */
+#include "domain/deliveries.h"
+
+#include <string.h>
+
+#include "core/clock.h"
+#include "domain/domain_int.h"
+
+const char *hk_delivery_status_name(hk_delivery_status s)
+{
+    switch (s) {
+    case HK_DELIVERY_PENDING:
+        return "pending";
+    case HK_DELIVERY_SUCCEEDED:
+        return "succeeded";
+    case HK_DELIVERY_FAILED:
+        return "failed";
+    case HK_DELIVERY_CANCELLED:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+/* ---- dispatcher ---- */
+
+typedef struct claim_job {
+    int64_t now, lease_until;
+    size_t max;
+    hk_arena *arena;
+    hk_delivery **out;
+    size_t *n;
+    int64_t *next_due;
+} claim_job;
+
+static hk_status claim_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    claim_job *j = arg;
+    hk_status st = tx->ops->deliveries_claim(tx->conn, j->now, j->lease_until, j->max, j->arena,
+                                             j->out, j->n, j->next_due);
+    return st ? domain_store_error(err, st, "claiming deliveries") : HK_OK;
+}
+
+hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms, size_t max,
+                            hk_arena *arena, hk_delivery **out, size_t *n, int64_t *next_due,
+                            hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *next_due = HK_TIME_NONE;
+    hk_error_clear(err);
+    if (max == 0 || lease_ms <= 0)
+        return hk_error_set(err, HK_EINVAL, NULL, "claim: max and lease must be positive");
+    claim_job j = {now, now + lease_ms, max, arena, out, n, next_due};
+    return store_write(store, claim_tx, &j, err);
+}
+
+typedef struct load_job {
+    const hk_delivery *d;
+    hk_arena *arena;
+    hk_delivery_job *job;
+    bool *found;
+} load_job;
+
+static hk_status load_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    load_job *j = arg;
+    const hk_delivery *d = j->d;
+    bool ev_found = false, tg_found = false;
+    hk_status st = tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena,
+                                      &j->job->event, &ev_found);
+    if (!st && ev_found)
+        st = tx->ops->target_get(tx->conn, d->workspace_id, d->target_id, j->arena,
+                                 &j->job->target, &tg_found);
+    if (!st && ev_found && tg_found)
+        st = tx->ops->hmac_get(tx->conn, d->workspace_id, j->arena, &j->job->secret);
+    if (st)
+        return domain_store_error(err, st, "loading a delivery");
+    *j->found = ev_found && tg_found;
+    return HK_OK;
+}
+
+hk_status hk_delivery_load(hk_store *store, const hk_delivery *d, hk_arena *arena,
+                           hk_delivery_job *job, bool *found, hk_error *err)
+{
+    memset(job, 0, sizeof *job);
+    *found = false;
+    hk_error_clear(err);
+    load_job j = {d, arena, job, found};
+    return store_read(store, load_tx, &j, err);
+}
+
+typedef struct record_job {
+    const hk_delivery_result *results;
+    size_t n;
+} record_job;
+
+static hk_status record_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    record_job *j = arg;
+    int64_t now = hk_now_ms();
+    for (size_t i = 0; i < j->n; i++) {
+        const hk_delivery_result *r = &j->results[i];
+        hk_status st = tx->ops->delivery_record(tx->conn, r, now);
+        if (st)
+            return domain_store_error(err, st, "recording an attempt");
+        /* A retry due at once (a zero delay) must wake the dispatcher too. */
+        if (!r->drop && !r->succeeded && r->retry_at != HK_TIME_NONE && tx->deliveries_due)
+            (*tx->deliveries_due)++;
+    }
+    return HK_OK;
+}
+
+hk_status hk_delivery_record(hk_store *store, const hk_delivery_result *results, size_t n,
+                             hk_error *err)
+{
+    hk_error_clear(err);
+    if (n == 0)
+        return HK_OK;
+    record_job j = {results, n};
+    return store_write(store, record_tx, &j, err);
+}
+
+typedef struct release_job {
+    int64_t now;
+    size_t *n;
+} release_job;
+
+static hk_status release_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    release_job *j = arg;
+    hk_status st = tx->ops->deliveries_release_leases(tx->conn, j->now, j->n);
+    if (!st && tx->deliveries_due)
+        *tx->deliveries_due += *j->n;
+    return st ? domain_store_error(err, st, "releasing leases") : HK_OK;
+}
+
+hk_status hk_delivery_release_leases(hk_store *store, int64_t now, size_t *n, hk_error *err)
+{
+    *n = 0;
+    hk_error_clear(err);
+    release_job j = {now, n};
+    return store_write(store, release_tx, &j, err);
+}
+
+/* ---- operators ---- */
+
+static hk_status require_target(const store_tx *tx, const hk_ctx *ctx, const char *target_id,
+                                hk_arena *a, hk_webhook_target *t, hk_error *err)
+{
+    bool found;
+    hk_status st = tx->ops->target_get(tx->conn, ctx->workspace_id, target_id, a, t, &found);
+    if (st)
+        return domain_store_error(err, st, "looking up the target");
+    if (!found)
+        return hk_error_field(err, HK_ENOTFOUND, "not_found", "webhookTargetId",
+                              HK_FIELD_NOT_FOUND, "no webhook target with this id");
+    return HK_OK;
+}
+
+typedef struct list_job {
+    const hk_ctx *ctx;
+    const char *target_id;
+    int status;
+    const hk_page_request *page;
+    hk_arena *arena;
+    hk_delivery **out;
+    size_t *n;
+    hk_page_info *info;
+    const char *event_id;
+    hk_attempt **attempts;
+} list_job;
+
+static bool backward(const hk_page_request *p)
+{
+    return p->last >= 0 || p->before;
+}
+
+static hk_status fetch(const store_tx *tx, list_job *j, const store_page *p, hk_delivery **rows,
+                       size_t *n)
+{
+    return tx->ops->delivery_page(tx->conn, j->ctx->workspace_id, j->target_id, j->status, p,
+                                  j->arena, rows, n);
+}
+
+static hk_status list_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    list_job *j = arg;
+    hk_webhook_target t;
+    hk_status st = require_target(tx, j->ctx, j->target_id, j->arena, &t, err);
+    if (st)
+        return st;
+    const hk_page_request *pg = j->page;
+    bool back = backward(pg);
+    int want_i = back ? pg->last : pg->first;
+    size_t want = want_i < 0 ? HK_PAGE_DEFAULT : (size_t)want_i;
+    store_page sp = {back ? pg->before : pg->after, false, !back, want + 1};
+    hk_delivery *rows;
+    size_t got;
+    st = fetch(tx, j, &sp, &rows, &got);
+    bool more = got > want;
+    if (more)
+        got = want;
+    bool other = false;
+    if (!st && sp.cursor) {
+        store_page op = {sp.cursor, true, back, 1};
+        hk_delivery *orows;
+        size_t on;
+        st = fetch(tx, j, &op, &orows, &on);
+        other = on > 0;
+    }
+    if (st)
+        return domain_store_error(err, st, "listing deliveries");
+    for (size_t i = 0; back && i < got / 2; i++) {
+        hk_delivery tmp = rows[i];
+        rows[i] = rows[got - 1 - i];
+        rows[got - 1 - i] = tmp;
+    }
+    j->info->has_next_page = back ? other : more;
+    j->info->has_previous_page = back ? more : other;
+    j->info->start_cursor = got ? rows[0].event_id : NULL;
+    j->info->end_cursor = got ? rows[got - 1].event_id : NULL;
+    j->info->total_count = -1;
+    *j->out = rows;
+    *j->n = got;
+    return HK_OK;
+}
+
+hk_status hk_delivery_list(const hk_ctx *ctx, const char *target_id,
+                           const hk_delivery_filter *filter, const hk_page_request *page,
+                           hk_arena *arena, hk_delivery **out, size_t *n, hk_page_info *info,
+                           hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    memset(info, 0, sizeof *info);
+    hk_error_clear(err);
+    char id[HK_ID_MAX];
+    hk_status st = domain_require(ctx, HK_PERM_WEBHOOK_TARGET_READ, err);
+    if (!st)
+        st = domain_copy_id("webhookTargetId", target_id, id, err);
+    if (!st)
+        st = hk_page_check(page, err);
+    if (!st && (filter->status < -1 || filter->status > HK_DELIVERY_CANCELLED))
+        st = hk_error_field(err, HK_EINVAL, NULL, "status", HK_FIELD_VALIDATION,
+                            "unknown delivery status");
+    if (st)
+        return st;
+    list_job j = {.ctx = ctx, .target_id = id, .status = filter->status, .page = page,
+                  .arena = arena, .out = out, .n = n, .info = info};
+    return store_read(ctx->store, list_tx, &j, err);
+}
+
+static hk_status attempts_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    list_job *j = arg;
+    hk_webhook_target t;
+    hk_status st = require_target(tx, j->ctx, j->target_id, j->arena, &t, err);
+    if (st)
+        return st;
+    st = tx->ops->attempt_list(tx->conn, j->ctx->workspace_id, j->target_id, j->event_id,
+                               j->arena, j->attempts, j->n);
+    return st ? domain_store_error(err, st, "listing attempts") : HK_OK;
+}
+
+hk_status hk_attempt_list(const hk_ctx *ctx, const char *target_id, const char *event_id,
+                          hk_arena *arena, hk_attempt **out, size_t *n, hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    hk_error_clear(err);
+    char tid[HK_ID_MAX], eid[HK_ID_MAX];
+    hk_status st = domain_require(ctx, HK_PERM_WEBHOOK_TARGET_READ, err);
+    if (!st)
+        st = domain_copy_id("webhookTargetId", target_id, tid, err);
+    if (!st)
+        st = domain_copy_id("eventId", event_id, eid, err);
+    if (st)
+        return st;
+    list_job j = {.ctx = ctx, .target_id = tid, .arena = arena, .n = n, .event_id = eid,
+                  .attempts = out};
+    return store_read(ctx->store, attempts_tx, &j, err);
+}
+
+typedef struct resend_job {
+    const hk_ctx *ctx;
+    const char *target_id;
+    const char *event_id;
+    int64_t since;
+    size_t *count;
+    hk_arena *arena;
+} resend_job;
+
+static hk_status require_enabled_target(const store_tx *tx, resend_job *j, hk_error *err)
+{
+    hk_webhook_target t;
+    hk_status st = require_target(tx, j->ctx, j->target_id, j->arena, &t, err);
+    if (!st && !t.is_enabled)
+        st = hk_error_field(err, HK_EINVAL, NULL, "webhookTargetId", HK_FIELD_VALIDATION,
+                            "the webhook target is disabled: enable it first");
+    return st;
+}
+
+static hk_status resend_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    resend_job *j = arg;
+    hk_status st = require_enabled_target(tx, j, err);
+    if (st)
+        return st;
+    hk_event ev;
+    bool found;
+    st = tx->ops->event_get(tx->conn, j->ctx->workspace_id, j->event_id, j->arena, &ev, &found);
+    if (st)
+        return domain_store_error(err, st, "looking up the event");
+    if (!found)
+        return hk_error_field(err, HK_ENOTFOUND, "not_found", "eventId", HK_FIELD_NOT_FOUND,
+                              "no event with this id");
+    st = tx->ops->delivery_rearm(tx->conn, j->ctx->workspace_id, j->target_id, j->event_id,
+                                 hk_now_ms());
+    if (st)
+        return domain_store_error(err, st, "re-sending the event");
+    if (tx->deliveries_due)
+        (*tx->deliveries_due)++;
+    return HK_OK;
+}
+
+static hk_status run_resend(const hk_ctx *ctx, store_fn fn, resend_job *j, hk_error *err)
+{
+    j->arena = hk_arena_new(0);
+    if (!j->arena)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    hk_status st = store_write(ctx->store, fn, j, err);
+    hk_arena_free(j->arena);
+    return st;
+}
+
+hk_status hk_delivery_resend(const hk_ctx *ctx, const char *target_id, const char *event_id,
+                             hk_error *err)
+{
+    hk_error_clear(err);
+    char tid[HK_ID_MAX], eid[HK_ID_MAX];
+    hk_status st = domain_require(ctx, HK_PERM_WEBHOOK_TARGET_EDIT, err);
+    if (!st)
+        st = domain_copy_id("webhookTargetId", target_id, tid, err);
+    if (!st)
+        st = domain_copy_id("eventId", event_id, eid, err);
+    if (st)
+        return st;
+    resend_job j = {.ctx = ctx, .target_id = tid, .event_id = eid};
+    return run_resend(ctx, resend_tx, &j, err);
+}
+
+static hk_status resend_failed_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    resend_job *j = arg;
+    hk_status st = require_enabled_target(tx, j, err);
+    if (st)
+        return st;
+    st = tx->ops->deliveries_rearm_failed(tx->conn, j->ctx->workspace_id, j->target_id, j->since,
+                                          hk_now_ms(), j->count);
+    if (st)
+        return domain_store_error(err, st, "re-sending failed deliveries");
+    if (tx->deliveries_due)
+        *tx->deliveries_due += *j->count;
+    return HK_OK;
+}
+
+hk_status hk_delivery_resend_failed(const hk_ctx *ctx, const char *target_id, int64_t since,
+                                    size_t *count, hk_error *err)
+{
+    *count = 0;
+    hk_error_clear(err);
+    char tid[HK_ID_MAX];
+    hk_status st = domain_require(ctx, HK_PERM_WEBHOOK_TARGET_EDIT, err);
+    if (!st)
+        st = domain_copy_id("webhookTargetId", target_id, tid, err);
+    if (st)
+        return st;
+    resend_job j = {.ctx = ctx, .target_id = tid, .since = since, .count = count};
+    return run_resend(ctx, resend_failed_tx, &j, err);
+}

@@ -1,0 +1,129 @@
+/*
+ * deliveries.h - the delivery side of the outbox (SPEC §4, §5): what the
+ * dispatcher claims and records, and what operators list and re-send.
+ *
+ * A delivery is one event for one target: status pending, succeeded, failed
+ * (after its last retry) or cancelled (target disabled or deleted). Every
+ * attempt is recorded. A pending delivery is *claimed* by a dispatcher with a
+ * lease: while the lease runs no other claim takes it. Leases are the crash
+ * story: a process that dies leaves leases behind; hk_delivery_release_leases
+ * (at start, single node) or their expiry makes those deliveries due again,
+ * so an attempt in flight at a crash is repeated — the only duplicates.
+ *
+ * Dispatcher functions take no hk_ctx: they act for the system, across
+ * workspaces. Operator functions take one and need webhookTarget:read
+ * (lists) or webhookTarget:edit (re-sends).
+ */
+#ifndef HOOKD_DOMAIN_DELIVERIES_H
+#define HOOKD_DOMAIN_DELIVERIES_H
+
+#include "domain/domain.h"
+
+typedef enum hk_delivery_status {
+    HK_DELIVERY_PENDING = 0,
+    HK_DELIVERY_SUCCEEDED = 1,
+    HK_DELIVERY_FAILED = 2,
+    HK_DELIVERY_CANCELLED = 3,
+} hk_delivery_status;
+
+/* "pending", "succeeded", "failed", "cancelled". Static. */
+const char *hk_delivery_status_name(hk_delivery_status s);
+
+typedef struct hk_delivery {
+    char workspace_id[HK_ID_MAX];
+    char target_id[HK_ID_MAX];
+    char event_id[HK_ID_MAX];
+    hk_delivery_status status;
+    uint32_t attempts;        /* attempts made so far; the next one is attempts + 1 */
+    int64_t next_attempt_at;  /* when pending: due time */
+    int64_t created_at;
+    int64_t updated_at;
+} hk_delivery;
+
+#define HK_ATTEMPT_EXCERPT_MAX 1024 /* bytes of the response body kept */
+#define HK_ATTEMPT_ERROR_MAX 256
+
+typedef struct hk_attempt {
+    char attempt_id[HK_ID_MAX];  /* whAttempt_... */
+    uint32_t number;             /* from 1 */
+    int64_t started_at;
+    int64_t duration_ms;
+    int status_code;             /* HTTP status, 0 when none was received */
+    const char *error;           /* NULL on success; "HTTP 500", "timeout after 30000 ms", ... */
+    const char *response_excerpt; /* at most HK_ATTEMPT_EXCERPT_MAX bytes, may be NULL */
+} hk_attempt;
+
+/* ---- dispatcher ---- */
+
+/*
+ * Claims up to `max` pending deliveries due at `now` and not leased, oldest
+ * due first, leasing them until now + lease_ms. *next_due is the due time of
+ * the earliest pending delivery left unclaimed (HK_TIME_NONE when none), so
+ * the caller knows how long it may sleep. Rows are allocated in `arena`.
+ */
+HK_MUST_CHECK hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms,
+                                          size_t max, hk_arena *arena, hk_delivery **out,
+                                          size_t *n, int64_t *next_due, hk_error *err);
+
+/* Everything one attempt needs, read in one snapshot. *found is false when
+ * the event or the target is gone (then the delivery is to be dropped). */
+typedef struct hk_delivery_job {
+    hk_event event;
+    hk_webhook_target target;
+    hk_hmac_secret secret; /* secret.secret NULL: the workspace has none */
+} hk_delivery_job;
+
+HK_MUST_CHECK hk_status hk_delivery_load(hk_store *store, const hk_delivery *d, hk_arena *arena,
+                                         hk_delivery_job *job, bool *found, hk_error *err);
+
+/* The outcome of one attempt. */
+typedef struct hk_delivery_result {
+    const hk_delivery *delivery;
+    hk_attempt attempt;
+    bool succeeded;
+    int64_t retry_at; /* after a failure: when to retry, HK_TIME_NONE: failed for good */
+    bool drop;        /* the target or event is gone: mark cancelled, record no attempt */
+} hk_delivery_result;
+
+/* Records attempts and moves the deliveries on (succeeded / pending again /
+ * failed / cancelled), releasing their leases, in one transaction. Only a
+ * delivery still pending is changed: one cancelled meanwhile stays so. */
+HK_MUST_CHECK hk_status hk_delivery_record(hk_store *store, const hk_delivery_result *results,
+                                           size_t n, hk_error *err);
+
+/* At start of a single-node store: every lease left by a previous process
+ * is void, so what was in flight is due again now. *n: how many. */
+HK_MUST_CHECK hk_status hk_delivery_release_leases(hk_store *store, int64_t now, size_t *n,
+                                                   hk_error *err);
+
+/* ---- operators ---- */
+
+typedef struct hk_delivery_filter {
+    int status; /* -1: any, else an hk_delivery_status */
+} hk_delivery_filter;
+
+/* A target's deliveries, newest event first... in event order (cursor: event id). */
+HK_MUST_CHECK hk_status hk_delivery_list(const hk_ctx *ctx, const char *target_id,
+                                         const hk_delivery_filter *filter,
+                                         const hk_page_request *page, hk_arena *arena,
+                                         hk_delivery **out, size_t *n, hk_page_info *info,
+                                         hk_error *err);
+
+/* The attempts of one delivery, first attempt first. */
+HK_MUST_CHECK hk_status hk_attempt_list(const hk_ctx *ctx, const char *target_id,
+                                        const char *event_id, hk_arena *arena, hk_attempt **out,
+                                        size_t *n, hk_error *err);
+
+/* Re-sends one event to one target: its delivery (created if the target was
+ * not subscribed then) becomes pending and due now, attempt numbers going on
+ * from the attempts already made. not_found for an unknown event or target;
+ * a disabled target is a validation error. */
+HK_MUST_CHECK hk_status hk_delivery_resend(const hk_ctx *ctx, const char *target_id,
+                                           const char *event_id, hk_error *err);
+
+/* Re-sends every failed delivery of a target whose event happened at or
+ * after `since`. *count: how many. */
+HK_MUST_CHECK hk_status hk_delivery_resend_failed(const hk_ctx *ctx, const char *target_id,
+                                                  int64_t since, size_t *count, hk_error *err);
+
+#endif
