@@ -149,9 +149,10 @@ hk_status domain_validate_url(const char *field, const char *url, hk_error *err)
     return HK_OK;
 }
 
-hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
-                      hk_change_type change, const hk_customer *customer,
-                      const hk_customer *previous, int64_t now, hk_error *err)
+hk_status outbox_insert_event(const store_tx *tx, const char *ws, hk_event_type type,
+                              hk_change_type change, const hk_customer *customer,
+                              const hk_customer *previous, int64_t now,
+                              char event_id[HK_ID_MAX], hk_error *err)
 {
     hk_buf payload;
     hk_buf_init(&payload, 0);
@@ -170,14 +171,32 @@ hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
     ev.payload_json = payload.data;
     ev.payload_len = payload.len;
     st = tx->ops->event_insert(tx->conn, &ev);
-    size_t n = 0;
-    if (!st)
-        st = tx->ops->deliveries_create(tx->conn, &ev, now, &n);
-    if (!st && tx->deliveries_due)
-        *tx->deliveries_due += n;
-    if (st)
+    if (st) {
         domain_store_error(err, st, "recording the event");
+        goto out;
+    }
+    memcpy(event_id, ev.id, HK_ID_MAX);
 out:
     hk_buf_free(&payload);
     return st;
+}
+
+hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
+                      hk_change_type change, const hk_customer *customer,
+                      const hk_customer *previous, int64_t now, hk_error *err)
+{
+    char id[HK_ID_MAX];
+    hk_status st = outbox_insert_event(tx, ws, type, change, customer, previous, now, id, err);
+    if (st)
+        return st;
+    hk_event ev = {.type = type, .timestamp = now};
+    memcpy(ev.id, id, HK_ID_MAX);
+    snprintf(ev.workspace_id, sizeof ev.workspace_id, "%s", ws);
+    size_t n = 0;
+    st = tx->ops->deliveries_create(tx->conn, &ev, now, &n);
+    if (st)
+        return domain_store_error(err, st, "recording the deliveries");
+    if (tx->deliveries_due)
+        *tx->deliveries_due += n;
+    return HK_OK;
 }

@@ -4,6 +4,7 @@
  */
 #include "domain/deliveries.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -380,4 +381,71 @@ hk_status hk_delivery_resend_failed(const hk_ctx *ctx, const char *target_id, in
         return st;
     resend_job j = {.ctx = ctx, .target_id = tid, .since = since, .count = count};
     return run_resend(ctx, resend_failed_tx, &j, err);
+}
+
+typedef struct test_job {
+    const hk_ctx *ctx;
+    const char *target_id;
+    char *event_id;
+    hk_arena *arena;
+} test_job;
+
+static void sample_customer(const hk_ctx *ctx, int64_t now, hk_customer *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->workspace_id, sizeof c->workspace_id, "%s", ctx->workspace_id);
+    c->email = "test@example.com";
+    c->full_name = "Test Customer";
+    c->short_name = "Test";
+    c->email_verified_at = HK_TIME_NONE;
+    c->marked_as_spam_at = HK_TIME_NONE;
+    c->created_at = c->updated_at = now;
+    c->created_by = c->updated_by = ctx->actor;
+}
+
+static hk_status send_test_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    test_job *j = arg;
+    resend_job rj = {.ctx = j->ctx, .target_id = j->target_id, .arena = j->arena};
+    hk_status st = require_enabled_target(tx, &rj, err);
+    if (st)
+        return st;
+    int64_t now = hk_now_ms();
+    hk_customer before, after;
+    sample_customer(j->ctx, now, &before);
+    if (hk_id_new(HK_ID_CUSTOMER, before.id))
+        return hk_error_set(err, HK_EINTERNAL, NULL, "cannot make an id");
+    after = before;
+    after.full_name = "Test Customer (updated)";
+    st = outbox_insert_event(tx, j->ctx->workspace_id, HK_EVENT_CUSTOMER_UPDATED, HK_CHANGE_NONE,
+                             &after, &before, now, j->event_id, err);
+    if (st)
+        return st;
+    st = tx->ops->delivery_rearm(tx->conn, j->ctx->workspace_id, j->target_id, j->event_id, now);
+    if (st)
+        return domain_store_error(err, st, "queueing the test event");
+    if (tx->deliveries_due)
+        (*tx->deliveries_due)++;
+    return HK_OK;
+}
+
+hk_status hk_delivery_send_test(const hk_ctx *ctx, const char *target_id,
+                                char event_id[HK_ID_MAX], hk_error *err)
+{
+    event_id[0] = '\0';
+    hk_error_clear(err);
+    char tid[HK_ID_MAX];
+    hk_status st = domain_require(ctx, HK_PERM_WEBHOOK_TARGET_EDIT, err);
+    if (!st)
+        st = domain_copy_id("webhookTargetId", target_id, tid, err);
+    if (st)
+        return st;
+    test_job j = {ctx, tid, event_id, hk_arena_new(0)};
+    if (!j.arena)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    st = store_write(ctx->store, send_test_tx, &j, err);
+    hk_arena_free(j.arena);
+    if (st)
+        event_id[0] = '\0';
+    return st;
 }

@@ -38,6 +38,7 @@ typedef struct hk_delivery {
     int64_t next_attempt_at;  /* when pending: due time */
     int64_t created_at;
     int64_t updated_at;
+    char event_type[64]; /* filled by lists only ("" elsewhere) */
 } hk_delivery;
 
 #define HK_ATTEMPT_EXCERPT_MAX 1024 /* bytes of the response body kept */
@@ -125,5 +126,11 @@ HK_MUST_CHECK hk_status hk_delivery_resend(const hk_ctx *ctx, const char *target
  * after `since`. *count: how many. */
 HK_MUST_CHECK hk_status hk_delivery_resend_failed(const hk_ctx *ctx, const char *target_id,
                                                   int64_t since, size_t *count, hk_error *err);
+
+/* Sends a test event to one target only: a customer.customer_updated
+ * event about a sample customer (ids made up, email test@example.com),
+ * stored like any event so it can be listed and re-sent. */
+HK_MUST_CHECK hk_status hk_delivery_send_test(const hk_ctx *ctx, const char *target_id,
+                                              char event_id[HK_ID_MAX], hk_error *err);
 
 #endif

@@ -36,6 +36,12 @@ HK_MUST_CHECK hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event
 HK_MUST_CHECK hk_status domain_copy_id(const char *field, const char *id, char out[HK_ID_MAX],
                                        hk_error *err);
 
+/* The event alone, without fan-out (test events go to one target). */
+HK_MUST_CHECK hk_status outbox_insert_event(const store_tx *tx, const char *ws, hk_event_type type,
+                                            hk_change_type change, const hk_customer *customer,
+                                            const hk_customer *previous, int64_t now,
+                                            char event_id[HK_ID_MAX], hk_error *err);
+
 /* Copies s into the arena (NULL stays NULL). Sets *st to HK_ENOMEM on failure. */
 const char *domain_dup(hk_arena *a, const char *s, hk_status *st);
 

@@ -1641,12 +1641,13 @@ static hk_status delivery_page(store_conn *c, const char *ws, const char *target
     hk_buf q;
     hk_buf_init(&q, 0);
     int param = 2;
-    hk_buf_puts(&q, "SELECT workspace_id, target_id, event_id, status, attempts, next_attempt_at,"
-                    " created_at, updated_at FROM deliveries"
-                    " WHERE workspace_id = ?1 AND target_id = ?2");
+    hk_buf_puts(&q, "SELECT d.workspace_id, d.target_id, d.event_id, d.status, d.attempts,"
+                    " d.next_attempt_at, d.created_at, d.updated_at, e.type FROM deliveries d"
+                    " JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id"
+                    " WHERE d.workspace_id = ?1 AND d.target_id = ?2");
     if (status >= 0)
-        hk_buf_printf(&q, " AND status = %d", status);
-    page_sql(&q, "event_id", p, &param);
+        hk_buf_printf(&q, " AND d.status = %d", status);
+    page_sql(&q, "d.event_id", p, &param);
     sqlite3_stmt *s = prepare_dynamic(c, &q);
     hk_buf_free(&q);
     hk_delivery *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
@@ -1663,8 +1664,12 @@ static hk_status delivery_page(store_conn *c, const char *ws, const char *target
     hk_status st = HK_OK;
     size_t got = 0;
     int rc = SQLITE_DONE;
-    while (got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        read_delivery_row(s, &list[got++]);
+    while (got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_delivery_row(s, &list[got]);
+        const char *type = (const char *)sqlite3_column_text(s, 8);
+        snprintf(list[got].event_type, sizeof list[got].event_type, "%s", type ? type : "");
+        got++;
+    }
     if (got < p->limit && rc != SQLITE_DONE)
         st = db_error(c, "delivery_page");
     sqlite3_finalize(s);

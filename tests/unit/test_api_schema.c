@@ -41,6 +41,10 @@ static const char *const roots[] = {
     "Mutation.updateWebhookTarget",
     "Mutation.deleteWebhookTarget",
     "Mutation.regenerateWorkspaceHmac",
+    "Query.hookdWebhookDeliveries",
+    "Mutation.hookdResendWebhookEvent",
+    "Mutation.hookdResendFailedWebhookDeliveries",
+    "Mutation.hookdSendTestWebhookEvent",
 };
 
 /* Types the resolvers produce as maps (their fields need no resolvers). */
@@ -84,6 +88,12 @@ static const char *const map_types[] = {
     "UpdateWebhookTargetOutput",
     "DeleteWebhookTargetOutput",
     "RegenerateWorkspaceHmacOutput",
+    "HookdWebhookDeliveryConnection",
+    "HookdWebhookDeliveryEdge",
+    "HookdWebhookDeliveryAttempt",
+    "HookdResendWebhookEventOutput",
+    "HookdResendFailedWebhookDeliveriesOutput",
+    "HookdSendTestWebhookEventOutput",
 };
 
 static void test_served_schema_is_complete(void **state)

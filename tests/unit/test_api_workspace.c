@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/url_mask.h"
+#include "domain/deliveries.h"
 #include "testutil.h"
 
 /* ---- URL masking ------------------------------------------------------- */
@@ -674,6 +675,127 @@ static void test_permissions(void **state)
     json_decref(r);
 }
 
+/* ---- operator operations (hookd.graphql) ---------------------------------- */
+
+static const char *const deliveries_doc =
+    "query d($t: ID!, $s: HookdWebhookDeliveryStatus) { hookdWebhookDeliveries("
+    "webhookTargetId: $t, status: $s) { edges { cursor node { eventId eventType webhookTargetId"
+    " status attemptCount nextAttemptAt { iso8601 } attempts { id number statusCode error"
+    " responseExcerpt durationMs } } } pageInfo { hasNextPage } } }";
+
+static json_t *deliveries(fixture *f, const char *target, const char *status)
+{
+    json_t *vars = json_pack("{s:s}", "t", target);
+    if (status)
+        json_object_set_new(vars, "s", json_string(status));
+    return post(f, deliveries_doc, vars);
+}
+
+static void test_operator_deliveries(void **state)
+{
+    fixture *f = *state;
+    char target[HK_ID_MAX];
+    snprintf(target, sizeof target, "%s", create_id(f, "https://example.com/hook"));
+    hk_upsert_customer_input in = {.identifier_kind = HK_CUSTOMER_BY_EMAIL,
+                                   .identifier = "op@example.com",
+                                   .on_create = {.full_name = "Op", .email = "op@example.com"}};
+    hk_upsert_result ur;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(hk_customer_upsert(&f->ctx, &in, f->env->arena, &ur, &c, &err), HK_OK);
+
+    json_t *r = deliveries(f, target, NULL);
+    assert_size_at(r, "data.hookdWebhookDeliveries.edges", 1);
+    assert_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.status", "PENDING");
+    assert_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.eventType",
+                  "customer.customer_created");
+    char event_id[HK_ID_MAX];
+    snprintf(event_id, sizeof event_id, "%s",
+             str_at(r, "data.hookdWebhookDeliveries.edges.0.node.eventId"));
+    json_decref(r);
+
+    /* a dispatcher's failed attempt, recorded through the domain */
+    hk_delivery *ds;
+    size_t n;
+    int64_t next_due;
+    assert_int_equal(hk_delivery_claim(f->env->store, hk_now_ms(), 60000, 10, f->env->arena, &ds,
+                                       &n, &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    hk_delivery_result res = {.delivery = &ds[0], .retry_at = HK_TIME_NONE};
+    res.attempt = (hk_attempt){.number = 1,
+                               .started_at = hk_now_ms(),
+                               .duration_ms = 12,
+                               .status_code = 503,
+                               .error = "HTTP 503",
+                               .response_excerpt = "busy"};
+    assert_int_equal(hk_id_new(HK_ID_ATTEMPT, res.attempt.attempt_id), HK_OK);
+    assert_int_equal(hk_delivery_record(f->env->store, &res, 1, &err), HK_OK);
+
+    r = deliveries(f, target, "FAILED");
+    assert_size_at(r, "data.hookdWebhookDeliveries.edges", 1);
+    assert_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.error", "HTTP 503");
+    assert_int_equal(
+        json_integer_value(at(r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.statusCode")),
+        503);
+    assert_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.responseExcerpt", "busy");
+    assert_null_at(r, "data.hookdWebhookDeliveries.edges.0.node.nextAttemptAt");
+    json_decref(r);
+    r = deliveries(f, target, "PENDING");
+    assert_size_at(r, "data.hookdWebhookDeliveries.edges", 0);
+    json_decref(r);
+
+    /* re-send failed since a time: a bad time is a field error, a good one re-arms */
+    const char *resend_failed = "mutation r($i: HookdResendFailedWebhookDeliveriesInput!) {"
+                                " hookdResendFailedWebhookDeliveries(input: $i) { count error { "
+                                "code fields { field } } } }";
+    r = post(f, resend_failed,
+             json_pack("{s:{s:s,s:s}}", "i", "webhookTargetId", target, "since", "yesterday"));
+    assert_str_at(r, "data.hookdResendFailedWebhookDeliveries.error.fields.0.field", "since");
+    json_decref(r);
+    r = post(f, resend_failed,
+             json_pack("{s:{s:s,s:s}}", "i", "webhookTargetId", target, "since",
+                       "2020-01-01T00:00:00.000Z"));
+    assert_int_equal(json_integer_value(at(r, "data.hookdResendFailedWebhookDeliveries.count")), 1);
+    json_decref(r);
+    r = deliveries(f, target, "PENDING");
+    assert_size_at(r, "data.hookdWebhookDeliveries.edges", 1);
+    assert_int_equal(
+        json_integer_value(at(r, "data.hookdWebhookDeliveries.edges.0.node.attemptCount")), 1);
+    json_decref(r);
+
+    /* re-send one event; unknown events are not_found */
+    const char *resend = "mutation r($i: HookdResendWebhookEventInput!) {"
+                         " hookdResendWebhookEvent(input: $i) { error { code } } }";
+    r = post(f, resend,
+             json_pack("{s:{s:s,s:s}}", "i", "webhookTargetId", target, "eventId", event_id));
+    assert_null_at(r, "data.hookdResendWebhookEvent.error");
+    json_decref(r);
+    r = post(f, resend,
+             json_pack("{s:{s:s,s:s}}", "i", "webhookTargetId", target, "eventId",
+                       "pEv_01HD450JT0RPBT7RRKS1ZQJYBA"));
+    assert_str_at(r, "data.hookdResendWebhookEvent.error.code", "not_found");
+    json_decref(r);
+
+    /* a test event goes to this target only */
+    const char *send_test = "mutation t($i: HookdSendTestWebhookEventInput!) {"
+                            " hookdSendTestWebhookEvent(input: $i) { eventId error { code } } }";
+    r = post(f, send_test, json_pack("{s:{s:s}}", "i", "webhookTargetId", target));
+    assert_null_at(r, "data.hookdSendTestWebhookEvent.error");
+    assert_int_equal(strncmp(str_at(r, "data.hookdSendTestWebhookEvent.eventId"), "pEv_", 4), 0);
+    json_decref(r);
+    r = deliveries(f, target, NULL);
+    assert_size_at(r, "data.hookdWebhookDeliveries.edges", 2);
+    assert_str_at(r, "data.hookdWebhookDeliveries.edges.1.node.eventType",
+                  "customer.customer_updated");
+    json_decref(r);
+
+    /* another workspace's target is not there */
+    r = post_bad_input(f, deliveries_doc,
+                       json_pack("{s:s}", "t", "whTarget_01HD4400VTDJQ646V6RY37SR7K"));
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +808,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_many_targets_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workspace_hmac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operator_deliveries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
