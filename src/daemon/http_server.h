@@ -21,7 +21,7 @@ typedef struct hk_http_server hk_http_server;
 
 typedef struct hk_http_server_options {
     int listen_fd;             /* bound and listening; the server owns it from the start call */
-    unsigned threads;          /* polling threads; 0: one per CPU this process may use */
+    unsigned threads;          /* polling threads; 0: 32 per CPU this process may use (max 256) */
     size_t connection_memory;  /* bytes per connection (headers and buffers); 0: 64 KiB */
     unsigned idle_timeout_s;   /* a connection silent this long is closed; 0: 30 s */
     unsigned drain_timeout_ms; /* how long stop waits for requests in flight; 0: 10 s */

@@ -381,7 +381,6 @@ static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = %s;"
              "PRAGMA cache_size = -65536;"
-             "PRAGMA mmap_size = 268435456;"
              "PRAGMA journal_size_limit = 67108864;"
              "PRAGMA temp_store = MEMORY;"
              "PRAGMA query_only = %d;",
