@@ -4,12 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+
 typedef enum option_id {
     OPT_DATA_DIR,
     OPT_LISTEN,
     OPT_NAME,
     OPT_LOG_LEVEL,
     OPT_MAX_BODY_BYTES,
+    OPT_RETRY_SCHEDULE,
+    OPT_DELIVERY_TIMEOUT,
+    OPT_MAX_IN_FLIGHT,
+    OPT_PER_TARGET_IN_FLIGHT,
+    OPT_USER_AGENT,
+    OPT_TLS_CLIENT_CERT,
+    OPT_TLS_CLIENT_KEY,
+    OPT_TLS_CA_FILE,
     OPT_COUNT,
 } option_id;
 
@@ -29,6 +39,17 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_RETRY_SCHEDULE] = {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_DELIVERY_TIMEOUT] = {"--delivery-timeout", "HOOKD_DELIVERY_TIMEOUT",
+                              FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_MAX_IN_FLIGHT] = {"--max-in-flight", "HOOKD_MAX_IN_FLIGHT", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_PER_TARGET_IN_FLIGHT] = {"--per-target-in-flight", "HOOKD_PER_TARGET_IN_FLIGHT",
+                                  FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_USER_AGENT] = {"--user-agent", "HOOKD_USER_AGENT", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_TLS_CLIENT_CERT] = {"--tls-client-cert", "HOOKD_TLS_CLIENT_CERT",
+                             FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_TLS_CLIENT_KEY] = {"--tls-client-key", "HOOKD_TLS_CLIENT_KEY", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_TLS_CA_FILE] = {"--tls-ca-file", "HOOKD_TLS_CA_FILE", FOR_COMMAND(HK_CMD_SERVE)},
 };
 
 /* Where each value came from, for error messages. */
@@ -173,6 +194,77 @@ static hk_status parse_body_size(const char *value, const char *source, size_t *
     return HK_OK;
 }
 
+/* A count: decimal digits only, 1..HK_MAX_IN_FLIGHT_LIMIT; `fallback` when not given. */
+static hk_status parse_count(const option_values *values, option_id id, size_t fallback,
+                             size_t *out, hk_error *err)
+{
+    const char *value = values->value[id];
+    if (!value) {
+        *out = fallback;
+        return HK_OK;
+    }
+    size_t len = strlen(value);
+    errno = 0;
+    unsigned long long n = strtoull(value, NULL, 10);
+    if (strspn(value, "0123456789") != len || errno != 0 || n == 0 || n > HK_MAX_IN_FLIGHT_LIMIT)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid count '%s' (from %s): use a number from 1 to %d", value,
+                            values->source[id], HK_MAX_IN_FLIGHT_LIMIT);
+    *out = (size_t)n;
+    return HK_OK;
+}
+
+static hk_status parse_timeout(const option_values *values, int64_t *out, hk_error *err)
+{
+    const char *value = values->value[OPT_DELIVERY_TIMEOUT];
+    *out = HK_DEFAULT_DELIVERY_TIMEOUT_MS;
+    if (!value)
+        return HK_OK;
+    int64_t ms = 0;
+    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < 1 ||
+        ms > HK_MAX_DELIVERY_TIMEOUT_MS)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid delivery timeout '%s' (from %s): use a duration from 1ms to "
+                            "1h, e.g. 30s or 500ms",
+                            value, values->source[OPT_DELIVERY_TIMEOUT]);
+    *out = ms;
+    return HK_OK;
+}
+
+static hk_status parse_schedule(const option_values *values, hk_retry_schedule *out, hk_error *err)
+{
+    const char *value = values->value[OPT_RETRY_SCHEDULE];
+    if (!value) {
+        hk_retry_schedule_default(out);
+        return HK_OK;
+    }
+    hk_error perr;
+    hk_error_clear(&perr);
+    if (hk_retry_schedule_parse(value, out, &perr) != HK_OK)
+        return hk_error_set(err, HK_EINVAL, NULL, "%s (from %s)", perr.message,
+                            values->source[OPT_RETRY_SCHEDULE]);
+    return HK_OK;
+}
+
+/* The delivery engine's options (serve). */
+static hk_status resolve_delivery(const option_values *values, hk_cli_options *out, hk_error *err)
+{
+    out->user_agent = values->value[OPT_USER_AGENT];
+    out->tls_client_cert = values->value[OPT_TLS_CLIENT_CERT];
+    out->tls_client_key = values->value[OPT_TLS_CLIENT_KEY];
+    out->tls_ca_file = values->value[OPT_TLS_CA_FILE];
+    hk_status st = parse_schedule(values, &out->retry_schedule, err);
+    if (!st)
+        st = parse_timeout(values, &out->delivery_timeout_ms, err);
+    if (!st)
+        st = parse_count(values, OPT_MAX_IN_FLIGHT, HK_DEFAULT_MAX_IN_FLIGHT, &out->max_in_flight,
+                         err);
+    if (!st)
+        st = parse_count(values, OPT_PER_TARGET_IN_FLIGHT, HK_DEFAULT_PER_TARGET_IN_FLIGHT,
+                         &out->per_target_in_flight, err);
+    return st;
+}
+
 static hk_status resolve(hk_cli_command command, const option_values *values, hk_cli_options *out,
                          hk_error *err)
 {
@@ -189,6 +281,8 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
                             level, values->source[OPT_LOG_LEVEL]);
     hk_status st = parse_body_size(values->value[OPT_MAX_BODY_BYTES],
                                    values->source[OPT_MAX_BODY_BYTES], &out->max_body_bytes, err);
+    if (!st)
+        st = resolve_delivery(values, out, err);
     if (st)
         return st;
     if (!out->data_dir)
@@ -267,11 +361,13 @@ static const char bootstrap_usage[] =
 
 static const char serve_usage[] =
     "Usage: hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N]\n"
-    "                   [--log-level LEVEL]\n"
+    "                   [--log-level LEVEL] [delivery options]\n"
     "\n"
     "Opens the store (applying schema migrations) and serves HTTP until SIGTERM or SIGINT,\n"
     "then finishes the requests in flight and exits. Endpoints: POST /graphql/v1 (Plain's\n"
-    "GraphQL API, Authorization: Bearer KEY) and GET /healthz.\n"
+    "GraphQL API, Authorization: Bearer KEY) and GET /healthz. Webhooks are delivered\n"
+    "meanwhile; HOOKD_ALLOW_PRIVATE_TARGETS=1 allows http:// and private addresses\n"
+    "(development only).\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR); created if missing\n"
@@ -282,7 +378,24 @@ static const char serve_usage[] =
     "  --max-body-bytes N    the largest request body accepted, in bytes; larger ones are\n"
     "                        answered 413 (env HOOKD_MAX_BODY_BYTES; default 1048576)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
-    "  -h, --help            show this help\n";
+    "  -h, --help            show this help\n"
+    "\n"
+    "Delivery options:\n"
+    "  --retry-schedule LIST     delays before each retry, e.g. 10s,5m,1h; none for no retries\n"
+    "                            (env HOOKD_RETRY_SCHEDULE; default\n"
+    "                            10s,30s,5m,30m,1h,3h,6h,12h,1d,1d,1d,1d)\n"
+    "  --delivery-timeout D      time allowed per attempt, e.g. 30s or 500ms\n"
+    "                            (env HOOKD_DELIVERY_TIMEOUT; default 30s)\n"
+    "  --max-in-flight N         attempts at once (env HOOKD_MAX_IN_FLIGHT; default 256)\n"
+    "  --per-target-in-flight N  attempts at once per target\n"
+    "                            (env HOOKD_PER_TARGET_IN_FLIGHT; default 8)\n"
+    "  --user-agent TEXT         the User-Agent sent (env HOOKD_USER_AGENT; default\n"
+    "                            Plain-Webhooks/1.0 (plain.com; help@plain.com))\n"
+    "  --tls-client-cert PEM     client certificate presented to targets (mTLS)\n"
+    "                            (env HOOKD_TLS_CLIENT_CERT)\n"
+    "  --tls-client-key PEM      its private key (env HOOKD_TLS_CLIENT_KEY)\n"
+    "  --tls-ca-file PEM         CA bundle to verify targets (env HOOKD_TLS_CA_FILE;\n"
+    "                            default the system's)\n";
 
 void hk_cli_print_usage(FILE *f, hk_cli_command topic)
 {

@@ -4,12 +4,16 @@
  *
  *   hookd bootstrap --data-dir DIR [--name NAME] [--log-level LEVEL]
  *   hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N]
- *               [--log-level LEVEL]
+ *               [--log-level LEVEL] [--retry-schedule LIST] [--delivery-timeout DURATION]
+ *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
+ *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
  * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
- * HOOKD_LOG_LEVEL).
+ * HOOKD_LOG_LEVEL, HOOKD_RETRY_SCHEDULE, HOOKD_DELIVERY_TIMEOUT,
+ * HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
+ * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE).
  */
 #ifndef HOOKD_DAEMON_CLI_H
 #define HOOKD_DAEMON_CLI_H
@@ -20,6 +24,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "delivery/retry.h"
 
 #ifndef HOOKD_VERSION
 #define HOOKD_VERSION "0.1.0"
@@ -38,6 +43,12 @@ enum {
 #define HK_DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
 /* A ceiling on --max-body-bytes: each request in flight may hold this much memory. */
 #define HK_MAX_MAX_BODY_BYTES ((size_t)1 << 30)
+/* Delivery defaults (SPEC §5) and ceilings. */
+#define HK_DEFAULT_DELIVERY_TIMEOUT_MS 30000
+#define HK_MAX_DELIVERY_TIMEOUT_MS ((int64_t)3600 * 1000)
+#define HK_DEFAULT_MAX_IN_FLIGHT 256
+#define HK_DEFAULT_PER_TARGET_IN_FLIGHT 8
+#define HK_MAX_IN_FLIGHT_LIMIT 65536
 
 typedef enum hk_cli_command {
     HK_CMD_NONE, /* no command: the general usage */
@@ -55,12 +66,22 @@ typedef struct hk_cli_options {
     const char *workspace_name; /* bootstrap: never NULL after parsing */
     size_t max_body_bytes;      /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
     hk_log_level log_level;
+    /* serve: the delivery engine */
+    hk_retry_schedule retry_schedule; /* SPEC §5's unless given */
+    int64_t delivery_timeout_ms;      /* 1..HK_MAX_DELIVERY_TIMEOUT_MS */
+    size_t max_in_flight;             /* 1..HK_MAX_IN_FLIGHT_LIMIT */
+    size_t per_target_in_flight;      /* 1..HK_MAX_IN_FLIGHT_LIMIT */
+    const char *user_agent;           /* NULL: Plain's */
+    const char *tls_client_cert;      /* PEM paths, NULL when not given */
+    const char *tls_client_key;
+    const char *tls_ca_file;
 } hk_cli_options;
 
 /*
  * Parses argv (and the environment for what the flags leave unset).
  * HK_EINVAL with a message for a usage error: unknown command or option,
- * missing or empty value, bad log level or body size, missing data directory.
+ * missing or empty value, bad log level, body size, retry schedule, timeout or
+ * count, missing data directory.
  * `*usage_topic` receives the command whose usage the message refers to.
  * The strings in *out point into argv or the environment.
  */

@@ -1,6 +1,7 @@
 /*
  * main.c - the hookd executable: "bootstrap" creates a workspace, "serve"
- * runs the HTTP server (the GraphQL API and /healthz) until SIGTERM or SIGINT.
+ * runs the HTTP server (the GraphQL API and /healthz) and the webhook
+ * dispatcher until SIGTERM or SIGINT.
  *
  * Signals: serve blocks SIGTERM and SIGINT before any thread exists (so every
  * thread inherits the mask) and the main thread waits for them with sigwait.
@@ -19,6 +20,7 @@
 #include "daemon/cli.h"
 #include "daemon/http_server.h"
 #include "daemon/listen.h"
+#include "delivery/dispatcher.h"
 #include "domain/domain.h"
 #include "store/store.h"
 
@@ -127,11 +129,31 @@ static void apply_target_policy(void)
                     "allowed (development only)");
 }
 
+/* Started before the HTTP server: it installs the store's commit hook, which
+ * must be in place before anything commits, so new deliveries go out at once. */
+static hk_status start_dispatcher(const hk_cli_options *o, hk_store *store, hk_dispatcher **out,
+                                  hk_error *err)
+{
+    hk_dispatcher_options options;
+    hk_dispatcher_options_init(&options);
+    options.retry = o->retry_schedule;
+    options.timeout_ms = o->delivery_timeout_ms;
+    options.max_in_flight = o->max_in_flight;
+    options.per_target_in_flight = o->per_target_in_flight;
+    options.user_agent = o->user_agent;
+    options.tls_client_cert = o->tls_client_cert;
+    options.tls_client_key = o->tls_client_key;
+    options.tls_ca_file = o->tls_ca_file;
+    options.allow_private_targets = hk_domain_private_targets_allowed();
+    return hk_dispatcher_start(store, &options, out, err);
+}
+
 static int run_serve(const hk_cli_options *o)
 {
     int rc = HK_EXIT_FAILURE;
     hk_store *store = NULL;
     api *graphql = NULL;
+    hk_dispatcher *dispatcher = NULL;
     hk_http_server *server = NULL;
     hk_error err;
     hk_error_clear(&err);
@@ -156,6 +178,10 @@ static int run_serve(const hk_cli_options *o)
         fprintf(stderr, "hookd: cannot set up the GraphQL API: %s\n", err.message);
         goto out;
     }
+    if (start_dispatcher(o, store, &dispatcher, &err) != HK_OK) {
+        fprintf(stderr, "hookd: cannot start the webhook dispatcher: %s\n", err.message);
+        goto out;
+    }
     if (start_server(o, &addr, store, graphql, &server, &err) != HK_OK) {
         fprintf(stderr, "hookd: %s\n", err.message);
         goto out;
@@ -166,8 +192,10 @@ static int run_serve(const hk_cli_options *o)
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = HK_EXIT_OK;
 out:
-    /* In this order: the server's threads use the API, which uses the store. */
+    /* In this order: the server's threads use the API, which uses the store;
+     * the server's mutations wake the dispatcher, which records into the store. */
     hk_http_server_stop(server);
+    hk_dispatcher_stop(dispatcher);
     api_free(graphql);
     hk_store_close(store);
     if (rc == HK_EXIT_OK)

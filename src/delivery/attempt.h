@@ -1,0 +1,98 @@
+/*
+ * attempt.h - the pure parts of one delivery attempt's HTTP exchange (SPEC
+ * §4, §5): the URL handed to libcurl and the credentials taken out of it, the
+ * request headers, and how the outcome reads in the attempt record. No I/O
+ * here: the dispatcher does the sending, these functions are unit-tested.
+ */
+#ifndef HOOKD_DELIVERY_ATTEMPT_H
+#define HOOKD_DELIVERY_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "core/arena.h"
+#include "core/status.h"
+
+/*
+ * Splits the credentials off a target URL "scheme://[userinfo@]host...".
+ * The userinfo is what precedes the authority's last '@' (the authority ends
+ * at the first '/', '?' or '#' after "://"), the way the domain split the URL
+ * when it validated it. *bare gets the URL without "userinfo@" (an arena
+ * copy). When the userinfo is not empty, *credentials gets its percent-decoded
+ * "user:password" (":" appended when there is no password), length in
+ * *credentials_len (it may hold any byte, NUL included); otherwise NULL and 0.
+ * A '%' not followed by two hex digits is kept as it is. HK_EINVAL when url
+ * has no "://", HK_ENOMEM when the arena is full.
+ */
+HK_MUST_CHECK hk_status delivery_split_credentials(hk_arena *a, const char *url, char **bare,
+                                                   char **credentials, size_t *credentials_len);
+
+/* "Basic " + base64 (RFC 4648, padded) of the n bytes of credentials, in the
+ * arena; NULL when out of memory. */
+char *delivery_basic_auth(hk_arena *a, const char *credentials, size_t n);
+
+/* What the headers of one attempt say. Every string is borrowed, must not
+ * contain CR or LF (ids, versions, names and hex: they cannot), and only
+ * signature and authorization may be NULL (then the header is left out). */
+typedef struct delivery_header_values {
+    const char *user_agent;
+    const char *workspace_id;
+    const char *target_id;
+    const char *target_version;
+    const char *attempt_id;
+    uint32_t attempt_number;
+    int64_t attempt_timestamp; /* written as in the body: 2023-10-19T14:21:46.077Z */
+    const char *event_type;
+    const char *event_id;
+    const char *signature;     /* lower-case hex HMAC-SHA256 of the body, NULL: unsigned */
+    const char *authorization; /* "Basic ...", NULL: none */
+} delivery_header_values;
+
+/*
+ * Builds the request headers of SPEC §5 in this order: Accept,
+ * Content-Type, User-Agent, Plain-Workspace-Id, Plain-Webhook-Target-Id,
+ * Plain-Webhook-Target-Version, Plain-Webhook-Delivery-Attempt-Id,
+ * Plain-Webhook-Delivery-Attempt-Number, Plain-Webhook-Delivery-Attempt-
+ * Timestamp, Plain-Event-Type, Plain-Event-Id, [Plain-Request-Signature],
+ * [Authorization], and "Expect:" (which tells libcurl not to send its
+ * "Expect: 100-continue": a round trip for nothing on small bodies). The
+ * caller frees *out with curl_slist_free_all. HK_EINVAL for a missing
+ * value or one with CR/LF, HK_ENOMEM.
+ */
+HK_MUST_CHECK hk_status delivery_build_headers(const delivery_header_values *v,
+                                               struct curl_slist **out);
+
+/* How a transfer ended, as libcurl reports it. */
+typedef struct delivery_outcome_in {
+    CURLcode code;
+    long http_status;       /* CURLINFO_RESPONSE_CODE, 0: none */
+    long os_errno;          /* CURLINFO_OS_ERRNO */
+    bool address_refused;   /* the target guard refused an address of this attempt */
+    bool body_cut;          /* the write callback stopped a too-long response on purpose */
+    bool headers_complete;  /* the last response's header section ended (its blank line) */
+    int64_t timeout_ms;     /* the per-attempt timeout in force */
+    const char *curl_error; /* CURLOPT_ERRORBUFFER ("" when curl left none) */
+} delivery_outcome_in;
+
+/*
+ * Success (2xx) or the error text of a failure, written into error[size]
+ * ("" on success): "HTTP 500", "redirect (HTTP 302) not followed",
+ * "timeout after 30000 ms", "connection refused", "destination address not
+ * allowed", "DNS: ...", "TLS: ...", "incomplete response ...", ...
+ * *status_code is the HTTP status to record (0 when no complete response
+ * head was received). A response whose header section never ended is a
+ * failure even when libcurl calls the transfer done (it does, for a
+ * connection closed in the middle of the headers).
+ */
+bool delivery_outcome(const delivery_outcome_in *in, char *error, size_t size, int *status_code);
+
+/* Makes a response excerpt storable as text: cuts s[0..n) to at most `max`
+ * bytes without splitting a character, and replaces NUL bytes and invalid
+ * UTF-8 with '?'. Works in place; returns the new length (s[len] = NUL, so
+ * s must have room for max + 1 bytes). */
+size_t delivery_excerpt_clean(char *s, size_t n, size_t max);
+
+#endif

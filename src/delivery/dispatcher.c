@@ -1,0 +1,782 @@
+/*
+ * dispatcher.c - the delivery loop (see dispatcher.h).
+ *
+ * Everything below runs on the dispatcher thread except hk_dispatcher_start,
+ * hk_dispatcher_notify, hk_dispatcher_stop and hk_dispatcher_get_stats.
+ * A claimed delivery is a delivery_job; it is in exactly one place at a
+ * time: queued behind its target, in flight (a libcurl handle in the multi
+ * handle), or finished and waiting to be recorded. "Held" deliveries (all
+ * three) never exceed max_in_flight, which bounds memory.
+ */
+#include "delivery/dispatcher.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "delivery/job.h"
+#include "delivery/targets.h"
+#include "delivery/template_cache.h"
+#include "delivery/transfer.h"
+#include "domain/deliveries.h"
+
+/* An attempt starts only if its lease outlives it by this much: room to
+ * record the outcome before another claim could take the delivery. */
+#define LEASE_MARGIN_MS 5000
+/* The longest sleep: expired leases are not announced, so look again. */
+#define IDLE_RECHECK_MS 1000
+/* After a claim whose deliveries all had to wait for their lease (their
+ * targets saturated), claiming again at once would only lease more of them. */
+#define SATURATED_BACKOFF_MS 250
+/* After a failed record, wait before trying again. */
+#define RECORD_RETRY_MS 1000
+/* How often queues are cut down to what their targets can start in time. */
+#define SWEEP_INTERVAL_MS 100
+/* Results per hk_delivery_record call. */
+#define RECORD_CHUNK 256
+
+struct hk_dispatcher {
+    hk_store *store;
+    hk_dispatcher_options o; /* strings point to the copies below */
+    char *user_agent, *tls_client_cert, *tls_client_key, *tls_ca_file;
+    delivery_transfer_config cfg;
+    CURLM *multi;
+    CURLSH *share;
+    pthread_t thread;
+    bool thread_started, hook_installed, curl_ready;
+    atomic_bool notified;
+    atomic_bool stopping;
+
+    /* Owned by the dispatcher thread. */
+    delivery_targets *targets;
+    delivery_template_cache *templates;
+    hk_arena *claim_arena; /* rows of the last claim */
+    hk_arena *scratch;     /* one delivery's load and request temporaries */
+    delivery_job *flight;  /* in-flight list */
+    size_t in_flight, queued;
+    delivery_job *results, *results_tail; /* finished, to record, oldest first */
+    size_t unrecorded;
+    int64_t oldest_result_ms;  /* monotonic */
+    int64_t record_retry_ms;   /* monotonic; no record before this after a failure */
+    hk_delivery_result *batch; /* RECORD_CHUNK results for hk_delivery_record */
+    int64_t next_claim_at;     /* wall clock */
+    bool more_due;             /* the last claim was full: claim again when there is room */
+    int64_t next_sweep_ms;     /* monotonic: next look at the queues */
+    hk_dispatcher_stats stats;
+
+    pthread_mutex_t stats_lock;
+    hk_dispatcher_stats published;
+};
+
+/* ---- bookkeeping ---- */
+
+static size_t held(const hk_dispatcher *d)
+{
+    return d->in_flight + d->queued + d->unrecorded;
+}
+
+/* Claimed deliveries kept in memory at most: every slot busy, and as many
+ * waiting, so a target that answers fast never waits for a claim. */
+static size_t max_held(const hk_dispatcher *d)
+{
+    return 2 * d->o.max_in_flight;
+}
+
+/* The job leaves its target's slot. The slot itself is freed when idle, but
+ * only by whoever holds it (route, harvest): a slot must not vanish under a
+ * caller still walking its queue. */
+static void release_slot(delivery_job *job)
+{
+    job->target = NULL;
+}
+
+/* Gives a claimed delivery back to its lease: it is due again when the
+ * lease runs out (or at the next start). */
+static void forget(delivery_job *job)
+{
+    release_slot(job);
+    delivery_transfer_release(job);
+    free(job);
+}
+
+static void defer(hk_dispatcher *d, delivery_job *job)
+{
+    d->stats.deferred++;
+    forget(job);
+}
+
+static void count_result(hk_dispatcher *d, const hk_delivery_result *r)
+{
+    if (r->drop) {
+        d->stats.dropped++;
+        return;
+    }
+    d->stats.attempts++;
+    if (r->succeeded)
+        d->stats.succeeded++;
+    else if (r->retry_at == HK_TIME_NONE)
+        d->stats.failed++;
+    else
+        d->stats.retries++;
+}
+
+static void log_result(const delivery_job *job)
+{
+    const hk_delivery_result *r = &job->result;
+    const hk_delivery *dl = &job->delivery;
+    if (r->drop) {
+        hk_log_info("delivery of %s to %s dropped: the event or target is gone or disabled",
+                    dl->event_id, dl->target_id);
+    } else if (r->succeeded) {
+        hk_log_debug("delivered %s to %s (%s): attempt %u, HTTP %d, %lld ms", dl->event_id,
+                     dl->target_id, job->log_url, r->attempt.number, r->attempt.status_code,
+                     (long long)r->attempt.duration_ms);
+    } else if (r->retry_at == HK_TIME_NONE) {
+        hk_log_warn("delivery of %s to %s (%s) failed for good after attempt %u: %s", dl->event_id,
+                    dl->target_id, job->log_url, r->attempt.number, r->attempt.error);
+    } else {
+        char at[HK_TIME_ISO_BUF];
+        hk_time_format(r->retry_at, at);
+        hk_log_info("delivery of %s to %s (%s): attempt %u failed: %s; retry at %s", dl->event_id,
+                    dl->target_id, job->log_url, r->attempt.number, r->attempt.error, at);
+    }
+    if (job->address_refused)
+        hk_log_warn("delivery to %s (%s): refused to connect to a %s address", dl->target_id,
+                    job->log_url, hk_addr_class_name(job->refused_class));
+}
+
+/* A finished job joins the results to record. */
+static void push_result(hk_dispatcher *d, delivery_job *job)
+{
+    release_slot(job);
+    count_result(d, &job->result);
+    log_result(job);
+    job->next = NULL;
+    if (d->results_tail)
+        d->results_tail->next = job;
+    else
+        d->results = job;
+    d->results_tail = job;
+    if (d->unrecorded++ == 0)
+        d->oldest_result_ms = hk_mono_ms();
+}
+
+/* ---- starting attempts ---- */
+
+static void enter_flight(hk_dispatcher *d, delivery_job *job)
+{
+    job->flight_prev = NULL;
+    job->flight_next = d->flight;
+    if (d->flight)
+        d->flight->flight_prev = job;
+    d->flight = job;
+    d->in_flight++;
+    if (++job->target->in_flight == d->o.per_target_in_flight)
+        job->target->progress_ms = hk_mono_ms(); /* full from now: see queue_cap */
+}
+
+static void leave_flight(hk_dispatcher *d, delivery_job *job)
+{
+    if (job->flight_prev)
+        job->flight_prev->flight_next = job->flight_next;
+    else
+        d->flight = job->flight_next;
+    if (job->flight_next)
+        job->flight_next->flight_prev = job->flight_prev;
+    job->flight_prev = job->flight_next = NULL;
+    d->in_flight--;
+    job->target->in_flight--;
+}
+
+/* An attempt that ends before it is sent is recorded as a failed attempt. */
+static void fail_unsent(hk_dispatcher *d, delivery_job *job)
+{
+    delivery_transfer_fail(job, &d->o.retry);
+    delivery_transfer_release(job);
+    push_result(d, job);
+}
+
+/* Loads the delivery; false when the job was dropped or deferred instead. */
+static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
+{
+    hk_error err;
+    bool found = false;
+    hk_arena_reset(d->scratch);
+    if (hk_delivery_load(d->store, &job->delivery, d->scratch, dj, &found, &err) != HK_OK) {
+        d->stats.store_errors++;
+        hk_log_error("cannot load delivery of %s to %s: %s", job->delivery.event_id,
+                     job->delivery.target_id, err.message);
+        defer(d, job);
+        return false;
+    }
+    if (!found || !dj->target.is_enabled) {
+        delivery_transfer_drop(job);
+        push_result(d, job);
+        return false;
+    }
+    return true;
+}
+
+static void start(hk_dispatcher *d, delivery_job *job)
+{
+    if (hk_mono_ms() + d->o.timeout_ms + LEASE_MARGIN_MS > job->lease_end_ms) {
+        defer(d, job); /* it could outlive its lease: let the lease bring it back */
+        return;
+    }
+    hk_delivery_job dj;
+    if (!load(d, job, &dj))
+        return;
+    const webhook_body_template *tpl = NULL;
+    if (delivery_template_cache_get(d->templates, &dj.event, &tpl) != HK_OK)
+        tpl = NULL; /* prepare reports it as the attempt's error */
+    if (delivery_transfer_prepare(job, &d->cfg, &dj, tpl, d->scratch) != HK_OK) {
+        fail_unsent(d, job);
+        return;
+    }
+    CURLMcode mc = curl_multi_add_handle(d->multi, job->easy);
+    if (mc != CURLM_OK) {
+        snprintf(job->error, sizeof job->error, "internal error: %s", curl_multi_strerror(mc));
+        fail_unsent(d, job);
+        return;
+    }
+    enter_flight(d, job);
+}
+
+/*
+ * How many claimed deliveries may wait behind a target: as many as it can
+ * start within their lease, judging by how long its attempts take — the
+ * average of the finished ones, or how long it has been full without one
+ * finishing, whichever is longer (a target that hangs is noticed before its
+ * first timeout). The others go back to their lease, so that a slow target
+ * cannot hold every claimed delivery while those of other targets wait unclaimed.
+ */
+static size_t queue_cap(const hk_dispatcher *d, const delivery_target *slot, int64_t now)
+{
+    int64_t pace = slot->duration_ms;
+    if (slot->in_flight >= d->o.per_target_in_flight && now - slot->progress_ms > pace)
+        pace = now - slot->progress_ms;
+    size_t cap = max_held(d);
+    int64_t window = d->o.lease_ms - d->o.timeout_ms - LEASE_MARGIN_MS;
+    if (pace > 0 && (uint64_t)(window / pace) < cap / d->o.per_target_in_flight)
+        cap = d->o.per_target_in_flight * (size_t)(window / pace);
+    if (d->o.per_target_queue > 0 && d->o.per_target_queue < cap)
+        cap = d->o.per_target_queue;
+    return cap;
+}
+
+static bool slot_free(const hk_dispatcher *d, const delivery_target *slot)
+{
+    return slot->in_flight < d->o.per_target_in_flight;
+}
+
+/* Starts what waits for `slot` while it and the dispatcher have room; when
+ * only the dispatcher's limit holds it back, the slot waits on the ready list. */
+static void start_queued(hk_dispatcher *d, delivery_target *slot)
+{
+    delivery_job *job;
+    while (slot_free(d, slot) && d->in_flight < d->o.max_in_flight &&
+           (job = delivery_target_pop(slot))) {
+        d->queued--;
+        start(d, job);
+    }
+    if (slot->queued > 0 && slot_free(d, slot))
+        delivery_targets_mark_ready(d->targets, slot);
+}
+
+/* Serves the slots that waited for the dispatcher's limit, in turn. */
+static void start_ready(hk_dispatcher *d)
+{
+    delivery_target *slot;
+    while (d->in_flight < d->o.max_in_flight && (slot = delivery_targets_pop_ready(d->targets))) {
+        start_queued(d, slot);
+        delivery_targets_release_idle(d->targets, slot);
+    }
+}
+
+/* A claimed job goes out now, waits behind its target, or back to its lease. */
+static void route(hk_dispatcher *d, delivery_job *job)
+{
+    delivery_target *slot = delivery_targets_get(d->targets, job->delivery.target_id);
+    if (!slot) {
+        defer(d, job);
+        return;
+    }
+    job->target = slot;
+    if (slot_free(d, slot) && d->in_flight < d->o.max_in_flight && slot->queued == 0) {
+        start(d, job);
+    } else if (slot->queued < queue_cap(d, slot, hk_mono_ms())) {
+        delivery_target_push(slot, job);
+        d->queued++;
+        if (slot_free(d, slot))
+            delivery_targets_mark_ready(d->targets, slot);
+    } else {
+        defer(d, job);
+    }
+    delivery_targets_release_idle(d->targets, slot);
+}
+
+/* Cuts a queue down to what its target can start within the leases. */
+static void trim_queue(delivery_target *slot, void *arg)
+{
+    hk_dispatcher *d = arg;
+    delivery_job *cut = delivery_target_trim(slot, queue_cap(d, slot, hk_mono_ms()));
+    while (cut) {
+        delivery_job *next = cut->next;
+        d->queued--;
+        defer(d, cut);
+        cut = next;
+    }
+    delivery_targets_release_idle(d->targets, slot);
+}
+
+/* Now and then: targets found slow give back what they cannot start in time. */
+static void sweep(hk_dispatcher *d)
+{
+    int64_t now = hk_mono_ms();
+    if (d->queued == 0 || now < d->next_sweep_ms)
+        return;
+    d->next_sweep_ms = now + SWEEP_INTERVAL_MS;
+    delivery_targets_each_queued(d->targets, trim_queue, d);
+}
+
+/* ---- claiming ---- */
+
+static bool claim_wanted(hk_dispatcher *d, int64_t now)
+{
+    if (atomic_load(&d->stopping) || held(d) >= max_held(d))
+        return false;
+    /* Read the flag only when a claim can follow, so a notification that
+     * arrives while we are full is kept for later. */
+    bool notified = atomic_exchange(&d->notified, false);
+    return notified || d->more_due || now >= d->next_claim_at;
+}
+
+static void after_claim(hk_dispatcher *d, int64_t now, size_t n, size_t want, int64_t next_due)
+{
+    d->more_due = n == want;
+    d->next_claim_at = now + IDLE_RECHECK_MS;
+    if (next_due != HK_TIME_NONE && next_due < d->next_claim_at)
+        d->next_claim_at = next_due;
+}
+
+static void claim(hk_dispatcher *d)
+{
+    int64_t now = hk_now_ms();
+    if (!claim_wanted(d, now))
+        return;
+    size_t want = max_held(d) - held(d);
+    if (want > d->o.claim_batch)
+        want = d->o.claim_batch;
+    hk_arena_reset(d->claim_arena);
+    int64_t lease_end = hk_mono_ms() + d->o.lease_ms;
+    hk_delivery *rows = NULL;
+    size_t n = 0;
+    int64_t next_due = HK_TIME_NONE;
+    hk_error err;
+    if (hk_delivery_claim(d->store, now, d->o.lease_ms, want, d->claim_arena, &rows, &n, &next_due,
+                          &err) != HK_OK) {
+        d->stats.store_errors++;
+        hk_log_error("cannot claim deliveries: %s", err.message);
+        after_claim(d, now, 0, want, HK_TIME_NONE);
+        return;
+    }
+    after_claim(d, now, n, want, next_due);
+    d->stats.claimed += n;
+    uint64_t deferred_before = d->stats.deferred;
+    for (size_t i = 0; i < n; i++) {
+        delivery_job *job = calloc(1, sizeof *job);
+        if (!job) {
+            d->stats.deferred += n - i; /* their leases bring them back */
+            break;
+        }
+        job->delivery = rows[i];
+        job->lease_end_ms = lease_end;
+        route(d, job);
+    }
+    if (n > 0 && d->stats.deferred - deferred_before == n) {
+        d->more_due = false;
+        d->next_claim_at = now + SATURATED_BACKOFF_MS;
+    }
+}
+
+/* ---- finishing and recording ---- */
+
+static void harvest(hk_dispatcher *d)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(d->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = m->easy_handle;
+        CURLcode code = m->data.result; /* m is invalid once the handle is removed */
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        delivery_job *job = (delivery_job *)(void *)priv;
+        curl_multi_remove_handle(d->multi, easy);
+        delivery_transfer_finish(job, code, &d->cfg, &d->o.retry);
+        delivery_transfer_release(job);
+        delivery_target *slot = job->target;
+        leave_flight(d, job);
+        delivery_target_observe(slot, job->result.attempt.duration_ms);
+        slot->progress_ms = hk_mono_ms();
+        push_result(d, job);
+        start_queued(d, slot);
+        delivery_targets_release_idle(d->targets, slot);
+    }
+    start_ready(d);
+}
+
+/* Records up to RECORD_CHUNK of the oldest results; false on failure. */
+static bool record_chunk(hk_dispatcher *d)
+{
+    size_t n = 0;
+    for (delivery_job *j = d->results; j && n < RECORD_CHUNK; j = j->next)
+        d->batch[n++] = j->result;
+    hk_error err;
+    if (hk_delivery_record(d->store, d->batch, n, &err) != HK_OK) {
+        d->stats.store_errors++;
+        hk_log_error("cannot record %zu delivery attempts: %s", n, err.message);
+        return false;
+    }
+    d->stats.record_batches++;
+    d->stats.recorded += n;
+    for (size_t i = 0; i < n; i++) {
+        delivery_job *j = d->results;
+        d->results = j->next;
+        forget(j);
+    }
+    if (!d->results)
+        d->results_tail = NULL;
+    d->unrecorded -= n;
+    d->oldest_result_ms = hk_mono_ms();
+    return true;
+}
+
+static bool record_due(const hk_dispatcher *d, int64_t now)
+{
+    if (now < d->record_retry_ms)
+        return false;
+    /* Nothing else to wait for: record at once, for the lowest latency. */
+    return d->unrecorded >= RECORD_CHUNK || now - d->oldest_result_ms >= d->o.record_delay_ms ||
+           d->in_flight == 0;
+}
+
+static void record(hk_dispatcher *d, bool force)
+{
+    if (d->unrecorded == 0 || (!force && !record_due(d, hk_mono_ms())))
+        return;
+    while (d->unrecorded > 0) {
+        if (!record_chunk(d)) {
+            d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
+            return;
+        }
+    }
+    d->record_retry_ms = 0;
+}
+
+/* ---- the loop ---- */
+
+static void publish_stats(hk_dispatcher *d)
+{
+    d->stats.in_flight = d->in_flight;
+    d->stats.queued = d->queued;
+    d->stats.unrecorded = d->unrecorded;
+    delivery_template_cache_counts(d->templates, &d->stats.template_hits,
+                                   &d->stats.template_misses);
+    pthread_mutex_lock(&d->stats_lock);
+    d->published = d->stats;
+    pthread_mutex_unlock(&d->stats_lock);
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* How long the loop may sleep (libcurl's own timers shorten it further). */
+static int sleep_ms(hk_dispatcher *d)
+{
+    int64_t t = IDLE_RECHECK_MS;
+    if (!atomic_load(&d->stopping) && held(d) < max_held(d))
+        t = d->more_due ? 0 : min64(t, d->next_claim_at - hk_now_ms());
+    if (d->unrecorded > 0) {
+        int64_t at =
+            d->record_retry_ms ? d->record_retry_ms : d->oldest_result_ms + d->o.record_delay_ms;
+        t = min64(t, at - hk_mono_ms());
+    }
+    return t < 0 ? 0 : (int)t;
+}
+
+static void pass(hk_dispatcher *d, int timeout_ms)
+{
+    int running = 0;
+    curl_multi_perform(d->multi, &running);
+    harvest(d);
+    sweep(d);
+    record(d, false);
+    claim(d);
+    publish_stats(d);
+    if (timeout_ms < 0)
+        timeout_ms = sleep_ms(d);
+    curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
+}
+
+static void abort_in_flight(hk_dispatcher *d)
+{
+    while (d->flight) {
+        delivery_job *job = d->flight;
+        curl_multi_remove_handle(d->multi, job->easy);
+        leave_flight(d, job);
+        d->stats.aborted++;
+        hk_log_warn("delivery of %s to %s aborted at stop; it is due again at the next start",
+                    job->delivery.event_id, job->delivery.target_id);
+        forget(job);
+    }
+}
+
+static void shut_down(hk_dispatcher *d)
+{
+    delivery_job *queued = delivery_targets_take_queued(d->targets);
+    while (queued) {
+        delivery_job *next = queued->next;
+        d->queued--;
+        forget(queued); /* still leased: due again at the next start */
+        queued = next;
+    }
+    int64_t deadline = hk_mono_ms() + d->o.stop_grace_ms;
+    for (int64_t now = hk_mono_ms(); d->in_flight > 0 && now < deadline; now = hk_mono_ms())
+        pass(d, (int)min64(deadline - now, 50));
+    harvest(d);
+    abort_in_flight(d);
+    d->record_retry_ms = 0;
+    record(d, true);
+    if (d->unrecorded > 0) {
+        hk_log_error("%zu delivery attempts could not be recorded; they will be repeated",
+                     d->unrecorded);
+        while (d->results) {
+            delivery_job *j = d->results;
+            d->results = j->next;
+            forget(j);
+        }
+        d->results_tail = NULL;
+        d->unrecorded = 0;
+    }
+    publish_stats(d);
+}
+
+static void *run(void *arg)
+{
+    hk_dispatcher *d = arg;
+    while (!atomic_load(&d->stopping))
+        pass(d, -1);
+    shut_down(d);
+    return NULL;
+}
+
+/* ---- public API ---- */
+
+void hk_dispatcher_notify(hk_dispatcher *d)
+{
+    if (!d)
+        return;
+    atomic_store(&d->notified, true);
+    curl_multi_wakeup(d->multi);
+}
+
+static void commit_hook(void *arg, size_t deliveries)
+{
+    (void)deliveries;
+    hk_dispatcher_notify(arg);
+}
+
+void hk_dispatcher_get_stats(hk_dispatcher *d, hk_dispatcher_stats *out)
+{
+    pthread_mutex_lock(&d->stats_lock);
+    *out = d->published;
+    pthread_mutex_unlock(&d->stats_lock);
+}
+
+static void destroy(hk_dispatcher *d)
+{
+    if (d->hook_installed)
+        hk_store_set_commit_hook(d->store, NULL, NULL);
+    if (d->multi)
+        curl_multi_cleanup(d->multi);
+    if (d->share)
+        curl_share_cleanup(d->share);
+    if (d->curl_ready)
+        curl_global_cleanup();
+    delivery_targets_free(d->targets);
+    delivery_template_cache_free(d->templates);
+    hk_arena_free(d->claim_arena);
+    hk_arena_free(d->scratch);
+    free(d->batch);
+    free(d->user_agent);
+    free(d->tls_client_cert);
+    free(d->tls_client_key);
+    free(d->tls_ca_file);
+    pthread_mutex_destroy(&d->stats_lock);
+    free(d);
+}
+
+void hk_dispatcher_stop(hk_dispatcher *d)
+{
+    if (!d)
+        return;
+    if (d->thread_started) {
+        atomic_store(&d->stopping, true);
+        curl_multi_wakeup(d->multi);
+        pthread_join(d->thread, NULL);
+        hk_dispatcher_stats s = d->published;
+        hk_log_info("dispatcher stopped: %llu attempts (%llu succeeded), %llu aborted",
+                    (unsigned long long)s.attempts, (unsigned long long)s.succeeded,
+                    (unsigned long long)s.aborted);
+    }
+    destroy(d);
+}
+
+static hk_status copy_string(const char *s, char **out)
+{
+    *out = NULL;
+    if (!s)
+        return HK_OK;
+    *out = strdup(s);
+    return *out ? HK_OK : HK_ENOMEM;
+}
+
+/* Owned copies of the option strings, and the derived defaults. */
+static hk_status take_options(hk_dispatcher *d, const hk_dispatcher_options *o)
+{
+    d->o = *o;
+    d->o.lease_ms = hk_dispatcher_lease_ms(o);
+    const char *ua = o->user_agent ? o->user_agent : HK_DISPATCHER_DEFAULT_USER_AGENT;
+    if (copy_string(ua, &d->user_agent) || copy_string(o->tls_client_cert, &d->tls_client_cert) ||
+        copy_string(o->tls_client_key, &d->tls_client_key) ||
+        copy_string(o->tls_ca_file, &d->tls_ca_file))
+        return HK_ENOMEM;
+    d->o.user_agent = d->user_agent;
+    d->o.tls_client_cert = d->tls_client_cert;
+    d->o.tls_client_key = d->tls_client_key;
+    d->o.tls_ca_file = d->tls_ca_file;
+    return HK_OK;
+}
+
+static hk_status setup_curl(hk_dispatcher *d, hk_error *err)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return hk_error_set(err, HK_EINTERNAL, NULL, "cannot initialise libcurl");
+    d->curl_ready = true;
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (!(v->features & CURL_VERSION_SSL))
+        return hk_error_set(err, HK_EINTERNAL, NULL, "libcurl was built without TLS");
+    d->multi = curl_multi_init();
+    d->share = curl_share_init();
+    if (!d->multi || !d->share)
+        return hk_error_set(err, HK_ENOMEM, NULL, "cannot create libcurl handles");
+    /* Keep a connection open per busy target (keep-alive, HTTP/2 reuse). */
+    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)d->o.max_in_flight);
+    /* One thread uses the share: no lock callbacks needed. TLS sessions are
+     * per handle otherwise, and every attempt is a new handle. */
+    curl_share_setopt(d->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    d->cfg = (delivery_transfer_config){
+        .user_agent = d->o.user_agent,
+        .tls_client_cert = d->o.tls_client_cert,
+        .tls_client_key = d->o.tls_client_key,
+        .tls_ca_file = d->o.tls_ca_file,
+        .timeout_ms = d->o.timeout_ms,
+        .allow_private = d->o.allow_private_targets,
+        .share = d->share,
+    };
+    return HK_OK;
+}
+
+static hk_status setup_memory(hk_dispatcher *d, hk_error *err)
+{
+    d->targets = delivery_targets_new();
+    d->templates = delivery_template_cache_new(d->o.template_cache);
+    d->claim_arena = hk_arena_new(0);
+    d->scratch = hk_arena_new(0);
+    d->batch = calloc(RECORD_CHUNK, sizeof *d->batch);
+    if (!d->targets || !d->templates || !d->claim_arena || !d->scratch || !d->batch)
+        return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
+    return HK_OK;
+}
+
+static hk_status release_leases(hk_dispatcher *d, hk_error *err)
+{
+    size_t n = 0;
+    hk_status st = hk_delivery_release_leases(d->store, hk_now_ms(), &n, err);
+    if (st)
+        return st;
+    if (n > 0)
+        hk_log_info("%zu deliveries were in flight when hookd last stopped: due again now", n);
+    return HK_OK;
+}
+
+static void log_start(const hk_dispatcher *d)
+{
+    char schedule[256];
+    hk_retry_schedule_format(&d->o.retry, schedule, sizeof schedule);
+    hk_log_info("dispatcher started: timeout %lld ms, %zu in flight (%zu per target), retries %s%s",
+                (long long)d->o.timeout_ms, d->o.max_in_flight, d->o.per_target_in_flight, schedule,
+                d->o.tls_client_cert ? ", TLS client certificate" : "");
+}
+
+static hk_status start_thread(hk_dispatcher *d, hk_error *err)
+{
+    atomic_store(&d->notified, true); /* claim at once: deliveries may be due already */
+    int rc = pthread_create(&d->thread, NULL, run, d);
+    if (rc != 0)
+        return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the dispatcher thread: %s",
+                            strerror(rc));
+    d->thread_started = true;
+    return HK_OK;
+}
+
+hk_status hk_dispatcher_start(hk_store *store, const hk_dispatcher_options *o, hk_dispatcher **out,
+                              hk_error *err)
+{
+    *out = NULL;
+    hk_error_clear(err);
+    hk_status st = hk_dispatcher_options_check(o, err);
+    if (st)
+        return st;
+    hk_dispatcher *d = calloc(1, sizeof *d);
+    if (!d)
+        return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
+    d->store = store;
+    pthread_mutex_init(&d->stats_lock, NULL);
+    atomic_init(&d->notified, false);
+    atomic_init(&d->stopping, false);
+    st = take_options(d, o);
+    if (st)
+        hk_error_set(err, st, NULL, "dispatcher: out of memory");
+    if (!st)
+        st = setup_curl(d, err);
+    if (!st)
+        st = setup_memory(d, err);
+    if (!st)
+        st = release_leases(d, err);
+    if (!st && d->o.set_commit_hook) {
+        hk_store_set_commit_hook(store, commit_hook, d);
+        d->hook_installed = true;
+    }
+    if (!st)
+        st = start_thread(d, err);
+    if (st) {
+        destroy(d);
+        return st;
+    }
+    log_start(d);
+    *out = d;
+    return HK_OK;
+}
