@@ -1,0 +1,296 @@
+/*
+ * cmd_customers.c - hookctl customers: upsert, show, list, mark-spam,
+ * unmark-spam, delete (Plain's customer operations).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/exit_codes.h"
+#include "cli/jpath.h"
+#include "cli/op.h"
+#include "cli/paging.h"
+#include "cli/table.h"
+
+#define CUSTOMER_FIELDS                                                                            \
+    "id externalId fullName shortName email { email isVerified verifiedAt { iso8601 } } "          \
+    "markedAsSpamAt { iso8601 } createdAt { iso8601 } updatedAt { iso8601 }"
+/* The groups too, for the one-customer views (a list would pay one query per row). */
+#define CUSTOMER_FULL                                                                              \
+    CUSTOMER_FIELDS " customerGroupMemberships(first: 100) { edges { node { customerGroup { key "  \
+                    "} } } }"
+
+static const char upsert_doc[] =
+    "mutation hookctlUpsertCustomer($input: UpsertCustomerInput!) { upsertCustomer(input: "
+    "$input) { result customer { " CUSTOMER_FULL " } " OP_ERROR_FIELDS " } }";
+static const char by_id_doc[] = "query hookctlCustomer($v: ID!) { customer(customerId: $v) "
+                                "{ " CUSTOMER_FULL " } }";
+static const char by_email_doc[] = "query hookctlCustomerByEmail($v: String!) { "
+                                   "customerByEmail(email: $v) { " CUSTOMER_FULL " } }";
+static const char by_external_id_doc[] =
+    "query hookctlCustomerByExternalId($v: ID!) { customerByExternalId(externalId: $v) "
+    "{ " CUSTOMER_FULL " } }";
+static const char list_doc[] =
+    "query hookctlCustomers($filters: CustomersFilter, $first: Int, $after: String, $last: Int, "
+    "$before: String) { customers(filters: $filters, first: $first, after: $after, last: $last, "
+    "before: $before) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor "
+    "} edges { cursor node { " CUSTOMER_FIELDS " } } } }";
+static const char mark_doc[] =
+    "mutation hookctlMarkSpam($input: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: "
+    "$input) { customer { " CUSTOMER_FULL " } " OP_ERROR_FIELDS " } }";
+static const char unmark_doc[] =
+    "mutation hookctlUnmarkSpam($input: UnmarkCustomerAsSpamInput!) { "
+    "unmarkCustomerAsSpam(input: $input) { customer { " CUSTOMER_FULL " } " OP_ERROR_FIELDS " } }";
+static const char delete_doc[] =
+    "mutation hookctlDeleteCustomer($input: DeleteCustomerInput!) { deleteCustomer(input: "
+    "$input) { " OP_ERROR_FIELDS " } }";
+
+/* ---- printers ---- */
+
+static void print_customer(const cli_out *o, json_t *c)
+{
+    out_kv(o, "id", jpath_str(c, "id", NULL));
+    out_kv(o, "full name", jpath_str(c, "fullName", NULL));
+    out_kv(o, "short name", jpath_str(c, "shortName", NULL));
+    out_kv(o, "email", jpath_str(c, "email.email", NULL));
+    out_kv_styled(o, "email verified", jpath_bool(c, "email.isVerified") ? "yes" : "no",
+                  jpath_bool(c, "email.isVerified") ? STYLE_OK : STYLE_PLAIN);
+    out_kv(o, "external id", jpath_str(c, "externalId", NULL));
+    const char *spam = jpath_str(c, "markedAsSpamAt.iso8601", NULL);
+    out_kv_styled(o, "spam since", spam, STYLE_BAD);
+    json_t *memberships = jpath(c, "customerGroupMemberships.edges");
+    if (memberships) {
+        char *keys = jpath_join(memberships, "node.customerGroup.key", ", ");
+        out_kv(o, "groups", keys);
+        free(keys);
+    }
+    out_kv(o, "created", jpath_str(c, "createdAt.iso8601", NULL));
+    out_kv(o, "updated", jpath_str(c, "updatedAt.iso8601", NULL));
+}
+
+static void print_upsert(const cli_out *o, json_t *payload)
+{
+    const char *result = jpath_str(payload, "result", "?");
+    out_text(o, strcmp(result, "NOOP") == 0 ? STYLE_DIM : STYLE_OK, result);
+    fputc('\n', o->f);
+    print_customer(o, json_object_get(payload, "customer"));
+}
+
+static void print_list(const cli_out *o, json_t *conn)
+{
+    static const char *const headers[] = {"ID",          "EMAIL", "FULL NAME",
+                                          "EXTERNAL ID", "SPAM",  "CREATED"};
+    cli_table *t = table_new(6, headers);
+    size_t i;
+    json_t *edge;
+    json_array_foreach(json_object_get(conn, "edges"), i, edge)
+    {
+        json_t *n = json_object_get(edge, "node");
+        bool spam = jpath(n, "markedAsSpamAt.iso8601") != NULL;
+        table_row(t);
+        table_cell(t, jpath_str(n, "id", NULL), STYLE_PLAIN);
+        table_cell(t, jpath_str(n, "email.email", NULL), STYLE_PLAIN);
+        table_cell(t, jpath_str(n, "fullName", NULL), STYLE_PLAIN);
+        table_cell(t, jpath_str(n, "externalId", NULL), STYLE_PLAIN);
+        table_cell(t, spam ? "yes" : "no", spam ? STYLE_BAD : STYLE_PLAIN);
+        table_cell(t, jpath_str(n, "createdAt.iso8601", NULL), STYLE_PLAIN);
+    }
+    if (t && table_print(o, t) == 0)
+        paging_footer(o, conn, "customer", "customers");
+    table_free(t);
+}
+
+static void print_spam(const cli_out *o, json_t *payload)
+{
+    print_customer(o, json_object_get(payload, "customer"));
+}
+
+static void print_deleted(const cli_out *o, json_t *payload)
+{
+    fprintf(o->f, "deleted\n");
+}
+
+/* ---- commands ---- */
+
+static json_t *input_vars(json_t *input)
+{
+    return json_pack("{s:o}", "input", input);
+}
+
+static json_t *customer_id_input(cli_ctx *c)
+{
+    return input_vars(json_pack("{s:s}", "customerId", c->args->positional[0]));
+}
+
+static int run_upsert(cli_ctx *c)
+{
+    const cli_args *a = c->args;
+    const char *email = args_get(a, "email");
+    bool verified = args_has(a, "verified");
+    json_t *on_create = json_pack("{s:s, s:{s:s, s:b}}", "fullName", args_get(a, "full-name"),
+                                  "email", "email", email, "isVerified", verified);
+    json_t *on_update = json_pack("{s:{s:s}}", "fullName", "value", args_get(a, "full-name"));
+    op_set(on_create, "shortName",
+           args_has(a, "short-name") ? json_string(args_get(a, "short-name")) : NULL);
+    op_set(on_create, "externalId",
+           args_has(a, "external-id") ? json_string(args_get(a, "external-id")) : NULL);
+    op_set(on_update, "shortName", op_string_input(args_get(a, "short-name")));
+    op_set(on_update, "externalId", op_string_input(args_get(a, "external-id")));
+    /* Without --verified an existing customer keeps its verification: never un-verify. */
+    op_set(on_update, "email",
+           verified ? json_pack("{s:s, s:b}", "email", email, "isVerified", 1) : NULL);
+    json_t *input = json_pack("{s:{s:s}, s:o, s:o}", "identifier", "emailAddress", email,
+                              "onCreate", on_create, "onUpdate", on_update);
+    return op_mutate(c, upsert_doc, input_vars(input), "upsertCustomer", print_upsert);
+}
+
+static int run_show(cli_ctx *c)
+{
+    static const struct {
+        const char *option, *doc, *field, *what;
+    } by[] = {
+        {"id", by_id_doc, "customer", "id"},
+        {"email", by_email_doc, "customerByEmail", "email"},
+        {"external-id", by_external_id_doc, "customerByExternalId", "external id"},
+    };
+    int chosen = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!args_has(c->args, by[i].option))
+            continue;
+        if (chosen >= 0)
+            return op_usage(c, "give one of --id, --email, --external-id");
+        chosen = i;
+    }
+    if (chosen < 0)
+        return op_usage(c, "give one of --id, --email, --external-id");
+    const char *value = args_get(c->args, by[chosen].option);
+    char missing[256];
+    snprintf(missing, sizeof missing, "no customer with %s %.200s", by[chosen].what, value);
+    return op_show(c, by[chosen].doc, json_pack("{s:s}", "v", value), by[chosen].field, missing,
+                   print_customer);
+}
+
+static int run_list(cli_ctx *c)
+{
+    const cli_args *a = c->args;
+    if (args_has(a, "spam") && args_has(a, "not-spam"))
+        return op_usage(c, "--spam and --not-spam exclude each other");
+    json_t *vars = json_object();
+    int rc = paging_vars(c, vars);
+    if (rc) {
+        json_decref(vars);
+        return rc;
+    }
+    json_t *filters = json_object();
+    if (args_has(a, "spam") || args_has(a, "not-spam"))
+        json_object_set_new(filters, "isMarkedAsSpam", json_boolean(args_has(a, "spam")));
+    const char *keys[CLI_ARGS_MAX_VALUES];
+    size_t n = args_all(a, "group-key", keys, CLI_ARGS_MAX_VALUES);
+    if (n) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, json_string(keys[i]));
+        json_object_set_new(filters, "customerGroupKeys", list);
+    }
+    json_object_set_new(vars, "filters", filters);
+    return op_list(c, list_doc, vars, "customers", print_list);
+}
+
+static int run_mark(cli_ctx *c)
+{
+    return op_mutate(c, mark_doc, customer_id_input(c), "markCustomerAsSpam", print_spam);
+}
+
+static int run_unmark(cli_ctx *c)
+{
+    return op_mutate(c, unmark_doc, customer_id_input(c), "unmarkCustomerAsSpam", print_spam);
+}
+
+static int run_delete(cli_ctx *c)
+{
+    return op_mutate(c, delete_doc, customer_id_input(c), "deleteCustomer", print_deleted);
+}
+
+/* ---- table ---- */
+
+static const cli_opt upsert_opts[] = {
+    {"email", "E", OPT_REQUIRED, "the customer's email address: identifies the customer"},
+    {"full-name", "N", OPT_REQUIRED, "full name"},
+    {"short-name", "S", 0, "short name (what to call them)"},
+    {"external-id", "X", 0, "your system's id for the customer"},
+    {"verified", NULL, 0, "mark the email address verified"},
+    {NULL, NULL, 0, NULL},
+};
+static const cli_spec upsert_spec = {
+    "customers upsert --email E --full-name N [--short-name S] [--external-id X] [--verified]",
+    "Creates or updates the customer with an email address.",
+    "Prints CREATED, UPDATED or NOOP (nothing changed), then the customer. Without\n"
+    "--verified an existing customer's email keeps its verification; a new one's starts\n"
+    "unverified.",
+    upsert_opts,
+    0,
+    0,
+    false};
+
+static const cli_opt show_opts[] = {
+    {"id", "ID", 0, "look the customer up by id"},
+    {"email", "E", 0, "by email address"},
+    {"external-id", "X", 0, "by external id"},
+    {NULL, NULL, 0, NULL},
+};
+static const cli_spec show_spec = {"customers show (--id ID | --email E | --external-id X)",
+                                   "Shows one customer, with the keys of its groups.",
+                                   "Exit status 4 when there is none.",
+                                   show_opts,
+                                   0,
+                                   0,
+                                   false};
+
+static const cli_opt list_opts[] = {
+    {"spam", NULL, 0, "only customers marked as spam"},
+    {"not-spam", NULL, 0, "only customers not marked as spam"},
+    {"group-key", "K", OPT_REPEAT,
+     "only members of the group with this key (repeatable: any of them)"},
+    {"first", "N", 0, "the first N customers (1-100; default 25)"},
+    {"after", "C", 0, "those after the cursor C (see the footer)"},
+    {"last", "N", 0, "the last N customers (1-100)"},
+    {"before", "C", 0, "those before the cursor C"},
+    {NULL, NULL, 0, NULL},
+};
+static const cli_spec list_spec = {
+    "customers list [--spam | --not-spam] [--group-key K]... [--first N] [--after C] "
+    "[--last N] [--before C]",
+    "Lists customers, one page at a time.",
+    "Oldest first; the footer gives the option for the next page. --first/--after and\n"
+    "--last/--before cannot be mixed.",
+    list_opts,
+    0,
+    0,
+    false};
+
+static const cli_spec mark_spec = {
+    "customers mark-spam ID", "Marks a customer as spam.", NULL, NULL, 1, 1, false};
+static const cli_spec unmark_spec = {
+    "customers unmark-spam ID", "Removes a customer's spam mark.", NULL, NULL, 1, 1, false};
+static const cli_spec delete_spec = {"customers delete ID",
+                                     "Deletes a customer and its group memberships.",
+                                     NULL,
+                                     NULL,
+                                     1,
+                                     1,
+                                     false};
+
+static const cli_command commands[] = {
+    {"upsert", &upsert_spec, run_upsert},
+    {"show", &show_spec, run_show},
+    {"list", &list_spec, run_list},
+    {"mark-spam", &mark_spec, run_mark},
+    {"unmark-spam", &unmark_spec, run_unmark},
+    {"delete", &delete_spec, run_delete},
+    {NULL, NULL, NULL},
+};
+
+const cli_group cmd_customers = {"customers",
+                                 "Customers: create or update by email, look up, list, mark as "
+                                 "spam, delete.",
+                                 commands};
