@@ -1,6 +1,7 @@
 #include "daemon/cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ typedef enum option_id {
     OPT_TLS_CLIENT_CERT,
     OPT_TLS_CLIENT_KEY,
     OPT_TLS_CA_FILE,
+    OPT_CONFIG,
     OPT_COUNT,
 } option_id;
 
@@ -50,6 +52,8 @@ static const option_def option_defs[OPT_COUNT] = {
                              FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CLIENT_KEY] = {"--tls-client-key", "HOOKD_TLS_CLIENT_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CA_FILE] = {"--tls-ca-file", "HOOKD_TLS_CA_FILE", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_CONFIG] = {"--config", "HOOKD_CONFIG",
+                    FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
 };
 
 /* Where each value came from, for error messages. */
@@ -173,6 +177,107 @@ static void apply_environment(hk_cli_command command, option_values *values)
             values->source[i] = def->env;
         }
     }
+}
+
+/*
+ * The config file: one `name = value` per line, names as the flags without
+ * "--" (listen, retry-schedule, tls-ca-file, ...), '#' starts a comment
+ * line, a value may be in double quotes. It fills only what neither a flag
+ * nor the environment set. The text is kept in a static buffer (a config
+ * file is small; the limit makes a huge one an error, not an allocation).
+ */
+#define CONFIG_MAX_BYTES (64 * 1024)
+static char config_text[CONFIG_MAX_BYTES + 1];
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+static hk_status read_config_file(const char *path, hk_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return hk_error_set(err, HK_EIO, NULL, "cannot read config file %s: %s", path,
+                            strerror(errno));
+    size_t n = fread(config_text, 1, CONFIG_MAX_BYTES + 1, f);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed)
+        return hk_error_set(err, HK_EIO, NULL, "cannot read config file %s", path);
+    if (n > CONFIG_MAX_BYTES)
+        return hk_error_set(err, HK_EINVAL, NULL, "config file %s is larger than %d bytes", path,
+                            CONFIG_MAX_BYTES);
+    config_text[n] = '\0';
+    if (memchr(config_text, '\0', n))
+        return hk_error_set(err, HK_EINVAL, NULL, "config file %s is not text", path);
+    return HK_OK;
+}
+
+static bool config_option(hk_cli_command command, const char *name, option_id *id)
+{
+    for (int i = 0; i < OPT_COUNT; i++) {
+        if (i == OPT_CONFIG || !(option_defs[i].commands & FOR_COMMAND(command)))
+            continue;
+        if (strcmp(option_defs[i].flag + 2, name) == 0) {
+            *id = (option_id)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parses one line in place; an empty line or a comment sets nothing. */
+static hk_status config_line(hk_cli_command command, char *line, const char *path, int lineno,
+                             option_values *values, hk_error *err)
+{
+    line = trim(line);
+    if (line[0] == '\0' || line[0] == '#')
+        return HK_OK;
+    char *eq = strchr(line, '=');
+    if (!eq)
+        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: expected 'name = value'", path,
+                            lineno);
+    *eq = '\0';
+    char *name = trim(line), *value = trim(eq + 1);
+    size_t vlen = strlen(value);
+    if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+        value[vlen - 1] = '\0';
+        value++;
+    }
+    option_id id;
+    if (!config_option(command, name, &id))
+        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: unknown setting '%s'", path, lineno,
+                            name);
+    if (value[0] == '\0')
+        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: '%s' needs a value", path, lineno,
+                            name);
+    if (!values->value[id]) {
+        values->value[id] = value;
+        values->source[id] = path;
+    }
+    return HK_OK;
+}
+
+static hk_status apply_config_file(hk_cli_command command, option_values *values, hk_error *err)
+{
+    const char *path = values->value[OPT_CONFIG];
+    if (!path)
+        return HK_OK;
+    hk_status st = read_config_file(path, err);
+    int lineno = 0;
+    for (char *line = config_text, *next; !st && line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        st = config_line(command, line, path, ++lineno, values, err);
+    }
+    return st;
 }
 
 /* A byte count: decimal digits only (no sign, suffix or spaces), 1..HK_MAX_MAX_BODY_BYTES. */
@@ -329,6 +434,9 @@ hk_status hk_cli_parse(int argc, char **argv, hk_cli_options *out, hk_cli_comman
         return HK_OK;
     }
     apply_environment(command, &values);
+    st = apply_config_file(command, &values, err);
+    if (st)
+        return st;
     return resolve(command, &values, out, err);
 }
 
@@ -357,6 +465,8 @@ static const char bootstrap_usage[] =
     "  --data-dir DIR     where the database lives (env HOOKD_DATA_DIR); created if missing\n"
     "  --name NAME        the workspace name (default \"" HK_DEFAULT_WORKSPACE_NAME "\")\n"
     "  --log-level LEVEL  debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
+    "  --config FILE      settings as 'name = value' lines, names as the flags without --\n"
+    "                     (env HOOKD_CONFIG); flags and environment win over it\n"
     "  -h, --help         show this help\n";
 
 static const char serve_usage[] =
@@ -378,6 +488,8 @@ static const char serve_usage[] =
     "  --max-body-bytes N    the largest request body accepted, in bytes; larger ones are\n"
     "                        answered 413 (env HOOKD_MAX_BODY_BYTES; default 1048576)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
+    "  --config FILE         settings as 'name = value' lines, names as the flags without\n"
+    "                        -- (env HOOKD_CONFIG); flags and environment win over it\n"
     "  -h, --help            show this help\n"
     "\n"
     "Delivery options:\n"

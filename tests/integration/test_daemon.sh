@@ -251,5 +251,35 @@ for start in first second; do
     fi
 done
 
+# ---- config file ----
+
+conf=$tmp/hookd.conf
+conf_port=$((20000 + RANDOM % 40000))
+printf '%s\n' '# hookd settings' "listen = \"127.0.0.1:$conf_port\"" \
+    'retry-schedule = 100ms, 200ms' 'log-level = warn' >"$conf"
+"$bin" serve --data-dir "$tmp/conf-data" --config "$conf" >"$tmp/conf.out" 2>"$tmp/conf.err" &
+conf_pid=$!
+started_pids+=("$conf_pid")
+if wait_ready "$conf_pid" "$conf_port"; then
+    pass "a config file sets the listen address"
+    kill -TERM "$conf_pid"
+    wait_exit "$conf_pid" 5 || fail "the config-file server stops on SIGTERM"
+else
+    fail "a config file sets the listen address" "stderr: $(head -c 400 "$tmp/conf.err")"
+fi
+if start_on_free_port "$tmp/conf2.out" "$tmp/conf2.err" \
+    "$bin" serve --data-dir "$tmp/conf-data" --config "$conf" --listen; then
+    pass "a flag wins over the config file"
+    kill -TERM "$server_pid"
+    wait_exit "$server_pid" 5 || fail "the flag-over-config server stops on SIGTERM"
+else
+    fail "a flag wins over the config file" "stderr: $(head -c 400 "$tmp/conf2.err")"
+fi
+echo "bogus = 1" >"$tmp/bad.conf"
+expect_status "an unknown config setting is a usage error (2)" 2 \
+    "$bin" serve --data-dir "$tmp/conf-data" --config "$tmp/bad.conf"
+expect_status "a missing config file is a usage error (2)" 2 \
+    "$bin" serve --data-dir "$tmp/conf-data" --config "$tmp/none.conf"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
