@@ -4,8 +4,11 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DATA_DIR   ?= var
+PREFIX     ?= /usr/local
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 
-.PHONY: all build setup setup-build run test test-asan bench format clean
+.PHONY: all build setup setup-build run test test-asan bench format clean install fuzz
 
 all: build
 
@@ -38,8 +41,19 @@ bench: setup
 	@$(MAKE) --no-print-directory build
 	bench/run.sh $(BUILD)
 
+# libhookd-verify (library, header, hookd-verify.pc) and whatever else has install rules.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in $(FUZZ_BUILD), each run
+# for $(FUZZ_SECONDS) s from its seed corpus (tests/fuzz/run.sh).
+fuzz:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOOKD_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
