@@ -3,12 +3,14 @@
  * "targets", ...), each command with its option spec and what it runs.
  *
  * A command's run function gets the parsed arguments, a client for the
- * server and the output settings; it prints its result (or, with --json,
- * the data document) and returns an exit status (exit_codes.h).
+ * server (none for a local command such as listen) and the output
+ * settings; it prints its result (or, with --json, the data document) and
+ * returns an exit status (exit_codes.h).
  */
 #ifndef HOOKD_CLI_COMMANDS_H
 #define HOOKD_CLI_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cli/args.h"
@@ -41,8 +43,13 @@ extern const cli_group cmd_deliveries;
 extern const cli_group cmd_hmac;
 extern const cli_group cmd_workspace;
 extern const cli_group cmd_versions;
+extern const cli_group cmd_listen;
 
 /* Every group, in the order --help lists them; terminated by NULL. */
 extern const cli_group *const cli_groups[];
+
+/* True for a command that talks to no server (listen): it runs without a client (c->client is
+ * NULL) and needs no API key. */
+bool cli_command_is_local(const cli_command *c);
 
 #endif

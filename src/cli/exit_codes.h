@@ -7,7 +7,8 @@
 
 enum {
     CLI_EXIT_OK = 0,
-    CLI_EXIT_FAILED = 1,      /* the server refused the operation (MutationError, bad input) */
+    CLI_EXIT_FAILED = 1,      /* the server refused the operation (MutationError, bad input);
+                                 listen: the address cannot be listened on */
     CLI_EXIT_USAGE = 2,       /* the command line is wrong; nothing was sent */
     CLI_EXIT_AUTH = 3,        /* the API key was refused (401) or lacks a permission (403) */
     CLI_EXIT_NOT_FOUND = 4,   /* the id names nothing: a query answered null, or not_found */

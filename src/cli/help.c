@@ -10,8 +10,10 @@
 static const char exit_statuses[] =
     "Exit status:\n"
     "  0  success\n"
-    "  1  the server refused the operation (its code, message and fields are printed)\n"
+    "  1  the server refused the operation (its code, message and fields are printed);\n"
+    "     listen: the address cannot be listened on\n"
     "  2  usage error: unknown command or option, missing or bad argument, no API key\n"
+    "     (listen: no secret)\n"
     "  3  authentication or permission error (HTTP 401/403: bad API key, missing permission)\n"
     "  4  not found: the id, email or external id names nothing\n"
     "  5  cannot reach the server, or it failed (connection refused, timeout, HTTP 5xx)\n";
@@ -79,7 +81,8 @@ void help_overview(FILE *f, const cli_opt *globals)
 {
     fprintf(f, "Usage: hookctl [OPTIONS] COMMAND [ARGS...]\n\n"
                "The command-line client of hookd: customers, customer groups, webhook targets,\n"
-               "deliveries and the workspace, through hookd's GraphQL API.\n\nCommands:\n");
+               "deliveries and the workspace, through hookd's GraphQL API; and listen, a local\n"
+               "receiver that verifies deliveries and prints them.\n\nCommands:\n");
     /* One block per group, so the eye finds a group's commands together. */
     for (const cli_group *const *g = cli_groups; *g; g++) {
         list_commands(f, *g);
@@ -96,6 +99,8 @@ void help_overview(FILE *f, const cli_opt *globals)
             "                  http://127.0.0.1:8080/graphql/v1)\n"
             "  HOOKD_API_KEY   the API key when --api-key is not given (preferred: argv is\n"
             "                  visible to other users of the machine)\n"
+            "  HOOKD_WEBHOOK_SECRET\n"
+            "                  listen: the HMAC secret when --secret is not given\n"
             "  NO_COLOR        when set, no colours\n\n%s",
             exit_statuses);
 }
@@ -120,6 +125,11 @@ void help_command(FILE *f, const cli_command *cmd)
     if (cmd->spec->opts && cmd->spec->opts->name) {
         fprintf(f, "\nOptions:\n");
         print_options(f, cmd->spec->opts);
+    }
+    /* A local command's exit statuses are in its details: the server's do not apply. */
+    if (cli_command_is_local(cmd)) {
+        fprintf(f, "\nGlobal options: --json, --no-color (see hookctl --help).\n");
+        return;
     }
     fprintf(f,
             "\nGlobal options: --url URL, --api-key KEY, --json, --no-color "

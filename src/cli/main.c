@@ -1,7 +1,8 @@
 /*
  * main.c - the hookctl executable: finds the command named by the first
  * words of the command line, parses its options (and the global ones, which
- * may come before or after the command words), connects a client and runs it.
+ * may come before or after the command words), connects a client (not for a
+ * local command such as listen) and runs it.
  *
  *   hookctl [OPTIONS] GROUP [COMMAND] [ARGS...] [OPTIONS]
  *   hookctl help [GROUP [COMMAND]] | hookctl --help | hookctl --version
@@ -93,9 +94,24 @@ static bool flag(const cli_args *cmd, const cli_args *lead, const char *name)
     return setting(cmd, lead, name, NULL) != NULL;
 }
 
+/* A script reading a full disk's worth of output must not take silence for success. */
+static int check_stdout(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        out_error("cannot write the output");
+        rc = rc ? rc : CLI_EXIT_FAILED;
+    }
+    return rc;
+}
+
 static int execute(const cli_command *cmd, const char *topic, const cli_args *lead,
                    const cli_args *a)
 {
+    cli_out out = {.f = stdout, .json = flag(a, lead, "json")};
+    out.color = !out.json && out_color_wanted(flag(a, lead, "no-color"));
+    cli_ctx ctx = {.out = &out, .args = a, .command = topic};
+    if (cli_command_is_local(cmd))
+        return check_stdout(cmd->run(&ctx));
     const char *url = setting(a, lead, "url", "HOOKD_URL");
     const char *key = setting(a, lead, "api-key", "HOOKD_API_KEY");
     if (!url || !*url)
@@ -104,23 +120,15 @@ static int execute(const cli_command *cmd, const char *topic, const cli_args *le
         return usage_error("the server URL must start with http:// or https://", topic);
     if (!key || !*key)
         return usage_error("no API key: pass --api-key KEY or set HOOKD_API_KEY", topic);
-    cli_out out = {.f = stdout, .json = flag(a, lead, "json")};
-    out.color = !out.json && out_color_wanted(flag(a, lead, "no-color"));
     char err[256];
-    cli_client *client = client_new(url, key, err, sizeof err);
-    if (!client) {
+    ctx.client = client_new(url, key, err, sizeof err);
+    if (!ctx.client) {
         out_error("%s", err);
         return CLI_EXIT_USAGE;
     }
-    cli_ctx ctx = {.client = client, .out = &out, .args = a, .command = topic};
     int rc = cmd->run(&ctx);
-    client_free(client);
-    /* A script reading a full disk's worth of output must not take silence for success. */
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        out_error("cannot write the output");
-        rc = rc ? rc : CLI_EXIT_FAILED;
-    }
-    return rc;
+    client_free(ctx.client);
+    return check_stdout(rc);
 }
 
 /* Parses the words after the command's name and runs it (or prints its help). */
