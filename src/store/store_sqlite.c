@@ -78,9 +78,10 @@ enum stmt_id {
 };
 
 #define CUSTOMER_COLS                                                                              \
-    "id, email, email_verified, email_verified_at, external_id, full_name, short_name, spam_at,"  \
+    "id, email, email_verified, email_verified_at, external_id, full_name, short_name, spam_at,"   \
     " spam_by, created_at, created_by, updated_at, updated_by"
-#define GROUP_COLS "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
+#define GROUP_COLS                                                                                 \
+    "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
 #define TARGET_COLS                                                                                \
     "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by"
 
@@ -109,10 +110,10 @@ static const char *const sql[STMT_COUNT] = {
                    " hmac_updated_by = ?4, hmac_created_at = coalesce(hmac_created_at, ?3),"
                    " hmac_created_by = coalesce(hmac_created_by, ?4) WHERE id = ?1",
     [S_CU_BY_ID] = "SELECT " CUSTOMER_COLS " FROM customers WHERE workspace_id = ?1 AND id = ?2",
-    [S_CU_BY_EMAIL] = "SELECT " CUSTOMER_COLS
-                      " FROM customers WHERE workspace_id = ?1 AND email_key = ?2",
-    [S_CU_BY_EXTERNAL_ID] = "SELECT " CUSTOMER_COLS
-                            " FROM customers WHERE workspace_id = ?1 AND external_id = ?2",
+    [S_CU_BY_EMAIL] =
+        "SELECT " CUSTOMER_COLS " FROM customers WHERE workspace_id = ?1 AND email_key = ?2",
+    [S_CU_BY_EXTERNAL_ID] =
+        "SELECT " CUSTOMER_COLS " FROM customers WHERE workspace_id = ?1 AND external_id = ?2",
     [S_CU_MEMBERSHIPS] =
         "SELECT m.group_id, m.created_at, m.created_by, m.updated_at, m.updated_by,"
         " g.id, g.name, g.key, g.color, g.external_id, g.created_at, g.created_by,"
@@ -130,8 +131,8 @@ static const char *const sql[STMT_COUNT] = {
     [S_CU_DELETE_MEMBERSHIPS] = "DELETE FROM memberships WHERE workspace_id = ?1"
                                 " AND customer_id = ?2",
     [S_GR_BY_ID] = "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1 AND id = ?2",
-    [S_GR_BY_KEY] = "SELECT " GROUP_COLS
-                    " FROM customer_groups WHERE workspace_id = ?1 AND key = ?2",
+    [S_GR_BY_KEY] =
+        "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1 AND key = ?2",
     [S_GR_INSERT] = "INSERT INTO customer_groups (workspace_id, " GROUP_COLS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_GR_UPDATE] = "UPDATE customer_groups SET name = ?3, key = ?4, color = ?5, external_id = ?6,"
@@ -179,9 +180,10 @@ static const char *const sql[STMT_COUNT] = {
                        " AND (lease_until IS NULL OR lease_until <= ?1)"
                        " ORDER BY next_attempt_at LIMIT 1",
     [S_EV_GET] = "SELECT type, timestamp, payload FROM events WHERE workspace_id = ?1 AND id = ?2",
-    [S_ATT_INSERT] = "INSERT OR IGNORE INTO attempts (workspace_id, target_id, event_id, number, id,"
-                     " started_at, duration_ms, status_code, error, response_excerpt)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_ATT_INSERT] =
+        "INSERT OR IGNORE INTO attempts (workspace_id, target_id, event_id, number, id,"
+        " started_at, duration_ms, status_code, error, response_excerpt)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_DLV_DONE] = "UPDATE deliveries SET status = ?4, attempts = max(attempts, ?5),"
                    " next_attempt_at = ?6, lease_until = NULL, updated_at = ?7"
                    " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3 AND status = 0",
@@ -201,14 +203,13 @@ static const char *const sql[STMT_COUNT] = {
         " updated_at = ?4 WHERE workspace_id = ?1 AND target_id = ?2 AND status = 2"
         " AND EXISTS (SELECT 1 FROM events e WHERE e.workspace_id = ?1"
         " AND e.id = deliveries.event_id AND e.timestamp >= ?3)",
-    [S_COUNTS] =
-        "SELECT (SELECT count(*) FROM customers WHERE workspace_id = ?1),"
-        " (SELECT count(*) FROM customer_groups WHERE workspace_id = ?1),"
-        " (SELECT count(*) FROM memberships WHERE workspace_id = ?1),"
-        " (SELECT count(*) FROM webhook_targets WHERE workspace_id = ?1),"
-        " (SELECT count(*) FROM events WHERE workspace_id = ?1),"
-        " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 0),"
-        " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 3)",
+    [S_COUNTS] = "SELECT (SELECT count(*) FROM customers WHERE workspace_id = ?1),"
+                 " (SELECT count(*) FROM customer_groups WHERE workspace_id = ?1),"
+                 " (SELECT count(*) FROM memberships WHERE workspace_id = ?1),"
+                 " (SELECT count(*) FROM webhook_targets WHERE workspace_id = ?1),"
+                 " (SELECT count(*) FROM events WHERE workspace_id = ?1),"
+                 " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 0),"
+                 " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 3)",
 };
 
 /*
@@ -371,6 +372,16 @@ static void bind_actor(sqlite3_stmt *s, int i, const hk_actor *a)
     sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
 }
 
+/* Binds created_at, created_by, updated_at, updated_by to ?first..?first+3. */
+static void bind_stamps(sqlite3_stmt *s, int first, int64_t created_at, const hk_actor *created_by,
+                        int64_t updated_at, const hk_actor *updated_by)
+{
+    sqlite3_bind_int64(s, first, created_at);
+    bind_actor(s, first + 1, created_by);
+    sqlite3_bind_int64(s, first + 2, updated_at);
+    bind_actor(s, first + 3, updated_by);
+}
+
 /* ---- connections ---- */
 
 static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_error *err)
@@ -387,8 +398,8 @@ static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_
              durable ? "FULL" : "OFF", role == STORE_ROLE_READER);
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-        hk_status st = hk_error_set(err, HK_EIO, NULL, "sqlite: cannot configure: %s",
-                                    msg ? msg : "?");
+        hk_status st =
+            hk_error_set(err, HK_EIO, NULL, "sqlite: cannot configure: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return st;
     }
@@ -434,8 +445,8 @@ static void *checkpoint_main(void *arg)
         k->wal_pages = 0;
         pthread_mutex_unlock(&k->lock);
         int log = 0, done_pages = 0;
-        int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                           &done_pages);
+        int rc =
+            sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done_pages);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             hk_log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
         pthread_mutex_lock(&k->lock);
@@ -477,8 +488,7 @@ static hk_status checkpointer_start(store_conn *c, const char *path, hk_error *e
     /* Until a connection has looked at the database it does not know it is
      * in WAL mode, and checkpoints on it silently do nothing. */
     if (sqlite3_exec(k->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
-        return hk_error_set(err, HK_EIO, NULL, "sqlite: checkpointer: %s",
-                            sqlite3_errmsg(k->db));
+        return hk_error_set(err, HK_EIO, NULL, "sqlite: checkpointer: %s", sqlite3_errmsg(k->db));
     if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0)
         return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the checkpointer");
     k->started = true;
@@ -571,8 +581,8 @@ static hk_status migrate(store_conn *c, int *version, hk_error *err)
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
-            hk_status st = hk_error_set(err, HK_EIO, NULL, "sqlite: migration %d failed: %s",
-                                        v + 1, msg ? msg : sqlite3_errmsg(c->db));
+            hk_status st = hk_error_set(err, HK_EIO, NULL, "sqlite: migration %d failed: %s", v + 1,
+                                        msg ? msg : sqlite3_errmsg(c->db));
             sqlite3_free(msg);
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
             return st;
@@ -644,10 +654,7 @@ static hk_status workspace_insert(store_conn *c, const hk_workspace *w)
         return HK_EIO;
     bind_text(s, 1, w->id);
     bind_text(s, 2, w->name);
-    sqlite3_bind_int64(s, 3, w->created_at);
-    bind_actor(s, 4, &w->created_by);
-    sqlite3_bind_int64(s, 5, w->updated_at);
-    bind_actor(s, 6, &w->updated_by);
+    bind_stamps(s, 3, w->created_at, &w->created_by, w->updated_at, &w->updated_by);
     return exec_write(c, s);
 }
 
@@ -923,10 +930,7 @@ static hk_status bind_customer(sqlite3_stmt *s, const hk_customer *cu, char **ke
         bind_actor(s, 10, &cu->marked_as_spam_by);
     else
         sqlite3_bind_null(s, 10);
-    sqlite3_bind_int64(s, 11, cu->created_at);
-    bind_actor(s, 12, &cu->created_by);
-    sqlite3_bind_int64(s, 13, cu->updated_at);
-    bind_actor(s, 14, &cu->updated_by);
+    bind_stamps(s, 11, cu->created_at, &cu->created_by, cu->updated_at, &cu->updated_by);
     bind_text(s, 15, *key);
     return HK_OK;
 }
@@ -1182,10 +1186,7 @@ static hk_status group_write(store_conn *c, enum stmt_id id, const hk_customer_g
     bind_text(s, 4, g->key);
     bind_text(s, 5, g->color);
     bind_text(s, 6, g->external_id);
-    sqlite3_bind_int64(s, 7, g->created_at);
-    bind_actor(s, 8, &g->created_by);
-    sqlite3_bind_int64(s, 9, g->updated_at);
-    bind_actor(s, 10, &g->updated_by);
+    bind_stamps(s, 7, g->created_at, &g->created_by, g->updated_at, &g->updated_by);
     hk_status st = exec_write(c, s);
     if (!st && id == S_GR_UPDATE && sqlite3_changes(c->db) == 0)
         st = HK_ENOTFOUND;
@@ -1239,10 +1240,7 @@ static hk_status membership_insert(store_conn *c, const hk_membership *m)
     bind_text(s, 1, m->workspace_id);
     bind_text(s, 2, m->customer_id);
     bind_text(s, 3, m->customer_group_id);
-    sqlite3_bind_int64(s, 4, m->created_at);
-    bind_actor(s, 5, &m->created_by);
-    sqlite3_bind_int64(s, 6, m->updated_at);
-    bind_actor(s, 7, &m->updated_by);
+    bind_stamps(s, 4, m->created_at, &m->created_by, m->updated_at, &m->updated_by);
     return exec_write(c, s);
 }
 
@@ -1295,10 +1293,7 @@ static hk_status target_write(store_conn *c, enum stmt_id id, const hk_webhook_t
     bind_text(s, 4, t->description);
     bind_text(s, 5, t->version);
     sqlite3_bind_int(s, 6, t->is_enabled);
-    sqlite3_bind_int64(s, 7, t->created_at);
-    bind_actor(s, 8, &t->created_by);
-    sqlite3_bind_int64(s, 9, t->updated_at);
-    bind_actor(s, 10, &t->updated_by);
+    bind_stamps(s, 7, t->created_at, &t->created_by, t->updated_at, &t->updated_by);
     hk_status st = exec_write(c, s);
     if (!st && id == S_TG_UPDATE && sqlite3_changes(c->db) == 0)
         st = HK_ENOTFOUND;
@@ -1361,8 +1356,7 @@ static hk_status load_subscriptions(store_conn *c, hk_arena *a, hk_webhook_targe
     return st;
 }
 
-static hk_status read_target_row(sqlite3_stmt *s, const char *ws, hk_arena *a,
-                                 hk_webhook_target *t)
+static hk_status read_target_row(sqlite3_stmt *s, const char *ws, hk_arena *a, hk_webhook_target *t)
 {
     memset(t, 0, sizeof *t);
     col_id(s, 0, t->id);
@@ -1622,7 +1616,7 @@ static hk_status delivery_record(store_conn *c, const hk_delivery_result *r, int
         sqlite3_bind_int64(s, 4, now);
         return exec_write(c, s);
     }
-    hk_delivery_status next = r->succeeded                    ? HK_DELIVERY_SUCCEEDED
+    hk_delivery_status next = r->succeeded                  ? HK_DELIVERY_SUCCEEDED
                               : r->retry_at == HK_TIME_NONE ? HK_DELIVERY_FAILED
                                                             : HK_DELIVERY_PENDING;
     sqlite3_bind_int(s, 4, next);
