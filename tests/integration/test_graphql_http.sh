@@ -10,30 +10,11 @@ bin=$build/hookd
 [ -x "$bin" ] || { echo "no executable at $bin" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-graphql-http-test.XXXXXX")
-started_pids=()
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-    # ${arr[@]+...}: an empty array is "unbound" to set -u in older bash.
-    for pid in ${started_pids[@]+"${started_pids[@]}"}; do
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
 trap cleanup EXIT
 
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "ok   - $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $1"
-    shift
-    for detail in "$@"; do echo "       $detail"; done
-}
 
 # Foreground commands are bounded too: a hang becomes exit status 124, a failure.
 TIMEOUT="timeout 15"

@@ -16,29 +16,11 @@ done
 command -v node >/dev/null || { echo "node is needed to read --json output" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-hookctl-test.XXXXXX")
-started_pids=()
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-cleanup() {
-    for pid in ${started_pids[@]+"${started_pids[@]}"}; do
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
 trap cleanup EXIT
 
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "ok   - $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $1"
-    shift
-    for detail in "$@"; do echo "       $detail"; done
-}
 
 # Every command is bounded; a hang is exit status 124, a failure.
 bounded() { timeout 20 "$@"; }

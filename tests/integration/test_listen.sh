@@ -28,30 +28,11 @@ for tool in node curl openssl; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-listen-test.XXXXXX")
-started_pids=()
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    for pid in ${started_pids[@]+"${started_pids[@]}"}; do
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
 trap cleanup EXIT
 
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "ok   - $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $1"
-    shift
-    for detail in "$@"; do echo "       $detail"; done
-}
 
 # Every command is bounded; a hang is exit status 124, a failure.
 bounded() { timeout 20 "$@"; }
