@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - what the shell integration tests share; sourced, not run.
 # The sourcing script sets $tmp (its scratch directory) and appends the pid of
 # every process it starts to started_pids; the EXIT trap kills them all and
