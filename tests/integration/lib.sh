@@ -14,6 +14,7 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    # shellcheck disable=SC2154 # $tmp is set by the sourcing script
     rm -rf "$tmp"
 }
 

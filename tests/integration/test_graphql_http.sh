@@ -209,6 +209,7 @@ check_answer "an unparsable query is 400 GRAPHQL_PARSE_FAILED" 400 "$status" \
 # Each one below must get its documented error; afterwards the workspace must
 # still have exactly the customers it had (none), and the server must answer.
 
+# shellcheck disable=SC2016 # $input is a GraphQL variable
 upsert='mutation u($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { result error { code } } }'
 good_input='{"identifier":{"emailAddress":"bad@example.com"},"onCreate":{"fullName":"Bad","email":{"email":"bad@example.com","isVerified":false}},"onUpdate":{}}'
 
