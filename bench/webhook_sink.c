@@ -44,6 +44,8 @@
 
 #include "core/clock.h"
 
+#include "histogram.h"
+
 #define MAX_CONNECTIONS 1000
 #define MAX_HEAD_BYTES ((size_t)64 << 10)
 #define MAX_BODY_BYTES ((size_t)1 << 20)
@@ -53,69 +55,6 @@
 #define MAX_MAX_EVENTS ((size_t)64 << 20)
 #define DEFAULT_LIFETIME_S 3600
 #define IN_CHUNK 16384
-
-/* ---- latency histogram: as in http_load.c (exact below 256 us, then < 0.8% wide) ---- */
-
-#define HIST_SUB_BITS 8
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_HALF (HIST_SUB / 2)
-#define HIST_MAX_BIT 40
-#define HIST_BUCKETS (HIST_SUB + (HIST_MAX_BIT - HIST_SUB_BITS + 1) * HIST_HALF)
-
-typedef struct hist {
-    uint64_t counts[HIST_BUCKETS];
-    uint64_t n, max, sum;
-} hist;
-
-static size_t hist_index(uint64_t v)
-{
-    if (v < HIST_SUB)
-        return (size_t)v;
-    int m = 63 - __builtin_clzll(v);
-    if (m > HIST_MAX_BIT) {
-        m = HIST_MAX_BIT;
-        v = ((uint64_t)1 << (HIST_MAX_BIT + 1)) - 1;
-    }
-    int shift = m - (HIST_SUB_BITS - 1);
-    return HIST_SUB + (size_t)(m - HIST_SUB_BITS) * HIST_HALF + (size_t)((v >> shift) - HIST_HALF);
-}
-
-/* The largest value bucket i holds: percentiles err on the slow side. */
-static uint64_t hist_upper(size_t i)
-{
-    if (i < HIST_SUB)
-        return i;
-    size_t k = i - HIST_SUB;
-    int m = (int)(k / HIST_HALF) + HIST_SUB_BITS;
-    uint64_t top = k % HIST_HALF + HIST_HALF;
-    int shift = m - (HIST_SUB_BITS - 1);
-    return ((top + 1) << shift) - 1;
-}
-
-static void hist_record(hist *h, uint64_t us)
-{
-    h->counts[hist_index(us)]++;
-    h->n++;
-    h->sum += us;
-    if (us > h->max)
-        h->max = us;
-}
-
-static uint64_t hist_percentile(const hist *h, double p)
-{
-    if (h->n == 0)
-        return 0;
-    uint64_t rank = (uint64_t)((p / 100.0) * (double)h->n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->counts[i];
-        if (seen >= rank)
-            return hist_upper(i) < h->max ? hist_upper(i) : h->max;
-    }
-    return h->max;
-}
 
 /* ---- the set of event ids seen ---- */
 
