@@ -69,6 +69,13 @@ HK_MUST_CHECK hk_status resolve_output(gql_field_ctx *fc, const char *type, size
  * BAD_USER_INPUT (returned status non-OK). */
 HK_MUST_CHECK hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page);
 
+/* Slices an in-memory, id-ordered list (hk_page_slice) for a connection type
+ * without totalCount; bad page arguments fail the field with 400
+ * BAD_USER_INPUT. */
+HK_MUST_CHECK hk_status resolve_page_slice(gql_field_ctx *fc, const hk_page_request *page,
+                                           const char *const *ids, size_t n, size_t *from,
+                                           size_t *count, hk_page_info *info);
+
 /*
  * Builds a Relay connection map {edges: [{cursor, node}], pageInfo,
  * totalCount (when total >= 0)} whose nodes are objects of `node_type`:

@@ -182,6 +182,17 @@ hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page)
     return HK_OK;
 }
 
+hk_status resolve_page_slice(gql_field_ctx *fc, const hk_page_request *page, const char *const *ids,
+                             size_t n, size_t *from, size_t *count, hk_page_info *info)
+{
+    hk_error err;
+    hk_error_clear(&err);
+    if (hk_page_slice(page, ids, n, from, count, info, &err))
+        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400, "%s", err.message);
+    info->total_count = -1;
+    return HK_OK;
+}
+
 static hk_status page_info(gql_field_ctx *fc, const hk_page_info *info, gql_result *out)
 {
     hk_arena *a = gql_arena(fc);

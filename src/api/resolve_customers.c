@@ -226,11 +226,9 @@ static hk_status f_memberships(gql_field_ctx *fc, const void *p, gql_result *out
     }
     size_t from, count;
     hk_page_info info;
-    hk_error err;
-    hk_error_clear(&err);
-    if (hk_page_slice(&page, ids, n, &from, &count, &info, &err))
-        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400, "%s", err.message);
-    info.total_count = -1; /* the connection type has no totalCount */
+    st = resolve_page_slice(fc, &page, ids, n, &from, &count, &info);
+    if (st)
+        return st;
     return resolve_connection(fc, "CustomerGroupMembershipConnection",
                               "CustomerGroupMembershipEdge", "CustomerGroupMembership", rows + from,
                               count, sizeof *rows, membership_cursor, &info, out);

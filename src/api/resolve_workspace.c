@@ -19,18 +19,6 @@ static hk_status oom(gql_field_ctx *fc)
  * regenerated: the two answers agree.
  */
 
-/* Slices an in-memory list whose connection type has no totalCount. */
-static hk_status slice(gql_field_ctx *fc, const hk_page_request *page, const char *const *ids,
-                       size_t n, size_t *from, size_t *count, hk_page_info *info)
-{
-    hk_error err;
-    hk_error_clear(&err);
-    if (hk_page_slice(page, ids, n, from, count, info, &err))
-        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400, "%s", err.message);
-    info->total_count = -1;
-    return HK_OK;
-}
-
 /* ---- workspace ---- */
 
 static hk_status q_my_workspace(gql_field_ctx *fc, const void *parent, gql_result *out)
@@ -181,7 +169,7 @@ static hk_status q_webhook_versions(gql_field_ctx *fc, const void *parent, gql_r
         ids[i] = hk_webhook_versions[i].version;
     size_t from, count;
     hk_page_info info;
-    st = slice(fc, &page, ids, n, &from, &count, &info);
+    st = resolve_page_slice(fc, &page, ids, n, &from, &count, &info);
     if (st)
         return st;
     return resolve_connection(fc, "WebhookVersionConnection", "WebhookVersionEdge",
@@ -238,7 +226,7 @@ static hk_status q_webhook_targets(gql_field_ctx *fc, const void *parent, gql_re
         ids[i] = list[i].id;
     size_t from, count;
     hk_page_info info;
-    st = slice(fc, &page, ids, n, &from, &count, &info);
+    st = resolve_page_slice(fc, &page, ids, n, &from, &count, &info);
     if (st)
         return st;
     /* An empty workspace may give a NULL list: no arithmetic on it. */
