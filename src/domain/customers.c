@@ -204,7 +204,9 @@ static hk_status update_customer(const store_tx *tx, upsert_job *j, const hk_cus
         return HK_OK;
     }
     const char *ws = j->ctx->workspace_id;
-    st = check_unique(tx, ws, STORE_BY_EMAIL, next.email, cur->id, j->arena, err);
+    /* Same key (case-insensitive): still this customer's, no lookup needed. */
+    if (strcasecmp(next.email, cur->email) != 0)
+        st = check_unique(tx, ws, STORE_BY_EMAIL, next.email, cur->id, j->arena, err);
     if (!st && !str_eq(next.external_id, cur->external_id))
         st = check_unique(tx, ws, STORE_BY_EXTERNAL_ID, next.external_id, cur->id, j->arena,
                           err);
