@@ -73,8 +73,8 @@ static hk_status load_tx(const store_tx *tx, void *arg, hk_error *err)
     hk_status st = tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena,
                                       &j->job->event, &ev_found);
     if (!st && ev_found)
-        st = tx->ops->target_get(tx->conn, d->workspace_id, d->target_id, j->arena,
-                                 &j->job->target, &tg_found);
+        st = tx->ops->target_get(tx->conn, d->workspace_id, d->target_id, j->arena, &j->job->target,
+                                 &tg_found);
     if (!st && ev_found && tg_found)
         st = tx->ops->hmac_get(tx->conn, d->workspace_id, j->arena, &j->job->secret);
     if (st)
@@ -156,8 +156,8 @@ static hk_status require_target(const store_tx *tx, const hk_ctx *ctx, const cha
     if (st)
         return domain_store_error(err, st, "looking up the target");
     if (!found)
-        return hk_error_field(err, HK_ENOTFOUND, "not_found", "webhookTargetId",
-                              HK_FIELD_NOT_FOUND, "no webhook target with this id");
+        return hk_error_field(err, HK_ENOTFOUND, "not_found", "webhookTargetId", HK_FIELD_NOT_FOUND,
+                              "no webhook target with this id");
     return HK_OK;
 }
 
@@ -174,16 +174,20 @@ typedef struct list_job {
     hk_attempt **attempts;
 } list_job;
 
-static bool backward(const hk_page_request *p)
+static hk_status fetch_deliveries(const store_tx *tx, void *arg, const store_page *p, void **rows,
+                                  size_t *n)
 {
-    return p->last >= 0 || p->before;
+    list_job *j = arg;
+    hk_delivery *list;
+    hk_status st = tx->ops->delivery_page(tx->conn, j->ctx->workspace_id, j->target_id, j->status,
+                                          p, j->arena, &list, n);
+    *rows = list;
+    return st;
 }
 
-static hk_status fetch(const store_tx *tx, list_job *j, const store_page *p, hk_delivery **rows,
-                       size_t *n)
+static const char *delivery_row_id(const void *rows, size_t i)
 {
-    return tx->ops->delivery_page(tx->conn, j->ctx->workspace_id, j->target_id, j->status, p,
-                                  j->arena, rows, n);
+    return ((const hk_delivery *)rows)[i].event_id;
 }
 
 static hk_status list_tx(const store_tx *tx, void *arg, hk_error *err)
@@ -193,40 +197,17 @@ static hk_status list_tx(const store_tx *tx, void *arg, hk_error *err)
     hk_status st = require_target(tx, j->ctx, j->target_id, j->arena, &t, err);
     if (st)
         return st;
-    const hk_page_request *pg = j->page;
-    bool back = backward(pg);
-    int want_i = back ? pg->last : pg->first;
-    size_t want = want_i < 0 ? HK_PAGE_DEFAULT : (size_t)want_i;
-    store_page sp = {back ? pg->before : pg->after, false, !back, want + 1};
-    hk_delivery *rows;
-    size_t got;
-    st = fetch(tx, j, &sp, &rows, &got);
-    bool more = got > want;
-    if (more)
-        got = want;
-    bool other = false;
-    if (!st && sp.cursor) {
-        store_page op = {sp.cursor, true, back, 1};
-        hk_delivery *orows;
-        size_t on;
-        st = fetch(tx, j, &op, &orows, &on);
-        other = on > 0;
-    }
-    if (st)
-        return domain_store_error(err, st, "listing deliveries");
-    for (size_t i = 0; back && i < got / 2; i++) {
-        hk_delivery tmp = rows[i];
-        rows[i] = rows[got - 1 - i];
-        rows[got - 1 - i] = tmp;
-    }
-    j->info->has_next_page = back ? other : more;
-    j->info->has_previous_page = back ? more : other;
-    j->info->start_cursor = got ? rows[0].event_id : NULL;
-    j->info->end_cursor = got ? rows[got - 1].event_id : NULL;
-    j->info->total_count = -1;
-    *j->out = rows;
-    *j->n = got;
-    return HK_OK;
+    domain_list_job lj = {.ctx = j->ctx,
+                          .page = j->page,
+                          .arena = j->arena,
+                          .fetch = fetch_deliveries,
+                          .row_id = delivery_row_id,
+                          .arg = j,
+                          .rows = (void **)j->out,
+                          .n = j->n,
+                          .info = j->info};
+    st = domain_list_run(tx, &lj, sizeof(hk_delivery));
+    return st ? domain_store_error(err, st, "listing deliveries") : HK_OK;
 }
 
 hk_status hk_delivery_list(const hk_ctx *ctx, const char *target_id,
@@ -249,8 +230,14 @@ hk_status hk_delivery_list(const hk_ctx *ctx, const char *target_id,
                             "unknown delivery status");
     if (st)
         return st;
-    list_job j = {.ctx = ctx, .target_id = id, .status = filter->status, .page = page,
-                  .arena = arena, .out = out, .n = n, .info = info};
+    list_job j = {.ctx = ctx,
+                  .target_id = id,
+                  .status = filter->status,
+                  .page = page,
+                  .arena = arena,
+                  .out = out,
+                  .n = n,
+                  .info = info};
     return store_read(ctx->store, list_tx, &j, err);
 }
 
@@ -261,8 +248,8 @@ static hk_status attempts_tx(const store_tx *tx, void *arg, hk_error *err)
     hk_status st = require_target(tx, j->ctx, j->target_id, j->arena, &t, err);
     if (st)
         return st;
-    st = tx->ops->attempt_list(tx->conn, j->ctx->workspace_id, j->target_id, j->event_id,
-                               j->arena, j->attempts, j->n);
+    st = tx->ops->attempt_list(tx->conn, j->ctx->workspace_id, j->target_id, j->event_id, j->arena,
+                               j->attempts, j->n);
     return st ? domain_store_error(err, st, "listing attempts") : HK_OK;
 }
 
@@ -280,8 +267,8 @@ hk_status hk_attempt_list(const hk_ctx *ctx, const char *target_id, const char *
         st = domain_copy_id("eventId", event_id, eid, err);
     if (st)
         return st;
-    list_job j = {.ctx = ctx, .target_id = tid, .arena = arena, .n = n, .event_id = eid,
-                  .attempts = out};
+    list_job j = {
+        .ctx = ctx, .target_id = tid, .arena = arena, .n = n, .event_id = eid, .attempts = out};
     return store_read(ctx->store, attempts_tx, &j, err);
 }
 
@@ -429,8 +416,8 @@ static hk_status send_test_tx(const store_tx *tx, void *arg, hk_error *err)
     return HK_OK;
 }
 
-hk_status hk_delivery_send_test(const hk_ctx *ctx, const char *target_id,
-                                char event_id[HK_ID_MAX], hk_error *err)
+hk_status hk_delivery_send_test(const hk_ctx *ctx, const char *target_id, char event_id[HK_ID_MAX],
+                                hk_error *err)
 {
     event_id[0] = '\0';
     hk_error_clear(err);

@@ -45,4 +45,31 @@ HK_MUST_CHECK hk_status outbox_insert_event(const store_tx *tx, const char *ws, 
 /* Copies s into the arena (NULL stays NULL). Sets *st to HK_ENOMEM on failure. */
 const char *domain_dup(hk_arena *a, const char *s, hk_status *st);
 
+/* ---- pagination over a backend (lists.c) ---- */
+
+/* What a list operation needs from its backend: a page and a count. */
+typedef hk_status (*domain_page_fn)(const store_tx *tx, void *arg, const store_page *p, void **rows,
+                                    size_t *n);
+typedef const char *(*domain_row_id_fn)(const void *rows, size_t i);
+
+typedef struct domain_list_job {
+    const hk_ctx *ctx;
+    const hk_page_request *page;
+    hk_arena *arena;
+    domain_page_fn fetch;
+    domain_row_id_fn row_id;
+    hk_status (*count)(const store_tx *tx, void *arg, int64_t *n);
+    void *arg;
+    bool want_total;
+    void **rows;
+    size_t *n;
+    hk_page_info *info;
+} domain_list_job;
+
+/* One Relay page: fetches want+1 rows from the cursor, looks once past the
+ * cursor the other way for the far-side flag, puts a backward page in list
+ * order, fills *j->rows, *j->n and *j->info (and the total if asked).
+ * Returns a store status. */
+HK_MUST_CHECK hk_status domain_list_run(const store_tx *tx, domain_list_job *j, size_t row_size);
+
 #endif

@@ -40,25 +40,6 @@ static size_t page_size(const hk_page_request *p)
     return n < 0 ? HK_PAGE_DEFAULT : (size_t)n;
 }
 
-/* What a list operation needs from its backend: a page and a count. */
-typedef hk_status (*page_fn)(const store_tx *tx, void *arg, const store_page *p, void **rows,
-                             size_t *n);
-typedef const char *(*row_id_fn)(const void *rows, size_t i);
-
-typedef struct list_job {
-    const hk_ctx *ctx;
-    const hk_page_request *page;
-    hk_arena *arena;
-    page_fn fetch;
-    row_id_fn row_id;
-    hk_status (*count)(const store_tx *tx, void *arg, int64_t *n);
-    void *arg;
-    bool want_total;
-    void **rows;
-    size_t *n;
-    hk_page_info *info;
-} list_job;
-
 /* Rows come back nearest-first; a backward page is put in list order. */
 static void reverse(void *rows, size_t n, size_t size, hk_arena *a)
 {
@@ -71,7 +52,7 @@ static void reverse(void *rows, size_t n, size_t size, hk_arena *a)
     }
 }
 
-static hk_status list_tx_run(const store_tx *tx, list_job *j, size_t row_size)
+hk_status domain_list_run(const store_tx *tx, domain_list_job *j, size_t row_size)
 {
     const hk_page_request *pg = j->page;
     bool backward = is_backward(pg);
@@ -123,8 +104,8 @@ static hk_status customers_fetch(const store_tx *tx, void *arg, const store_page
 {
     customer_args *c = arg;
     hk_customer *list;
-    hk_status st = tx->ops->customer_page(tx->conn, c->ctx->workspace_id, &c->filter, p,
-                                          c->arena, &list, n);
+    hk_status st =
+        tx->ops->customer_page(tx->conn, c->ctx->workspace_id, &c->filter, p, c->arena, &list, n);
     *rows = list;
     return st;
 }
@@ -142,7 +123,7 @@ static const char *customer_row_id(const void *rows, size_t i)
 
 static hk_status customers_tx(const store_tx *tx, void *arg, hk_error *err)
 {
-    hk_status st = list_tx_run(tx, arg, sizeof(hk_customer));
+    hk_status st = domain_list_run(tx, arg, sizeof(hk_customer));
     return st ? domain_store_error(err, st, "listing customers") : HK_OK;
 }
 
@@ -163,8 +144,17 @@ hk_status hk_customer_list(const hk_ctx *ctx, const hk_customer_filter *filter,
                           {filter->marked_as_spam, filter->n_group_ids, filter->group_ids,
                            filter->n_group_keys, filter->group_keys},
                           arena};
-    list_job j = {ctx,  page, arena, customers_fetch, customer_row_id, customers_count, &args,
-                  want_total, (void **)out, n, info};
+    domain_list_job j = {ctx,
+                         page,
+                         arena,
+                         customers_fetch,
+                         customer_row_id,
+                         customers_count,
+                         &args,
+                         want_total,
+                         (void **)out,
+                         n,
+                         info};
     return store_read(ctx->store, customers_tx, &j, err);
 }
 
@@ -198,7 +188,7 @@ static const char *group_row_id(const void *rows, size_t i)
 
 static hk_status groups_tx(const store_tx *tx, void *arg, hk_error *err)
 {
-    hk_status st = list_tx_run(tx, arg, sizeof(hk_customer_group));
+    hk_status st = domain_list_run(tx, arg, sizeof(hk_customer_group));
     return st ? domain_store_error(err, st, "listing customer groups") : HK_OK;
 }
 
@@ -216,8 +206,9 @@ hk_status hk_group_list(const hk_ctx *ctx, const hk_page_request *page, bool wan
     if (st)
         return st;
     group_args args = {ctx, arena};
-    list_job j = {ctx,  page, arena, groups_fetch, group_row_id, groups_count, &args,
-                  want_total, (void **)out, n, info};
+    domain_list_job j = {ctx,          page,  arena,      groups_fetch, group_row_id,
+                         groups_count, &args, want_total, (void **)out, n,
+                         info};
     return store_read(ctx->store, groups_tx, &j, err);
 }
 
@@ -231,8 +222,8 @@ static size_t index_of(const char *const *ids, size_t n, const char *id)
     return n;
 }
 
-hk_status hk_page_slice(const hk_page_request *page, const char *const *ids, size_t n,
-                        size_t *from, size_t *count, hk_page_info *info, hk_error *err)
+hk_status hk_page_slice(const hk_page_request *page, const char *const *ids, size_t n, size_t *from,
+                        size_t *count, hk_page_info *info, hk_error *err)
 {
     *from = 0;
     *count = 0;
