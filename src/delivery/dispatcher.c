@@ -72,6 +72,22 @@ struct hk_dispatcher {
     int64_t next_sweep_ms;     /* monotonic: next look at the queues */
     hk_dispatcher_stats stats;
 
+    /* The store works for the loop asynchronously: at most one claim and one
+     * record are committing at a time while attempts go on. Their callbacks
+     * run on the store's writer thread: they fill in the status and error,
+     * then set the flag (release); the loop takes the flag (acquire). */
+    bool claim_busy, record_busy;
+    atomic_bool claim_done, record_done;
+    hk_status claim_status, record_status;
+    char claim_error[HK_ERROR_MESSAGE_MAX], record_error[HK_ERROR_MESSAGE_MAX];
+    hk_delivery *claim_rows; /* in claim_arena */
+    size_t claim_n, claim_want;
+    int64_t claim_next_due, claim_now, claim_lease_end;
+    size_t recording; /* the first `recording` results are in the record committing */
+    /* Held by a callback while it signals, so that stop cannot free the
+     * multi handle under its curl_multi_wakeup. */
+    pthread_mutex_t signal_lock;
+
     pthread_mutex_t stats_lock;
     hk_dispatcher_stats published;
 };
@@ -367,29 +383,72 @@ static void after_claim(hk_dispatcher *d, int64_t now, size_t n, size_t want, in
         d->next_claim_at = next_due;
 }
 
+/* Writer thread: a claim or record is done; wake the loop. */
+static void signal_done(hk_dispatcher *d, atomic_bool *flag)
+{
+    pthread_mutex_lock(&d->signal_lock);
+    atomic_store_explicit(flag, true, memory_order_release);
+    curl_multi_wakeup(d->multi);
+    pthread_mutex_unlock(&d->signal_lock);
+}
+
+/* Writer thread: the claim committed or failed. */
+static void claim_committed(void *arg, hk_status st, const hk_error *err)
+{
+    hk_dispatcher *d = arg;
+    d->claim_status = st;
+    if (st)
+        snprintf(d->claim_error, sizeof d->claim_error, "%s", err->message);
+    signal_done(d, &d->claim_done);
+}
+
+/* Submits a claim when one is wanted; its rows are routed by `claimed`
+ * while the attempts in flight go on. */
 static void claim(hk_dispatcher *d)
 {
     int64_t now = hk_now_ms();
-    if (!claim_wanted(d, now))
+    if (d->claim_busy || !claim_wanted(d, now))
         return;
     size_t want = max_held(d) - held(d);
     if (want > d->o.claim_batch)
         want = d->o.claim_batch;
     hk_arena_reset(d->claim_arena);
-    int64_t lease_end = hk_mono_ms() + d->o.lease_ms;
-    hk_delivery *rows = NULL;
-    size_t n = 0;
-    int64_t next_due = HK_TIME_NONE;
+    d->claim_now = now;
+    d->claim_want = want;
+    d->claim_lease_end = hk_mono_ms() + d->o.lease_ms;
     hk_error err;
-    if (hk_delivery_claim(d->store, now, d->o.lease_ms, want, d->claim_arena, &rows, &n, &next_due,
-                          &err) != HK_OK) {
+    if (hk_delivery_claim_submit(d->store, now, d->o.lease_ms, want, d->claim_arena, &d->claim_rows,
+                                 &d->claim_n, &d->claim_next_due, claim_committed, d,
+                                 &err) != HK_OK) {
         d->stats.store_errors++;
         hk_log_error("cannot claim deliveries: %s", err.message);
         after_claim(d, now, 0, want, HK_TIME_NONE);
         return;
     }
-    after_claim(d, now, n, want, next_due);
+    d->claim_busy = true;
+}
+
+/* Routes what the last claim got, once it has committed. While stopping,
+ * the rows are left to their leases instead (due again at the next start). */
+static void claimed(hk_dispatcher *d)
+{
+    if (!d->claim_busy || !atomic_exchange_explicit(&d->claim_done, false, memory_order_acquire))
+        return;
+    d->claim_busy = false;
+    int64_t now = d->claim_now;
+    size_t want = d->claim_want, n = d->claim_n;
+    if (d->claim_status != HK_OK) {
+        d->stats.store_errors++;
+        hk_log_error("cannot claim deliveries: %s", d->claim_error);
+        after_claim(d, now, 0, want, HK_TIME_NONE);
+        return;
+    }
+    after_claim(d, now, n, want, d->claim_next_due);
     d->stats.claimed += n;
+    if (atomic_load(&d->stopping)) {
+        d->stats.deferred += n;
+        return;
+    }
     uint64_t deferred_before = d->stats.deferred;
     for (size_t i = 0; i < n; i++) {
         delivery_job *job = calloc(1, sizeof *job);
@@ -397,8 +456,8 @@ static void claim(hk_dispatcher *d)
             d->stats.deferred += n - i; /* their leases bring them back */
             break;
         }
-        job->delivery = rows[i];
-        job->lease_end_ms = lease_end;
+        job->delivery = d->claim_rows[i];
+        job->lease_end_ms = d->claim_lease_end;
         route(d, job);
     }
     if (n > 0 && d->stats.deferred - deferred_before == n) {
@@ -435,18 +494,50 @@ static void harvest(hk_dispatcher *d)
     start_ready(d);
 }
 
-/* Records up to RECORD_CHUNK of the oldest results; false on failure. */
-static bool record_chunk(hk_dispatcher *d)
+/* Writer thread: the record committed or failed. */
+static void record_committed(void *arg, hk_status st, const hk_error *err)
+{
+    hk_dispatcher *d = arg;
+    d->record_status = st;
+    if (st)
+        snprintf(d->record_error, sizeof d->record_error, "%s", err->message);
+    signal_done(d, &d->record_done);
+}
+
+/* Submits up to RECORD_CHUNK of the oldest results. They stay at the head
+ * of the results until the record has committed (`recorded`). */
+static void record_now(hk_dispatcher *d)
 {
     size_t n = 0;
     for (delivery_job *j = d->results; j && n < RECORD_CHUNK; j = j->next)
         d->batch[n++] = j->result;
     hk_error err;
-    if (hk_delivery_record(d->store, d->batch, n, &err) != HK_OK) {
+    if (hk_delivery_record_submit(d->store, d->batch, n, record_committed, d, &err) != HK_OK) {
         d->stats.store_errors++;
         hk_log_error("cannot record %zu delivery attempts: %s", n, err.message);
-        return false;
+        d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
+        return;
     }
+    d->recording = n;
+    d->record_busy = true;
+}
+
+/* Frees what the last record wrote, once committed; after a failure the
+ * results stay to be recorded again after RECORD_RETRY_MS. */
+static void recorded(hk_dispatcher *d)
+{
+    if (!d->record_busy || !atomic_exchange_explicit(&d->record_done, false, memory_order_acquire))
+        return;
+    d->record_busy = false;
+    size_t n = d->recording;
+    d->recording = 0;
+    if (d->record_status != HK_OK) {
+        d->stats.store_errors++;
+        hk_log_error("cannot record %zu delivery attempts: %s", n, d->record_error);
+        d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
+        return;
+    }
+    d->record_retry_ms = 0;
     d->stats.record_batches++;
     d->stats.recorded += n;
     for (size_t i = 0; i < n; i++) {
@@ -458,7 +549,6 @@ static bool record_chunk(hk_dispatcher *d)
         d->results_tail = NULL;
     d->unrecorded -= n;
     d->oldest_result_ms = hk_mono_ms();
-    return true;
 }
 
 static bool record_due(const hk_dispatcher *d, int64_t now)
@@ -470,17 +560,30 @@ static bool record_due(const hk_dispatcher *d, int64_t now)
            d->in_flight == 0;
 }
 
-static void record(hk_dispatcher *d, bool force)
+static void record(hk_dispatcher *d)
 {
-    if (d->unrecorded == 0 || (!force && !record_due(d, hk_mono_ms())))
-        return;
-    while (d->unrecorded > 0) {
-        if (!record_chunk(d)) {
-            d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
-            return;
-        }
+    if (!d->record_busy && d->unrecorded > 0 && record_due(d, hk_mono_ms()))
+        record_now(d);
+}
+
+/* Waits for the claim and the record committing, if any (stop). */
+static void settle(hk_dispatcher *d)
+{
+    while (d->claim_busy || d->record_busy) {
+        curl_multi_poll(d->multi, NULL, 0, 50, NULL);
+        claimed(d);
+        recorded(d);
     }
-    d->record_retry_ms = 0;
+}
+
+/* Stop: records every result left, chunk after chunk, until one fails. */
+static void flush_records(hk_dispatcher *d)
+{
+    settle(d);
+    while (d->unrecorded > 0 && d->record_retry_ms == 0) {
+        record_now(d);
+        settle(d);
+    }
 }
 
 /* ---- the loop ---- */
@@ -506,9 +609,10 @@ static int64_t min64(int64_t a, int64_t b)
 static int sleep_ms(hk_dispatcher *d)
 {
     int64_t t = IDLE_RECHECK_MS;
-    if (!atomic_load(&d->stopping) && held(d) < max_held(d))
+    /* A claim or record committing wakes the loop when it is done. */
+    if (!atomic_load(&d->stopping) && held(d) < max_held(d) && !d->claim_busy)
         t = d->more_due ? 0 : min64(t, d->next_claim_at - hk_now_ms());
-    if (d->unrecorded > 0) {
+    if (d->unrecorded > 0 && !d->record_busy) {
         int64_t at =
             d->record_retry_ms ? d->record_retry_ms : d->oldest_result_ms + d->o.record_delay_ms;
         t = min64(t, at - hk_mono_ms());
@@ -521,8 +625,10 @@ static void pass(hk_dispatcher *d, int timeout_ms)
     int running = 0;
     curl_multi_perform(d->multi, &running);
     harvest(d);
+    recorded(d);
+    claimed(d);
     sweep(d);
-    record(d, false);
+    record(d);
     claim(d);
     publish_stats(d);
     if (timeout_ms < 0)
@@ -558,7 +664,7 @@ static void shut_down(hk_dispatcher *d)
     harvest(d);
     abort_in_flight(d);
     d->record_retry_ms = 0;
-    record(d, true);
+    flush_records(d);
     if (d->unrecorded > 0) {
         hk_log_error("%zu delivery attempts could not be recorded; they will be repeated",
                      d->unrecorded);
@@ -609,6 +715,10 @@ static void destroy(hk_dispatcher *d)
 {
     if (d->hook_installed)
         hk_store_set_commit_hook(d->store, NULL, NULL);
+    /* A callback that has just signalled the loop may still be inside
+     * curl_multi_wakeup: wait until it is out. */
+    pthread_mutex_lock(&d->signal_lock);
+    pthread_mutex_unlock(&d->signal_lock);
     if (d->multi)
         curl_multi_cleanup(d->multi);
     if (d->share)
@@ -625,6 +735,7 @@ static void destroy(hk_dispatcher *d)
     free(d->tls_client_key);
     free(d->tls_ca_file);
     pthread_mutex_destroy(&d->stats_lock);
+    pthread_mutex_destroy(&d->signal_lock);
     free(d);
 }
 
@@ -755,6 +866,9 @@ hk_status hk_dispatcher_start(hk_store *store, const hk_dispatcher_options *o, h
         return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
     d->store = store;
     pthread_mutex_init(&d->stats_lock, NULL);
+    pthread_mutex_init(&d->signal_lock, NULL);
+    atomic_init(&d->claim_done, false);
+    atomic_init(&d->record_done, false);
     atomic_init(&d->notified, false);
     atomic_init(&d->stopping, false);
     st = take_options(d, o);

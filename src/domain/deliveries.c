@@ -5,6 +5,7 @@
 #include "domain/deliveries.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -122,6 +123,73 @@ hk_status hk_delivery_record(hk_store *store, const hk_delivery_result *results,
         return HK_OK;
     record_job j = {results, n};
     return store_write(store, record_tx, &j, err);
+}
+
+/* ---- asynchronous forms ---- */
+
+/* One asynchronous claim or record: heap-allocated, freed after its callback. */
+typedef struct async_job {
+    store_request req;
+    union {
+        claim_job claim;
+        record_job record;
+    } u;
+    hk_error err;
+    hk_delivery_done_fn done;
+    void *arg;
+} async_job;
+
+static void async_done(void *arg, hk_status st)
+{
+    async_job *a = arg;
+    a->done(a->arg, st, &a->err);
+    free(a);
+}
+
+static hk_status async_submit(hk_store *store, store_fn fn, async_job *a, hk_error *err)
+{
+    hk_error_clear(&a->err);
+    hk_status st = store_submit(store, &a->req, fn, &a->u, &a->err, async_done, a);
+    if (st) {
+        *err = a->err;
+        free(a);
+    }
+    return st;
+}
+
+hk_status hk_delivery_claim_submit(hk_store *store, int64_t now, int64_t lease_ms, size_t max,
+                                   hk_arena *arena, hk_delivery **out, size_t *n, int64_t *next_due,
+                                   hk_delivery_done_fn done, void *arg, hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *next_due = HK_TIME_NONE;
+    hk_error_clear(err);
+    if (max == 0 || lease_ms <= 0 || !done)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "claim: max and lease must be positive, and a callback given");
+    async_job *a = calloc(1, sizeof *a);
+    if (!a)
+        return hk_error_set(err, HK_ENOMEM, NULL, "claim: out of memory");
+    a->u.claim = (claim_job){now, now + lease_ms, max, arena, out, n, next_due};
+    a->done = done;
+    a->arg = arg;
+    return async_submit(store, claim_tx, a, err);
+}
+
+hk_status hk_delivery_record_submit(hk_store *store, const hk_delivery_result *results, size_t n,
+                                    hk_delivery_done_fn done, void *arg, hk_error *err)
+{
+    hk_error_clear(err);
+    if (n == 0 || !done)
+        return hk_error_set(err, HK_EINVAL, NULL, "record: no results, or no callback");
+    async_job *a = calloc(1, sizeof *a);
+    if (!a)
+        return hk_error_set(err, HK_ENOMEM, NULL, "record: out of memory");
+    a->u.record = (record_job){results, n};
+    a->done = done;
+    a->arg = arg;
+    return async_submit(store, record_tx, a, err);
 }
 
 typedef struct release_job {

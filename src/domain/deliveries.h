@@ -34,8 +34,8 @@ typedef struct hk_delivery {
     char target_id[HK_ID_MAX];
     char event_id[HK_ID_MAX];
     hk_delivery_status status;
-    uint32_t attempts;        /* attempts made so far; the next one is attempts + 1 */
-    int64_t next_attempt_at;  /* when pending: due time */
+    uint32_t attempts;       /* attempts made so far; the next one is attempts + 1 */
+    int64_t next_attempt_at; /* when pending: due time */
     int64_t created_at;
     int64_t updated_at;
     char event_type[64]; /* filled by lists only ("" elsewhere) */
@@ -45,12 +45,12 @@ typedef struct hk_delivery {
 #define HK_ATTEMPT_ERROR_MAX 256
 
 typedef struct hk_attempt {
-    char attempt_id[HK_ID_MAX];  /* whAttempt_... */
-    uint32_t number;             /* from 1 */
+    char attempt_id[HK_ID_MAX]; /* whAttempt_... */
+    uint32_t number;            /* from 1 */
     int64_t started_at;
     int64_t duration_ms;
-    int status_code;             /* HTTP status, 0 when none was received */
-    const char *error;           /* NULL on success; "HTTP 500", "timeout after 30000 ms", ... */
+    int status_code;              /* HTTP status, 0 when none was received */
+    const char *error;            /* NULL on success; "HTTP 500", "timeout after 30000 ms", ... */
     const char *response_excerpt; /* at most HK_ATTEMPT_EXCERPT_MAX bytes, may be NULL */
 } hk_attempt;
 
@@ -63,8 +63,8 @@ typedef struct hk_attempt {
  * the caller knows how long it may sleep. Rows are allocated in `arena`.
  */
 HK_MUST_CHECK hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms,
-                                          size_t max, hk_arena *arena, hk_delivery **out,
-                                          size_t *n, int64_t *next_due, hk_error *err);
+                                          size_t max, hk_arena *arena, hk_delivery **out, size_t *n,
+                                          int64_t *next_due, hk_error *err);
 
 /* Everything one attempt needs, read in one snapshot. *found is false when
  * the event or the target is gone (then the delivery is to be dropped). */
@@ -91,6 +91,26 @@ typedef struct hk_delivery_result {
  * delivery still pending is changed: one cancelled meanwhile stays so. */
 HK_MUST_CHECK hk_status hk_delivery_record(hk_store *store, const hk_delivery_result *results,
                                            size_t n, hk_error *err);
+
+/*
+ * Asynchronous claim and record, for the dispatcher: they return at once and
+ * `done` is called on the store's writer thread once the transaction is
+ * committed (HK_OK; for a claim, *out, *n and *next_due are then set) or
+ * rolled back (the status, and `err` with the message). Every pointer passed
+ * must stay valid until then. `done` must not block or call into the store.
+ * On failure to submit (the store is closing), `done` is never called.
+ */
+typedef void (*hk_delivery_done_fn)(void *arg, hk_status st, const hk_error *err);
+
+HK_MUST_CHECK hk_status hk_delivery_claim_submit(hk_store *store, int64_t now, int64_t lease_ms,
+                                                 size_t max, hk_arena *arena, hk_delivery **out,
+                                                 size_t *n, int64_t *next_due,
+                                                 hk_delivery_done_fn done, void *arg,
+                                                 hk_error *err);
+HK_MUST_CHECK hk_status hk_delivery_record_submit(hk_store *store,
+                                                  const hk_delivery_result *results, size_t n,
+                                                  hk_delivery_done_fn done, void *arg,
+                                                  hk_error *err);
 
 /* At start of a single-node store: every lease left by a previous process
  * is void, so what was in flight is due again now. *n: how many. */

@@ -16,15 +16,9 @@
 
 #define DEFAULT_MAX_BATCH 512
 
-/* One submitted mutation; lives on the submitting thread's stack. */
-typedef struct intent {
-    store_fn fn;
-    void *arg;
-    hk_error *err;
-    hk_status status;
-    sem_t done;
-    struct intent *next;
-} intent;
+/* One submitted mutation: on the submitting thread's stack (store_write), or
+ * the caller's until its callback (store_submit). */
+typedef store_request intent;
 
 struct hk_store {
     const store_ops *ops;
@@ -40,8 +34,8 @@ struct hk_store {
     intent *head, *tail;
     bool stopping;
     hk_store_stats stats;
-    intent **batch;      /* scratch, max_batch entries, writer thread only */
-    size_t batch_due;    /* deliveries made due by the batch running, writer only */
+    intent **batch;   /* scratch, max_batch entries, writer thread only */
+    size_t batch_due; /* deliveries made due by the batch running, writer only */
     hk_store_commit_hook commit_hook;
     void *commit_hook_arg;
     hk_status *results; /* scratch, max_batch entries, writer thread only */
@@ -77,8 +71,12 @@ void hk_store_get_stats(hk_store *s, hk_store_stats *out)
 
 static void finish(intent *it, hk_status st)
 {
+    if (it->done) {
+        it->done(it->done_arg, st); /* may free `it` */
+        return;
+    }
     it->status = st;
-    sem_post(&it->done);
+    sem_post(&it->sem);
 }
 
 static void fail_batch(intent **batch, size_t n, size_t from, hk_status *results, const char *why)
@@ -123,8 +121,8 @@ static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *r
     for (size_t i = 0; i < n; i++) {
         uint64_t mark = s->ops->rows_written(s->writer);
         res[i] = batch[i]->fn(&tx, batch[i]->arg, batch[i]->err);
-        if (res[i] && (s->ops->rows_written(s->writer) != mark ||
-                       !s->ops->in_transaction(s->writer)))
+        if (res[i] &&
+            (s->ops->rows_written(s->writer) != mark || !s->ops->in_transaction(s->writer)))
             return i;
     }
     return n;
@@ -213,29 +211,46 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_error *err)
+/* Queues `it` for the writer; HK_EIO when the store is closing. */
+static hk_status enqueue(hk_store *s, intent *it)
 {
-    intent it = {.fn = fn, .arg = arg, .err = err, .status = HK_OK, .next = NULL};
-    if (sem_init(&it.done, 0, 0) != 0)
-        return hk_error_set(err, HK_EINTERNAL, NULL, "store: sem_init failed");
     pthread_mutex_lock(&s->lock);
     if (s->stopping) {
         pthread_mutex_unlock(&s->lock);
-        sem_destroy(&it.done);
-        return hk_error_set(err, HK_EIO, NULL, "store: shutting down");
+        return hk_error_set(it->err, HK_EIO, NULL, "store: shutting down");
     }
     if (s->tail)
-        s->tail->next = &it;
+        s->tail->next = it;
     else
-        s->head = &it;
-    s->tail = &it;
+        s->head = it;
+    s->tail = it;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
+    return HK_OK;
+}
 
-    while (sem_wait(&it.done) != 0 && errno == EINTR)
-        ;
-    sem_destroy(&it.done);
-    return it.status;
+hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_error *err)
+{
+    intent it = {.fn = fn, .arg = arg, .err = err, .status = HK_OK, .next = NULL};
+    if (sem_init(&it.sem, 0, 0) != 0)
+        return hk_error_set(err, HK_EINTERNAL, NULL, "store: sem_init failed");
+    hk_status st = enqueue(s, &it);
+    if (!st) {
+        while (sem_wait(&it.sem) != 0 && errno == EINTR)
+            ;
+        st = it.status;
+    }
+    sem_destroy(&it.sem);
+    return st;
+}
+
+hk_status store_submit(hk_store *s, store_request *req, store_fn fn, void *arg, hk_error *err,
+                       store_done_fn done, void *done_arg)
+{
+    if (!done)
+        return hk_error_set(err, HK_EINVAL, NULL, "store: an asynchronous write needs a callback");
+    *req = (store_request){.fn = fn, .arg = arg, .err = err, .done = done, .done_arg = done_arg};
+    return enqueue(s, req);
 }
 
 void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg)
@@ -379,8 +394,7 @@ hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err
         st = hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    st = s->ops->conn_open(s->opts.data_dir, s->opts.durable, STORE_ROLE_WRITER, &s->writer,
-                           err);
+    st = s->ops->conn_open(s->opts.data_dir, s->opts.durable, STORE_ROLE_WRITER, &s->writer, err);
     if (st)
         goto out;
     st = s->ops->migrate(s->writer, &s->schema_version, err);

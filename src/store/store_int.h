@@ -18,6 +18,8 @@
 #ifndef HOOKD_STORE_INT_H
 #define HOOKD_STORE_INT_H
 
+#include <semaphore.h>
+
 #include "store/store.h"
 #include "store/store_backend.h"
 
@@ -32,6 +34,33 @@ typedef struct store_tx {
 typedef hk_status (*store_fn)(const store_tx *tx, void *arg, hk_error *err);
 
 HK_MUST_CHECK hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_error *err);
+
+/*
+ * Asynchronous writes, for a caller that must not wait for the commit (the
+ * dispatcher keeps sending while its claims and records commit). The
+ * request runs like store_write's, but store_submit returns at once and
+ * `done` is called on the writer thread after the batch was committed
+ * (HK_OK) or rolled back (the error, `err` filled). `req`, `arg` and `err`
+ * belong to the caller, untouched by it, until `done` is called; `done` may
+ * free them, must not block and must not call into the store. When
+ * store_submit fails (store closing), `done` is never called.
+ */
+typedef void (*store_done_fn)(void *done_arg, hk_status st);
+
+/* Embedded by the caller; its fields are the store's. */
+typedef struct store_request {
+    store_fn fn;
+    void *arg;
+    hk_error *err;
+    hk_status status;
+    store_done_fn done; /* NULL: a store_write waiting on `sem` */
+    void *done_arg;
+    sem_t sem;
+    struct store_request *next;
+} store_request;
+
+HK_MUST_CHECK hk_status store_submit(hk_store *s, store_request *req, store_fn fn, void *arg,
+                                     hk_error *err, store_done_fn done, void *done_arg);
 HK_MUST_CHECK hk_status store_read(hk_store *s, store_fn fn, void *arg, hk_error *err);
 
 /* Test hook: the n-th write statement of the writer from now on fails. */

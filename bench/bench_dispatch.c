@@ -1,0 +1,258 @@
+/*
+ * bench_dispatch.c - how fast the dispatcher drains a backlog: committed,
+ * signed deliveries -> 2xx at a receiver, with nothing else running.
+ *
+ * Each round: a fresh durable store, a workspace with an HMAC secret, one
+ * target (the receiver's URL) subscribed to customer.customer_created, and
+ * --count customers upserted through the domain API (so --count pending
+ * deliveries). Then the dispatcher starts, and the round's time runs from
+ * its start until it has recorded --count successful attempts. This is the
+ * delivery engine alone (claim, load, sign, send, record), without the
+ * HTTP API competing for the CPUs: bench/delivery_bench.sh measures both
+ * together.
+ *
+ *   bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]
+ *                  [--per-target N] [--max-in-flight N]
+ *
+ * Prints a line per round and a JSON summary (median). Exits 1 if a round
+ * does not finish within 120 s or an attempt fails.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "delivery/dispatcher.h"
+#include "domain/domain.h"
+
+#define UPSERT_THREADS 16
+#define ROUND_LIMIT_MS 120000
+
+typedef struct config {
+    const char *url;
+    int count;
+    int rounds;
+    const char *dir;
+    size_t per_target;
+    size_t max_in_flight;
+} config;
+
+typedef struct filler {
+    const hk_ctx *ctx;
+    int first, n, round, failures;
+} filler;
+
+static void *fill(void *arg)
+{
+    filler *f = arg;
+    hk_arena *a = hk_arena_new(0);
+    for (int i = f->first; i < f->first + f->n; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "r%d-c%d@example.com", f->round, i);
+        hk_upsert_customer_input in = {
+            .identifier_kind = HK_CUSTOMER_BY_EMAIL,
+            .identifier = email,
+            .on_create = {.full_name = "Bench Customer", .short_name = "Bench", .email = email},
+        };
+        hk_upsert_result r;
+        hk_customer c;
+        hk_error err;
+        if (hk_customer_upsert(f->ctx, &in, a, &r, &c, &err) != HK_OK)
+            f->failures++;
+        hk_arena_reset(a);
+    }
+    hk_arena_free(a);
+    return NULL;
+}
+
+/* A store with `count` pending deliveries to cfg->url. */
+static int prepare(const config *cfg, int round, hk_store **out)
+{
+    char dir[512], cmd[600];
+    snprintf(dir, sizeof dir, "%s/round-%d", cfg->dir, round);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return -1;
+    hk_store_options o;
+    hk_store_options_init(&o);
+    o.data_dir = dir;
+    hk_error err;
+    hk_bootstrap_result b;
+    hk_ctx ctx;
+    hk_store *store = NULL;
+    hk_arena *a = hk_arena_new(0);
+    const char *types[] = {"customer.customer_created"};
+    hk_target_input tin = {.url = cfg->url,
+                           .description = "bench",
+                           .is_enabled = true,
+                           .n_event_types = 1,
+                           .event_types = types};
+    hk_webhook_target t;
+    hk_hmac_secret secret;
+    if (hk_store_open(&o, &store, &err) || hk_workspace_bootstrap(store, "bench", &b, &err) ||
+        hk_auth_api_key(store, b.api_key, strlen(b.api_key), &ctx, &err) ||
+        hk_workspace_hmac_regenerate(&ctx, a, &secret, &err) ||
+        hk_target_create(&ctx, &tin, a, &t, &err)) {
+        fprintf(stderr, "bench_dispatch: %s\n", err.message);
+        hk_arena_free(a);
+        hk_store_close(store);
+        return -1;
+    }
+    hk_arena_free(a);
+    pthread_t th[UPSERT_THREADS];
+    filler f[UPSERT_THREADS];
+    int per = cfg->count / UPSERT_THREADS, failures = 0;
+    for (int i = 0; i < UPSERT_THREADS; i++) {
+        int n = i == UPSERT_THREADS - 1 ? cfg->count - per * i : per;
+        f[i] = (filler){&ctx, per * i, n, round, 0};
+        pthread_create(&th[i], NULL, fill, &f[i]);
+    }
+    for (int i = 0; i < UPSERT_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        failures += f[i].failures;
+    }
+    if (failures) {
+        fprintf(stderr, "bench_dispatch: %d upserts failed\n", failures);
+        hk_store_close(store);
+        return -1;
+    }
+    *out = store;
+    return 0;
+}
+
+/* Deliveries per second for one round, or a negative number on failure. */
+static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st)
+{
+    hk_dispatcher_options o;
+    hk_dispatcher_options_init(&o);
+    o.allow_private_targets = true;
+    if (cfg->per_target)
+        o.per_target_in_flight = cfg->per_target;
+    if (cfg->max_in_flight)
+        o.max_in_flight = cfg->max_in_flight;
+    hk_dispatcher *d = NULL;
+    hk_error err;
+    int64_t t0 = hk_mono_ns();
+    if (hk_dispatcher_start(store, &o, &d, &err)) {
+        fprintf(stderr, "bench_dispatch: %s\n", err.message);
+        return -1;
+    }
+    double rate = -1;
+    for (;;) {
+        hk_dispatcher_get_stats(d, st);
+        if (st->recorded >= (uint64_t)cfg->count) {
+            rate = (double)cfg->count / ((double)(hk_mono_ns() - t0) / 1e9);
+            break;
+        }
+        if ((hk_mono_ns() - t0) / 1000000 > ROUND_LIMIT_MS) {
+            fprintf(stderr, "bench_dispatch: only %llu of %d recorded in %d s\n",
+                    (unsigned long long)st->recorded, cfg->count, ROUND_LIMIT_MS / 1000);
+            break;
+        }
+        usleep(200);
+    }
+    hk_dispatcher_stop(d);
+    if (st->succeeded != st->attempts) {
+        fprintf(stderr, "bench_dispatch: %llu of %llu attempts failed\n",
+                (unsigned long long)(st->attempts - st->succeeded),
+                (unsigned long long)st->attempts);
+        return -1;
+    }
+    return rate;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void usage(void)
+{
+    printf("usage: bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]\n"
+           "                      [--per-target N] [--max-in-flight N]\n"
+           "  Backlog drain rate of the dispatcher (deliveries/s). Defaults: 50000\n"
+           "  deliveries, 3 rounds, DIR /tmp/hookd-bench-dispatch, dispatcher defaults.\n");
+}
+
+static int parse_args(int argc, char **argv, config *cfg)
+{
+    static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
+                                         {"count", required_argument, NULL, 'n'},
+                                         {"rounds", required_argument, NULL, 'r'},
+                                         {"dir", required_argument, NULL, 'd'},
+                                         {"per-target", required_argument, NULL, 'p'},
+                                         {"max-in-flight", required_argument, NULL, 'm'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            cfg->url = optarg;
+            break;
+        case 'n':
+            cfg->count = atoi(optarg);
+            break;
+        case 'r':
+            cfg->rounds = atoi(optarg);
+            break;
+        case 'd':
+            cfg->dir = optarg;
+            break;
+        case 'p':
+            cfg->per_target = (size_t)atoi(optarg);
+            break;
+        case 'm':
+            cfg->max_in_flight = (size_t)atoi(optarg);
+            break;
+        case 'h':
+            usage();
+            exit(0);
+        default:
+            usage();
+            return -1;
+        }
+    }
+    if (!cfg->url || cfg->count < UPSERT_THREADS || cfg->rounds < 1 || cfg->rounds > 32) {
+        usage();
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0};
+    if (parse_args(argc, argv, &cfg))
+        return 2;
+    hk_log_set_level(HK_LOG_WARN);
+    hk_domain_set_allow_private_targets(true); /* the receiver is on loopback */
+    if (mkdir(cfg.dir, 0700) != 0 && access(cfg.dir, W_OK) != 0) {
+        perror(cfg.dir);
+        return 1;
+    }
+    double rates[32];
+    hk_dispatcher_stats st = {0};
+    for (int r = 0; r < cfg.rounds; r++) {
+        hk_store *store = NULL;
+        if (prepare(&cfg, r, &store))
+            return 1;
+        rates[r] = drain(&cfg, store, &st);
+        hk_store_close(store);
+        if (rates[r] < 0)
+            return 1;
+        printf("round %d: %.0f deliveries/s (%llu claimed, %llu record batches)\n", r + 1, rates[r],
+               (unsigned long long)st.claimed, (unsigned long long)st.record_batches);
+        fflush(stdout);
+    }
+    qsort(rates, (size_t)cfg.rounds, sizeof *rates, cmp_double);
+    printf("{\"bench\":\"dispatch_backlog\",\"count\":%d,\"rounds\":%d,\"median_per_s\":%.0f}\n",
+           cfg.count, cfg.rounds, rates[cfg.rounds / 2]);
+    return 0;
+}
