@@ -12,7 +12,7 @@
  * together.
  *
  *   bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]
- *                  [--per-target N] [--max-in-flight N]
+ *                  [--per-target N] [--max-in-flight N] [--claim-batch N]
  *
  * Prints a line per round and a JSON summary (median). Exits 1 if a round
  * does not finish within 120 s or an attempt fails.
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ typedef struct config {
     const char *dir;
     size_t per_target;
     size_t max_in_flight;
+    size_t claim_batch;
 } config;
 
 typedef struct filler {
@@ -81,6 +83,7 @@ static int prepare(const config *cfg, int round, hk_store **out)
     hk_store_options o;
     hk_store_options_init(&o);
     o.data_dir = dir;
+    o.durable = !getenv("BENCH_NO_SYNC"); /* diagnostics: what fsync costs */
     hk_error err;
     hk_bootstrap_result b;
     hk_ctx ctx;
@@ -125,9 +128,19 @@ static int prepare(const config *cfg, int round, hk_store **out)
     return 0;
 }
 
-/* Deliveries per second for one round, or a negative number on failure. */
-static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st)
+static double cpu_seconds(void)
 {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Deliveries per second for one round, or a negative number on failure;
+ * *cpu_us: the process's CPU time per delivery meanwhile. */
+static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st, double *cpu_us)
+{
+    double cpu0 = cpu_seconds();
     hk_dispatcher_options o;
     hk_dispatcher_options_init(&o);
     o.allow_private_targets = true;
@@ -135,6 +148,8 @@ static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st)
         o.per_target_in_flight = cfg->per_target;
     if (cfg->max_in_flight)
         o.max_in_flight = cfg->max_in_flight;
+    if (cfg->claim_batch)
+        o.claim_batch = cfg->claim_batch;
     hk_dispatcher *d = NULL;
     hk_error err;
     int64_t t0 = hk_mono_ns();
@@ -157,6 +172,7 @@ static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st)
         usleep(200);
     }
     hk_dispatcher_stop(d);
+    *cpu_us = (cpu_seconds() - cpu0) * 1e6 / (double)cfg->count;
     if (st->succeeded != st->attempts) {
         fprintf(stderr, "bench_dispatch: %llu of %llu attempts failed\n",
                 (unsigned long long)(st->attempts - st->succeeded),
@@ -175,7 +191,7 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     printf("usage: bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]\n"
-           "                      [--per-target N] [--max-in-flight N]\n"
+           "                      [--per-target N] [--max-in-flight N] [--claim-batch N]\n"
            "  Backlog drain rate of the dispatcher (deliveries/s). Defaults: 50000\n"
            "  deliveries, 3 rounds, DIR /tmp/hookd-bench-dispatch, dispatcher defaults.\n");
 }
@@ -188,6 +204,7 @@ static int parse_args(int argc, char **argv, config *cfg)
                                          {"dir", required_argument, NULL, 'd'},
                                          {"per-target", required_argument, NULL, 'p'},
                                          {"max-in-flight", required_argument, NULL, 'm'},
+                                         {"claim-batch", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -198,6 +215,9 @@ static int parse_args(int argc, char **argv, config *cfg)
             break;
         case 'n':
             cfg->count = atoi(optarg);
+            break;
+        case 'c':
+            cfg->claim_batch = (size_t)atoi(optarg);
             break;
         case 'r':
             cfg->rounds = atoi(optarg);
@@ -228,7 +248,7 @@ static int parse_args(int argc, char **argv, config *cfg)
 
 int main(int argc, char **argv)
 {
-    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0};
+    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0, 0};
     if (parse_args(argc, argv, &cfg))
         return 2;
     hk_log_set_level(HK_LOG_WARN);
@@ -241,14 +261,18 @@ int main(int argc, char **argv)
     hk_dispatcher_stats st = {0};
     for (int r = 0; r < cfg.rounds; r++) {
         hk_store *store = NULL;
+        int64_t t0 = hk_mono_ns();
         if (prepare(&cfg, r, &store))
             return 1;
-        rates[r] = drain(&cfg, store, &st);
+        fprintf(stderr, "round %d: %d deliveries pending after %.1f s\n", r + 1, cfg.count,
+                (double)(hk_mono_ns() - t0) / 1e9);
+        double cpu_us = 0;
+        rates[r] = drain(&cfg, store, &st, &cpu_us);
         hk_store_close(store);
         if (rates[r] < 0)
             return 1;
-        printf("round %d: %.0f deliveries/s (%llu claimed, %llu record batches)\n", r + 1, rates[r],
-               (unsigned long long)st.claimed, (unsigned long long)st.record_batches);
+        printf("round %d: %.0f deliveries/s, %.1f us CPU each (%llu record batches)\n", r + 1,
+               rates[r], cpu_us, (unsigned long long)st.record_batches);
         fflush(stdout);
     }
     qsort(rates, (size_t)cfg.rounds, sizeof *rates, cmp_double);

@@ -58,9 +58,11 @@ typedef struct hk_attempt {
 
 /*
  * Claims up to `max` pending deliveries due at `now` and not leased, oldest
- * due first, leasing them until now + lease_ms. *next_due is the due time of
- * the earliest pending delivery left unclaimed (HK_TIME_NONE when none), so
- * the caller knows how long it may sleep. Rows are allocated in `arena`.
+ * due first, leasing them until now + lease_ms. *next_due is the earliest
+ * time a pending delivery can be claimed — its due time, or the end of its
+ * lease, when a lease runs out it is due again (HK_TIME_NONE when nothing is
+ * pending) — so the caller knows how long it may sleep. Rows are allocated
+ * in `arena`.
  */
 HK_MUST_CHECK hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms,
                                           size_t max, hk_arena *arena, hk_delivery **out, size_t *n,

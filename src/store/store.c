@@ -190,6 +190,7 @@ out:
 static void *writer_main(void *arg)
 {
     hk_store *s = arg;
+    pthread_setname_np(pthread_self(), "hk-writer"); /* for top -H, perf */
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->head && !s->stopping)

@@ -175,7 +175,8 @@ typedef struct store_ops {
     /* ---- delivery (see src/domain/deliveries.h for the semantics) ---- */
 
     /* Due, pending, unleased deliveries in due order, leased until
-     * lease_until; *next_due: earliest pending unleased due time left. */
+     * lease_until; *next_due: the earliest time a pending delivery can be
+     * claimed (its due time, or when its lease runs out). */
     HK_MUST_CHECK hk_status (*deliveries_claim)(store_conn *c, int64_t now, int64_t lease_until,
                                                 size_t max, hk_arena *a, hk_delivery **out,
                                                 size_t *n, int64_t *next_due);

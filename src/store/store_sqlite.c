@@ -170,14 +170,16 @@ static const char *const sql[STMT_COUNT] = {
                      " WHERE s.workspace_id = ?1 AND s.event_type = ?3 AND t.is_enabled = 1",
     [S_DLV_CANCEL] = "UPDATE deliveries SET status = 3, updated_at = ?3, lease_until = NULL"
                      " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0",
+    /* A lease moves the delivery's due time to the lease's end: a claim then
+     * reads only due rows off the deliveries_due index, instead of stepping
+     * over every leased one (held by the dispatcher, up to hundreds) and
+     * looking up its lease in the table, which made a claim cost O(held). */
     [S_DLV_CLAIM] = "SELECT workspace_id, target_id, event_id, status, attempts, next_attempt_at,"
                     " created_at, updated_at FROM deliveries WHERE status = 0"
-                    " AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)"
-                    " ORDER BY next_attempt_at LIMIT ?2",
-    [S_DLV_LEASE] = "UPDATE deliveries SET lease_until = ?4 WHERE workspace_id = ?1"
-                    " AND target_id = ?2 AND event_id = ?3",
+                    " AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2",
+    [S_DLV_LEASE] = "UPDATE deliveries SET lease_until = ?4, next_attempt_at = ?4"
+                    " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3",
     [S_DLV_NEXT_DUE] = "SELECT next_attempt_at FROM deliveries WHERE status = 0"
-                       " AND (lease_until IS NULL OR lease_until <= ?1)"
                        " ORDER BY next_attempt_at LIMIT 1",
     [S_EV_GET] = "SELECT type, timestamp, payload FROM events WHERE workspace_id = ?1 AND id = ?2",
     [S_ATT_INSERT] =
@@ -189,8 +191,9 @@ static const char *const sql[STMT_COUNT] = {
                    " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3 AND status = 0",
     [S_DLV_DROP] = "UPDATE deliveries SET status = 3, lease_until = NULL, updated_at = ?4"
                    " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3 AND status = 0",
-    [S_DLV_RELEASE] = "UPDATE deliveries SET lease_until = NULL, updated_at = ?1"
-                      " WHERE lease_until IS NOT NULL",
+    /* Only pending deliveries hold leases (every other transition clears them). */
+    [S_DLV_RELEASE] = "UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?1,"
+                      " updated_at = ?1 WHERE status = 0 AND lease_until IS NOT NULL",
     [S_ATT_LIST] = "SELECT id, number, started_at, duration_ms, status_code, error,"
                    " response_excerpt FROM attempts WHERE workspace_id = ?1 AND target_id = ?2"
                    " AND event_id = ?3 ORDER BY number",
@@ -436,6 +439,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 static void *checkpoint_main(void *arg)
 {
     checkpointer *k = arg;
+    pthread_setname_np(pthread_self(), "hk-checkpoint"); /* for top -H, perf */
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
         if (k->wal_pages < CHECKPOINT_PAGES) {
@@ -1507,13 +1511,14 @@ static hk_status lease(store_conn *c, const hk_delivery *d, int64_t lease_until)
     return exec_write(c, s);
 }
 
-static hk_status next_due_time(store_conn *c, int64_t now, int64_t *next_due)
+/* When the next pending delivery can be claimed: its due time, or the end
+ * of its lease (see S_DLV_LEASE). */
+static hk_status next_due_time(store_conn *c, int64_t *next_due)
 {
     *next_due = HK_TIME_NONE;
     sqlite3_stmt *s = stmt(c, S_DLV_NEXT_DUE);
     if (!s)
         return HK_EIO;
-    sqlite3_bind_int64(s, 1, now);
     hk_status st = HK_OK;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
@@ -1547,7 +1552,7 @@ static hk_status deliveries_claim(store_conn *c, int64_t now, int64_t lease_unti
     for (size_t i = 0; !st && i < got; i++)
         st = lease(c, &list[i], lease_until);
     if (!st)
-        st = next_due_time(c, now, next_due);
+        st = next_due_time(c, next_due);
     if (!st) {
         *out = list;
         *n = got;
