@@ -6,6 +6,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "core/crypto.h"
 
 static void check_hmac(const void *key, size_t key_len, const void *msg, size_t msg_len,
@@ -57,6 +60,28 @@ static void test_hmac_empty(void **state)
     const char *want = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
     check_hmac(NULL, 0, NULL, 0, want);
     check_hmac("", 0, "", 0, want);
+}
+
+/* The RFC 2104 construction against OpenSSL's own HMAC() for every key
+ * length around the block size (64) and message lengths across blocks. */
+static void test_hmac_matches_openssl(void **state)
+{
+    unsigned char key[200], msg[300];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (unsigned char)(i * 7 + 3);
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (unsigned char)(i * 13 + 1);
+    for (size_t kl = 0; kl <= sizeof key; kl += (kl < 70 ? 1 : 29)) {
+        for (size_t ml = 0; ml <= sizeof msg; ml += 37) {
+            unsigned char md[32];
+            unsigned int md_len = 0;
+            assert_non_null(HMAC(EVP_sha256(), kl ? key : (const unsigned char *)"", (int)kl, msg,
+                                 ml, md, &md_len));
+            char want[HK_SHA256_HEX_BUF];
+            hk_hex_encode(md, md_len, want);
+            check_hmac(key, kl, msg, ml, want);
+        }
+    }
 }
 
 static void test_hmac_binary_body(void **state)
@@ -136,7 +161,7 @@ int main(void)
         cmocka_unit_test(test_hmac_rfc4231),     cmocka_unit_test(test_hmac_empty),
         cmocka_unit_test(test_hmac_binary_body), cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_consttime_equal),  cmocka_unit_test(test_hex_encode),
-        cmocka_unit_test(test_base64url),
+        cmocka_unit_test(test_base64url),        cmocka_unit_test(test_hmac_matches_openssl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
