@@ -682,6 +682,7 @@ static void shut_down(hk_dispatcher *d)
 static void *run(void *arg)
 {
     hk_dispatcher *d = arg;
+    pthread_setname_np(pthread_self(), "hk-dispatch"); /* for top -H, perf */
     while (!atomic_load(&d->stopping))
         pass(d, -1);
     shut_down(d);
