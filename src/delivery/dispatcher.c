@@ -220,24 +220,51 @@ static void fail_unsent(hk_dispatcher *d, delivery_job *job)
     push_result(d, job);
 }
 
-/* Loads the delivery; false when the job was dropped or deferred instead. */
+/* Reads the target's settings again after this long: a change to a target
+ * or to the workspace's secret reaches attempts within it. */
+#define TARGET_CONF_TTL_MS 1000
+
+static bool conf_fresh(const delivery_target *slot, int64_t now)
+{
+    return slot->conf_loaded_ms != 0 && now - slot->conf_loaded_ms < TARGET_CONF_TTL_MS;
+}
+
+/* Loads the delivery, reusing its target's settings while they are fresh;
+ * false when the job was dropped or deferred instead. */
 static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
 {
     hk_error err;
     bool found = false;
+    delivery_target *slot = job->target;
+    int64_t now = hk_mono_ms();
+    bool reuse = conf_fresh(slot, now);
     hk_arena_reset(d->scratch);
-    if (hk_delivery_load(d->store, &job->delivery, d->scratch, dj, &found, &err) != HK_OK) {
+    if (!reuse) {
+        slot->conf_loaded_ms = 0;
+        if (!slot->conf_arena && !(slot->conf_arena = hk_arena_new(0))) {
+            defer(d, job);
+            return false;
+        }
+        hk_arena_reset(slot->conf_arena);
+    }
+    if (hk_delivery_load_parts(d->store, &job->delivery, d->scratch, &dj->event, slot->conf_arena,
+                               reuse ? NULL : &slot->conf, &slot->conf_secret, &found,
+                               &err) != HK_OK) {
         d->stats.store_errors++;
         hk_log_error("cannot load delivery of %s to %s: %s", job->delivery.event_id,
                      job->delivery.target_id, err.message);
         defer(d, job);
         return false;
     }
-    if (!found || !dj->target.is_enabled) {
+    if (found && !reuse)
+        slot->conf_loaded_ms = now;
+    if (!found || !slot->conf.is_enabled) {
         delivery_transfer_drop(job);
         push_result(d, job);
         return false;
     }
+    dj->target = slot->conf;
+    dj->secret = slot->conf_secret;
     return true;
 }
 

@@ -26,6 +26,12 @@ static size_t bucket_of(const char *id)
     return h % BUCKETS;
 }
 
+static void free_slot(delivery_target *s)
+{
+    hk_arena_free(s->conf_arena);
+    free(s);
+}
+
 delivery_targets *delivery_targets_new(void)
 {
     return calloc(1, sizeof(delivery_targets));
@@ -39,7 +45,7 @@ void delivery_targets_free(delivery_targets *t)
         delivery_target *s = t->buckets[b];
         while (s) {
             delivery_target *next = s->next;
-            free(s);
+            free_slot(s);
             s = next;
         }
     }
@@ -75,7 +81,7 @@ void delivery_targets_release_idle(delivery_targets *t, delivery_target *slot)
         return;
     *link = slot->next;
     t->count--;
-    free(slot);
+    free_slot(slot);
 }
 
 void delivery_target_push(delivery_target *slot, delivery_job *job)

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "core/arena.h"
 #include "delivery/job.h"
 
 struct delivery_target {
@@ -29,6 +30,14 @@ struct delivery_target {
     int64_t progress_ms; /* monotonic: its last finished attempt, or when it filled up */
     bool ready;          /* on the ready list */
     struct delivery_target *ready_next;
+
+    /* The target's settings and its workspace's HMAC secret as last read
+     * (strings in conf_arena, owned by the slot), reused for a short while
+     * by the dispatcher so that a busy target is not read for every attempt. */
+    hk_arena *conf_arena;
+    hk_webhook_target conf;
+    hk_hmac_secret conf_secret;
+    int64_t conf_loaded_ms; /* monotonic; 0: nothing read yet */
 };
 
 typedef struct delivery_targets delivery_targets;

@@ -61,8 +61,10 @@ hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms, size
 
 typedef struct load_job {
     const hk_delivery *d;
-    hk_arena *arena;
-    hk_delivery_job *job;
+    hk_arena *arena, *target_arena;
+    hk_event *event;
+    hk_webhook_target *target; /* NULL: the event only */
+    hk_hmac_secret *secret;
     bool *found;
 } load_job;
 
@@ -70,14 +72,14 @@ static hk_status load_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     load_job *j = arg;
     const hk_delivery *d = j->d;
-    bool ev_found = false, tg_found = false;
-    hk_status st = tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena,
-                                      &j->job->event, &ev_found);
-    if (!st && ev_found)
-        st = tx->ops->target_get(tx->conn, d->workspace_id, d->target_id, j->arena, &j->job->target,
-                                 &tg_found);
-    if (!st && ev_found && tg_found)
-        st = tx->ops->hmac_get(tx->conn, d->workspace_id, j->arena, &j->job->secret);
+    bool ev_found = false, tg_found = true;
+    hk_status st =
+        tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena, j->event, &ev_found);
+    if (!st && ev_found && j->target)
+        st = tx->ops->target_get(tx->conn, d->workspace_id, d->target_id, j->target_arena,
+                                 j->target, &tg_found);
+    if (!st && ev_found && tg_found && j->target)
+        st = tx->ops->hmac_get(tx->conn, d->workspace_id, j->target_arena, j->secret);
     if (st)
         return domain_store_error(err, st, "loading a delivery");
     *j->found = ev_found && tg_found;
@@ -87,10 +89,22 @@ static hk_status load_tx(const store_tx *tx, void *arg, hk_error *err)
 hk_status hk_delivery_load(hk_store *store, const hk_delivery *d, hk_arena *arena,
                            hk_delivery_job *job, bool *found, hk_error *err)
 {
-    memset(job, 0, sizeof *job);
+    return hk_delivery_load_parts(store, d, arena, &job->event, arena, &job->target, &job->secret,
+                                  found, err);
+}
+
+hk_status hk_delivery_load_parts(hk_store *store, const hk_delivery *d, hk_arena *arena,
+                                 hk_event *event, hk_arena *target_arena, hk_webhook_target *target,
+                                 hk_hmac_secret *secret, bool *found, hk_error *err)
+{
+    memset(event, 0, sizeof *event);
+    if (target) {
+        memset(target, 0, sizeof *target);
+        memset(secret, 0, sizeof *secret);
+    }
     *found = false;
     hk_error_clear(err);
-    load_job j = {d, arena, job, found};
+    load_job j = {d, arena, target_arena, event, target, secret, found};
     return store_read(store, load_tx, &j, err);
 }
 

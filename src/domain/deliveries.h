@@ -79,6 +79,15 @@ typedef struct hk_delivery_job {
 HK_MUST_CHECK hk_status hk_delivery_load(hk_store *store, const hk_delivery *d, hk_arena *arena,
                                          hk_delivery_job *job, bool *found, hk_error *err);
 
+/* The same in parts, for a caller that keeps targets and secrets for a
+ * while: the event into `arena`, and, unless `target` is NULL, the target
+ * and the workspace's secret into `target_arena`. *found is false when the
+ * event, or the target asked for, is gone. */
+HK_MUST_CHECK hk_status hk_delivery_load_parts(hk_store *store, const hk_delivery *d,
+                                               hk_arena *arena, hk_event *event,
+                                               hk_arena *target_arena, hk_webhook_target *target,
+                                               hk_hmac_secret *secret, bool *found, hk_error *err);
+
 /* The outcome of one attempt. */
 typedef struct hk_delivery_result {
     const hk_delivery *delivery;

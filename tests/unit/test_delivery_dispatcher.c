@@ -250,6 +250,41 @@ static void test_signature_and_basic_auth(void **state)
     assert_null(strstr(req->head, "p%3Ass"));
 }
 
+/* The dispatcher reuses a busy target's settings for up to a second: a new
+ * secret reaches the attempts that start after that. Here the first attempt
+ * holds the target's only slot for 1.5 s while the secret is replaced, and
+ * the second, queued behind it, is signed with the new secret. */
+static void test_new_secret_reaches_queued_attempts(void **state)
+{
+    fixture *f = *state;
+    f->o.per_target_in_flight = 1;
+    f->rx.delay_ms = 1500;
+    hk_hmac_secret first, second;
+    hk_error err;
+    assert_int_equal(hk_workspace_hmac_regenerate(&f->env->ctx, f->env->arena, &first, &err),
+                     HK_OK);
+    hk_webhook_target t;
+    make_target(f, local_url(f, "/slow"), &t);
+    start_dispatcher(f);
+    create_customer(f, "before@example.com");
+    WAIT_UNTIL(f, stats(f).in_flight == 1);
+    assert_int_equal(hk_workspace_hmac_regenerate(&f->env->ctx, f->env->arena, &second, &err),
+                     HK_OK);
+    create_customer(f, "after@example.com");
+    WAIT_UNTIL(f, settled(f, 2));
+
+    assert_int_equal(receiver_count(&f->rx), 2);
+    const hk_hmac_secret *want_secret[2] = {&first, &second};
+    for (int i = 0; i < 2; i++) {
+        const received *req = &f->rx.requests[i];
+        char want[HK_SHA256_HEX_BUF];
+        assert_int_equal(hk_hmac_sha256_hex(want_secret[i]->secret, strlen(want_secret[i]->secret),
+                                            req->body, req->body_len, want),
+                         HK_OK);
+        assert_string_equal(hdr(req, "Plain-Request-Signature"), want);
+    }
+}
+
 /* ---- retries and failures ---- */
 
 static void test_retries_then_fails_for_good(void **state)
@@ -541,6 +576,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_delivery_arrives_with_headers_and_body),
         T(test_signature_and_basic_auth),
+        T(test_new_secret_reaches_queued_attempts),
         T(test_retries_then_fails_for_good),
         T(test_retry_then_success),
         T(test_redirect_is_not_followed),
