@@ -120,9 +120,16 @@ struct route {
     route_handler handle;
 };
 
+/* 503 once the store has failed (a commit's fsync failed): only a restart makes it safe to
+ * write again, and an orchestrator restarts on an unhealthy check. */
 static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connection *conn,
                                       request *req)
 {
+    if (server->store && !hk_store_healthy(server->store, NULL))
+        return send_json(server, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "{\"status\":\"unavailable\",\"reason\":\"store unavailable after a "
+                         "failed fsync; restart hookd\"}",
+                         NULL);
     return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
 }
 

@@ -16,6 +16,13 @@
 
 #define DEFAULT_MAX_BATCH 512
 
+/* What the mutations of a batch whose commit could not be made durable are
+ * told, and every write after it: see hk_store_healthy. */
+#define MSG_OUTCOME_UNKNOWN                                                                        \
+    "store: the commit could not be made durable (fsync failed); its outcome is unknown until "    \
+    "hookd restarts"
+#define MSG_FAILED "store unavailable after a failed fsync; restart hookd"
+
 /* One submitted mutation: on the submitting thread's stack (store_write), or
  * the caller's until its callback (store_submit). */
 typedef store_request intent;
@@ -33,6 +40,9 @@ struct hk_store {
     pthread_cond_t wake;
     intent *head, *tail;
     bool stopping;
+    /* Sticky, under `lock`: a commit's fsync failed. Writes are refused from
+     * then on (see hk_store_healthy); only a restart clears it. */
+    bool failed;
     hk_store_stats stats;
     intent **batch;   /* scratch, max_batch entries, writer thread only */
     size_t batch_due; /* deliveries made due by the batch running, writer only */
@@ -65,6 +75,16 @@ void hk_store_get_stats(hk_store *s, hk_store_stats *out)
     pthread_mutex_lock(&s->lock);
     *out = s->stats;
     pthread_mutex_unlock(&s->lock);
+}
+
+bool hk_store_healthy(hk_store *s, const char **why)
+{
+    pthread_mutex_lock(&s->lock);
+    bool failed = s->failed;
+    pthread_mutex_unlock(&s->lock);
+    if (why)
+        *why = failed ? MSG_FAILED : NULL;
+    return !failed;
 }
 
 /* ---- writer ---- */
@@ -152,6 +172,7 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
 {
     hk_status *res = s->results;
     bool committed = false;
+    bool unknown = false; /* the commit's fsync failed: see hk_store_healthy */
     for (size_t i = 0; i < n; i++)
         res[i] = HK_OK;
     s->batch_due = 0;
@@ -168,14 +189,27 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
         fail_batch(batch, n, 0, res, "store: transaction aborted by the database");
         goto out;
     }
-    if (s->ops->commit(s->writer)) {
+    if (s->ops->commit(s->writer, &unknown)) {
         s->ops->rollback(s->writer);
-        fail_batch(batch, n, 0, res, "store: commit failed");
+        fail_batch(batch, n, 0, res, unknown ? MSG_OUTCOME_UNKNOWN : "store: commit failed");
     } else {
         committed = true;
     }
 out:
     pthread_mutex_lock(&s->lock);
+    if (unknown && !s->failed) {
+        /* Not retried, not carried on with: the batch may reappear after a
+         * restart (WAL recovery), and after a failed fsync the OS may call
+         * unwritten pages clean, so no later commit could be trusted either
+         * (PostgreSQL stops for the same reason). Refusing every write keeps
+         * what clients were told true: what was answered OK is durable,
+         * what is refused from now on never happens. */
+        s->failed = true;
+        hk_log_error("store: a commit of %zu mutations could not be made durable (fsync failed): "
+                     "they were told the outcome is unknown; every write is refused from now on "
+                     "and /healthz answers 503: restart hookd",
+                     n);
+    }
     s->stats.commits++;
     s->stats.mutations += n;
     hk_store_commit_hook hook = s->commit_hook;
@@ -185,6 +219,13 @@ out:
         hook(hook_arg, s->batch_due);
     for (size_t i = 0; i < n; i++)
         finish(batch[i], res[i]);
+}
+
+/* The batch is not run: the store failed (see hk_store_healthy). */
+static void refuse_batch(intent **batch, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        finish(batch[i], hk_error_set(batch[i]->err, HK_EIO, NULL, MSG_FAILED));
 }
 
 static void *writer_main(void *arg)
@@ -204,21 +245,28 @@ static void *writer_main(void *arg)
         }
         if (!s->head)
             s->tail = NULL;
+        bool failed = s->failed;
         pthread_mutex_unlock(&s->lock);
-        run_batch(s, s->batch, n);
+        if (failed)
+            refuse_batch(s->batch, n); /* queued before the failure was known */
+        else
+            run_batch(s, s->batch, n);
         pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
-/* Queues `it` for the writer; HK_EIO when the store is closing. */
+/* Queues `it` for the writer; HK_EIO when the store is closing or failed
+ * (refused at once: a client need not wait for the writer to learn it). */
 static hk_status enqueue(hk_store *s, intent *it)
 {
     pthread_mutex_lock(&s->lock);
-    if (s->stopping) {
+    if (s->stopping || s->failed) {
+        bool failed = s->failed;
         pthread_mutex_unlock(&s->lock);
-        return hk_error_set(it->err, HK_EIO, NULL, "store: shutting down");
+        return hk_error_set(it->err, HK_EIO, NULL, "%s",
+                            failed ? MSG_FAILED : "store: shutting down");
     }
     if (s->tail)
         s->tail->next = it;
@@ -309,6 +357,19 @@ static hk_status set_fail_nth(const store_tx *tx, void *arg, hk_error *err)
 hk_status store_debug_fail_nth_write(hk_store *s, int n)
 {
     return store_write(s, set_fail_nth, &n, NULL);
+}
+
+static hk_status set_fail_commit_sync(const store_tx *tx, void *arg, hk_error *err)
+{
+    tx->ops->fail_next_commit_sync(tx->conn);
+    return HK_OK;
+}
+
+hk_status store_debug_fail_next_commit_sync(hk_store *s)
+{
+    /* Run as a mutation, so that the writer thread arms it; the hook's own
+     * batch commits normally and the next batch is the one that fails. */
+    return store_write(s, set_fail_commit_sync, NULL, NULL);
 }
 
 typedef struct counts_args {

@@ -52,6 +52,17 @@ int hk_store_schema_version(const hk_store *s);
 typedef void (*hk_store_commit_hook)(void *arg, size_t deliveries);
 void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg);
 
+/*
+ * False once the store has failed: a commit's fsync failed, so that commit's
+ * outcome is unknown until restart (it may reappear through WAL recovery)
+ * and the OS's view of the files can no longer be trusted. The store then
+ * refuses every write at once with HK_EIO ("store unavailable after a failed
+ * fsync; restart hookd"); reads keep working. Sticky: only a restart (which
+ * recovers the database from what is on disk) clears it. *why (may be NULL)
+ * gets a static reason when unhealthy, NULL otherwise. Thread-safe.
+ */
+bool hk_store_healthy(hk_store *s, const char **why);
+
 typedef struct hk_store_stats {
     uint64_t commits;   /* transactions committed by the writer */
     uint64_t mutations; /* mutations run (committed or rolled back to their savepoint) */

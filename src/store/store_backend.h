@@ -86,7 +86,21 @@ typedef struct store_ops {
 
     /* Write transactions (writer) and snapshots (readers). */
     HK_MUST_CHECK hk_status (*begin)(store_conn *c);
-    HK_MUST_CHECK hk_status (*commit)(store_conn *c);
+    /*
+     * Commits; on failure *unknown tells two kinds of failure apart (it is
+     * false on success):
+     *  - false: the commit failed cleanly. Nothing of the transaction reached
+     *    the database (a write failed: disk full, read-only, EIO on write)
+     *    and nothing of it can reappear; rollback finishes it.
+     *  - true: the outcome is unknown. The transaction was written but could
+     *    not be made durable (fsync of the log or its directory failed). It
+     *    is not visible now, yet may be there after a restart (SQLite's WAL
+     *    recovery replays a written commit frame). And after a failed fsync
+     *    the OS may have marked the unwritten pages clean, so a retry can
+     *    report a durability it does not have: the caller must stop writing
+     *    to this database until the process restarts.
+     */
+    HK_MUST_CHECK hk_status (*commit)(store_conn *c, bool *unknown);
     void (*rollback)(store_conn *c);
     HK_MUST_CHECK hk_status (*savepoint)(store_conn *c);
     HK_MUST_CHECK hk_status (*release)(store_conn *c);
@@ -104,6 +118,11 @@ typedef struct store_ops {
      * (0 turns it off). Lets tests prove that a failure at any point of a
      * mutation leaves nothing behind. */
     void (*fail_nth_write)(store_conn *c, int n);
+    /* Test hook, called inside a transaction: the commit after this
+     * transaction's fails as if its fsync had failed (the transaction is
+     * rolled back and commit reports *unknown = true), since a real fsync
+     * failure cannot be caused from inside the process. */
+    void (*fail_next_commit_sync)(store_conn *c);
 
     /* Workspaces, machine users, API keys, HMAC secret. */
     HK_MUST_CHECK hk_status (*workspace_insert)(store_conn *c, const hk_workspace *w);

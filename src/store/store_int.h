@@ -3,8 +3,11 @@
  * users of hk_store).
  *
  * Writes: store_write hands `fn` to the writer thread and blocks until the
- * batch it ran in has been committed (HK_OK) or rolled back (an error). `fn`
- * runs inside a savepoint of the batch's transaction: if it returns an error,
+ * batch it ran in has been committed (HK_OK) or rolled back (an error). One
+ * error is not a rollback: when the commit's fsync failed, the outcome is
+ * unknown (HK_EIO, "...outcome is unknown until hookd restarts") and the
+ * store refuses writes from then on (hk_store_healthy). `fn` runs inside a
+ * savepoint of the batch's transaction: if it returns an error,
  * everything it wrote is undone and the other mutations of the batch are
  * unaffected. `fn` must not block on anything but the store, and must be
  * deterministic in what it writes given what it reads.
@@ -13,7 +16,7 @@
  * snapshot (read transaction).
  *
  * Libuv's rule holds: when store_write/store_read fail before running `fn`
- * (store closing, out of memory), `fn` is never called.
+ * (store closing or failed, out of memory), `fn` is never called.
  */
 #ifndef HOOKD_STORE_INT_H
 #define HOOKD_STORE_INT_H
@@ -43,7 +46,7 @@ HK_MUST_CHECK hk_status store_write(hk_store *s, store_fn fn, void *arg, hk_erro
  * (HK_OK) or rolled back (the error, `err` filled). `req`, `arg` and `err`
  * belong to the caller, untouched by it, until `done` is called; `done` may
  * free them, must not block and must not call into the store. When
- * store_submit fails (store closing), `done` is never called.
+ * store_submit fails (store closing or failed), `done` is never called.
  */
 typedef void (*store_done_fn)(void *done_arg, hk_status st);
 
@@ -65,6 +68,10 @@ HK_MUST_CHECK hk_status store_read(hk_store *s, store_fn fn, void *arg, hk_error
 
 /* Test hook: the n-th write statement of the writer from now on fails. */
 HK_MUST_CHECK hk_status store_debug_fail_nth_write(hk_store *s, int n);
+/* Test hook: the commit of the next batch after this call's fails as if its
+ * fsync had failed (outcome unknown), which puts the store in its failed
+ * state (see hk_store_healthy). */
+HK_MUST_CHECK hk_status store_debug_fail_next_commit_sync(hk_store *s);
 
 /* Row counts of one workspace (tests, operators). */
 HK_MUST_CHECK hk_status store_counts_get(hk_store *s, const char *ws, store_counts *out,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -236,20 +237,59 @@ typedef struct checkpointer {
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[STMT_COUNT];
-    int fail_countdown; /* > 0: the write that brings it to 0 fails */
+    int fail_countdown;      /* > 0: the write that brings it to 0 fails */
+    int fail_sync_countdown; /* > 0: the commit that brings it to 0 reports a failed fsync */
+    int last_rc;             /* extended code of the last error db_error saw */
+    int logged_rc;           /* log_db_error: the error last logged, when, and */
+    int64_t logged_at;       /* how many repeats of it were not logged since */
+    unsigned log_suppressed;
     checkpointer *ckpt; /* writer only */
 };
 
 /* ---- statement plumbing ---- */
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Logs a database error, but the same error of the same connection again
+ * within ERROR_LOG_WINDOW_MS only counts: a full or failing disk fails every
+ * statement of every batch, and a fault test saw ~1,700 identical lines in
+ * 4 s, which bury the first one and can fill the disk the log is on. The
+ * count is reported with the next line logged for this connection.
+ */
+#define ERROR_LOG_WINDOW_MS 5000
+
+static void log_db_error(store_conn *c, const char *what, int rc)
+{
+    int64_t now = mono_ms();
+    if (rc == c->logged_rc && now - c->logged_at < ERROR_LOG_WINDOW_MS) {
+        c->log_suppressed++;
+        return;
+    }
+    if (c->log_suppressed)
+        hk_log_error("sqlite: %s: %s (%d) [%u more errors (%d) of this connection not logged]",
+                     what, sqlite3_errmsg(c->db), rc, c->log_suppressed, c->logged_rc);
+    else
+        hk_log_error("sqlite: %s: %s (%d)", what, sqlite3_errmsg(c->db), rc);
+    c->logged_rc = rc;
+    c->logged_at = now;
+    c->log_suppressed = 0;
+}
+
 static hk_status db_error(store_conn *c, const char *what)
 {
     int rc = sqlite3_extended_errcode(c->db);
+    c->last_rc = rc;
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return HK_ECONFLICT;
     if (rc == SQLITE_NOMEM)
         return HK_ENOMEM;
-    hk_log_error("sqlite: %s: %s (%d)", what, sqlite3_errmsg(c->db), rc);
+    log_db_error(c, what, rc);
     return HK_EIO;
 }
 
@@ -603,9 +643,31 @@ static hk_status tx_begin(store_conn *c)
 {
     return exec_simple(c, S_BEGIN);
 }
-static hk_status tx_commit(store_conn *c)
+/* The errors that leave a commit's outcome unknown: the bytes were handed to
+ * the OS but syncing them (or the directory entry of a new log) failed. Every
+ * other I/O error of a commit happens before its commit frame is complete,
+ * and SQLite rolls that back for good. */
+static bool sync_failed(int rc)
 {
-    return exec_simple(c, S_COMMIT);
+    return rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC;
+}
+
+static hk_status tx_commit(store_conn *c, bool *unknown)
+{
+    *unknown = false;
+    if (c->fail_sync_countdown > 0 && --c->fail_sync_countdown == 0) {
+        /* What SQLite does when the fsync of a written commit fails: the
+         * transaction is undone in memory, the error is IOERR_FSYNC. */
+        (void)exec_simple(c, S_ROLLBACK);
+        hk_log_error("sqlite: COMMIT: disk I/O error (%d) (test hook)", SQLITE_IOERR_FSYNC);
+        *unknown = true;
+        return HK_EIO;
+    }
+    c->last_rc = SQLITE_OK;
+    hk_status st = exec_simple(c, S_COMMIT);
+    if (st)
+        *unknown = sync_failed(c->last_rc);
+    return st;
 }
 static void tx_rollback(store_conn *c)
 {
@@ -647,6 +709,10 @@ static void read_end(store_conn *c)
 static void fail_nth_write(store_conn *c, int n)
 {
     c->fail_countdown = n;
+}
+static void fail_next_commit_sync(store_conn *c)
+{
+    c->fail_sync_countdown = 2; /* this transaction's commit, then the next one */
 }
 
 /* ---- workspaces, machine users, keys ---- */
@@ -1812,6 +1878,7 @@ const store_ops store_sqlite_ops = {
     .read_begin = read_begin,
     .read_end = read_end,
     .fail_nth_write = fail_nth_write,
+    .fail_next_commit_sync = fail_next_commit_sync,
     .workspace_insert = workspace_insert,
     .workspace_get = workspace_get,
     .machine_user_insert = machine_user_insert,
