@@ -92,6 +92,34 @@ HK_MUST_CHECK hk_status resolve_connection(gql_field_ctx *fc, const char *conn_t
  * FORBIDDEN (request fails with 403), internal -> INTERNAL_SERVER_ERROR. */
 hk_status resolve_query_error(gql_field_ctx *fc, const hk_error *err);
 
+/* Maps a domain error about one nested field (not a root field) to an error
+ * at that field's path, with GraphQL's null propagation: forbidden ->
+ * FORBIDDEN (HTTP 403), validation -> BAD_USER_INPUT (400), internal ->
+ * INTERNAL_SERVER_ERROR. Unlike resolve_query_error, the rest of the
+ * response is kept. */
+hk_status resolve_field_error(gql_field_ctx *fc, const hk_error *err);
+
+/*
+ * For a mutation, before it writes: HK_EFORBIDDEN (err filled, for
+ * resolve_mutation_error) when its output selects the nested field `path`
+ * (n names, e.g. customer.customerGroupMemberships) and the key may not read
+ * memberships. Refusing up front keeps "a FORBIDDEN never comes with a
+ * change made"; the field itself refuses too, whoever reaches it.
+ */
+HK_MUST_CHECK hk_status resolve_mutation_reads_memberships(gql_field_ctx *fc,
+                                                           const char *const *path, size_t n,
+                                                           hk_error *err);
+
+/*
+ * A [CustomerGroupIdentifier!] input as hk_group_refs (request arena).
+ * `field` names the list in errors. At most HK_MAX_LIST_ITEMS items (checked
+ * before anything is allocated); lookups by externalId are refused. Errors
+ * are returned with *err filled (HK_ENOMEM without).
+ */
+HK_MUST_CHECK hk_status resolve_group_refs(gql_field_ctx *fc, const gql_value *list,
+                                           const char *field, hk_group_ref **out, size_t *n,
+                                           hk_error *err);
+
 /* A string argument (NULL when absent or null). */
 const char *resolve_arg_string(gql_field_ctx *fc, const char *name);
 /* A string field of an input object value (NULL when absent or null). */

@@ -159,6 +159,18 @@ hk_status resolve_query_error(gql_field_ctx *fc, const hk_error *err)
     }
 }
 
+hk_status resolve_field_error(gql_field_ctx *fc, const hk_error *err)
+{
+    switch (err->type) {
+    case HK_ERROR_FORBIDDEN:
+        return gql_field_error_status(fc, GQL_CODE_FORBIDDEN, 403, "%s", err->message);
+    case HK_ERROR_INTERNAL:
+        return gql_field_error(fc, GQL_CODE_INTERNAL, "internal error");
+    default:
+        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400, "%s", err->message);
+    }
+}
+
 static int int_arg(gql_field_ctx *fc, const char *name)
 {
     const gql_value *v = gql_arg(fc, name);
@@ -262,4 +274,41 @@ hk_opt_str resolve_input_opt_string(const gql_value *obj, const char *key)
     o.set = true;
     o.value = resolve_input_string(w, "value");
     return o;
+}
+
+hk_status resolve_group_refs(gql_field_ctx *fc, const gql_value *list, const char *field,
+                             hk_group_ref **out, size_t *n, hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!list || list->kind != GQL_V_LIST)
+        return HK_OK;
+    hk_status st = hk_validate_list_size(field, list->u.list.n, err);
+    if (st)
+        return st;
+    hk_group_ref *refs = hk_arena_calloc(gql_arena(fc), list->u.list.n + 1, sizeof *refs);
+    if (!refs)
+        return HK_ENOMEM;
+    for (size_t i = 0; i < list->u.list.n; i++) {
+        const gql_value *it = &list->u.list.items[i];
+        if (resolve_input_string(it, "externalId")) {
+            char name[HK_ERROR_FIELD_MAX];
+            snprintf(name, sizeof name, "%s[%zu].externalId", field, i);
+            return hk_error_field(err, HK_EINVAL, NULL, name, HK_FIELD_VALIDATION,
+                                  "hookd finds customer groups by id or key only");
+        }
+        refs[i].id = resolve_input_string(it, "customerGroupId");
+        refs[i].key = resolve_input_string(it, "customerGroupKey");
+    }
+    *out = refs;
+    *n = list->u.list.n;
+    return HK_OK;
+}
+
+hk_status resolve_mutation_reads_memberships(gql_field_ctx *fc, const char *const *path, size_t n,
+                                             hk_error *err)
+{
+    if (!gql_field_selected_path(fc, path, n))
+        return HK_OK;
+    return hk_membership_read_check(resolve_ctx(fc), err);
 }

@@ -43,17 +43,23 @@ static hk_status q_customer_by_external_id(gql_field_ctx *fc, const void *parent
     return customer_by(fc, HK_CUSTOMER_BY_EXTERNAL_ID, "externalId", out);
 }
 
-/* A [String!] / [ID!] list argument as a C array (arena). */
-static hk_status string_list(gql_field_ctx *fc, const gql_value *v, const char *const **out,
-                             size_t *n)
+/* A [String!] / [ID!] list argument as a C array (arena). Longer than
+ * HK_MAX_LIST_ITEMS: the field fails with BAD_USER_INPUT (400) naming
+ * `field`, before anything is allocated or stored. */
+static hk_status string_list(gql_field_ctx *fc, const char *field, const gql_value *v,
+                             const char *const **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     if (!v || v->kind != GQL_V_LIST || v->u.list.n == 0)
         return HK_OK;
+    hk_error err;
+    hk_error_clear(&err);
+    if (hk_validate_list_size(field, v->u.list.n, &err))
+        return resolve_field_error(fc, &err);
     const char **items = hk_arena_calloc(gql_arena(fc), v->u.list.n, sizeof *items);
     if (!items)
-        return HK_ENOMEM;
+        return oom(fc);
     for (size_t i = 0; i < v->u.list.n; i++) {
         const gql_value *it = &v->u.list.items[i];
         items[i] = it->kind == GQL_V_STRING ? it->u.str.s : "";
@@ -71,12 +77,14 @@ static hk_status read_filter(gql_field_ctx *fc, hk_customer_filter *f)
     const gql_value *spam = gql_value_field(filters, "isMarkedAsSpam");
     if (spam && spam->kind == GQL_V_BOOL)
         f->marked_as_spam = spam->u.b;
-    if (string_list(fc, gql_value_field(filters, "customerGroupIds"), &f->group_ids,
-                    &f->n_group_ids) ||
-        string_list(fc, gql_value_field(filters, "customerGroupKeys"), &f->group_keys,
-                    &f->n_group_keys))
-        return oom(fc);
-    return HK_OK;
+    hk_status st =
+        string_list(fc, "filters.customerGroupIds", gql_value_field(filters, "customerGroupIds"),
+                    &f->group_ids, &f->n_group_ids);
+    if (!st)
+        st = string_list(fc, "filters.customerGroupKeys",
+                         gql_value_field(filters, "customerGroupKeys"), &f->group_keys,
+                         &f->n_group_keys);
+    return st;
 }
 
 static const char *customer_cursor(const void *row)
@@ -200,6 +208,18 @@ static hk_status f_memberships(gql_field_ctx *fc, const void *p, gql_result *out
     const hk_customer *c = cust(p);
     const gql_value *filters = gql_arg(fc, "filters");
     const gql_value *ext = gql_value_field(filters, "customerGroupExternalIds");
+    hk_error err;
+    hk_error_clear(&err);
+    /* The customer came with customer:read; its memberships (group keys and
+     * names) need customerGroupMembership:read. Refused at this field's path:
+     * the field is non-null, so the customer above it becomes null. */
+    if (hk_membership_read_check(resolve_ctx(fc), &err))
+        return resolve_field_error(fc, &err);
+    /* each external id is compared with every membership of every customer
+     * on the page */
+    if (ext && ext->kind == GQL_V_LIST &&
+        hk_validate_list_size("filters.customerGroupExternalIds", ext->u.list.n, &err))
+        return resolve_field_error(fc, &err);
     hk_page_request page;
     hk_status st = resolve_page_args(fc, &page);
     if (st)
@@ -264,7 +284,8 @@ static hk_status read_identifier(const gql_value *id, hk_upsert_customer_input *
     return HK_OK;
 }
 
-static void read_on_create(const gql_value *oc, hk_upsert_customer_input *in)
+static hk_status read_on_create(gql_field_ctx *fc, const gql_value *oc,
+                                hk_upsert_customer_input *in, hk_error *err)
 {
     const gql_value *email = gql_value_field(oc, "email");
     const gql_value *verified = gql_value_field(email, "isVerified");
@@ -273,6 +294,12 @@ static void read_on_create(const gql_value *oc, hk_upsert_customer_input *in)
     in->on_create.email = resolve_input_string(email, "email");
     in->on_create.email_verified = verified && verified->kind == GQL_V_BOOL && verified->u.b;
     in->on_create.external_id = resolve_input_string(oc, "externalId");
+    hk_group_ref *refs;
+    hk_status st = resolve_group_refs(fc, gql_value_field(oc, "customerGroupIdentifiers"),
+                                      "onCreate.customerGroupIdentifiers", &refs,
+                                      &in->on_create.n_groups, err);
+    in->on_create.groups = refs;
+    return st;
 }
 
 static void read_on_update(const gql_value *ou, hk_upsert_customer_input *in)
@@ -289,6 +316,10 @@ static void read_on_update(const gql_value *ou, hk_upsert_customer_input *in)
     }
 }
 
+/* What a customer-returning mutation's output reads when it asks for the
+ * customer's memberships. */
+static const char *const customer_memberships[] = {"customer", "customerGroupMemberships"};
+
 static const char *upsert_result_name(hk_upsert_result r)
 {
     return r == HK_UPSERT_CREATED ? "CREATED" : r == HK_UPSERT_UPDATED ? "UPDATED" : "NOOP";
@@ -304,12 +335,18 @@ static hk_status m_upsert_customer(gql_field_ctx *fc, const void *parent, gql_re
     hk_status st = resolve_output(fc, "UpsertCustomerOutput", 3, out);
     if (st)
         return st;
+    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, &err))
+        return resolve_mutation_error(fc, &err, out);
     if (read_identifier(gql_value_field(input, "identifier"), &in)) {
         hk_error_field(&err, HK_EINVAL, NULL, "identifier", HK_FIELD_VALIDATION,
                        "give exactly one of emailAddress, externalId and customerId");
         return resolve_mutation_error(fc, &err, out);
     }
-    read_on_create(gql_value_field(input, "onCreate"), &in);
+    st = read_on_create(fc, gql_value_field(input, "onCreate"), &in, &err);
+    if (st == HK_ENOMEM)
+        return oom(fc);
+    if (st)
+        return resolve_mutation_error(fc, &err, out);
     read_on_update(gql_value_field(input, "onUpdate"), &in);
     hk_arena *a = gql_arena(fc);
     hk_customer *c = hk_arena_alloc(a, sizeof *c);
@@ -332,11 +369,14 @@ static hk_status spam_change(gql_field_ctx *fc, const char *output_type, spam_fn
     hk_status st = resolve_output(fc, output_type, 2, out);
     if (st)
         return st;
+    hk_error err;
+    hk_error_clear(&err);
+    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, &err))
+        return resolve_mutation_error(fc, &err, out);
     hk_arena *a = gql_arena(fc);
     hk_customer *c = hk_arena_alloc(a, sizeof *c);
     if (!c)
         return oom(fc);
-    hk_error err;
     if (fn(resolve_ctx(fc), id, a, c, &err))
         return resolve_mutation_error(fc, &err, out);
     gql_result_object(gql_result_map_put(out, "customer"), "Customer", c);

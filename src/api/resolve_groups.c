@@ -216,34 +216,6 @@ static hk_status m_delete_group(gql_field_ctx *fc, const void *parent, gql_resul
 
 /* ---- membership mutations ---- */
 
-/* customerGroupIdentifiers -> hk_group_ref[]; lookups by externalId are
- * refused with a field error in *err. */
-static hk_status read_refs(gql_field_ctx *fc, const gql_value *list, hk_group_ref **out, size_t *n,
-                           hk_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    if (!list || list->kind != GQL_V_LIST)
-        return HK_OK;
-    hk_group_ref *refs = hk_arena_calloc(gql_arena(fc), list->u.list.n + 1, sizeof *refs);
-    if (!refs)
-        return HK_ENOMEM;
-    for (size_t i = 0; i < list->u.list.n; i++) {
-        const gql_value *it = &list->u.list.items[i];
-        if (resolve_input_string(it, "externalId")) {
-            char field[HK_ERROR_FIELD_MAX];
-            snprintf(field, sizeof field, "customerGroupIdentifiers[%zu].externalId", i);
-            return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
-                                  "hookd finds customer groups by id or key only");
-        }
-        refs[i].id = resolve_input_string(it, "customerGroupId");
-        refs[i].key = resolve_input_string(it, "customerGroupKey");
-    }
-    *out = refs;
-    *n = list->u.list.n;
-    return HK_OK;
-}
-
 static bool ref_matches(const hk_group_ref *r, const hk_membership *m)
 {
     return (r->id && strcmp(r->id, m->customer_group_id) == 0) ||
@@ -281,9 +253,14 @@ static hk_status change_memberships(gql_field_ctx *fc, bool add, gql_result *out
         return st;
     hk_error err;
     hk_error_clear(&err);
+    /* the output's memberships are a membership read */
+    static const char *const reads[] = {"customerGroupMemberships"};
+    if (add && resolve_mutation_reads_memberships(fc, reads, 1, &err))
+        return resolve_mutation_error(fc, &err, out);
     hk_group_ref *refs;
     size_t n;
-    st = read_refs(fc, gql_value_field(input, "customerGroupIdentifiers"), &refs, &n, &err);
+    st = resolve_group_refs(fc, gql_value_field(input, "customerGroupIdentifiers"),
+                            "customerGroupIdentifiers", &refs, &n, &err);
     if (st == HK_ENOMEM)
         return oom(fc);
     if (st)

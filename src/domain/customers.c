@@ -18,8 +18,7 @@ static bool str_eq(const char *a, const char *b)
 
 /* ---- input validation (before any store work) ---- */
 
-static hk_status validate_optional_text(const char *field, const char *s, size_t max,
-                                        hk_error *err)
+static hk_status validate_optional_text(const char *field, const char *s, size_t max, hk_error *err)
 {
     return s ? hk_validate_text(field, s, max, err) : HK_OK;
 }
@@ -30,8 +29,8 @@ static hk_status validate_identifier(const hk_upsert_customer_input *in, hk_erro
     case HK_CUSTOMER_BY_EMAIL:
         return hk_validate_email("identifier.emailAddress", in->identifier, err);
     case HK_CUSTOMER_BY_EXTERNAL_ID:
-        return hk_validate_text("identifier.externalId", in->identifier,
-                                HK_EXTERNAL_ID_MAX_CHARS, err);
+        return hk_validate_text("identifier.externalId", in->identifier, HK_EXTERNAL_ID_MAX_CHARS,
+                                err);
     case HK_CUSTOMER_BY_ID:
         return hk_validate_text("identifier.customerId", in->identifier, HK_ID_MAX, err);
     }
@@ -43,8 +42,7 @@ static hk_status validate_upsert(const hk_upsert_customer_input *in, hk_error *e
 {
     hk_status st = validate_identifier(in, err);
     if (!st)
-        st = hk_validate_text("onCreate.fullName", in->on_create.full_name, HK_NAME_MAX_CHARS,
-                              err);
+        st = hk_validate_text("onCreate.fullName", in->on_create.full_name, HK_NAME_MAX_CHARS, err);
     if (!st)
         st = validate_optional_text("onCreate.shortName", in->on_create.short_name,
                                     HK_NAME_MAX_CHARS, err);
@@ -66,6 +64,9 @@ static hk_status validate_upsert(const hk_upsert_customer_input *in, hk_error *e
                                     HK_EXTERNAL_ID_MAX_CHARS, err);
     if (!st && in->on_update.email_set)
         st = hk_validate_email("onUpdate.email.email", in->on_update.email, err);
+    if (!st)
+        st = domain_check_group_refs("onCreate.customerGroupIdentifiers", in->on_create.groups,
+                                     in->on_create.n_groups, err);
     return st;
 }
 
@@ -85,9 +86,8 @@ static hk_status check_unique(const store_tx *tx, const char *ws, store_lookup b
     if (!found || (self_id && strcmp(other.id, self_id) == 0))
         return HK_OK;
     if (by == STORE_BY_EMAIL)
-        return hk_error_field(err, HK_ECONFLICT, "customer_already_exists_with_email",
-                              "email", HK_FIELD_VALIDATION,
-                              "a customer with this email already exists");
+        return hk_error_field(err, HK_ECONFLICT, "customer_already_exists_with_email", "email",
+                              HK_FIELD_VALIDATION, "a customer with this email already exists");
     return hk_error_field(err, HK_ECONFLICT, "customer_already_exists_with_external_id",
                           "externalId", HK_FIELD_VALIDATION,
                           "a customer with this externalId already exists");
@@ -107,6 +107,9 @@ static hk_status create_customer(const store_tx *tx, upsert_job *j, int64_t now,
 {
     const hk_upsert_customer_input *in = j->in;
     hk_status st = domain_require(j->ctx, HK_PERM_CUSTOMER_CREATE, err);
+    /* joining groups is what addCustomerToCustomerGroups does: same permission */
+    if (!st && in->on_create.n_groups > 0)
+        st = domain_require(j->ctx, HK_PERM_MEMBERSHIP_CREATE, err);
     if (st)
         return st;
     if (in->identifier_kind == HK_CUSTOMER_BY_ID)
@@ -150,8 +153,32 @@ static hk_status create_customer(const store_tx *tx, upsert_job *j, int64_t now,
                             "a customer with this email or externalId already exists");
     if (st)
         return domain_store_error(err, st, "creating the customer");
-    *j->result = HK_UPSERT_CREATED;
-    return outbox_emit(tx, ws, HK_EVENT_CUSTOMER_CREATED, HK_CHANGE_NONE, c, NULL, now, err);
+    /*
+     * onCreate.customerGroupIdentifiers: the memberships are written in this
+     * transaction, so an unknown group rolls the customer back too. Events:
+     * customer_created first, its customer being the state at the end of the
+     * transaction (memberships included, SPEC §3: the state right after the
+     * change); then one memberships_changed ADDED per group joined, exactly
+     * as addCustomerToCustomerGroups fires them (previousCustomer without,
+     * customer with that group), so receivers that track memberships
+     * through those events alone miss none. The last ADDED event's customer
+     * equals the created event's customer.
+     */
+    hk_customer *states = c;
+    size_t n_states = 1;
+    if (in->on_create.n_groups > 0)
+        st = domain_memberships_add(tx, j->ctx, c, in->on_create.groups, in->on_create.n_groups,
+                                    "onCreate.customerGroupIdentifiers", j->arena, now, &states,
+                                    &n_states, err);
+    if (st)
+        return st;
+    *c = states[n_states - 1];
+    st = outbox_emit(tx, ws, HK_EVENT_CUSTOMER_CREATED, HK_CHANGE_NONE, c, NULL, now, err);
+    if (!st)
+        st = domain_memberships_emit_added(tx, ws, states, n_states, now, err);
+    if (!st)
+        *j->result = HK_UPSERT_CREATED;
+    return st;
 }
 
 /* Applies onUpdate to a copy of cur; tells whether anything changed. */
@@ -174,8 +201,7 @@ static bool apply_update(const hk_upsert_customer_input *in, const hk_customer *
         else if (!same_email || !cur->email_verified)
             next->email_verified_at = now; /* verified by this change */
     }
-    return !str_eq(cur->full_name, next->full_name) ||
-           !str_eq(cur->short_name, next->short_name) ||
+    return !str_eq(cur->full_name, next->full_name) || !str_eq(cur->short_name, next->short_name) ||
            !str_eq(cur->external_id, next->external_id) || !str_eq(cur->email, next->email) ||
            cur->email_verified != next->email_verified;
 }
@@ -208,8 +234,7 @@ static hk_status update_customer(const store_tx *tx, upsert_job *j, const hk_cus
     if (strcasecmp(next.email, cur->email) != 0)
         st = check_unique(tx, ws, STORE_BY_EMAIL, next.email, cur->id, j->arena, err);
     if (!st && !str_eq(next.external_id, cur->external_id))
-        st = check_unique(tx, ws, STORE_BY_EXTERNAL_ID, next.external_id, cur->id, j->arena,
-                          err);
+        st = check_unique(tx, ws, STORE_BY_EXTERNAL_ID, next.external_id, cur->id, j->arena, err);
     if (st)
         return st;
     next.updated_at = now;
@@ -238,17 +263,16 @@ static hk_status upsert_tx(const store_tx *tx, void *arg, hk_error *err)
     int64_t now = hk_now_ms();
     hk_customer cur;
     bool found;
-    hk_status st = tx->ops->customer_get(tx->conn, j->ctx->workspace_id,
-                                         lookup_of(j->in->identifier_kind), j->in->identifier,
-                                         j->arena, &cur, &found);
+    hk_status st =
+        tx->ops->customer_get(tx->conn, j->ctx->workspace_id, lookup_of(j->in->identifier_kind),
+                              j->in->identifier, j->arena, &cur, &found);
     if (st)
         return domain_store_error(err, st, "looking up the customer");
     return found ? update_customer(tx, j, &cur, now, err) : create_customer(tx, j, now, err);
 }
 
-hk_status hk_customer_upsert(const hk_ctx *ctx, const hk_upsert_customer_input *in,
-                             hk_arena *arena, hk_upsert_result *result, hk_customer *out,
-                             hk_error *err)
+hk_status hk_customer_upsert(const hk_ctx *ctx, const hk_upsert_customer_input *in, hk_arena *arena,
+                             hk_upsert_result *result, hk_customer *out, hk_error *err)
 {
     memset(out, 0, sizeof *out);
     *result = HK_UPSERT_NOOP;
@@ -274,13 +298,13 @@ typedef struct get_job {
 static hk_status get_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     get_job *j = arg;
-    hk_status st = tx->ops->customer_get(tx->conn, j->ctx->workspace_id, j->by, j->value,
-                                         j->arena, j->out, j->found);
+    hk_status st = tx->ops->customer_get(tx->conn, j->ctx->workspace_id, j->by, j->value, j->arena,
+                                         j->out, j->found);
     return st ? domain_store_error(err, st, "reading the customer") : HK_OK;
 }
 
-hk_status hk_customer_get(const hk_ctx *ctx, hk_customer_key by, const char *value,
-                          hk_arena *arena, hk_customer *out, bool *found, hk_error *err)
+hk_status hk_customer_get(const hk_ctx *ctx, hk_customer_key by, const char *value, hk_arena *arena,
+                          hk_customer *out, bool *found, hk_error *err)
 {
     /* value may point into *out: copy it before out is cleared */
     const char *key = value ? hk_arena_strdup(arena, value) : NULL;
@@ -306,8 +330,7 @@ typedef struct change_job {
     bool spam; /* mark (true) or unmark */
 } change_job;
 
-static hk_status load_for_change(const store_tx *tx, change_job *j, hk_customer *cur,
-                                 hk_error *err)
+static hk_status load_for_change(const store_tx *tx, change_job *j, hk_customer *cur, hk_error *err)
 {
     bool found;
     hk_status st = tx->ops->customer_get(tx->conn, j->ctx->workspace_id, STORE_BY_ID,

@@ -40,7 +40,11 @@
 #define HK_DESCRIPTION_MAX_CHARS 500
 #define HK_URL_MAX_BYTES 2048
 #define HK_MAX_TARGETS_PER_WORKSPACE 25
-#define HK_MAX_GROUPS_PER_CALL 100
+/* Items in any list-valued input that reaches the store (group ids / keys of
+ * filters and of membership changes, customerGroupExternalIds): each item
+ * costs a lookup or an SQL parameter, so a 1 MiB body could otherwise ask
+ * for ~200k of them. Checked with hk_validate_list_size. */
+#define HK_MAX_LIST_ITEMS 100
 
 /* API keys: "hkey_" + 43 base64url characters (256 random bits). */
 #define HK_API_KEY_BUF 64
@@ -99,6 +103,12 @@ typedef enum hk_customer_key {
     HK_CUSTOMER_BY_ID,
 } hk_customer_key;
 
+/* A group named by id or by key. */
+typedef struct hk_group_ref {
+    const char *id;  /* one of id */
+    const char *key; /* or key */
+} hk_group_ref;
+
 /* An optional input: `set` false means "leave as is"; `value` NULL with
  * `set` true means "set to null" (where null is allowed). */
 typedef struct hk_opt_str {
@@ -110,11 +120,18 @@ typedef struct hk_upsert_customer_input {
     hk_customer_key identifier_kind;
     const char *identifier; /* the email, external id or customer id */
     struct {
-        const char *full_name;   /* required */
-        const char *short_name;  /* NULL: none */
-        const char *email;       /* required */
+        const char *full_name;  /* required */
+        const char *short_name; /* NULL: none */
+        const char *email;      /* required */
         bool email_verified;
         const char *external_id; /* NULL: none (or the identifier, when by external id) */
+        /* customerGroupIdentifiers: the groups a customer CREATED by this
+         * upsert joins in the same transaction (needs
+         * customerGroupMembership:create; an unknown group fails the whole
+         * upsert). Ignored when the customer exists. At most
+         * HK_MAX_LIST_ITEMS. */
+        const hk_group_ref *groups;
+        size_t n_groups;
     } on_create;
     struct {
         hk_opt_str full_name; /* value may not be NULL */
@@ -172,11 +189,13 @@ HK_MUST_CHECK hk_status hk_group_get(const hk_ctx *ctx, const char *id_or_key, b
                                      hk_arena *arena, hk_customer_group *out, bool *found,
                                      hk_error *err);
 
-/* A group named by id or by key. */
-typedef struct hk_group_ref {
-    const char *id;  /* one of id */
-    const char *key; /* or key */
-} hk_group_ref;
+/*
+ * HK_OK when ctx may see customer group memberships
+ * (customerGroupMembership:read), else HK_EFORBIDDEN with err filled.
+ * Customer reads return memberships with the customer (events need them);
+ * whoever shows them to a caller asks this first.
+ */
+HK_MUST_CHECK hk_status hk_membership_read_check(const hk_ctx *ctx, hk_error *err);
 
 /*
  * Adds the customer to each group (one memberships_changed event, ADDED, per
@@ -227,8 +246,8 @@ HK_MUST_CHECK hk_status hk_target_get(const hk_ctx *ctx, const char *webhook_tar
                                       hk_arena *arena, hk_webhook_target *out, bool *found,
                                       hk_error *err);
 /* All targets of the workspace, oldest first (at most 25). */
-HK_MUST_CHECK hk_status hk_target_list(const hk_ctx *ctx, hk_arena *arena,
-                                       hk_webhook_target **out, size_t *n, hk_error *err);
+HK_MUST_CHECK hk_status hk_target_list(const hk_ctx *ctx, hk_arena *arena, hk_webhook_target **out,
+                                       size_t *n, hk_error *err);
 
 /* ---- lists (Relay pagination, SPEC §6) ---- */
 
@@ -248,7 +267,7 @@ typedef struct hk_page_info {
     bool has_previous_page;
     const char *start_cursor; /* NULL on an empty page */
     const char *end_cursor;
-    int64_t total_count;      /* -1 unless asked for */
+    int64_t total_count; /* -1 unless asked for */
 } hk_page_info;
 
 /* HK_EINVAL (naming first/last/after/before) for mixed directions,
@@ -263,7 +282,11 @@ typedef struct hk_customer_filter {
     const char *const *group_keys;
 } hk_customer_filter;
 
-/* A page of customers (with memberships), in creation order. */
+/* A page of customers (with memberships), in creation order. Filtering by
+ * group answers "who is in this group", so it needs
+ * customerGroupMembership:read besides customer:read; each group list holds
+ * at most HK_MAX_LIST_ITEMS (HK_EINVAL naming filters.customerGroupIds /
+ * filters.customerGroupKeys). */
 HK_MUST_CHECK hk_status hk_customer_list(const hk_ctx *ctx, const hk_customer_filter *filter,
                                          const hk_page_request *page, bool want_total,
                                          hk_arena *arena, hk_customer **out, size_t *n,
@@ -275,8 +298,8 @@ HK_MUST_CHECK hk_status hk_group_list(const hk_ctx *ctx, const hk_page_request *
 
 /* Slices an in-memory, id-ordered list the same way (memberships of one
  * customer): `ids[i]` is the cursor of item i. Sets *from and *count. */
-HK_MUST_CHECK hk_status hk_page_slice(const hk_page_request *page, const char *const *ids,
-                                      size_t n, size_t *from, size_t *count, hk_page_info *info,
+HK_MUST_CHECK hk_status hk_page_slice(const hk_page_request *page, const char *const *ids, size_t n,
+                                      size_t *from, size_t *count, hk_page_info *info,
                                       hk_error *err);
 
 /* ---- policy ---- */
@@ -294,5 +317,8 @@ HK_MUST_CHECK hk_status hk_validate_text(const char *field, const char *s, size_
 HK_MUST_CHECK hk_status hk_validate_email(const char *field, const char *s, hk_error *err);
 HK_MUST_CHECK hk_status hk_validate_color(const char *field, const char *s, hk_error *err);
 HK_MUST_CHECK hk_status hk_validate_group_key(const char *field, const char *s, hk_error *err);
+/* A list input of n items: at most HK_MAX_LIST_ITEMS (the message names the
+ * field and the limit). */
+HK_MUST_CHECK hk_status hk_validate_list_size(const char *field, size_t n, hk_error *err);
 
 #endif

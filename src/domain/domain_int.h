@@ -42,6 +42,32 @@ HK_MUST_CHECK hk_status outbox_insert_event(const store_tx *tx, const char *ws, 
                                             const hk_customer *previous, int64_t now,
                                             char event_id[HK_ID_MAX], hk_error *err);
 
+/* Checks a list of group references before any store work: at most
+ * HK_MAX_LIST_ITEMS, each naming exactly one of id and key. `field` is the
+ * list's name in errors ("customerGroupIdentifiers"). */
+HK_MUST_CHECK hk_status domain_check_group_refs(const char *field, const hk_group_ref *groups,
+                                                size_t n, hk_error *err);
+
+/*
+ * Inside a write transaction: adds the stored customer `cur` to each group
+ * named, skipping groups it is already in (or named twice). A group that does
+ * not exist fails the call with not_found naming `<field>[i].customerGroupId`
+ * (or .customerGroupKey); the caller's transaction then writes nothing.
+ * Fires no event: (*states)[0] is `cur`, (*states)[k] the customer after the
+ * k-th membership added, *n_states = added + 1, for
+ * domain_memberships_emit_added. States live in `arena`.
+ */
+HK_MUST_CHECK hk_status domain_memberships_add(const store_tx *tx, const hk_ctx *ctx,
+                                               const hk_customer *cur, const hk_group_ref *groups,
+                                               size_t n, const char *field, hk_arena *arena,
+                                               int64_t now, hk_customer **states, size_t *n_states,
+                                               hk_error *err);
+/* One customer_group_memberships_changed ADDED per membership added: event k
+ * has previousCustomer states[k-1] and customer states[k]. */
+HK_MUST_CHECK hk_status domain_memberships_emit_added(const store_tx *tx, const char *ws,
+                                                      const hk_customer *states, size_t n_states,
+                                                      int64_t now, hk_error *err);
+
 /* Copies s into the arena (NULL stays NULL). Sets *st to HK_ENOMEM on failure. */
 const char *domain_dup(hk_arena *a, const char *s, hk_status *st);
 

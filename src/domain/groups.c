@@ -44,8 +44,8 @@ static hk_status check_key_free(const store_tx *tx, group_job *j, const char *ke
 {
     hk_customer_group other;
     bool found;
-    hk_status st = tx->ops->group_get(tx->conn, j->ctx->workspace_id, STORE_BY_KEY, key,
-                                      j->arena, &other, &found);
+    hk_status st = tx->ops->group_get(tx->conn, j->ctx->workspace_id, STORE_BY_KEY, key, j->arena,
+                                      &other, &found);
     if (st)
         return domain_store_error(err, st, "checking the group key");
     if (found && (!self_id || strcmp(other.id, self_id) != 0))
@@ -108,8 +108,8 @@ static hk_status load_group(const store_tx *tx, const hk_ctx *ctx, const char *i
     if (st)
         return domain_store_error(err, st, "looking up the group");
     if (!found)
-        return hk_error_field(err, HK_ENOTFOUND, "not_found", "customerGroupId",
-                              HK_FIELD_NOT_FOUND, "no customer group with this id");
+        return hk_error_field(err, HK_ENOTFOUND, "not_found", "customerGroupId", HK_FIELD_NOT_FOUND,
+                              "no customer group with this id");
     return HK_OK;
 }
 
@@ -220,9 +220,9 @@ typedef struct get_job {
 static hk_status get_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     get_job *j = arg;
-    hk_status st = tx->ops->group_get(tx->conn, j->ctx->workspace_id,
-                                      j->by_key ? STORE_BY_KEY : STORE_BY_ID, j->value, j->arena,
-                                      j->out, j->found);
+    hk_status st =
+        tx->ops->group_get(tx->conn, j->ctx->workspace_id, j->by_key ? STORE_BY_KEY : STORE_BY_ID,
+                           j->value, j->arena, j->out, j->found);
     return st ? domain_store_error(err, st, "reading the group") : HK_OK;
 }
 
@@ -245,32 +245,28 @@ hk_status hk_group_get(const hk_ctx *ctx, const char *id_or_key, bool by_key, hk
 
 /* ---- memberships ---- */
 
-typedef struct membership_job {
-    const hk_ctx *ctx;
-    const char *customer_id;
-    const hk_group_ref *groups;
-    size_t n_groups;
-    bool add;
-    hk_arena *arena;
-    hk_customer *out;
-} membership_job;
-
-static hk_status resolve_group(const store_tx *tx, membership_job *j, size_t i,
-                               hk_customer_group *g, hk_error *err)
+hk_status hk_membership_read_check(const hk_ctx *ctx, hk_error *err)
 {
-    const hk_group_ref *r = &j->groups[i];
+    return domain_require(ctx, HK_PERM_MEMBERSHIP_READ, err);
+}
+
+/* The group `r` names (list item i of `field`), or not_found naming it. */
+static hk_status resolve_group(const store_tx *tx, const hk_ctx *ctx, const char *field,
+                               const hk_group_ref *r, size_t i, hk_arena *a, hk_customer_group *g,
+                               hk_error *err)
+{
     bool by_key = r->id == NULL;
     bool found;
-    hk_status st = tx->ops->group_get(tx->conn, j->ctx->workspace_id,
-                                      by_key ? STORE_BY_KEY : STORE_BY_ID,
-                                      by_key ? r->key : r->id, j->arena, g, &found);
+    hk_status st =
+        tx->ops->group_get(tx->conn, ctx->workspace_id, by_key ? STORE_BY_KEY : STORE_BY_ID,
+                           by_key ? r->key : r->id, a, g, &found);
     if (st)
         return domain_store_error(err, st, "looking up the group");
     if (!found) {
-        char field[HK_ERROR_FIELD_MAX];
-        snprintf(field, sizeof field, "customerGroupIdentifiers[%zu].%s", i,
+        char name[HK_ERROR_FIELD_MAX];
+        snprintf(name, sizeof name, "%s[%zu].%s", field, i,
                  by_key ? "customerGroupKey" : "customerGroupId");
-        return hk_error_field(err, HK_ENOTFOUND, "not_found", field, HK_FIELD_NOT_FOUND,
+        return hk_error_field(err, HK_ENOTFOUND, "not_found", name, HK_FIELD_NOT_FOUND,
                               "no customer group with this %s", by_key ? "key" : "id");
     }
     return HK_OK;
@@ -284,12 +280,12 @@ static bool is_member(const hk_customer *c, const char *group_id)
     return false;
 }
 
-static hk_status load_customer(const store_tx *tx, membership_job *j, hk_customer *c,
-                               hk_error *err)
+static hk_status load_customer_by_id(const store_tx *tx, const hk_ctx *ctx, const char *id,
+                                     hk_arena *a, hk_customer *c, hk_error *err)
 {
     bool found;
-    hk_status st = tx->ops->customer_get(tx->conn, j->ctx->workspace_id, STORE_BY_ID,
-                                         j->customer_id, j->arena, c, &found);
+    hk_status st =
+        tx->ops->customer_get(tx->conn, ctx->workspace_id, STORE_BY_ID, id, a, c, &found);
     if (st)
         return domain_store_error(err, st, "looking up the customer");
     if (!found)
@@ -298,31 +294,131 @@ static hk_status load_customer(const store_tx *tx, membership_job *j, hk_custome
     return HK_OK;
 }
 
-/* Adds or removes one membership and fires its event; *cur moves to the
- * customer's state after the change. */
-static hk_status change_one(const store_tx *tx, membership_job *j, const hk_customer_group *g,
-                            hk_customer *cur, int64_t now, hk_error *err)
+hk_status domain_check_group_refs(const char *field, const hk_group_ref *groups, size_t n,
+                                  hk_error *err)
 {
-    hk_status st;
-    if (j->add) {
+    hk_status st = hk_validate_list_size(field, n, err);
+    for (size_t i = 0; !st && i < n; i++) {
+        if ((groups[i].id == NULL) == (groups[i].key == NULL)) {
+            char name[HK_ERROR_FIELD_MAX];
+            snprintf(name, sizeof name, "%s[%zu]", field, i);
+            st = hk_error_field(err, HK_EINVAL, NULL, name, HK_FIELD_VALIDATION,
+                                "give exactly one of customerGroupId and customerGroupKey");
+        }
+    }
+    return st;
+}
+
+hk_status domain_memberships_add(const store_tx *tx, const hk_ctx *ctx, const hk_customer *cur,
+                                 const hk_group_ref *groups, size_t n, const char *field,
+                                 hk_arena *arena, int64_t now, hk_customer **states,
+                                 size_t *n_states, hk_error *err)
+{
+    *states = NULL;
+    *n_states = 0;
+    hk_customer *s = hk_arena_calloc(arena, n + 1, sizeof *s);
+    if (!s)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    s[0] = *cur;
+    size_t k = 0;
+    hk_status st = HK_OK;
+    for (size_t i = 0; !st && i < n; i++) {
+        hk_customer_group g;
+        st = resolve_group(tx, ctx, field, &groups[i], i, arena, &g, err);
+        if (st || is_member(&s[k], g.id))
+            continue; /* already in: nothing changes, nothing fires */
         hk_membership m = {.created_at = now, .updated_at = now};
         snprintf(m.customer_id, sizeof m.customer_id, "%s", cur->id);
-        snprintf(m.customer_group_id, sizeof m.customer_group_id, "%s", g->id);
+        snprintf(m.customer_group_id, sizeof m.customer_group_id, "%s", g.id);
         snprintf(m.workspace_id, sizeof m.workspace_id, "%s", cur->workspace_id);
-        m.created_by = m.updated_by = j->ctx->actor;
+        m.created_by = m.updated_by = ctx->actor;
         st = tx->ops->membership_insert(tx->conn, &m);
-    } else {
-        st = tx->ops->membership_delete(tx->conn, cur->workspace_id, cur->id, g->id);
+        if (st) {
+            st = domain_store_error(err, st, "adding the membership");
+            break;
+        }
+        /* the stored state, memberships with their groups as events show them */
+        st = load_customer_by_id(tx, ctx, cur->id, arena, &s[k + 1], err);
+        if (!st)
+            k++;
     }
     if (st)
-        return domain_store_error(err, st, "changing the membership");
-    hk_customer next;
-    st = load_customer(tx, j, &next, err);
-    if (st)
         return st;
-    st = outbox_emit(tx, cur->workspace_id, HK_EVENT_CUSTOMER_GROUP_MEMBERSHIPS_CHANGED,
-                     j->add ? HK_CHANGE_ADDED : HK_CHANGE_REMOVED, &next, cur, now, err);
-    *cur = next;
+    *states = s;
+    *n_states = k + 1;
+    return HK_OK;
+}
+
+hk_status domain_memberships_emit_added(const store_tx *tx, const char *ws,
+                                        const hk_customer *states, size_t n_states, int64_t now,
+                                        hk_error *err)
+{
+    hk_status st = HK_OK;
+    for (size_t k = 1; !st && k < n_states; k++)
+        st = outbox_emit(tx, ws, HK_EVENT_CUSTOMER_GROUP_MEMBERSHIPS_CHANGED, HK_CHANGE_ADDED,
+                         &states[k], &states[k - 1], now, err);
+    return st;
+}
+
+typedef struct membership_job {
+    const hk_ctx *ctx;
+    const char *customer_id;
+    const hk_group_ref *groups;
+    size_t n_groups;
+    bool add;
+    hk_arena *arena;
+    hk_customer *out;
+} membership_job;
+
+static hk_status add_tx(const store_tx *tx, membership_job *j, const hk_customer *cur, int64_t now,
+                        hk_error *err)
+{
+    hk_customer *states;
+    size_t n;
+    hk_status st =
+        domain_memberships_add(tx, j->ctx, cur, j->groups, j->n_groups, "customerGroupIdentifiers",
+                               j->arena, now, &states, &n, err);
+    if (!st)
+        st = domain_memberships_emit_added(tx, j->ctx->workspace_id, states, n, now, err);
+    if (!st)
+        *j->out = states[n - 1];
+    return st;
+}
+
+/* Removes each membership named, one REMOVED event each; *cur moves to the
+ * customer's state after the change. */
+static hk_status remove_tx(const store_tx *tx, membership_job *j, hk_customer *cur, int64_t now,
+                           hk_error *err)
+{
+    hk_status st = HK_OK;
+    for (size_t i = 0; !st && i < j->n_groups; i++) {
+        hk_customer_group g;
+        st = resolve_group(tx, j->ctx, "customerGroupIdentifiers", &j->groups[i], i, j->arena, &g,
+                           err);
+        if (st)
+            break;
+        if (!is_member(cur, g.id)) {
+            char field[HK_ERROR_FIELD_MAX];
+            snprintf(field, sizeof field, "customerGroupIdentifiers[%zu]", i);
+            st = hk_error_field(err, HK_ENOTFOUND, "not_found", field, HK_FIELD_NOT_FOUND,
+                                "the customer is not in this customer group");
+            break;
+        }
+        st = tx->ops->membership_delete(tx->conn, cur->workspace_id, cur->id, g.id);
+        if (st) {
+            st = domain_store_error(err, st, "removing the membership");
+            break;
+        }
+        hk_customer next;
+        st = load_customer_by_id(tx, j->ctx, cur->id, j->arena, &next, err);
+        if (st)
+            break;
+        st = outbox_emit(tx, cur->workspace_id, HK_EVENT_CUSTOMER_GROUP_MEMBERSHIPS_CHANGED,
+                         HK_CHANGE_REMOVED, &next, cur, now, err);
+        *cur = next;
+    }
+    if (!st)
+        *j->out = *cur;
     return st;
 }
 
@@ -331,27 +427,10 @@ static hk_status membership_tx(const store_tx *tx, void *arg, hk_error *err)
     membership_job *j = arg;
     int64_t now = hk_now_ms();
     hk_customer cur;
-    hk_status st = load_customer(tx, j, &cur, err);
-    for (size_t i = 0; !st && i < j->n_groups; i++) {
-        hk_customer_group g;
-        st = resolve_group(tx, j, i, &g, err);
-        if (st)
-            break;
-        bool member = is_member(&cur, g.id);
-        if (j->add && member)
-            continue; /* already in: nothing changes, nothing fires */
-        if (!j->add && !member) {
-            char field[HK_ERROR_FIELD_MAX];
-            snprintf(field, sizeof field, "customerGroupIdentifiers[%zu]", i);
-            st = hk_error_field(err, HK_ENOTFOUND, "not_found", field, HK_FIELD_NOT_FOUND,
-                                "the customer is not in this customer group");
-            break;
-        }
-        st = change_one(tx, j, &g, &cur, now, err);
-    }
-    if (!st)
-        *j->out = cur;
-    return st;
+    hk_status st = load_customer_by_id(tx, j->ctx, j->customer_id, j->arena, &cur, err);
+    if (st)
+        return st;
+    return j->add ? add_tx(tx, j, &cur, now, err) : remove_tx(tx, j, &cur, now, err);
 }
 
 static hk_status change_memberships(const hk_ctx *ctx, const char *customer_id,
@@ -363,22 +442,15 @@ static hk_status change_memberships(const hk_ctx *ctx, const char *customer_id,
     hk_status st = domain_copy_id("customerId", customer_id, id, err);
     memset(out, 0, sizeof *out);
     if (!st)
-        st = domain_require(ctx, add ? HK_PERM_MEMBERSHIP_CREATE : HK_PERM_MEMBERSHIP_DELETE,
-                            err);
+        st = domain_require(ctx, add ? HK_PERM_MEMBERSHIP_CREATE : HK_PERM_MEMBERSHIP_DELETE, err);
     if (st)
         return st;
-    if (n_groups == 0 || n_groups > HK_MAX_GROUPS_PER_CALL)
-        return hk_error_field(err, HK_EINVAL, NULL, "customerGroupIdentifiers",
-                              HK_FIELD_VALIDATION, "give between 1 and %d customer groups",
-                              HK_MAX_GROUPS_PER_CALL);
-    for (size_t i = 0; i < n_groups; i++) {
-        if ((groups[i].id == NULL) == (groups[i].key == NULL)) {
-            char field[HK_ERROR_FIELD_MAX];
-            snprintf(field, sizeof field, "customerGroupIdentifiers[%zu]", i);
-            return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
-                                  "give exactly one of customerGroupId and customerGroupKey");
-        }
-    }
+    if (n_groups == 0)
+        return hk_error_field(err, HK_EINVAL, NULL, "customerGroupIdentifiers", HK_FIELD_VALIDATION,
+                              "give between 1 and %d customer groups", HK_MAX_LIST_ITEMS);
+    st = domain_check_group_refs("customerGroupIdentifiers", groups, n_groups, err);
+    if (st)
+        return st;
     membership_job j = {ctx, id, groups, n_groups, add, arena, out};
     return store_write(ctx->store, membership_tx, &j, err);
 }

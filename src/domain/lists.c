@@ -136,6 +136,14 @@ hk_status hk_customer_list(const hk_ctx *ctx, const hk_customer_filter *filter,
     memset(info, 0, sizeof *info);
     hk_error_clear(err);
     hk_status st = domain_require(ctx, HK_PERM_CUSTOMER_READ, err);
+    /* a group filter lists a group's members: that is reading memberships */
+    if (!st && (filter->n_group_ids > 0 || filter->n_group_keys > 0))
+        st = hk_membership_read_check(ctx, err);
+    /* one SQL parameter per item: bounded before the store sees them */
+    if (!st)
+        st = hk_validate_list_size("filters.customerGroupIds", filter->n_group_ids, err);
+    if (!st)
+        st = hk_validate_list_size("filters.customerGroupKeys", filter->n_group_keys, err);
     if (!st)
         st = hk_page_check(page, err);
     if (st)

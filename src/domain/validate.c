@@ -209,3 +209,11 @@ hk_status hk_validate_group_key(const char *field, const char *s, hk_error *err)
 {
     return hk_validate_text(field, s, HK_GROUP_KEY_MAX_CHARS, err);
 }
+
+hk_status hk_validate_list_size(const char *field, size_t n, hk_error *err)
+{
+    if (n > HK_MAX_LIST_ITEMS)
+        return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
+                              "%s holds at most %d items (%zu given)", field, HK_MAX_LIST_ITEMS, n);
+    return HK_OK;
+}

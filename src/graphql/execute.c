@@ -659,6 +659,55 @@ bool gql_field_selected(gql_field_ctx *fc, const char *name)
     return false;
 }
 
+typedef struct path_walk {
+    exec *ex;
+    const char *const *path;
+    size_t n;
+    unsigned char *seen; /* [level * nfrags + fragment]: walked at that level */
+} path_walk;
+
+/* Whether `set` reaches path[level..n): a fragment walked before at the same
+ * level gave false then and would again, so each is walked once per level
+ * (no blow-up on fragments spread many times). */
+static bool selects_path(path_walk *w, const ast_selset *set, size_t level, int depth)
+{
+    exec *ex = w->ex;
+    for (size_t i = 0; set && i < set->n && depth < GQL_MAX_NESTING * 2; i++) {
+        const ast_sel *s = &set->items[i];
+        if (!should_include(ex, s->dirs, s->ndirs))
+            continue;
+        if (s->kind == SEL_FIELD && strcmp(s->name, w->path[level]) == 0 &&
+            (level + 1 == w->n || selects_path(w, s->sel, level + 1, depth + 1)))
+            return true;
+        if (s->kind == SEL_INLINE && selects_path(w, s->sel, level, depth + 1))
+            return true;
+        if (s->kind == SEL_SPREAD) {
+            size_t f = gql_doc_fragment_index(ex->doc, s->name);
+            if (f >= ex->doc->nfrags || w->seen[level * ex->doc->nfrags + f])
+                continue;
+            w->seen[level * ex->doc->nfrags + f] = 1;
+            if (selects_path(w, ex->doc->frags[f].sel, level, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
+bool gql_field_selected_path(gql_field_ctx *fc, const char *const *path, size_t n)
+{
+    if (n == 0)
+        return true;
+    exec *ex = fc->ex;
+    size_t nfrags = ex->doc->nfrags ? ex->doc->nfrags : 1;
+    path_walk w = {ex, path, n, hk_arena_calloc(ex->a, n, nfrags)};
+    if (!w.seen)
+        return true;
+    for (size_t i = 0; i < fc->nnodes; i++)
+        if (selects_path(&w, fc->nodes[i]->sel, 0, 0))
+            return true;
+    return false;
+}
+
 hk_status gql_field_error(gql_field_ctx *fc, const char *code, const char *fmt, ...)
 {
     va_list ap;

@@ -209,6 +209,14 @@ const char *gql_field_parent_type(gql_field_ctx *fc);
  * honouring @include/@skip), so resolvers can skip work (e.g. totalCount).
  */
 bool gql_field_selected(gql_field_ctx *fc, const char *name);
+/*
+ * As gql_field_selected, through n nested fields: whether the sub-selection
+ * asks for path[0], and inside it for path[1], ... (fragments and inline
+ * fragments expanded at every level, each fragment walked once per level).
+ * Lets a mutation refuse before it writes when its output would read what
+ * the caller may not see. True (the cautious answer) when out of memory.
+ */
+bool gql_field_selected_path(gql_field_ctx *fc, const char *const *path, size_t n);
 
 /*
  * Adds an error for this field: message, its location, its path and

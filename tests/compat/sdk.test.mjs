@@ -1521,6 +1521,96 @@ describe("customer group memberships", () => {
   });
 });
 
+describe("upsertCustomer with onCreate.customerGroupIdentifiers", () => {
+  let g1;
+  let g2;
+  let g3;
+
+  before(async () => {
+    g1 = await createGroup(main);
+    g2 = await createGroup(main);
+    g3 = await createGroup(main);
+  });
+
+  test("CREATED joins the groups named by id and by key, in the same call", async () => {
+    const email = uniqueEmail("grouped");
+    const data = ok(
+      await main.client.upsertCustomer(
+        createInput(email, {
+          customerGroupIdentifiers: [{ customerGroupId: g1.id }, { customerGroupKey: g2.key }],
+        })
+      ),
+      "upsertCustomer"
+    );
+    assert.equal(data.result, "CREATED");
+    assertSameIds(await membershipGroupIds(main, data.customer.id), [g1.id, g2.id], "memberships");
+    const listed = ok(
+      await main.client.getCustomerCustomerGroupMemberships({ customerId: data.customer.id }),
+      "memberships"
+    );
+    for (const m of listed.customerGroupMemberships) {
+      assert.equal(m.customerId, data.customer.id);
+      assertMachineUser(main, m.createdBy, "membership createdBy");
+    }
+
+    // the customer exists: onCreate (its groups included) is ignored
+    const again = ok(
+      await main.client.upsertCustomer(
+        createInput(email, { customerGroupIdentifiers: [{ customerGroupId: g3.id }] })
+      ),
+      "upsertCustomer again"
+    );
+    assert.equal(again.result, "NOOP");
+    assertSameIds(await membershipGroupIds(main, data.customer.id), [g1.id, g2.id], "unchanged");
+    const updated = ok(
+      await main.client.upsertCustomer({
+        ...createInput(email, { customerGroupIdentifiers: [{ customerGroupKey: g3.key }] }),
+        onUpdate: { fullName: { value: "Grouped, renamed" } },
+      }),
+      "upsertCustomer update"
+    );
+    assert.equal(updated.result, "UPDATED");
+    assertSameIds(await membershipGroupIds(main, data.customer.id), [g1.id, g2.id], "still two");
+  });
+
+  test("an unknown group: not_found naming it, and no customer is created", async () => {
+    for (const [identifier, field] of [
+      [
+        { customerGroupKey: uniqueKey("no-such-key") },
+        /^onCreate\.customerGroupIdentifiers\[1\]\.customerGroupKey$/,
+      ],
+      [
+        { customerGroupId: missingId("cg") },
+        /^onCreate\.customerGroupIdentifiers\[1\]\.customerGroupId$/,
+      ],
+    ]) {
+      const email = uniqueEmail("ungrouped");
+      const customerGroupIdentifiers = [{ customerGroupId: g1.id }, identifier];
+      assertMutationError(
+        await main.client.upsertCustomer(createInput(email, { customerGroupIdentifiers })),
+        "not_found",
+        { field, fieldType: "NOT_FOUND" }
+      );
+      assert.equal(ok(await main.client.getCustomerByEmail({ email }), "by email"), null);
+    }
+  });
+
+  test("more than 100 identifiers: input_validation naming the list, nothing created", async () => {
+    const email = uniqueEmail("many-groups");
+    const details = assertMutationError(
+      await main.client.upsertCustomer(
+        createInput(email, {
+          customerGroupIdentifiers: Array.from({ length: 101 }, () => ({ customerGroupId: g1.id })),
+        })
+      ),
+      "input_validation",
+      { field: /^onCreate\.customerGroupIdentifiers$/ }
+    );
+    assert.match(details.message, /at most 100 items/);
+    assert.equal(ok(await main.client.getCustomerByEmail({ email }), "by email"), null);
+  });
+});
+
 // ---- webhook targets ----------------------------------------------------------------
 
 const targetVersion = async (ws, id) =>

@@ -80,8 +80,7 @@ static void test_bootstrap_and_auth(void **state)
     hk_error err;
     assert_int_equal(hk_workspace_bootstrap(e->store, "acme", &r, &err), HK_OK);
     assert_true(hk_id_is_kind(r.workspace_id, strlen(r.workspace_id), HK_ID_WORKSPACE));
-    assert_true(hk_id_is_kind(r.machine_user_id, strlen(r.machine_user_id),
-                              HK_ID_MACHINE_USER));
+    assert_true(hk_id_is_kind(r.machine_user_id, strlen(r.machine_user_id), HK_ID_MACHINE_USER));
     assert_int_equal(strncmp(r.api_key, "hkey_", 5), 0);
     assert_int_equal(strlen(r.api_key), 5 + 43);
 
@@ -225,9 +224,9 @@ static void test_upsert_create_update_noop(void **state)
                      HK_OK);
     assert_true(found);
     assert_string_equal(got.id, c.id);
-    assert_int_equal(hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EXTERNAL_ID, "ext-1", e->arena, &got,
-                                     &found, &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EXTERNAL_ID, "ext-1", e->arena, &got, &found, &err),
+        HK_OK);
     assert_true(found);
     assert_int_equal(
         hk_customer_get(&e->ctx, HK_CUSTOMER_BY_ID, c.id, e->arena, &got, &found, &err), HK_OK);
@@ -400,12 +399,18 @@ static void test_customer_validation_changes_nothing(void **state)
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.externalId");
     in = by_email(email_long, "ok");
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "identifier.emailAddress");
-    const char *bad_emails[] = {"plain", "a@b", "a@b.c", "@example.com", "a b@example.com",
-                                "a@-example.com", "a..b@example.com", "a@example.c0m", ""};
+    const char *bad_emails[] = {"plain",
+                                "a@b",
+                                "a@b.c",
+                                "@example.com",
+                                "a b@example.com",
+                                "a@-example.com",
+                                "a..b@example.com",
+                                "a@example.c0m",
+                                ""};
     for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++) {
         in = by_email(bad_emails[i], "ok");
-        expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err,
-                           "identifier.emailAddress");
+        expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "identifier.emailAddress");
     }
     in = by_email("ok@example.com", "ok");
     in.on_update.full_name = (hk_opt_str){true, NULL};
@@ -456,9 +461,9 @@ static void test_spam_marking(void **state)
     assert_true(m.marked_as_spam_at == HK_TIME_NONE);
     assert_int_equal(test_counts(e, &e->ctx).events, 3);
 
-    assert_int_equal(hk_customer_mark_spam(&e->ctx, "c_01HD44FHDPG82VQ4QNHDR4N2T0", e->arena, &m,
-                                           &err),
-                     HK_ENOTFOUND);
+    assert_int_equal(
+        hk_customer_mark_spam(&e->ctx, "c_01HD44FHDPG82VQ4QNHDR4N2T0", e->arena, &m, &err),
+        HK_ENOTFOUND);
     assert_string_equal(err.code, "not_found");
     /* another workspace cannot see it */
     assert_int_equal(hk_customer_mark_spam(&e->other, c.id, e->arena, &m, &err), HK_ENOTFOUND);
@@ -592,8 +597,7 @@ static void test_memberships(void **state)
     assert_int_equal(upsert(e, &e->ctx, &in2, &r, &c2, &err), HK_OK);
     store_counts before = test_counts(e, &e->ctx);
     hk_group_ref bad[] = {{.id = g1.id}, {.key = "missing"}};
-    assert_int_equal(hk_membership_add(&e->ctx, c2.id, bad, 2, e->arena, &c2, &err),
-                     HK_ENOTFOUND);
+    assert_int_equal(hk_membership_add(&e->ctx, c2.id, bad, 2, e->arena, &c2, &err), HK_ENOTFOUND);
     assert_string_equal(err.fields[0].field, "customerGroupIdentifiers[1].customerGroupKey");
     store_counts after = test_counts(e, &e->ctx);
     assert_memory_equal(&before, &after, sizeof before);
@@ -608,6 +612,245 @@ static void test_memberships(void **state)
                      HK_ENOTFOUND);
     assert_int_equal(test_counts(e, &e->ctx).events, 5);
     assert_int_equal(hk_group_delete(&e->ctx, g1.id, &err), HK_OK);
+}
+
+static json_t *stored_payloads(test_env *e, const char *ws);
+
+/* The number of memberships of payload[which] ("customer" / "previousCustomer"). */
+static size_t payload_memberships(json_t *payload, const char *which)
+{
+    return json_array_size(
+        json_object_get(json_object_get(payload, which), "customerGroupMemberships"));
+}
+
+/* upsertCustomer's onCreate.customerGroupIdentifiers: joined in the creating
+ * transaction, all or nothing, ignored when the customer exists. */
+static void test_upsert_on_create_groups(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, NULL, &t); /* every customer event */
+    hk_customer_group g1, g2, g3;
+    hk_error err;
+    hk_group_input a = {.name = "A", .key = "a", .color = "#aaa"};
+    hk_group_input b = {.name = "B", .key = "b", .color = "#bbb"};
+    hk_group_input gc = {.name = "C", .key = "c", .color = "#ccc"};
+    assert_int_equal(hk_group_create(&e->ctx, &a, e->arena, &g1, &err), HK_OK);
+    assert_int_equal(hk_group_create(&e->ctx, &b, e->arena, &g2, &err), HK_OK);
+    assert_int_equal(hk_group_create(&e->ctx, &gc, e->arena, &g3, &err), HK_OK);
+    hk_upsert_result r;
+    hk_customer c;
+
+    /* an unknown key (or id) fails the whole upsert: no customer, no
+     * membership, no event */
+    store_counts before = test_counts(e, &e->ctx);
+    hk_group_ref bad[] = {{.key = "a"}, {.key = "missing"}};
+    hk_upsert_customer_input in = by_email("g@example.com", "G");
+    in.on_create.groups = bad;
+    in.on_create.n_groups = 2;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_ENOTFOUND);
+    assert_string_equal(err.code, "not_found");
+    assert_int_equal(err.nfields, 1);
+    assert_string_equal(err.fields[0].field,
+                        "onCreate.customerGroupIdentifiers[1].customerGroupKey");
+    assert_int_equal(err.fields[0].type, HK_FIELD_NOT_FOUND);
+    hk_group_ref bad_id = {.id = "cg_01ARZ3NDEKTSV4RRFFQ69G5FAV"};
+    in.on_create.groups = &bad_id;
+    in.on_create.n_groups = 1;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_ENOTFOUND);
+    assert_string_equal(err.fields[0].field,
+                        "onCreate.customerGroupIdentifiers[0].customerGroupId");
+    store_counts after = test_counts(e, &e->ctx);
+    assert_memory_equal(&before, &after, sizeof before);
+    bool found = true;
+    assert_int_equal(
+        hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EMAIL, "g@example.com", e->arena, &c, &found, &err),
+        HK_OK);
+    assert_false(found);
+
+    /* joining groups needs customerGroupMembership:create, as
+     * addCustomerToCustomerGroups does; without groups customer:create is
+     * enough */
+    hk_group_ref refs[] = {{.id = g1.id}, {.key = "b"}, {.key = "b"}};
+    in.on_create.groups = refs;
+    in.on_create.n_groups = 3;
+    hk_ctx create_only = e->ctx;
+    create_only.permissions = HK_PERM_CUSTOMER_CREATE;
+    assert_int_equal(upsert(e, &create_only, &in, &r, &c, &err), HK_EFORBIDDEN);
+    assert_string_equal(err.code, "forbidden");
+    assert_non_null(strstr(err.message, "customerGroupMembership:create"));
+    after = test_counts(e, &e->ctx);
+    assert_memory_equal(&before, &after, sizeof before);
+
+    /* created with two groups (b named twice joins once) */
+    hk_ctx creator = e->ctx;
+    creator.permissions = HK_PERM_CUSTOMER_CREATE | HK_PERM_MEMBERSHIP_CREATE;
+    assert_int_equal(upsert(e, &creator, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_CREATED);
+    assert_int_equal(c.n_memberships, 2);
+    assert_string_equal(c.memberships[0].group.key, "a");
+    assert_string_equal(c.memberships[1].group.key, "b");
+    assert_string_equal(c.memberships[0].customer_id, c.id);
+    store_counts k = test_counts(e, &e->ctx);
+    assert_int_equal(k.customers, 1);
+    assert_int_equal(k.memberships, 2);
+    assert_int_equal(k.events, 3); /* customer_created + 2 x memberships_changed */
+    assert_int_equal(k.deliveries_pending, 3);
+
+    /* customer_created carries the memberships; then one ADDED per group,
+     * as addCustomerToCustomerGroups fires them */
+    json_t *all = stored_payloads(e, e->ctx.workspace_id);
+    assert_int_equal(json_array_size(all), 3);
+    json_t *created = json_array_get(all, 0);
+    assert_string_equal(json_string_value(json_object_get(created, "eventType")),
+                        "customer.customer_created");
+    assert_int_equal(payload_memberships(created, "customer"), 2);
+    for (size_t i = 1; i <= 2; i++) {
+        json_t *ch = json_array_get(all, i);
+        assert_string_equal(json_string_value(json_object_get(ch, "eventType")),
+                            "customer.customer_group_memberships_changed");
+        assert_string_equal(json_string_value(json_object_get(ch, "changeType")), "ADDED");
+        assert_int_equal(payload_memberships(ch, "previousCustomer"), i - 1);
+        assert_int_equal(payload_memberships(ch, "customer"), i);
+    }
+    json_t *last = json_object_get(json_object_get(json_array_get(all, 2), "customer"),
+                                   "customerGroupMemberships");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(last, 1), "customerGroup"), "key")),
+                        "b");
+    assert_true(json_equal(json_object_get(created, "customer"),
+                           json_object_get(json_array_get(all, 2), "customer")));
+    json_decref(all);
+
+    /* the customer exists: onCreate's groups are ignored, even unknown ones
+     * and without customerGroupMembership:create */
+    hk_group_ref others[] = {{.id = g3.id}, {.key = "missing"}};
+    in.on_create.groups = others;
+    in.on_create.n_groups = 2;
+    hk_ctx editor = e->ctx;
+    editor.permissions = HK_PERM_CUSTOMER_CREATE | HK_PERM_CUSTOMER_EDIT;
+    assert_int_equal(upsert(e, &editor, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_NOOP);
+    in.on_update.full_name = (hk_opt_str){true, "G renamed"};
+    assert_int_equal(upsert(e, &editor, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_UPDATED);
+    assert_int_equal(c.n_memberships, 2);
+    k = test_counts(e, &e->ctx);
+    assert_int_equal(k.memberships, 2);
+    assert_int_equal(k.events, 4); /* + customer_updated only */
+
+    /* more than HK_MAX_LIST_ITEMS identifiers: refused before the store */
+    hk_group_ref many[HK_MAX_LIST_ITEMS + 1];
+    for (size_t i = 0; i < HK_MAX_LIST_ITEMS + 1; i++)
+        many[i] = (hk_group_ref){.key = "a"};
+    hk_upsert_customer_input in2 = by_email("h@example.com", "H");
+    in2.on_create.groups = many;
+    in2.on_create.n_groups = HK_MAX_LIST_ITEMS + 1;
+    before = test_counts(e, &e->ctx);
+    assert_int_equal(upsert(e, &e->ctx, &in2, &r, &c, &err), HK_EINVAL);
+    assert_string_equal(err.code, "input_validation");
+    assert_string_equal(err.fields[0].field, "onCreate.customerGroupIdentifiers");
+    assert_non_null(strstr(err.message, "at most 100 items"));
+    after = test_counts(e, &e->ctx);
+    assert_memory_equal(&before, &after, sizeof before);
+    in2.on_create.n_groups = HK_MAX_LIST_ITEMS; /* 100 of the same key: one membership */
+    assert_int_equal(upsert(e, &e->ctx, &in2, &r, &c, &err), HK_OK);
+    assert_int_equal(c.n_memberships, 1);
+
+    /* a failure at any write of the creation leaves nothing: customer,
+     * 2 memberships, then created + 2 ADDED events with one delivery each */
+    hk_upsert_customer_input in3 = by_email("atomic@example.com", "Atomic");
+    in3.on_create.groups = refs;
+    in3.on_create.n_groups = 2;
+    before = test_counts(e, &e->ctx);
+    int failures = 0;
+    for (int n = 1; n < 20; n++) {
+        assert_int_equal(store_debug_fail_nth_write(e->store, n), HK_OK);
+        hk_status st = upsert(e, &e->ctx, &in3, &r, &c, &err);
+        if (st == HK_OK)
+            break;
+        failures++;
+        assert_int_equal(st, HK_EIO);
+        after = test_counts(e, &e->ctx);
+        assert_memory_equal(&before, &after, sizeof before);
+    }
+    assert_int_equal(store_debug_fail_nth_write(e->store, 0), HK_OK);
+    assert_int_equal(failures, 9);
+    assert_int_equal(r, HK_UPSERT_CREATED);
+    assert_int_equal(c.n_memberships, 2);
+}
+
+/* List inputs that reach the store hold at most HK_MAX_LIST_ITEMS items;
+ * filtering customers by group needs customerGroupMembership:read. */
+static void test_list_limits_and_membership_read(void **state)
+{
+    test_env *e = *state;
+    hk_error err;
+    hk_customer_group g;
+    hk_group_input gi = {.name = "G", .key = "g", .color = "#123"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
+    hk_upsert_customer_input in = by_email("l@example.com", "L");
+    hk_group_ref ref = {.key = "g"};
+    in.on_create.groups = &ref;
+    in.on_create.n_groups = 1;
+    hk_upsert_result r;
+    hk_customer c;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+
+    const char *keys[HK_MAX_LIST_ITEMS + 1];
+    for (size_t i = 0; i < HK_MAX_LIST_ITEMS + 1; i++)
+        keys[i] = "g";
+    hk_customer_filter f = {
+        .marked_as_spam = -1, .n_group_keys = HK_MAX_LIST_ITEMS + 1, .group_keys = keys};
+    hk_page_request page = {-1, -1, NULL, NULL};
+    hk_customer *list;
+    size_t n;
+    hk_page_info info;
+    assert_int_equal(hk_customer_list(&e->ctx, &f, &page, false, e->arena, &list, &n, &info, &err),
+                     HK_EINVAL);
+    assert_string_equal(err.fields[0].field, "filters.customerGroupKeys");
+    assert_non_null(strstr(err.message, "at most 100 items (101 given)"));
+    f.n_group_keys = HK_MAX_LIST_ITEMS;
+    assert_int_equal(hk_customer_list(&e->ctx, &f, &page, false, e->arena, &list, &n, &info, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    f.n_group_keys = 0;
+    f.group_ids = keys;
+    f.n_group_ids = HK_MAX_LIST_ITEMS + 1;
+    assert_int_equal(hk_customer_list(&e->ctx, &f, &page, false, e->arena, &list, &n, &info, &err),
+                     HK_EINVAL);
+    assert_string_equal(err.fields[0].field, "filters.customerGroupIds");
+
+    /* customer:read alone lists customers, but not who is in a group */
+    hk_ctx reader = e->ctx;
+    reader.permissions = HK_PERM_CUSTOMER_READ;
+    f.n_group_ids = 1;
+    assert_int_equal(hk_customer_list(&reader, &f, &page, false, e->arena, &list, &n, &info, &err),
+                     HK_EFORBIDDEN);
+    assert_non_null(strstr(err.message, "customerGroupMembership:read"));
+    assert_int_equal(hk_membership_read_check(&reader, &err), HK_EFORBIDDEN);
+    f.n_group_ids = 0;
+    assert_int_equal(hk_customer_list(&reader, &f, &page, false, e->arena, &list, &n, &info, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    reader.permissions |= HK_PERM_MEMBERSHIP_READ;
+    assert_int_equal(hk_membership_read_check(&reader, &err), HK_OK);
+
+    /* membership changes: the same limit, same message */
+    hk_group_ref many[HK_MAX_LIST_ITEMS + 1];
+    for (size_t i = 0; i < HK_MAX_LIST_ITEMS + 1; i++)
+        many[i] = (hk_group_ref){.key = "g"};
+    store_counts before = test_counts(e, &e->ctx);
+    assert_int_equal(
+        hk_membership_add(&e->ctx, c.id, many, HK_MAX_LIST_ITEMS + 1, e->arena, &c, &err),
+        HK_EINVAL);
+    assert_string_equal(err.fields[0].field, "customerGroupIdentifiers");
+    assert_non_null(strstr(err.message, "at most 100 items"));
+    assert_int_equal(
+        hk_membership_remove(&e->ctx, c.id, many, HK_MAX_LIST_ITEMS + 1, e->arena, &c, &err),
+        HK_EINVAL);
+    store_counts after = test_counts(e, &e->ctx);
+    assert_memory_equal(&before, &after, sizeof before);
 }
 
 /* ---- targets and the outbox ---- */
@@ -645,10 +888,16 @@ static void test_targets(void **state)
     bad = in;
     bad.version = "2023-01-01";
     expect_field_error(hk_target_create(&e->ctx, &bad, e->arena, &got, &err), &err, "version");
-    const char *bad_urls[] = {"http://example.com/", "ftp://example.com", "https://",
-                              "https://127.0.0.1/x", "https://[::1]:8443/", "https://10.1.2.3",
-                              "https://169.254.169.254/latest", "https://localhost/",
-                              "https://exa mple.com", "example.com"};
+    const char *bad_urls[] = {"http://example.com/",
+                              "ftp://example.com",
+                              "https://",
+                              "https://127.0.0.1/x",
+                              "https://[::1]:8443/",
+                              "https://10.1.2.3",
+                              "https://169.254.169.254/latest",
+                              "https://localhost/",
+                              "https://exa mple.com",
+                              "example.com"};
     for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
         bad = in;
         bad.url = bad_urls[i];
@@ -662,8 +911,8 @@ static void test_targets(void **state)
     assert_int_equal(test_counts(e, &e->ctx).targets, 2);
 
     /* update */
-    hk_target_update_input u = {.webhook_target_id = t.id, .version = {true, "2024-09-18"},
-                                .description = {true, ""}};
+    hk_target_update_input u = {
+        .webhook_target_id = t.id, .version = {true, "2024-09-18"}, .description = {true, ""}};
     assert_int_equal(hk_target_update(&e->ctx, &u, e->arena, &got, &err), HK_OK);
     assert_string_equal(got.version, "2024-09-18");
     assert_string_equal(got.description, "");
@@ -800,7 +1049,8 @@ static void test_event_payloads_capture_states(void **state)
         json_string_value(json_object_get(json_object_get(updated, "customer"), "fullName")),
         "After \xf0\x9f\x98\x80");
     assert_string_equal(json_string_value(json_object_get(changed, "changeType")), "ADDED");
-    json_t *mems = json_object_get(json_object_get(changed, "customer"), "customerGroupMemberships");
+    json_t *mems =
+        json_object_get(json_object_get(changed, "customer"), "customerGroupMemberships");
     assert_int_equal(json_array_size(mems), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(json_array_get(mems, 0), "customerGroup"), "key")),
@@ -919,18 +1169,16 @@ static void test_delivery_lifecycle(void **state)
     hk_delivery *ds;
     size_t n;
     int64_t next_due;
-    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 10, e->arena, &ds, &n, &next_due,
-                                       &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, now, 60000, 10, e->arena, &ds, &n, &next_due, &err), HK_OK);
     assert_int_equal(n, 1);
     assert_string_equal(ds[0].target_id, t.id);
     assert_int_equal(ds[0].attempts, 0);
     assert_true(next_due == now + 60000); /* when the lease runs out, it is due again */
     hk_delivery *again;
     size_t n2;
-    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due,
-                                       &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due, &err), HK_OK);
     assert_int_equal(n2, 0);
 
     /* what a dispatcher loads */
@@ -948,14 +1196,13 @@ static void test_delivery_lifecycle(void **state)
     int64_t retry = now + 5000;
     hk_delivery_result res = attempt_result(&ds[0], false, 500, retry);
     assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
-    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due,
-                                       &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due, &err), HK_OK);
     assert_int_equal(n2, 0);
     assert_true(next_due == retry);
-    assert_int_equal(hk_delivery_claim(e->store, retry, 60000, 10, e->arena, &again, &n2,
-                                       &next_due, &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, retry, 60000, 10, e->arena, &again, &n2, &next_due, &err),
+        HK_OK);
     assert_int_equal(n2, 1);
     assert_int_equal(again[0].attempts, 1);
 
@@ -976,14 +1223,13 @@ static void test_delivery_lifecycle(void **state)
     hk_page_request pg = {.first = -1, .last = -1};
     hk_page_info info;
     hk_delivery *list;
-    assert_int_equal(hk_delivery_list(&e->ctx, t.id, &failed, &pg, e->arena, &list, &n, &info,
-                                      &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_list(&e->ctx, t.id, &failed, &pg, e->arena, &list, &n, &info, &err), HK_OK);
     assert_int_equal(n, 1);
     assert_int_equal(list[0].status, HK_DELIVERY_FAILED);
-    assert_int_equal(hk_delivery_list(&e->other, t.id, &failed, &pg, e->arena, &list, &n, &info,
-                                      &err),
-                     HK_ENOTFOUND);
+    assert_int_equal(
+        hk_delivery_list(&e->other, t.id, &failed, &pg, e->arena, &list, &n, &info, &err),
+        HK_ENOTFOUND);
 
     /* re-send everything failed since before the event: pending, due now, numbering goes on */
     size_t count;
@@ -991,9 +1237,9 @@ static void test_delivery_lifecycle(void **state)
     assert_int_equal(hk_delivery_resend_failed(&e->ctx, t.id, now - 60000, &count, &err), HK_OK);
     assert_int_equal(count, 1);
     assert_int_equal(hook_calls, 1);
-    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2,
-                                       &next_due, &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2, &next_due, &err),
+        HK_OK);
     assert_int_equal(n2, 1);
     assert_int_equal(again[0].attempts, 2);
     res = attempt_result(&again[0], true, 200, HK_TIME_NONE);
@@ -1008,16 +1254,16 @@ static void test_delivery_lifecycle(void **state)
     assert_int_equal(hk_delivery_resend(&e->ctx, t.id, ds[0].event_id, &err), HK_OK);
     assert_int_equal(hk_delivery_resend(&e->ctx, t.id, "pEv_01HD450JT0RPBT7RRKS1ZQJYBA", &err),
                      HK_ENOTFOUND);
-    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2,
-                                       &next_due, &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2, &next_due, &err),
+        HK_OK);
     assert_int_equal(n2, 1);
     size_t released;
     assert_int_equal(hk_delivery_release_leases(e->store, hk_now_ms(), &released, &err), HK_OK);
     assert_int_equal(released, 1);
-    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2,
-                                       &next_due, &err),
-                     HK_OK);
+    assert_int_equal(
+        hk_delivery_claim(e->store, hk_now_ms(), 60000, 10, e->arena, &again, &n2, &next_due, &err),
+        HK_OK);
     assert_int_equal(n2, 1);
 
     /* a dropped delivery (target gone) becomes cancelled */
@@ -1090,8 +1336,7 @@ static void test_customer_pagination_and_filters(void **state)
                      HK_EINVAL);
     /* default page size 25; the other workspace sees none */
     pg = (hk_page_request){.first = -1, .last = -1};
-    assert_int_equal(hk_customer_list(&e->other, &any, &pg, true, e->arena, &list, &n, &info,
-                                      &err),
+    assert_int_equal(hk_customer_list(&e->other, &any, &pg, true, e->arena, &list, &n, &info, &err),
                      HK_OK);
     assert_int_equal(n, 0);
     assert_int_equal(info.total_count, 0);
@@ -1101,8 +1346,8 @@ static void test_customer_pagination_and_filters(void **state)
     hk_customer m;
     assert_int_equal(hk_customer_mark_spam(&e->ctx, ids[1], e->arena, &m, &err), HK_OK);
     hk_customer_filter spam = {.marked_as_spam = 1};
-    assert_int_equal(
-        hk_customer_list(&e->ctx, &spam, &pg, true, e->arena, &list, &n, &info, &err), HK_OK);
+    assert_int_equal(hk_customer_list(&e->ctx, &spam, &pg, true, e->arena, &list, &n, &info, &err),
+                     HK_OK);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].id, ids[1]);
     hk_customer_filter not_spam = {.marked_as_spam = 0};
@@ -1119,8 +1364,11 @@ static void test_customer_pagination_and_filters(void **state)
     assert_int_equal(hk_membership_add(&e->ctx, ids[4], &rb, 1, e->arena, &m, &err), HK_OK);
     const char *gids[] = {g1.id};
     const char *keys[] = {"b"};
-    hk_customer_filter by_group = {.marked_as_spam = -1, .n_group_ids = 1, .group_ids = gids,
-                                   .n_group_keys = 1, .group_keys = keys};
+    hk_customer_filter by_group = {.marked_as_spam = -1,
+                                   .n_group_ids = 1,
+                                   .group_ids = gids,
+                                   .n_group_keys = 1,
+                                   .group_keys = keys};
     assert_int_equal(
         hk_customer_list(&e->ctx, &by_group, &pg, true, e->arena, &list, &n, &info, &err), HK_OK);
     assert_int_equal(n, 2);
@@ -1178,8 +1426,7 @@ static void *upsert_worker(void *arg)
         hk_upsert_result r;
         hk_customer c;
         hk_error err;
-        if (hk_customer_upsert(&w->e->ctx, &in, a, &r, &c, &err) == HK_OK &&
-            r == HK_UPSERT_CREATED)
+        if (hk_customer_upsert(&w->e->ctx, &in, a, &r, &c, &err) == HK_OK && r == HK_UPSERT_CREATED)
             w->ok++;
         hk_arena_reset(a);
     }
@@ -1356,12 +1603,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_email_verification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uniqueness_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_customer_validation_changes_nothing, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_customer_validation_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spam_marking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_customer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memberships, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_on_create_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_limits_and_membership_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fanout_and_cancellation, setup, teardown),

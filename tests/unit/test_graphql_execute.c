@@ -44,7 +44,8 @@ typedef struct tuser {
     int counter;
     const char *log[16];
     int nlog;
-    int saw_pets; /* -1 unknown, else gql_field_selected(person, "pets") */
+    int saw_pets;      /* -1 unknown, else gql_field_selected(person, "pets") */
+    int saw_pet_names; /* gql_field_selected_path(person, {"pets", "name"}) */
 } tuser;
 
 /* ------------------------------------------------------------- resolvers */
@@ -137,6 +138,8 @@ static hk_status r_person(gql_field_ctx *fc, const void *parent, gql_result *out
 {
     tuser *u = gql_user(fc);
     u->saw_pets = gql_field_selected(fc, "pets");
+    static const char *const pet_names[] = {"pets", "name"};
+    u->saw_pet_names = gql_field_selected_path(fc, pet_names, 2);
     gql_result_object(out, NULL, find_person(gql_arg(fc, "id")->u.str.s));
     return HK_OK;
 }
@@ -766,6 +769,29 @@ static void test_field_selected(void **state)
     assert_int_equal(user.saw_pets, 0);
 }
 
+static void test_field_selected_path(void **state)
+{
+    run("{ person(id: \"p1\") { pets { __typename } name } }");
+    assert_int_equal(user.saw_pets, 1);
+    assert_int_equal(user.saw_pet_names, 0); /* name of the person, not of a pet */
+    run("{ person(id: \"p1\") { pets { ... on Dog { name } } } }");
+    assert_int_equal(user.saw_pet_names, 1);
+    /* the same fragment at both levels: walked at each */
+    run("{ person(id: \"p1\") { ...P } } fragment P on Person { pets { ...N } }"
+        " fragment N on Pet { ... on Cat { name } }");
+    assert_int_equal(user.saw_pet_names, 1);
+    run("{ person(id: \"p1\") { ...Q pets { __typename } } } fragment Q on Person { name }");
+    assert_int_equal(user.saw_pet_names, 0);
+    run_vars("query($s: Boolean!) { person(id: \"p1\") { pets { ... on Dog { name @skip(if: $s) }"
+             " } } }",
+             "{\"s\": true}");
+    assert_int_equal(user.saw_pet_names, 0);
+    /* fragments spread repeatedly, nested: each walked once per level */
+    run("{ person(id: \"p1\") { pets { ...A ...A ...A } } } fragment A on Pet { ...B ...B ...B }"
+        " fragment B on Pet { ...C ...C ...C } fragment C on Pet { ... on Dog { barks } } ");
+    assert_int_equal(user.saw_pet_names, 0);
+}
+
 static void test_limits(void **state)
 {
     gql_limits lim = {.max_document_bytes = 20};
@@ -936,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_operation_selection),
         cmocka_unit_test(test_parse_and_validation_errors),
         cmocka_unit_test(test_field_selected),
+        cmocka_unit_test(test_field_selected_path),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_depth_default_limit),
         cmocka_unit_test(test_format),
