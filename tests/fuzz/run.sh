@@ -4,6 +4,8 @@
 # its dictionary tests/fuzz/<name>.dict when there is one (<name> is the
 # target's name without "fuzz_"). New inputs go to BUILD/corpus/<name>, not
 # into the source tree; a crash leaves its input in BUILD/artifacts/ and fails.
+# Each target prints one line for docs/RELIABILITY.md:
+#   RELIABILITY|fuzz|<target>|runs=N seconds=S crashes=0|ok
 #   tests/fuzz/run.sh [BUILD] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +18,10 @@ if [ ${#fuzzers[@]} -eq 0 ]; then
     exit 1
 fi
 mkdir -p "$build/artifacts"
+# Executions, from libFuzzer's final statistics (-print_final_stats=1).
+runs_of() {
+    sed -n 's/^stat::number_of_executed_units: *//p' "$1" | tail -n 1 | grep . || echo 0
+}
 for bin in "${fuzzers[@]}"; do
     [ -x "$bin" ] && [ -f "$bin" ] || continue
     target=$(basename "$bin")
@@ -32,8 +38,10 @@ for bin in "${fuzzers[@]}"; do
         "$bin" "${args[@]}" "$work" "${seeds[@]}" 2>"$build/$target.log" || {
         tail -n 60 "$build/$target.log" >&2
         echo "FAIL: $target found a crash (input in $build/artifacts/)" >&2
+        echo "RELIABILITY|fuzz|$target|runs=$(runs_of "$build/$target.log") seconds=$seconds crashes=1|FAIL"
         exit 1
     }
-    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' \
+    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+[[:space:]]+DONE)' \
         "$build/$target.log" || true
+    echo "RELIABILITY|fuzz|$target|runs=$(runs_of "$build/$target.log") seconds=$seconds crashes=0|ok"
 done
