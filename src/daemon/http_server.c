@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,10 @@
 #define DEFAULT_IDLE_TIMEOUT_S 30
 #define DEFAULT_DRAIN_TIMEOUT_MS 10000
 #define DRAIN_POLL_MS 10
+/* Descriptors left to everything but clients: the store's connections and files, the
+ * dispatcher's connections (256 in flight by default), logs. */
+#define RESERVED_FDS 512
+#define MAX_DEFAULT_CONNECTIONS 10000
 
 /* RFC 9110's name for 413; libmicrohttpd before 0.9.74 has only the deprecated one. */
 #ifndef MHD_HTTP_CONTENT_TOO_LARGE
@@ -41,6 +46,7 @@ struct hk_http_server {
     api *api;
     size_t max_body_bytes;
     unsigned threads;
+    unsigned max_connections;
     unsigned drain_timeout_ms;
     /* Requests whose headers arrived and whose answer is not yet sent. */
     atomic_uint in_flight;
@@ -379,6 +385,23 @@ static unsigned default_threads(void)
     return n > MAX_DEFAULT_THREADS ? MAX_DEFAULT_THREADS : n;
 }
 
+/*
+ * Clients at once, at most: what the process's descriptor limit leaves after
+ * RESERVED_FDS, and at least two per thread. libmicrohttpd keeps an idle or
+ * half-closed client until its idle timeout, so without a limit a flood of
+ * them takes every descriptor, and the dispatcher can no longer connect to
+ * targets; past the limit new clients are turned away at accept instead.
+ */
+static unsigned default_max_connections(unsigned threads)
+{
+    struct rlimit rl;
+    rlim_t fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    unsigned n = MAX_DEFAULT_CONNECTIONS;
+    if (fds != RLIM_INFINITY && fds < (rlim_t)MAX_DEFAULT_CONNECTIONS + RESERVED_FDS)
+        n = fds > RESERVED_FDS ? (unsigned)(fds - RESERVED_FDS) : 0;
+    return n < 2 * threads ? 2 * threads : n;
+}
+
 void hk_http_server_options_init(hk_http_server_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -396,8 +419,9 @@ static struct MHD_Daemon *start_daemon(hk_http_server *server, const hk_http_ser
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        server->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT,
-        idle, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
+        server->threads, MHD_OPTION_CONNECTION_LIMIT, server->max_connections,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
 }
 
 hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out, hk_error *err)
@@ -414,6 +438,8 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
     server->api = o->api;
     server->max_body_bytes = o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY_BYTES;
     server->threads = o->threads ? o->threads : default_threads();
+    server->max_connections =
+        o->max_connections ? o->max_connections : default_max_connections(server->threads);
     server->drain_timeout_ms = o->drain_timeout_ms ? o->drain_timeout_ms : DEFAULT_DRAIN_TIMEOUT_MS;
     atomic_init(&server->in_flight, 0);
     atomic_init(&server->draining, false);
@@ -431,6 +457,11 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
 unsigned hk_http_server_threads(const hk_http_server *s)
 {
     return s->threads;
+}
+
+unsigned hk_http_server_max_connections(const hk_http_server *s)
+{
+    return s->max_connections;
 }
 
 static void sleep_ms(unsigned ms)

@@ -22,7 +22,9 @@ typedef struct hk_http_server hk_http_server;
 typedef struct hk_http_server_options {
     int listen_fd;             /* bound and listening; the server owns it from the start call */
     unsigned threads;          /* polling threads; 0: 32 per CPU this process may use (max 256) */
-    size_t connection_memory;  /* bytes per connection (headers and buffers); 0: 64 KiB */
+    size_t connection_memory;  /* bytes per connection (headers and buffers); 0: 16 KiB */
+    unsigned max_connections;  /* clients at once; 0: the descriptor limit less 512 kept for
+                                  the store and the dispatcher (at most 10,000) */
     unsigned idle_timeout_s;   /* a connection silent this long is closed; 0: 30 s */
     unsigned drain_timeout_ms; /* how long stop waits for requests in flight; 0: 10 s */
     size_t max_body_bytes;     /* the largest request body read; 0: 1 MiB */
@@ -40,6 +42,8 @@ HK_MUST_CHECK hk_status hk_http_server_start(const hk_http_server_options *o, hk
 
 /* The number of polling threads actually started. */
 unsigned hk_http_server_threads(const hk_http_server *s);
+/* Clients served at once at most; more are turned away at accept. */
+unsigned hk_http_server_max_connections(const hk_http_server *s);
 
 /*
  * Stops gracefully: stops accepting connections, waits (up to the drain

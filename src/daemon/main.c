@@ -7,11 +7,13 @@
  * thread inherits the mask) and the main thread waits for them with sigwait.
  * No signal handler runs, so nothing async-signal-unsafe can happen in one.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -112,10 +114,23 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     st = hk_http_server_start(&options, out, err);
     if (st != HK_OK)
         return st;
-    hk_log_info("hookd %s listening on http://%s (data dir %s, %u threads, schema version %d)",
+    hk_log_info("hookd %s listening on http://%s (data dir %s, %u threads, %u connections at "
+                "most, schema version %d)",
                 HOOKD_VERSION, desc, o->data_dir, hk_http_server_threads(*out),
-                hk_store_schema_version(store));
+                hk_http_server_max_connections(*out), hk_store_schema_version(store));
     return HK_OK;
+}
+
+/* A server holds a descriptor per client and per target connection: the soft
+ * limit (often 1024) goes up to the hard one, which the operator sets. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        hk_log_warn("cannot raise the open-file limit: %s", strerror(errno));
 }
 
 /* Development mode (SPEC §4): http:// and private destinations allowed. */
@@ -169,6 +184,7 @@ static int run_serve(const hk_cli_options *o)
     sigset_t stop_signals;
     block_stop_signals(&stop_signals);
     apply_target_policy();
+    raise_fd_limit();
 
     if (open_store(o->data_dir, &store, &err) != HK_OK) {
         fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
