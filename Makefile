@@ -1,6 +1,7 @@
 # Entry points. CMake does the building; this file only names the common tasks.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+VALGRIND_BUILD ?= build-valgrind
 JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DATA_DIR   ?= var
@@ -9,6 +10,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build setup setup-build run test test-asan bench format clean install fuzz
+.PHONY: asan-suite test-valgrind
 
 all: build
 
@@ -26,16 +28,38 @@ run: setup-build
 	@$(MAKE) --no-print-directory build
 	@scripts/run.sh $(BUILD)/hookd $(DATA_DIR) $(LISTEN)
 
+# Every test in $(BUILD), then every test again under ASan+UBSan (asan-suite).
 test: setup
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory asan-suite
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The ASan part of `make test` alone.
 test-asan: setup
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHOOKD_SANITIZE=ON
+	@$(MAKE) --no-print-directory asan-suite
+
+# The whole ctest suite (unit, integration, compat) under AddressSanitizer, LeakSanitizer and
+# UndefinedBehaviorSanitizer in $(ASAN_BUILD): daemons and tools the scripts start included.
+# Any sanitizer report fails it, even from a test that passed (tests/sanitizers/asan.sh).
+asan-suite:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHOOKD_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure -L unit -j $(JOBS)
+	tests/sanitizers/asan.sh $(ASAN_BUILD) $(JOBS)
+
+# The integration tests once under valgrind memcheck, in $(VALGRIND_BUILD) where hookd and
+# hookctl run under memcheck (HOOKD_VALGRIND=ON); fails on any memcheck error or definite or
+# indirect leak (tests/sanitizers/valgrind.sh, suppressions in tests/valgrind.supp).
+# Excluded (VALGRIND_EXCLUDE; it runs under ASan+UBSan in `make test`): test_faults_receivers,
+# ~30 receivers at once with a fixed 1 s attempt timeout and tight retry gaps, which hookd
+# under memcheck (20-50 times slower) cannot meet; test_delivery (included, its tolerances
+# scaled by HOOKD_TEST_TIME_SCALE) covers the same failure kinds under memcheck. The SIGKILL
+# tests (test_crash, test_faults_kill) stay: ~1 min each, and the hookd they stop last with
+# SIGTERM, after the crashes and recovery, gets the full leak check.
+VALGRIND_EXCLUDE ?= ^integration\.test_faults_receivers$$
+test-valgrind: setup
+	cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOOKD_VALGRIND=ON >/dev/null
+	cmake --build $(VALGRIND_BUILD) -j $(JOBS)
+	tests/sanitizers/valgrind.sh $(VALGRIND_BUILD) $(JOBS) '$(VALGRIND_EXCLUDE)'
 
 bench: setup
 	@$(MAKE) --no-print-directory build
@@ -56,4 +80,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(VALGRIND_BUILD)

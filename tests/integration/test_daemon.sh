@@ -183,6 +183,12 @@ if start_on_free_port "$tmp/serve.out" "$tmp/serve.err" \
     check "/healthz is application/json" test "$ctype" = application/json
     check "an unknown path is 404" test "$(http_status GET "$base/nope")" = 404
     check "POST /healthz is 405" test "$(http_status POST "$base/healthz")" = 405
+    # The line is logged once every server thread has started, which may be after the first
+    # answer (seconds later under valgrind): wait for it, at most 10 s.
+    for ((i = 0; i < 200; i++)); do
+        grep -q "listening on" "$tmp/serve.err" && break
+        sleep 0.05
+    done
     check_output "serve logs the address it listens on" \
         "listening on http://127\.0\.0\.1:$port" "$tmp/serve.err"
 
