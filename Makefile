@@ -10,7 +10,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build setup setup-build run test test-asan bench format clean install fuzz
-.PHONY: asan-suite test-valgrind
+.PHONY: asan-suite test-valgrind reliability
 
 all: build
 
@@ -60,6 +60,11 @@ test-valgrind: setup
 	cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOOKD_VALGRIND=ON >/dev/null
 	cmake --build $(VALGRIND_BUILD) -j $(JOBS)
 	tests/sanitizers/valgrind.sh $(VALGRIND_BUILD) $(JOBS) '$(VALGRIND_EXCLUDE)'
+
+# docs/RELIABILITY.md, regenerated: the fault and security tests, the ASan+UBSan suite, the
+# fuzzers (FUZZ_SECONDS each) and the valgrind run, one table row per case they report.
+reliability: setup
+	scripts/reliability-report.sh --fuzz-seconds $(FUZZ_SECONDS)
 
 bench: setup
 	@$(MAKE) --no-print-directory build
