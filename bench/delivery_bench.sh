@@ -11,13 +11,17 @@
 #       every committed event has arrived (bounded wait),
 #   (b) wrk POSTing a body and headers captured from a real delivery to the same sink, with
 #       as many connections as hookd opens to one target (8 by default), one thread,
+#   (d) the delivery engine alone: bench_dispatch commits --backlog N signed deliveries to
+#       the same sink in a store of its own, then times its dispatcher draining them (no HTTP
+#       API competing for the CPUs; 0 skips it),
 # in alternating rounds, then
 #   (c) upsertCustomer at a fixed rate (1000/s, 15 s) and commit -> receive latency from
 #       the sink (arrival - the event's timestamp, which is set in the committing transaction).
-# Targets (issue 4): (a) >= 0.25 x (b), and p99 < 50 ms in (c).
+# Targets (issue 4): (a) >= 0.25 x (b), and p99 < 50 ms in (c); (d)/(b) is reported beside.
 #
 #   bench/delivery_bench.sh [--rounds N] [--duration S] [--connections N] [--rate R]
 #                           [--fixed-duration S] [--wrk-connections N] [--perf FILE]
+#                           [--backlog N]
 #
 # --connections: http_load connections for the upserts (default 64). --wrk-connections:
 # wrk's (default 8, hookd's --per-target-in-flight default). --perf FILE: `perf record -g`
@@ -36,6 +40,7 @@ connections=64
 rate=1000
 fixed_duration=15
 wrk_connections=8
+backlog=50000
 perf_out=""
 target_ratio=0.25
 target_p99_us=50000
@@ -55,11 +60,13 @@ while [ $# -gt 0 ]; do
     --fixed-duration) fixed_duration=${2:?}; shift 2 ;;
     --wrk-connections) wrk_connections=${2:?}; shift 2 ;;
     --perf) perf_out=${2:?}; shift 2 ;;
+    --backlog) backlog=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
     esac
 done
-for v in "$rounds" "$duration" "$connections" "$rate" "$fixed_duration" "$wrk_connections"; do
+for v in "$rounds" "$duration" "$connections" "$rate" "$fixed_duration" "$wrk_connections" \
+    "$backlog"; do
     [[ $v =~ ^[0-9]+$ ]] || { echo "delivery_bench: '$v' is not a whole number" >&2; exit 2; }
 done
 if [ "$rounds" -lt 1 ] || [ "$rounds" -gt 20 ] || [ "$duration" -lt 1 ] ||
@@ -70,10 +77,12 @@ if [ "$rounds" -lt 1 ] || [ "$rounds" -gt 20 ] || [ "$duration" -lt 1 ] ||
 fi
 command -v curl >/dev/null || { echo "delivery_bench: curl is not installed" >&2; exit 1; }
 
-if [ ! -x "$build/hookd" ] || [ ! -x "$build/http_load" ] || [ ! -x "$build/webhook_sink" ]; then
+if [ ! -x "$build/hookd" ] || [ ! -x "$build/http_load" ] || [ ! -x "$build/webhook_sink" ] ||
+    [ ! -x "$build/bench_dispatch" ]; then
     echo "delivery_bench: building in $build" >&2
     cmake -S "$src" -B "$build" >/dev/null
-    cmake --build "$build" -j"$(nproc)" --target hookd http_load webhook_sink >/dev/null
+    cmake --build "$build" -j"$(nproc)" --target hookd http_load webhook_sink bench_dispatch \
+        >/dev/null
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-delivery-bench.XXXXXX")
@@ -317,6 +326,28 @@ wrk_post() {
     echo "  [wrk] sink received $(num "$stats" received)"
 }
 
+# dispatch_alone: (d), bench_dispatch draining $backlog deliveries into the sink. Sets
+# $alone_rate and $alone_cpu (us of CPU per delivery in its process).
+dispatch_alone() {
+    local out
+    sink_reset
+    if ! out=$(timeout 300 "$build/bench_dispatch" --url "$sink/hook" --count "$backlog" \
+        --rounds 1 --dir "$tmp/dispatch" 2>"$tmp/dispatch.err"); then
+        fail "bench_dispatch failed: $(tail -n 3 "$tmp/dispatch.err")"
+        alone_rate=0
+        alone_cpu=0
+        return
+    fi
+    alone_rate=$(sed -n 's/.*"median_per_s":\([0-9]*\).*/\1/p' <<<"$out")
+    alone_cpu=$(sed -n 's/.* \([0-9.]*\) us CPU each.*/\1/p' <<<"$out")
+    stats=$(sink_stats)
+    check_sink "$stats"
+    [ "$(num "$stats" distinct)" -eq "$backlog" ] ||
+        fail "(d): the sink saw $(num "$stats" distinct) distinct events of $backlog"
+    dupes=$((dupes + $(num "$stats" duplicates)))
+    echo "  [alone] $backlog deliveries drained at $alone_rate/s, $alone_cpu us CPU each"
+}
+
 # perf_start/perf_stop: `perf record -g` on hookd around one (a) round, when asked.
 perf_start() {
     [ -n "$perf_out" ] || return 0
@@ -363,6 +394,8 @@ up_rates=()
 wrk_rates=()
 wrk_p50s=()
 wrk_p99s=()
+alone_rates=()
+alone_cpus=()
 dupes=0
 for r in $(seq "$rounds"); do
     echo "round $r:"
@@ -378,6 +411,11 @@ for r in $(seq "$rounds"); do
         wrk_rates+=("$wrk_rate")
         wrk_p50s+=("$wrk_p50")
         wrk_p99s+=("$wrk_p99")
+    fi
+    if [ "$backlog" -gt 0 ]; then
+        dispatch_alone
+        alone_rates+=("$alone_rate")
+        alone_cpus+=("$alone_cpu")
     fi
 done
 
@@ -399,11 +437,19 @@ wrk_rate=null
 wrk_p50=null
 wrk_p99=null
 ratio=null
+alone_rate=null
+alone_ratio=null
+if [ "$backlog" -gt 0 ]; then
+    alone_rate=$(median "${alone_rates[@]}")
+    alone_cpu=$(median "${alone_cpus[@]}")
+fi
 if $have_wrk; then
     wrk_rate=$(median "${wrk_rates[@]}")
     wrk_p50=$(median "${wrk_p50s[@]}")
     wrk_p99=$(median "${wrk_p99s[@]}")
     ratio=$(awk -v a="$e2e_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
+    [ "$alone_rate" = null ] ||
+        alone_ratio=$(awk -v a="$alone_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
 fi
 f_rate=$(num "$fixed_json" rate)
 f_p50=$(num "$fixed_stats" p50_us)
@@ -428,6 +474,11 @@ if $have_wrk; then
     printf '    ratio (a)/(b): %s (target >= %s: %s)\n' "$ratio" "$target_ratio" \
         "$([ "$rate_met" = true ] && echo met || echo MISSED)"
 fi
+if [ "$alone_rate" != null ]; then
+    printf '(d) the dispatcher alone, %s deliveries: median %.0f/s (rounds: %s), %s us CPU each\n' \
+        "$backlog" "$alone_rate" "${alone_rates[*]}" "$alone_cpu"
+    [ "$alone_ratio" = null ] || printf '    ratio (d)/(b): %s\n' "$alone_ratio"
+fi
 printf '(c) at %s/s: upserts %s/s, deliveries %.0f/s, commit->receive p50 %s us, p99 %s us, max %s us\n' \
     "$rate" "$f_rate" "$f_e2e" "$f_p50" "$f_p99" "$f_max"
 printf '    target p99 < %s us: %s\n' "$target_p99_us" "$([ "$p99_met" = true ] && echo met || echo MISSED)"
@@ -438,7 +489,8 @@ printf '{"bench":"delivery_e2e","rounds":%d,"duration_s":%d,"connections":%d,"se
     "$rounds" "$duration" "$connections" "${threads:-null}"
 printf '"deliveries_per_s":%.0f,"backlog_per_s":%.0f,"upserts_per_s":%.0f,"wrk_per_s":%s,' \
     "$e2e_rate" "$backlog_rate" "$up_rate" "$wrk_rate"
-printf '"wrk_connections":%d,' "$wrk_connections"
+printf '"wrk_connections":%d,"alone_per_s":%s,"alone_ratio":%s,' "$wrk_connections" \
+    "$alone_rate" "$alone_ratio"
 printf '"wrk_p50_us":%s,"wrk_p99_us":%s,"ratio":%s,"fixed_rate":%d,"fixed_upserts_per_s":%s,' \
     "$wrk_p50" "$wrk_p99" "$ratio" "$rate" "$f_rate"
 printf '"fixed_p50_us":%s,"fixed_p99_us":%s,"fixed_max_us":%s,"duplicates":%d,' \
