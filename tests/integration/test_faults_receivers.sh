@@ -11,47 +11,13 @@
 # Run by ctest with HOOKD_BUILD (build dir) and HOOKD_SRC (source dir) set.
 set -euo pipefail
 
-: "${HOOKD_BUILD:?HOOKD_BUILD must name the build directory}"
-: "${HOOKD_SRC:?HOOKD_SRC must name the source directory}"
-bin=$(cd "$HOOKD_BUILD" && pwd)/hookd
-here=$(cd "$HOOKD_SRC" && pwd)/tests/integration
-compat=$HOOKD_SRC/tests/compat
-[ -x "$bin" ] || { echo "FAIL: no executable at $bin" >&2; exit 1; }
-if [ ! -d "$compat/node_modules/ajv" ]; then
-    echo "FAIL: tests/compat has no node_modules: run scripts/setup.sh (make setup) first" >&2
-    exit 1
-fi
-for tool in node openssl; do
-    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed" >&2; exit 1; }
-done
+# shellcheck source=tests/integration/faults/lib.sh
+. "$(dirname "$0")/faults/lib.sh"
+faults_init
+command -v openssl >/dev/null || { echo "FAIL: openssl is not installed" >&2; exit 1; }
 
 retry_schedule=100ms,200ms,300ms
 delivery_timeout=1s
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-faults-receivers.XXXXXX")
-pids=$tmp/pids
-: >"$pids"
-driver_pid=
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-kill_hookd() {
-    if [ "$(ps -o comm= -p "$1" 2>/dev/null)" = hookd ]; then
-        kill -KILL "$1" 2>/dev/null || true
-    fi
-}
-
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    if [ -n "$driver_pid" ]; then
-        kill -KILL -- "-$driver_pid" 2>/dev/null || true
-        wait "$driver_pid" 2>/dev/null || true
-    fi
-    while read -r pid; do
-        [ -n "$pid" ] && kill_hookd "$pid"
-    done <"$pids"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # ---- certificates ----
 
@@ -119,36 +85,8 @@ for name in receivers-a receivers-b; do
     workspaces+="${workspaces:+,}$line"
 done
 
-set -m
-(
-    cd "$here/faults"
-    export HOOKD_BIN="$bin" HOOKD_DATA_DIR="$data" HOOKD_WORKSPACES="[$workspaces]" \
-        HOOKD_LOG_FILE="$tmp/serve.log" HOOKD_PID_FILE="$pids" HOOKD_TEST_CERTS="$certs" \
-        HOOKD_RETRY_SCHEDULE="$retry_schedule" HOOKD_DELIVERY_TIMEOUT="$delivery_timeout" \
-        HOOKD_TLS_CA_FILE="$certs/ca.pem"
-    unset HOOKD_TLS_CLIENT_CERT HOOKD_TLS_CLIENT_KEY
-    exec node receivers.mjs
-) >"$tmp/out" 2>&1 &
-driver_pid=$!
-set +m
-rc=0
-# At most 170 s (it needs ~15 s).
-for ((i = 0; i < 850; i++)); do
-    kill -0 "$driver_pid" 2>/dev/null || break
-    sleep 0.2
-done
-if kill -0 "$driver_pid" 2>/dev/null; then
-    echo "FAIL: receivers.mjs did not finish within 170 s" >>"$tmp/out"
-    kill -KILL -- "-$driver_pid" 2>/dev/null || true
-fi
-wait "$driver_pid" || rc=$?
-driver_pid=
-cat "$tmp/out"
-
-grep -q '^RELIABILITY|' "$tmp/out" || rc=1
-if grep -q '^RELIABILITY|.*|FAIL$' "$tmp/out"; then rc=1; fi
-if [ "$rc" -ne 0 ]; then
-    echo "FAIL: the receiver fault test failed (exit $rc); the server's log ends with:" >&2
-    tail -n 30 "$tmp/serve.log" >&2 || true
-fi
-exit "$rc"
+export HOOKD_DATA_DIR="$data" HOOKD_WORKSPACES="[$workspaces]" HOOKD_TEST_CERTS="$certs" \
+    HOOKD_RETRY_SCHEDULE="$retry_schedule" HOOKD_DELIVERY_TIMEOUT="$delivery_timeout" \
+    HOOKD_TLS_CA_FILE="$certs/ca.pem"
+unset HOOKD_TLS_CLIENT_CERT HOOKD_TLS_CLIENT_KEY
+faults_drive receivers.mjs
