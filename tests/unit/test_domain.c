@@ -18,31 +18,6 @@
 #include "store/sqlite_schema.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-    test_env *e = test_env_new();
-    if (!e)
-        return -1;
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    test_env_free(*state);
-    return 0;
-}
-
-static hk_upsert_customer_input by_email(const char *email, const char *name)
-{
-    hk_upsert_customer_input in = {
-        .identifier_kind = HK_CUSTOMER_BY_EMAIL,
-        .identifier = email,
-        .on_create = {.full_name = name, .email = email},
-    };
-    return in;
-}
-
 static hk_status upsert(test_env *e, const hk_ctx *ctx, const hk_upsert_customer_input *in,
                         hk_upsert_result *r, hk_customer *c, hk_error *err)
 {
@@ -133,7 +108,7 @@ static void test_permissions_enforced(void **state)
     test_env *e = *state;
     hk_ctx ro = e->ctx;
     ro.permissions = HK_PERM_CUSTOMER_READ;
-    hk_upsert_customer_input in = by_email("p@example.com", "P");
+    hk_upsert_customer_input in = test_by_email("p@example.com", "P");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -174,7 +149,7 @@ static void test_upsert_create_update_noop(void **state)
     hk_webhook_target t;
     make_target(e, &e->ctx, true, NULL, &t);
 
-    hk_upsert_customer_input in = by_email("peter@example.com", "Peter Santos");
+    hk_upsert_customer_input in = test_by_email("peter@example.com", "Peter Santos");
     in.on_create.short_name = "Peter";
     hk_upsert_result r;
     hk_customer c;
@@ -238,14 +213,14 @@ static void test_upsert_create_update_noop(void **state)
     assert_false(found);
 
     /* by externalId and by customerId */
-    hk_upsert_customer_input by_ext = by_email("other@example.com", "Other");
+    hk_upsert_customer_input by_ext = test_by_email("other@example.com", "Other");
     by_ext.identifier_kind = HK_CUSTOMER_BY_EXTERNAL_ID;
     by_ext.identifier = "ext-1";
     by_ext.on_update.full_name = (hk_opt_str){true, "Via external"};
     assert_int_equal(upsert(e, &e->ctx, &by_ext, &r, &c, &err), HK_OK);
     assert_int_equal(r, HK_UPSERT_UPDATED);
     assert_string_equal(c.email, "peter@example.com");
-    hk_upsert_customer_input by_id = by_email("x@example.com", "X");
+    hk_upsert_customer_input by_id = test_by_email("x@example.com", "X");
     by_id.identifier_kind = HK_CUSTOMER_BY_ID;
     by_id.identifier = "c_01HD44FHDPG82VQ4QNHDR4N2T0";
     assert_int_equal(upsert(e, &e->ctx, &by_id, &r, &c, &err), HK_ENOTFOUND);
@@ -257,7 +232,7 @@ static void test_upsert_create_update_noop(void **state)
 static void test_upsert_by_external_id_creates_with_it(void **state)
 {
     test_env *e = *state;
-    hk_upsert_customer_input in = by_email("ext@example.com", "Ext");
+    hk_upsert_customer_input in = test_by_email("ext@example.com", "Ext");
     in.identifier_kind = HK_CUSTOMER_BY_EXTERNAL_ID;
     in.identifier = "crm-42";
     hk_upsert_result r;
@@ -271,7 +246,7 @@ static void test_upsert_by_external_id_creates_with_it(void **state)
 static void test_email_verification(void **state)
 {
     test_env *e = *state;
-    hk_upsert_customer_input in = by_email("v@example.com", "V");
+    hk_upsert_customer_input in = test_by_email("v@example.com", "V");
     in.on_create.email_verified = true;
     hk_upsert_result r;
     hk_customer c;
@@ -304,9 +279,9 @@ static void test_email_verification(void **state)
 static void test_uniqueness_errors(void **state)
 {
     test_env *e = *state;
-    hk_upsert_customer_input a = by_email("a@example.com", "A");
+    hk_upsert_customer_input a = test_by_email("a@example.com", "A");
     a.on_create.external_id = "ext-a";
-    hk_upsert_customer_input b = by_email("b@example.com", "B");
+    hk_upsert_customer_input b = test_by_email("b@example.com", "B");
     b.on_create.external_id = "ext-b";
     hk_upsert_result r;
     hk_customer c;
@@ -316,7 +291,7 @@ static void test_uniqueness_errors(void **state)
     store_counts before = test_counts(e, &e->ctx);
 
     /* creating through externalId with a taken email */
-    hk_upsert_customer_input dup = by_email("A@EXAMPLE.COM", "Dup");
+    hk_upsert_customer_input dup = test_by_email("A@EXAMPLE.COM", "Dup");
     dup.identifier_kind = HK_CUSTOMER_BY_EXTERNAL_ID;
     dup.identifier = "ext-new";
     assert_int_equal(upsert(e, &e->ctx, &dup, &r, &c, &err), HK_ECONFLICT);
@@ -324,7 +299,7 @@ static void test_uniqueness_errors(void **state)
     assert_string_equal(err.fields[0].field, "email");
 
     /* creating with a taken externalId */
-    hk_upsert_customer_input dup2 = by_email("c@example.com", "C");
+    hk_upsert_customer_input dup2 = test_by_email("c@example.com", "C");
     dup2.on_create.external_id = "ext-a";
     assert_int_equal(upsert(e, &e->ctx, &dup2, &r, &c, &err), HK_ECONFLICT);
     assert_string_equal(err.code, "customer_already_exists_with_external_id");
@@ -382,22 +357,22 @@ static void test_customer_validation_changes_nothing(void **state)
     memset(email_long, 'a', 250);
     memcpy(email_long + 250, "@example.com", 13); /* 262 bytes: too long */
 
-    hk_upsert_customer_input in = by_email("ok@example.com", "");
+    hk_upsert_customer_input in = test_by_email("ok@example.com", "");
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.fullName");
-    in = by_email("ok@example.com", NULL);
+    in = test_by_email("ok@example.com", NULL);
     assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_EINVAL);
     assert_int_equal(err.fields[0].type, HK_FIELD_REQUIRED);
-    in = by_email("ok@example.com", long501);
+    in = test_by_email("ok@example.com", long501);
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.fullName");
-    in = by_email("ok@example.com", "bad \xff utf8");
+    in = test_by_email("ok@example.com", "bad \xff utf8");
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.fullName");
-    in = by_email("ok@example.com", "ok");
+    in = test_by_email("ok@example.com", "ok");
     in.on_create.short_name = "";
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.shortName");
-    in = by_email("ok@example.com", "ok");
+    in = test_by_email("ok@example.com", "ok");
     in.on_create.external_id = ext501;
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onCreate.externalId");
-    in = by_email(email_long, "ok");
+    in = test_by_email(email_long, "ok");
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "identifier.emailAddress");
     const char *bad_emails[] = {"plain",
                                 "a@b",
@@ -409,10 +384,10 @@ static void test_customer_validation_changes_nothing(void **state)
                                 "a@example.c0m",
                                 ""};
     for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++) {
-        in = by_email(bad_emails[i], "ok");
+        in = test_by_email(bad_emails[i], "ok");
         expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "identifier.emailAddress");
     }
-    in = by_email("ok@example.com", "ok");
+    in = test_by_email("ok@example.com", "ok");
     in.on_update.full_name = (hk_opt_str){true, NULL};
     expect_field_error(upsert(e, &e->ctx, &in, &r, &c, &err), &err, "onUpdate.fullName.value");
     in.on_update.full_name.set = false;
@@ -429,10 +404,10 @@ static void test_customer_validation_changes_nothing(void **state)
                                  "x@[127.0.0.1]", "a.b+tag@sub.example.co.uk",
                                  "\xc3\xa9l\xc3\xa8ve@example.fr"};
     for (size_t i = 0; i < sizeof good_emails / sizeof good_emails[0]; i++) {
-        in = by_email(good_emails[i], long500);
+        in = test_by_email(good_emails[i], long500);
         assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
     }
-    in = by_email(email255, "ok");
+    in = test_by_email(email255, "ok");
     assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
     free(long500);
     free(long501);
@@ -444,7 +419,7 @@ static void test_customer_validation_changes_nothing(void **state)
 static void test_spam_marking(void **state)
 {
     test_env *e = *state;
-    hk_upsert_customer_input in = by_email("s@example.com", "S");
+    hk_upsert_customer_input in = test_by_email("s@example.com", "S");
     hk_upsert_result r;
     hk_customer c, m;
     hk_error err;
@@ -479,7 +454,7 @@ static void test_delete_customer(void **state)
     test_env *e = *state;
     hk_webhook_target t;
     make_target(e, &e->ctx, true, "customer.customer_deleted", &t);
-    hk_upsert_customer_input in = by_email("d@example.com", "D");
+    hk_upsert_customer_input in = test_by_email("d@example.com", "D");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -563,7 +538,7 @@ static void test_memberships(void **state)
     test_env *e = *state;
     hk_webhook_target t;
     make_target(e, &e->ctx, true, "customer.customer_group_memberships_changed", &t);
-    hk_upsert_customer_input in = by_email("m@example.com", "M");
+    hk_upsert_customer_input in = test_by_email("m@example.com", "M");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -592,7 +567,7 @@ static void test_memberships(void **state)
     assert_string_equal(err.code, "customer_group_has_memberships");
 
     /* all-or-nothing: an unknown group in the list adds none */
-    hk_upsert_customer_input in2 = by_email("m2@example.com", "M2");
+    hk_upsert_customer_input in2 = test_by_email("m2@example.com", "M2");
     hk_customer c2;
     assert_int_equal(upsert(e, &e->ctx, &in2, &r, &c2, &err), HK_OK);
     store_counts before = test_counts(e, &e->ctx);
@@ -645,7 +620,7 @@ static void test_upsert_on_create_groups(void **state)
      * membership, no event */
     store_counts before = test_counts(e, &e->ctx);
     hk_group_ref bad[] = {{.key = "a"}, {.key = "missing"}};
-    hk_upsert_customer_input in = by_email("g@example.com", "G");
+    hk_upsert_customer_input in = test_by_email("g@example.com", "G");
     in.on_create.groups = bad;
     in.on_create.n_groups = 2;
     assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_ENOTFOUND);
@@ -743,7 +718,7 @@ static void test_upsert_on_create_groups(void **state)
     hk_group_ref many[HK_MAX_LIST_ITEMS + 1];
     for (size_t i = 0; i < HK_MAX_LIST_ITEMS + 1; i++)
         many[i] = (hk_group_ref){.key = "a"};
-    hk_upsert_customer_input in2 = by_email("h@example.com", "H");
+    hk_upsert_customer_input in2 = test_by_email("h@example.com", "H");
     in2.on_create.groups = many;
     in2.on_create.n_groups = HK_MAX_LIST_ITEMS + 1;
     before = test_counts(e, &e->ctx);
@@ -759,7 +734,7 @@ static void test_upsert_on_create_groups(void **state)
 
     /* a failure at any write of the creation leaves nothing: customer,
      * 2 memberships, then created + 2 ADDED events with one delivery each */
-    hk_upsert_customer_input in3 = by_email("atomic@example.com", "Atomic");
+    hk_upsert_customer_input in3 = test_by_email("atomic@example.com", "Atomic");
     in3.on_create.groups = refs;
     in3.on_create.n_groups = 2;
     before = test_counts(e, &e->ctx);
@@ -789,7 +764,7 @@ static void test_list_limits_and_membership_read(void **state)
     hk_customer_group g;
     hk_group_input gi = {.name = "G", .key = "g", .color = "#123"};
     assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
-    hk_upsert_customer_input in = by_email("l@example.com", "L");
+    hk_upsert_customer_input in = test_by_email("l@example.com", "L");
     hk_group_ref ref = {.key = "g"};
     in.on_create.groups = &ref;
     in.on_create.n_groups = 1;
@@ -953,7 +928,7 @@ static void test_fanout_and_cancellation(void **state)
     make_target(e, &e->ctx, false, NULL, &disabled);
     make_target(e, &e->other, true, NULL, &other_ws);
 
-    hk_upsert_customer_input in = by_email("f@example.com", "F");
+    hk_upsert_customer_input in = test_by_email("f@example.com", "F");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -1020,7 +995,7 @@ static json_t *stored_payloads(test_env *e, const char *ws)
 static void test_event_payloads_capture_states(void **state)
 {
     test_env *e = *state;
-    hk_upsert_customer_input in = by_email("p@example.com", "Before \"quoted\"");
+    hk_upsert_customer_input in = test_by_email("p@example.com", "Before \"quoted\"");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -1077,7 +1052,7 @@ static void test_failure_at_every_write_leaves_nothing(void **state)
     hk_group_input gi = {.name = "G", .key = "g", .color = "#123"};
     assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
 
-    hk_upsert_customer_input in = by_email("atomic@example.com", "Atomic");
+    hk_upsert_customer_input in = test_by_email("atomic@example.com", "Atomic");
     hk_upsert_result r;
     hk_customer c;
     store_counts before = test_counts(e, &e->ctx);
@@ -1155,7 +1130,7 @@ static void test_delivery_lifecycle(void **state)
     hk_webhook_target t;
     make_target(e, &e->ctx, true, NULL, &t);
     hk_customer_group g;
-    hk_upsert_customer_input in = by_email("d@example.com", "D");
+    hk_upsert_customer_input in = test_by_email("d@example.com", "D");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -1282,7 +1257,7 @@ static void test_customer_pagination_and_filters(void **state)
     for (int i = 0; i < 7; i++) {
         char email[32];
         snprintf(email, sizeof email, "p%d@example.com", i);
-        hk_upsert_customer_input in = by_email(email, "P");
+        hk_upsert_customer_input in = test_by_email(email, "P");
         hk_upsert_result r;
         hk_customer c;
         hk_error err;
@@ -1422,7 +1397,7 @@ static void *upsert_worker(void *arg)
     for (int i = 0; i < 300; i++) {
         char email[64];
         snprintf(email, sizeof email, "w%d-%d@example.com", w->index, i);
-        hk_upsert_customer_input in = by_email(email, "Worker");
+        hk_upsert_customer_input in = test_by_email(email, "Worker");
         hk_upsert_result r;
         hk_customer c;
         hk_error err;
@@ -1551,7 +1526,7 @@ static void test_migrates_an_old_database(void **state)
 static void test_reopen_keeps_everything(void **state)
 {
     test_env *e = *state;
-    hk_upsert_customer_input in = by_email("keep@example.com", "Keep");
+    hk_upsert_customer_input in = test_by_email("keep@example.com", "Keep");
     hk_upsert_result r;
     hk_customer c;
     hk_error err;
@@ -1595,35 +1570,47 @@ static void test_reopen_keeps_everything(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bootstrap_and_auth, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_key_is_stored_hashed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permissions_enforced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upsert_create_update_noop, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upsert_by_external_id_creates_with_it, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_email_verification, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_uniqueness_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_customer_validation_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spam_marking, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_customer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_memberships, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upsert_on_create_groups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_limits_and_membership_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_target_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fanout_and_cancellation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_payloads_capture_states, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failure_at_every_write_leaves_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_delivery_lifecycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bootstrap_and_auth, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_api_key_is_stored_hashed, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_permissions_enforced, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_create_update_noop, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_by_external_id_creates_with_it, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_email_verification, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_uniqueness_errors, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_customer_validation_changes_nothing, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_spam_marking, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_customer, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_groups, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_memberships, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_on_create_groups, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_list_limits_and_membership_read, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_targets, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_target_limit, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_fanout_and_cancellation, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_event_payloads_capture_states, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_failure_at_every_write_leaves_nothing, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_lifecycle, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, test_env_setup,
+                                        test_env_teardown),
         cmocka_unit_test(test_page_slice),
-        cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failure_inside_a_batch_spares_the_others, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_checkpoints_run_during_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_failure_inside_a_batch_spares_the_others,
+                                        test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_run_during_writes, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, test_env_setup,
+                                        test_env_teardown),
         cmocka_unit_test(test_migrates_an_old_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,34 +24,9 @@
 #define OUTCOME_UNKNOWN "outcome is unknown until hookd restarts"
 #define REFUSED "store unavailable after a failed fsync; restart hookd"
 
-static int setup(void **state)
-{
-    test_env *e = test_env_new();
-    if (!e)
-        return -1;
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    test_env_free(*state);
-    return 0;
-}
-
-static hk_upsert_customer_input by_email(const char *email, const char *name)
-{
-    hk_upsert_customer_input in = {
-        .identifier_kind = HK_CUSTOMER_BY_EMAIL,
-        .identifier = email,
-        .on_create = {.full_name = name, .email = email},
-    };
-    return in;
-}
-
 static hk_status create_customer(test_env *e, const char *email, hk_error *err)
 {
-    hk_upsert_customer_input in = by_email(email, "Fsync");
+    hk_upsert_customer_input in = test_by_email(email, "Fsync");
     hk_upsert_result r;
     hk_customer c;
     hk_error_clear(err);
@@ -297,10 +272,11 @@ static void test_clean_failure_keeps_the_store_healthy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_failed_fsync_fails_the_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_fsync_fails_the_store, test_env_setup,
+                                        test_env_teardown),
         cmocka_unit_test(test_failed_fsync_answers_the_whole_batch),
-        cmocka_unit_test_setup_teardown(test_clean_failure_keeps_the_store_healthy, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_clean_failure_keeps_the_store_healthy, test_env_setup,
+                                        test_env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,8 +16,8 @@
 typedef struct test_env {
     char dir[256];
     hk_store *store;
-    hk_ctx ctx;      /* all permissions in workspace A */
-    hk_ctx other;    /* all permissions in workspace B */
+    hk_ctx ctx;   /* all permissions in workspace A */
+    hk_ctx other; /* all permissions in workspace B */
     hk_arena *arena;
 } test_env;
 
@@ -76,6 +76,33 @@ static inline void test_env_free(test_env *e)
     hk_store_close(e->store);
     test_env_remove_dir(e->dir);
     free(e);
+}
+
+/* cmocka setup and teardown: a fresh test_env in *state. */
+static inline int test_env_setup(void **state)
+{
+    test_env *e = test_env_new();
+    if (!e)
+        return -1;
+    *state = e;
+    return 0;
+}
+
+static inline int test_env_teardown(void **state)
+{
+    test_env_free(*state);
+    return 0;
+}
+
+/* An upsert by email that creates the customer `name` with that email. */
+static inline hk_upsert_customer_input test_by_email(const char *email, const char *name)
+{
+    hk_upsert_customer_input in = {
+        .identifier_kind = HK_CUSTOMER_BY_EMAIL,
+        .identifier = email,
+        .on_create = {.full_name = name, .email = email},
+    };
+    return in;
 }
 
 static inline store_counts test_counts(test_env *e, const hk_ctx *ctx)
