@@ -77,9 +77,21 @@ void hk_store_get_stats(hk_store *s, hk_store_stats *out)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Under `lock`: a checkpoint that could not fsync fails the store as a
+ * commit does (see run_batch). */
+static void note_lost_durability(hk_store *s)
+{
+    if (s->failed || !s->writer || !s->ops->durability_lost(s->writer))
+        return;
+    s->failed = true;
+    hk_log_error("store: a checkpoint's fsync failed: every write is refused from now on and "
+                 "/healthz answers 503: restart hookd");
+}
+
 bool hk_store_healthy(hk_store *s, const char **why)
 {
     pthread_mutex_lock(&s->lock);
+    note_lost_durability(s);
     bool failed = s->failed;
     pthread_mutex_unlock(&s->lock);
     if (why)
@@ -245,6 +257,7 @@ static void *writer_main(void *arg)
         }
         if (!s->head)
             s->tail = NULL;
+        note_lost_durability(s);
         bool failed = s->failed;
         pthread_mutex_unlock(&s->lock);
         if (failed)

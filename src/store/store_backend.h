@@ -111,6 +111,10 @@ typedef struct store_ops {
     /* A counter of rows written by this connection so far: tells whether a
      * failed mutation wrote anything that needs undoing. */
     uint64_t (*rows_written)(store_conn *c);
+    /* True once the writer connection's background work could not make the
+     * database durable (a checkpoint's fsync failed): as after a failed
+     * commit fsync, the caller must stop writing until a restart. Thread-safe. */
+    bool (*durability_lost)(store_conn *c);
     HK_MUST_CHECK hk_status (*read_begin)(store_conn *c);
     void (*read_end)(store_conn *c);
 
@@ -132,8 +136,8 @@ typedef struct store_ops {
                                                    const char *name, int64_t at);
     HK_MUST_CHECK hk_status (*api_key_insert)(store_conn *c, const store_api_key *k,
                                               const char *key_hash, int64_t at);
-    HK_MUST_CHECK hk_status (*api_key_find)(store_conn *c, const char *key_hash,
-                                            store_api_key *out, bool *found);
+    HK_MUST_CHECK hk_status (*api_key_find)(store_conn *c, const char *key_hash, store_api_key *out,
+                                            bool *found);
     HK_MUST_CHECK hk_status (*hmac_get)(store_conn *c, const char *ws, hk_arena *a,
                                         hk_hmac_secret *out);
     /* Replaces the secret; the first one also sets created_at/by. */
@@ -199,8 +203,8 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*deliveries_claim)(store_conn *c, int64_t now, int64_t lease_until,
                                                 size_t max, hk_arena *a, hk_delivery **out,
                                                 size_t *n, int64_t *next_due);
-    HK_MUST_CHECK hk_status (*event_get)(store_conn *c, const char *ws, const char *id,
-                                         hk_arena *a, hk_event *out, bool *found);
+    HK_MUST_CHECK hk_status (*event_get)(store_conn *c, const char *ws, const char *id, hk_arena *a,
+                                         hk_event *out, bool *found);
     /* Inserts the attempt (unless result->drop) and moves a still-pending
      * delivery on, releasing its lease. */
     HK_MUST_CHECK hk_status (*delivery_record)(store_conn *c, const hk_delivery_result *r,
@@ -215,9 +219,8 @@ typedef struct store_ops {
                                             size_t *n);
     /* Makes (target, event) pending and due at `now`, creating the row if
      * needed. */
-    HK_MUST_CHECK hk_status (*delivery_rearm)(store_conn *c, const char *ws,
-                                              const char *target_id, const char *event_id,
-                                              int64_t now);
+    HK_MUST_CHECK hk_status (*delivery_rearm)(store_conn *c, const char *ws, const char *target_id,
+                                              const char *event_id, int64_t now);
     /* Failed deliveries of a target whose event is at or after `since`
      * become pending, due now. */
     HK_MUST_CHECK hk_status (*deliveries_rearm_failed)(store_conn *c, const char *ws,

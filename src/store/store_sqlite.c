@@ -6,6 +6,7 @@
  * readers never block the writer and see a consistent snapshot.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,11 @@ typedef struct checkpointer {
     bool stop;
     int wal_pages; /* reported by the WAL hook after each commit */
     sqlite3 *db;   /* the checkpointer's own connection */
+    /* A checkpoint's fsync failed: no checkpoint runs again. SQLite would
+     * copy the same frames and fsync again, and a retried fsync may succeed
+     * for pages the OS dropped, after which the WAL could be reset over the
+     * only good copy. The store stops writing (store_backend.h). */
+    atomic_bool sync_failed;
 } checkpointer;
 
 struct store_conn {
@@ -482,7 +488,7 @@ static void *checkpoint_main(void *arg)
     pthread_setname_np(pthread_self(), "hk-checkpoint"); /* for top -H, perf */
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
-        if (k->wal_pages < CHECKPOINT_PAGES) {
+        if (k->wal_pages < CHECKPOINT_PAGES || atomic_load(&k->sync_failed)) {
             pthread_cond_wait(&k->wake, &k->lock);
             continue;
         }
@@ -491,9 +497,18 @@ static void *checkpoint_main(void *arg)
         int log = 0, done_pages = 0;
         int rc =
             sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done_pages);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        int ext = sqlite3_extended_errcode(k->db);
+        if (rc != SQLITE_OK && (ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_DIR_FSYNC)) {
+            atomic_store(&k->sync_failed, true);
+            hk_log_error("sqlite: a checkpoint could not make the database durable (%s): no "
+                         "checkpoint runs again and the store stops writing; restart hookd",
+                         sqlite3_errmsg(k->db));
+        } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             hk_log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
+        }
         pthread_mutex_lock(&k->lock);
+        if (atomic_load(&k->sync_failed))
+            k->wal_pages = 0; /* and stays so: the loop only waits for stop */
     }
     pthread_mutex_unlock(&k->lock);
     return NULL;
@@ -1862,6 +1877,11 @@ static hk_status counts(store_conn *c, const char *ws, store_counts *out)
     return st;
 }
 
+static bool durability_lost(store_conn *c)
+{
+    return c->ckpt && atomic_load(&c->ckpt->sync_failed);
+}
+
 const store_ops store_sqlite_ops = {
     .name = "sqlite",
     .conn_open = conn_open,
@@ -1875,6 +1895,7 @@ const store_ops store_sqlite_ops = {
     .rollback_to = tx_rollback_to,
     .in_transaction = tx_active,
     .rows_written = rows_written,
+    .durability_lost = durability_lost,
     .read_begin = read_begin,
     .read_end = read_end,
     .fail_nth_write = fail_nth_write,

@@ -15,7 +15,9 @@
 //     unknown): the batch is answered "outcome unknown" and the store fails until a restart
 //     (later writes refused, /healthz 503, reads served); then SIGKILL and restart: healthy,
 //     everything answered OK exists, nothing refused exists, and an "outcome unknown"
-//     customer (reported as uncertain) exists together with its event or not at all.
+//     customer (reported as uncertain) exists together with its event or not at all;
+//   - SYNC-EIO-DB: only the database file's syncs fail (a checkpoint's): the same failed
+//     state, and everything acknowledged survives SIGKILL and restart.
 // One RELIABILITY line per case; exit status 1 when any case fails.
 //
 // Env: HOOKD_BIN, HOOKD_DATA_DIR, HOOKD_API_KEY, HOOKD_LOG_FILE, HOOKD_PID_FILE,
@@ -424,6 +426,68 @@ async function syncCase(expectedAll, failedKeys) {
   }, ok);
 }
 
+// A checkpoint's fsync fails (SYNC-EIO-DB: only the database file's syncs fail; commits sync
+// the WAL and succeed). A retried checkpoint fsync could succeed for pages the OS dropped and
+// let the WAL be reset over the only good copy, so the store fails as after a failed commit
+// fsync: writes refused, /healthz 503 until a restart. Upserts go on until ~16 MiB of WAL
+// starts a checkpoint; everything acknowledged must survive SIGKILL and restart, and
+// nothing refused may exist.
+async function checkpointCase(expectedAll, failedKeys) {
+  const bad = [];
+  const acked = [];
+  const refused = [];
+  const attempt = async (email) => {
+    const r = await raw(UPSERT, { input: upsertInput(email, `Checkpoint ${email}`) });
+    const out = r.json.data?.upsertCustomer;
+    const e = out?.error;
+    if (r.status === 200 && out?.result === "CREATED") acked.push(email);
+    else if (e?.type === "INTERNAL" && REFUSED_RE.test(e.message)) refused.push(email);
+    else bad.push(`${email}: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
+  };
+  const linesBefore = faultLines().length;
+  faultOn("SYNC-EIO-DB");
+  let healthz = await healthzStatus();
+  const deadline = now() + 60_000;
+  for (let i = 0; healthz === 200 && now() < deadline && bad.length === 0;) {
+    const wave = [];
+    for (let j = 0; j < 16; j++, i++) wave.push(attempt(`ckpt.${tag}.${i}@example.com`));
+    await Promise.all(wave);
+    healthz = await healthzStatus();
+  }
+  const injected = faultLines().slice(linesBefore).filter((l) => /fsync|fdatasync/.test(l)).length;
+  faultOff();
+  await attempt(`ckpt.after.${tag}@example.com`); // sticky: refused with the disk fine again
+  const healthzAfter = await healthzStatus();
+  const port = server.port;
+  await killHookd(server, "SIGKILL");
+  server = await startHookd({ ...hookdEnv, preferredPort: port }); // waits for /healthz 200
+  const healthzRestarted = await healthzStatus();
+  const exists = async (email) => Boolean((await gql(ws, Q.byEmail, { e: email })).customerByEmail);
+  let ackedMissing = 0;
+  for (const email of acked) if (!(await exists(email))) ackedMissing++;
+  let refusedExisting = 0;
+  for (const email of refused) if (await exists(email)) refusedExisting++;
+  expectedAll.push(...acked.map((e) => `created:${e}`));
+  for (const e of refused) failedKeys.push(`created:${e}`);
+  log(`checkpoint fsync failing: ${acked.length} upserts acknowledged (${ackedMissing} missing ` +
+    `after SIGKILL and restart), ${refused.length} refused (${refusedExisting} exist), /healthz ` +
+    `${healthz} at the fault, ${healthzAfter} after it, ${healthzRestarted} after restart`);
+  const ok = bad.length === 0 && healthz === 503 && healthzAfter === 503 &&
+    healthzRestarted === 200 && injected > 0 && acked.length > 0 && refused.length > 0 &&
+    refused.includes(`ckpt.after.${tag}@example.com`) && ackedMissing === 0 &&
+    refusedExisting === 0 && server.alive();
+  if (!ok) {
+    problems.push(`checkpoint: ${bad.slice(0, 3).join("; ")} acknowledged ${acked.length}, refused ` +
+      `${refused.length}, /healthz ${healthz}/${healthzAfter}/${healthzRestarted}, fsync calls ` +
+      `failed ${injected}, acknowledged but missing ${ackedMissing}, refused but existing ${refusedExisting}`);
+  }
+  reliability("faults", "checkpoint fsync fails (EIO): store fails until restart, then SIGKILL and restart", {
+    committed: acked.length, refused: refused.length, acknowledged_missing_after_restart: ackedMissing,
+    refused_existing_after_restart: refusedExisting, healthz_failed: healthz,
+    healthz_restarted: healthzRestarted,
+  }, ok);
+}
+
 async function main() {
   faultOff();
   receiver = await startReceiver();
@@ -454,6 +518,7 @@ async function main() {
   await modeCase("EIO", "write I/O error (EIO): every kind of mutation", fx, expectedAll);
   await flippingCase(expectedAll, failedKeys);
   await syncCase(expectedAll, failedKeys);
+  await checkpointCase(expectedAll, failedKeys);
 
   // In all: every committed event delivered; nothing of a failed mutation ever arrived.
   const figures = await deliveryFigures(expectedAll, 30_000);

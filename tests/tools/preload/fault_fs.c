@@ -9,11 +9,11 @@
  * file under HOOKD_FAULT_FS_DIR fails with the errno named in the trigger
  * file ("ENOSPC", "EROFS" or "EIO"; ENOSPC when empty). "SYNC-EIO" fails only
  * fsync and fdatasync, with EIO: the data reached the file but its
- * durability is unknown. Syncs fail in that mode only: a sync failure is a
- * fault of its own (hookd stops writing until restarted), and a trigger
- * created between a commit's last write and its sync would otherwise turn a
- * disk-full test into a sync-failure one at random. Calls on other files,
- * sockets and pipes go through untouched.
+ * durability is unknown; "SYNC-EIO-DB" only those of the database file
+ * itself (*.db), which SQLite syncs in checkpoints, not in commits. Syncs fail in that mode only: a
+ * sync failure is a fault of its own (hookd stops writing until restarted), and a trigger created
+ * between a commit's last write and its sync would otherwise turn a disk-full test into a
+ * sync-failure one at random. Calls on other files, sockets and pipes go through untouched.
  *
  * SQLite (unix VFS) writes its database and WAL with pwrite64 and syncs with
  * fdatasync/fsync; its -shm index is written through mmap, which no wrapper
@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,11 @@ static int fault_for(int fd, const char *call, int is_sync)
         what[r > 0 ? r : 0] = '\0';
         close(tfd);
     }
-    if (strncmp(what, "SYNC-EIO", 8) == 0)
+    size_t plen = strlen(path);
+    bool database = plen > 3 && strcmp(path + plen - 3, ".db") == 0;
+    if (strncmp(what, "SYNC-EIO-DB", 11) == 0)
+        injected = is_sync && database ? EIO : 0; /* checkpoints sync the database file */
+    else if (strncmp(what, "SYNC-EIO", 8) == 0)
         injected = is_sync ? EIO : 0; /* the data is written, only its sync fails */
     else if (is_sync)
         injected = 0; /* see the top of the file */
