@@ -111,6 +111,7 @@ start_listen() {
     local name=$1 i
     shift
     : >"$tmp/$name.out"
+    : >"$tmp/$name.err" # before the background start: the loop below reads it at once
     "$ctl" listen --port 0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     listen_pid=$!
     started_pids+=("$listen_pid")
