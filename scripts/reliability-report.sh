@@ -46,7 +46,9 @@ run() {
         status=1
         tail -n 40 "$tmp/$name.log" >&2
     fi
-    suites_run+=("| \`$*\` | $((end - start)) s | $([ $rc -eq 0 ] && echo passed || echo "**FAILED** (exit $rc)") |")
+    local cmd="$*"
+    cmd=${cmd//|/\\|} # a table cell
+    suites_run+=("| \`$cmd\` | $((end - start)) s | $([ $rc -eq 0 ] && echo passed || echo "**FAILED** (exit $rc)") |")
 }
 
 make --no-print-directory setup >"$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log" >&2; exit 1; }
