@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "domain/domain.h"
 #include "store/store.h"
@@ -73,6 +74,46 @@ static inline void fuzz_env_close(fuzz_env *e)
 static inline void fuzz_env_quiet(void)
 {
     hk_log_set_level(HK_LOG_OFF);
+}
+
+/* A placeholder in a seed ("@KEY@", "@CUSTOMER_ID@") and what replaces it. */
+typedef struct fuzz_sub {
+    const char *name;
+    const char *value;
+} fuzz_sub;
+
+/* The input with every placeholder of subs[0..n) replaced (malloc'd, NUL-terminated, length
+ * in *len); other bytes, a lone '@' included, are copied as they are. NULL when out of memory. */
+static inline char *fuzz_substitute(const uint8_t *data, size_t size, const fuzz_sub *subs,
+                                    size_t n, size_t *len)
+{
+    hk_buf b;
+    hk_buf_init(&b, 0);
+    size_t i = 0;
+    while (i < size) {
+        const uint8_t *at = memchr(data + i, '@', size - i);
+        size_t upto = at ? (size_t)(at - data) : size;
+        (void)hk_buf_append(&b, (const char *)data + i, upto - i);
+        i = upto;
+        if (!at)
+            break;
+        size_t k = 0;
+        while (k < n && !(size - i >= strlen(subs[k].name) &&
+                          memcmp(data + i, subs[k].name, strlen(subs[k].name)) == 0))
+            k++;
+        if (k < n) {
+            (void)hk_buf_append(&b, subs[k].value, strlen(subs[k].value));
+            i += strlen(subs[k].name);
+        } else {
+            (void)hk_buf_append(&b, "@", 1);
+            i++;
+        }
+    }
+    if (b.err != HK_OK) {
+        hk_buf_free(&b);
+        return NULL;
+    }
+    return hk_buf_steal(&b, len);
 }
 
 #endif

@@ -201,41 +201,17 @@ static void check_ids(json_t *v, const char *key)
         check_ids(json_array_get(v, i), key);
 }
 
-/* The input with the placeholders replaced (malloc'd, *len set). */
+/* The input with the placeholders of the seeds replaced by this run's ids (malloc'd). */
 static char *substitute(const uint8_t *data, size_t size, size_t *len)
 {
-    static const struct {
-        const char *name;
-        const char *value;
-    } subs[] = {
+    const fuzz_sub subs[] = {
         {"@CUSTOMER_ID@", customer_id},       {"@GROUP_ID@", group_id},
         {"@TARGET_ID@", target_id},           {"@OTHER_CUSTOMER_ID@", other_customer_id},
         {"@OTHER_GROUP_ID@", other_group_id}, {"@OTHER_TARGET_ID@", other_target_id},
     };
-    hk_buf b;
-    hk_buf_init(&b, 0);
-    size_t i = 0;
-    while (i < size) {
-        const uint8_t *at = memchr(data + i, '@', size - i);
-        size_t upto = at ? (size_t)(at - data) : size;
-        (void)hk_buf_append(&b, (const char *)data + i, upto - i);
-        i = upto;
-        if (!at)
-            break;
-        size_t k = 0, n = sizeof subs / sizeof subs[0];
-        while (k < n && !(size - i >= strlen(subs[k].name) &&
-                          memcmp(data + i, subs[k].name, strlen(subs[k].name)) == 0))
-            k++;
-        if (k < n) {
-            (void)hk_buf_append(&b, subs[k].value, strlen(subs[k].value));
-            i += strlen(subs[k].name);
-        } else {
-            (void)hk_buf_append(&b, "@", 1);
-            i++;
-        }
-    }
-    check(b.err == HK_OK, "memory");
-    return hk_buf_steal(&b, len);
+    char *out = fuzz_substitute(data, size, subs, sizeof subs / sizeof subs[0], len);
+    check(out != NULL, "memory");
+    return out;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

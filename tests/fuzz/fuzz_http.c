@@ -317,28 +317,10 @@ static bool complete_request(const char *req, size_t n)
 /* The input with "@KEY@" replaced by the API key (malloc'd). */
 static char *substitute(const uint8_t *data, size_t size, size_t *len)
 {
-    static const char ph[] = "@KEY@";
-    const size_t phlen = sizeof ph - 1;
-    hk_buf b;
-    hk_buf_init(&b, 0);
-    size_t i = 0;
-    while (i < size) {
-        const uint8_t *at = memchr(data + i, '@', size - i);
-        size_t upto = at ? (size_t)(at - data) : size;
-        (void)hk_buf_append(&b, (const char *)data + i, upto - i);
-        i = upto;
-        if (!at)
-            break;
-        if (size - i >= phlen && memcmp(data + i, ph, phlen) == 0) {
-            (void)hk_buf_append(&b, env.boot.api_key, strlen(env.boot.api_key));
-            i += phlen;
-        } else {
-            (void)hk_buf_append(&b, "@", 1);
-            i++;
-        }
-    }
-    check(b.err == HK_OK, "memory");
-    return hk_buf_steal(&b, len);
+    const fuzz_sub subs[] = {{"@KEY@", env.boot.api_key}};
+    char *out = fuzz_substitute(data, size, subs, 1, len);
+    check(out != NULL, "memory");
+    return out;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

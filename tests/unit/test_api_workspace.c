@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/url_mask.h"
 #include "domain/deliveries.h"
+#include "json_path.h"
 #include "testutil.h"
 
 /* ---- URL masking ------------------------------------------------------- */
@@ -155,28 +156,11 @@ static json_t *post(fixture *f, const char *query, json_t *variables)
     return post_as(f, f->auth, 200, query, variables);
 }
 
-/* The value at a dotted path ("data.x.edges.0.node.id"); NULL when absent. */
-static json_t *at(json_t *root, const char *path)
-{
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", path);
-    json_t *v = root;
-    for (char *t = strtok_r(buf, ".", &save); t && v; t = strtok_r(NULL, ".", &save))
-        v = json_is_array(v) ? json_array_get(v, strtoul(t, NULL, 10)) : json_object_get(v, t);
-    return v;
-}
-
-static const char *str_at(json_t *root, const char *path)
-{
-    json_t *v = at(root, path);
-    return json_is_string(v) ? json_string_value(v) : "<not a string>";
-}
-
-#define assert_str_at(root, path, want) assert_string_equal(str_at(root, path), want)
-#define assert_true_at(root, path) assert_true(json_is_true(at(root, path)))
-#define assert_false_at(root, path) assert_true(json_is_false(at(root, path)))
-#define assert_null_at(root, path) assert_true(json_is_null(at(root, path)))
-#define assert_size_at(root, path, n) assert_int_equal(json_array_size(at(root, path)), n)
+#define assert_str_at(root, path, want) assert_string_equal(json_str_at(root, path), want)
+#define assert_true_at(root, path) assert_true(json_is_true(json_at(root, path)))
+#define assert_false_at(root, path) assert_true(json_is_false(json_at(root, path)))
+#define assert_null_at(root, path) assert_true(json_is_null(json_at(root, path)))
+#define assert_size_at(root, path, n) assert_int_equal(json_array_size(json_at(root, path)), n)
 
 /* ---- documents, as Plain's SDK (5.12) writes them ----------------------- */
 
@@ -250,7 +234,7 @@ static const char *create_id(fixture *f, const char *url)
     static char id[HK_ID_MAX];
     json_t *r = create(f, url, NULL);
     assert_null_at(r, "data.createWebhookTarget.error");
-    snprintf(id, sizeof id, "%s", str_at(r, "data.createWebhookTarget.webhookTarget.id"));
+    snprintf(id, sizeof id, "%s", json_str_at(r, "data.createWebhookTarget.webhookTarget.id"));
     json_decref(r);
     return id;
 }
@@ -279,7 +263,7 @@ static void test_my_workspace(void **state)
                      " isDemoWorkspace createdBy { ...ActorParts } createdAt { ...DateTimeParts }"
                      " updatedBy { ...ActorParts } updatedAt { ...DateTimeParts } }\n" ACTOR_PARTS,
                      NULL);
-    assert_null(at(r, "errors"));
+    assert_null(json_at(r, "errors"));
     assert_str_at(r, "data.myWorkspace.__typename", "Workspace");
     assert_str_at(r, "data.myWorkspace.id", f->boot.workspace_id);
     assert_str_at(r, "data.myWorkspace.name", "Acme");
@@ -290,10 +274,11 @@ static void test_my_workspace(void **state)
     assert_str_at(r, "data.myWorkspace.createdBy.systemId", "hookd");
     assert_str_at(r, "data.myWorkspace.updatedBy.__typename", "SystemActor");
     assert_str_at(r, "data.myWorkspace.createdAt.__typename", "DateTime");
-    const char *iso = str_at(r, "data.myWorkspace.createdAt.iso8601");
+    const char *iso = json_str_at(r, "data.myWorkspace.createdAt.iso8601");
     assert_int_equal(strlen(iso), 24);
     assert_int_equal(iso[23], 'Z');
-    assert_true(atoll(str_at(r, "data.myWorkspace.updatedAt.unixTimestamp")) > 1700000000000LL);
+    assert_true(atoll(json_str_at(r, "data.myWorkspace.updatedAt.unixTimestamp")) >
+                1700000000000LL);
     assert_false_at(r, "data.myWorkspace.workspaceEmailSettings.isEnabled");
     assert_size_at(r, "data.myWorkspace.workspaceEmailSettings.bccEmailAddresses", 0);
     assert_null_at(r, "data.myWorkspace.workspaceEmailSettings.workspaceEmailDomainSettings");
@@ -318,12 +303,12 @@ static void test_webhook_versions(void **state)
     json_t *r = post(f, versions_doc, NULL);
     assert_size_at(r, "data.webhookVersions.edges", 5);
     for (size_t i = 0; i < 5; i++) {
-        json_t *edge = json_array_get(at(r, "data.webhookVersions.edges"), i);
+        json_t *edge = json_array_get(json_at(r, "data.webhookVersions.edges"), i);
         assert_str_at(edge, "cursor", want[i]);
         assert_str_at(edge, "node.__typename", "WebhookVersion");
         assert_str_at(edge, "node.version", want[i]);
         assert_false_at(edge, "node.isDeprecated");
-        assert_int_equal(json_is_true(at(edge, "node.isLatest")), i == 4);
+        assert_int_equal(json_is_true(json_at(edge, "node.isLatest")), i == 4);
     }
     assert_false_at(r, "data.webhookVersions.pageInfo.hasNextPage");
     assert_false_at(r, "data.webhookVersions.pageInfo.hasPreviousPage");
@@ -361,9 +346,9 @@ static void test_target_create_get_list(void **state)
     fixture *f = *state;
     json_t *r = create(f, "https://hooks:s3cret@example.com/plain?x=1", NULL);
     assert_null_at(r, "data.createWebhookTarget.error");
-    json_t *t = at(r, "data.createWebhookTarget.webhookTarget");
+    json_t *t = json_at(r, "data.createWebhookTarget.webhookTarget");
     assert_str_at(t, "__typename", "WebhookTarget");
-    const char *id = str_at(t, "id");
+    const char *id = json_str_at(t, "id");
     assert_int_equal(strncmp(id, "whTarget_", 9), 0);
     assert_str_at(t, "url", "https://hooks:***@example.com/plain?x=1");
     assert_true_at(t, "isEnabled");
@@ -376,19 +361,19 @@ static void test_target_create_get_list(void **state)
     assert_str_at(t, "createdBy.__typename", "MachineUserActor");
     assert_str_at(t, "createdBy.machineUserId", f->boot.machine_user_id);
     assert_str_at(t, "updatedBy.machineUserId", f->boot.machine_user_id);
-    assert_string_equal(str_at(t, "createdAt.iso8601"), str_at(t, "updatedAt.iso8601"));
+    assert_string_equal(json_str_at(t, "createdAt.iso8601"), json_str_at(t, "updatedAt.iso8601"));
     char *body = json_dumps(r, JSON_COMPACT);
     assert_null(strstr(body, "s3cret")); /* nowhere in the response */
     free(body);
 
     json_t *g = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", id));
-    assert_true(json_equal(at(g, "data.webhookTarget"), t));
+    assert_true(json_equal(json_at(g, "data.webhookTarget"), t));
     json_decref(g);
 
     json_t *l = post(f, list_doc, NULL);
     assert_size_at(l, "data.webhookTargets.edges", 1);
     assert_str_at(l, "data.webhookTargets.edges.0.cursor", id);
-    assert_true(json_equal(at(l, "data.webhookTargets.edges.0.node"), t));
+    assert_true(json_equal(json_at(l, "data.webhookTargets.edges.0.node"), t));
     assert_str_at(l, "data.webhookTargets.pageInfo.startCursor", id);
     assert_false_at(l, "data.webhookTargets.pageInfo.hasNextPage");
     json_decref(l);
@@ -404,7 +389,7 @@ static void test_target_create_get_list(void **state)
                           .event_types = types};
     assert_int_equal(hk_target_create(&f->env->other, &in, f->env->arena, &other, &err), HK_OK);
     g = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", other.id));
-    assert_null(at(g, "errors"));
+    assert_null(json_at(g, "errors"));
     assert_null_at(g, "data.webhookTarget");
     json_decref(g);
     g = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", "whTarget_nope"));
@@ -429,7 +414,7 @@ static void test_target_update_delete(void **state)
                                "description", "value", "renamed", "version", "value", "2025-08-06",
                                "eventSubscriptions", "eventType", "customer.customer_deleted"));
     assert_null_at(r, "data.updateWebhookTarget.error");
-    json_t *t = at(r, "data.updateWebhookTarget.webhookTarget");
+    json_t *t = json_at(r, "data.updateWebhookTarget.webhookTarget");
     assert_str_at(t, "id", id);
     assert_str_at(t, "url", "https://ops:***@example.com/b");
     assert_false_at(t, "isEnabled");
@@ -443,7 +428,7 @@ static void test_target_update_delete(void **state)
     r = post(f, update_doc,
              json_pack("{s:{s:s, s:{s:s}, s:n}}", "input", "webhookTargetId", id, "description",
                        "value", "again", "eventSubscriptions"));
-    t = at(r, "data.updateWebhookTarget.webhookTarget");
+    t = json_at(r, "data.updateWebhookTarget.webhookTarget");
     assert_str_at(t, "description", "again");
     assert_str_at(t, "url", "https://ops:***@example.com/b");
     assert_str_at(t, "version", "2025-08-06");
@@ -461,7 +446,7 @@ static void test_target_update_delete(void **state)
     json_decref(r);
 
     r = post(f, delete_doc, json_pack("{s:{s:s}}", "input", "webhookTargetId", id));
-    assert_null(at(r, "errors"));
+    assert_null(json_at(r, "errors"));
     assert_null_at(r, "data.deleteWebhookTarget.error");
     json_decref(r);
     r = post(f, get_doc, json_pack("{s:s}", "webhookTargetId", id));
@@ -486,7 +471,7 @@ static void test_target_update_delete(void **state)
 static void expect_create_field_error(fixture *f, json_t *input, const char *field)
 {
     json_t *r = post(f, create_doc, json_pack("{s:o}", "input", input));
-    assert_null(at(r, "errors"));
+    assert_null(json_at(r, "errors"));
     assert_null_at(r, "data.createWebhookTarget.webhookTarget");
     assert_str_at(r, "data.createWebhookTarget.error.__typename", "MutationError");
     assert_str_at(r, "data.createWebhookTarget.error.type", "VALIDATION");
@@ -580,7 +565,7 @@ static void test_workspace_hmac(void **state)
 {
     fixture *f = *state;
     json_t *r = post(f, hmac_doc, NULL);
-    assert_null(at(r, "errors"));
+    assert_null(json_at(r, "errors"));
     assert_null_at(r, "data.workspaceHmac");
     json_decref(r);
 
@@ -588,7 +573,7 @@ static void test_workspace_hmac(void **state)
     assert_null_at(r, "data.regenerateWorkspaceHmac.error");
     char secret[65];
     snprintf(secret, sizeof secret, "%s",
-             str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.hmacSecret"));
+             json_str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.hmacSecret"));
     assert_true(is_lower_hex(secret, 64));
     /* SPEC §2: changes made with a key are the key's machine user's */
     assert_str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.updatedBy.__typename",
@@ -602,12 +587,12 @@ static void test_workspace_hmac(void **state)
     assert_str_at(r, "data.workspaceHmac.hmacSecret", secret);
     assert_str_at(r, "data.workspaceHmac.createdBy.machineUserId", f->boot.machine_user_id);
     assert_str_at(r, "data.workspaceHmac.updatedBy.machineUserId", f->boot.machine_user_id);
-    assert_string_equal(str_at(r, "data.workspaceHmac.createdAt.unixTimestamp"),
-                        str_at(r, "data.workspaceHmac.updatedAt.unixTimestamp"));
+    assert_string_equal(json_str_at(r, "data.workspaceHmac.createdAt.unixTimestamp"),
+                        json_str_at(r, "data.workspaceHmac.updatedAt.unixTimestamp"));
     json_decref(r);
 
     r = post(f, regenerate_doc, NULL);
-    const char *again = str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.hmacSecret");
+    const char *again = json_str_at(r, "data.regenerateWorkspaceHmac.workspaceHmac.hmacSecret");
     assert_true(is_lower_hex(again, 64));
     assert_string_not_equal(again, secret);
     json_decref(r);
@@ -711,7 +696,7 @@ static void test_operator_deliveries(void **state)
                   "customer.customer_created");
     char event_id[HK_ID_MAX];
     snprintf(event_id, sizeof event_id, "%s",
-             str_at(r, "data.hookdWebhookDeliveries.edges.0.node.eventId"));
+             json_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.eventId"));
     json_decref(r);
 
     /* a dispatcher's failed attempt, recorded through the domain */
@@ -735,9 +720,9 @@ static void test_operator_deliveries(void **state)
     r = deliveries(f, target, "FAILED");
     assert_size_at(r, "data.hookdWebhookDeliveries.edges", 1);
     assert_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.error", "HTTP 503");
-    assert_int_equal(
-        json_integer_value(at(r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.statusCode")),
-        503);
+    assert_int_equal(json_integer_value(json_at(
+                         r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.statusCode")),
+                     503);
     assert_str_at(r, "data.hookdWebhookDeliveries.edges.0.node.attempts.0.responseExcerpt", "busy");
     assert_null_at(r, "data.hookdWebhookDeliveries.edges.0.node.nextAttemptAt");
     json_decref(r);
@@ -756,12 +741,13 @@ static void test_operator_deliveries(void **state)
     r = post(f, resend_failed,
              json_pack("{s:{s:s,s:s}}", "i", "webhookTargetId", target, "since",
                        "2020-01-01T00:00:00.000Z"));
-    assert_int_equal(json_integer_value(at(r, "data.hookdResendFailedWebhookDeliveries.count")), 1);
+    assert_int_equal(
+        json_integer_value(json_at(r, "data.hookdResendFailedWebhookDeliveries.count")), 1);
     json_decref(r);
     r = deliveries(f, target, "PENDING");
     assert_size_at(r, "data.hookdWebhookDeliveries.edges", 1);
     assert_int_equal(
-        json_integer_value(at(r, "data.hookdWebhookDeliveries.edges.0.node.attemptCount")), 1);
+        json_integer_value(json_at(r, "data.hookdWebhookDeliveries.edges.0.node.attemptCount")), 1);
     json_decref(r);
 
     /* re-send one event; unknown events are not_found */
@@ -782,7 +768,8 @@ static void test_operator_deliveries(void **state)
                             " hookdSendTestWebhookEvent(input: $i) { eventId error { code } } }";
     r = post(f, send_test, json_pack("{s:{s:s}}", "i", "webhookTargetId", target));
     assert_null_at(r, "data.hookdSendTestWebhookEvent.error");
-    assert_int_equal(strncmp(str_at(r, "data.hookdSendTestWebhookEvent.eventId"), "pEv_", 4), 0);
+    assert_int_equal(strncmp(json_str_at(r, "data.hookdSendTestWebhookEvent.eventId"), "pEv_", 4),
+                     0);
     json_decref(r);
     r = deliveries(f, target, NULL);
     assert_size_at(r, "data.hookdWebhookDeliveries.edges", 2);

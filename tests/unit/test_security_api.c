@@ -35,6 +35,7 @@
 #include "api/api.h"
 #include "core/ids.h"
 #include "domain/catalog.h"
+#include "json_path.h"
 #include "testutil.h"
 
 extern const char hk_api_schema_sdl[];
@@ -156,22 +157,6 @@ static json_t *send_raw(fx *f, const char *auth, const char *query, json_t *vars
     return res;
 }
 
-static json_t *at(json_t *root, const char *path)
-{
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", path);
-    json_t *v = root;
-    for (char *t = strtok_r(buf, ".", &save); t && v; t = strtok_r(NULL, ".", &save))
-        v = json_is_array(v) ? json_array_get(v, strtoul(t, NULL, 10)) : json_object_get(v, t);
-    return v;
-}
-
-static const char *str_at(json_t *root, const char *path)
-{
-    json_t *v = at(root, path);
-    return json_is_string(v) ? json_string_value(v) : "<not a string>";
-}
-
 /* Sends as `auth`; the answer must be HTTP 200 without errors. */
 static json_t *ok(fx *f, const char *auth, const char *query, json_t *vars)
 {
@@ -187,7 +172,7 @@ static json_t *ok(fx *f, const char *auth, const char *query, json_t *vars)
 
 static void copy_id(char out[HK_ID_MAX], json_t *r, const char *path)
 {
-    const char *s = str_at(r, path);
+    const char *s = json_str_at(r, path);
     if (strchr(s, '_') == NULL || strlen(s) >= HK_ID_MAX)
         SEC_FAIL("no id at %s", path);
     snprintf(out, HK_ID_MAX, "%s", s);
@@ -966,19 +951,19 @@ static void test_permissions(void **state)
                 if (ops.is_mutation[o]) {
                     char path[160];
                     snprintf(path, sizeof path, "data.%s.error.type", op);
-                    if (status != 200 || strcmp(str_at(r, path), "FORBIDDEN") != 0)
+                    if (status != 200 || strcmp(json_str_at(r, path), "FORBIDDEN") != 0)
                         SEC_FAIL("%s without %s: HTTP %d %s", op, pname, status, raw);
                     snprintf(path, sizeof path, "data.%s.error.code", op);
-                    assert_string_equal(str_at(r, path), "forbidden");
+                    assert_string_equal(json_str_at(r, path), "forbidden");
                 } else {
                     char path[160];
                     snprintf(path, sizeof path, "data.%s", op);
                     /* no data, data null (a non-null field refused), or the
                      * operation's field null */
-                    json_t *data = at(r, "data");
+                    json_t *data = json_at(r, "data");
                     if (status != 403 ||
-                        strcmp(str_at(r, "errors.0.extensions.code"), "FORBIDDEN") != 0 ||
-                        (data && !json_is_null(data) && !json_is_null(at(r, path))))
+                        strcmp(json_str_at(r, "errors.0.extensions.code"), "FORBIDDEN") != 0 ||
+                        (data && !json_is_null(data) && !json_is_null(json_at(r, path))))
                         SEC_FAIL("%s without %s: HTTP %d %s", op, pname, status, raw);
                     /* nothing of the entity comes back with the refusal */
                     if (strstr(raw, f->a.cust) || strstr(raw, f->a.target) ||
@@ -998,7 +983,7 @@ static void test_permissions(void **state)
                 /* a key with no permission at all */
                 key_with(f, 0, without);
                 r = perm_send(f, c, without, group2, &status, &raw);
-                if (status != 200 || at(r, "errors"))
+                if (status != 200 || json_at(r, "errors"))
                     SEC_FAIL("%s with no permission: HTTP %d %s", op, status, raw);
                 checks++;
                 free(raw);
@@ -1007,8 +992,9 @@ static void test_permissions(void **state)
             r = perm_send(f, c, only, group2, &status, &raw);
             char path[160];
             snprintf(path, sizeof path, "data.%s.error", op);
-            if (status != 200 || at(r, "errors") || !json_is_object(at(r, "data")) ||
-                json_is_null(at(r, "data")) || (ops.is_mutation[o] && !json_is_null(at(r, path))))
+            if (status != 200 || json_at(r, "errors") || !json_is_object(json_at(r, "data")) ||
+                json_is_null(json_at(r, "data")) ||
+                (ops.is_mutation[o] && !json_is_null(json_at(r, path))))
                 SEC_FAIL("%s with only %s: HTTP %d %s", op, pname, status, raw);
             checks++;
             free(raw);
@@ -1048,15 +1034,15 @@ static void test_membership_read_refusal_shape(void **state)
                          " edges { node { customerGroup { key name } } } } } }",
                          v, &status, &raw);
     json_decref(v);
-    if (status != 403 || json_array_size(at(r, "errors")) != 1 ||
-        strcmp(str_at(r, "errors.0.extensions.code"), "FORBIDDEN") != 0 ||
-        strcmp(str_at(r, "errors.0.path.0"), "grouped") != 0 ||
-        strcmp(str_at(r, "errors.0.path.1"), "customerGroupMemberships") != 0 ||
-        !json_is_null(at(r, "data.grouped")) ||
-        strcmp(str_at(r, "data.plain.fullName"), "Alice A") != 0 || strstr(raw, A_GKEY) ||
+    if (status != 403 || json_array_size(json_at(r, "errors")) != 1 ||
+        strcmp(json_str_at(r, "errors.0.extensions.code"), "FORBIDDEN") != 0 ||
+        strcmp(json_str_at(r, "errors.0.path.0"), "grouped") != 0 ||
+        strcmp(json_str_at(r, "errors.0.path.1"), "customerGroupMemberships") != 0 ||
+        !json_is_null(json_at(r, "data.grouped")) ||
+        strcmp(json_str_at(r, "data.plain.fullName"), "Alice A") != 0 || strstr(raw, A_GKEY) ||
         strstr(raw, "A VIPs"))
         SEC_FAIL("HTTP %d %s", status, raw);
-    assert_non_null(strstr(str_at(r, "errors.0.message"), "customerGroupMembership:read"));
+    assert_non_null(strstr(json_str_at(r, "errors.0.message"), "customerGroupMembership:read"));
     free(raw);
     json_decref(r);
     printf("RELIABILITY|security|memberships without customerGroupMembership:read: FORBIDDEN at"
@@ -1085,7 +1071,7 @@ static void test_key_escalation(void **state)
     json_t *r = send_raw(f, "Bearer hkey_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                          "{ myWorkspace { id } }", NULL, &status, &raw);
     assert_int_equal(status, 401);
-    assert_string_equal(str_at(r, "errors.0.extensions.code"), "UNAUTHENTICATED");
+    assert_string_equal(json_str_at(r, "errors.0.extensions.code"), "UNAUTHENTICATED");
     json_decref(r);
     free(raw);
     r = send_raw(f, NULL, "{ myWorkspace { id } }", NULL, &status, &raw);
