@@ -104,32 +104,60 @@ static bool header_value_ok(const char *v)
     return v && strpbrk(v, "\r\n") == NULL;
 }
 
-/* Appends "name: value" to the list. */
-static hk_status add_header(struct curl_slist **list, hk_buf *line, const char *name,
-                            const char *value)
+/* The headers' text is bounded: an Authorization header carries the URL's
+ * credentials, and URLs are far shorter than this. */
+#define HEADERS_TEXT_MAX ((size_t)64 << 10)
+
+void delivery_headers_init(delivery_headers *h)
 {
-    if (!header_value_ok(value))
+    memset(h, 0, sizeof *h);
+    hk_buf_init(&h->text, HEADERS_TEXT_MAX);
+}
+
+void delivery_headers_free(delivery_headers *h)
+{
+    if (h)
+        hk_buf_free(&h->text);
+}
+
+/* Appends "name: value" and its NUL to the text; its offset goes to *at. */
+static void add_line(hk_buf *text, size_t *at, const char *name, const char *value)
+{
+    *at = text->len;
+    (void)hk_buf_puts(text, name);
+    if (value) {
+        (void)hk_buf_append(text, ": ", 2);
+        (void)hk_buf_puts(text, value);
+    }
+    (void)hk_buf_append(text, "", 1); /* lines are separated by their NULs */
+}
+
+static hk_status check_values(const delivery_header_values *v)
+{
+    const char *required[] = {v->user_agent, v->workspace_id, v->target_id, v->target_version,
+                              v->attempt_id, v->event_type,   v->event_id};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!header_value_ok(required[i]))
+            return HK_EINVAL;
+    if ((v->signature && !header_value_ok(v->signature)) ||
+        (v->authorization && !header_value_ok(v->authorization)))
         return HK_EINVAL;
-    hk_buf_reset(line);
-    hk_buf_printf(line, "%s: %s", name, value);
-    if (line->err)
-        return line->err;
-    struct curl_slist *next = curl_slist_append(*list, line->data);
-    if (!next)
-        return HK_ENOMEM;
-    *list = next;
     return HK_OK;
 }
 
-static hk_status add_headers(struct curl_slist **list, hk_buf *line,
-                             const delivery_header_values *v)
+hk_status delivery_build_headers(const delivery_header_values *v, delivery_headers *h,
+                                 struct curl_slist **out)
 {
+    *out = NULL;
+    hk_status st = check_values(v);
+    if (st)
+        return st;
     char number[16], timestamp[HK_TIME_ISO_BUF];
     snprintf(number, sizeof number, "%u", (unsigned)v->attempt_number);
     hk_time_format(v->attempt_timestamp, timestamp);
     const struct {
         const char *name, *value;
-    } fixed[] = {
+    } lines[DELIVERY_HEADER_LINES] = {
         {"Accept", "application/json"},
         {"Content-Type", "application/json"},
         {"User-Agent", v->user_agent},
@@ -141,39 +169,25 @@ static hk_status add_headers(struct curl_slist **list, hk_buf *line,
         {"Plain-Webhook-Delivery-Attempt-Timestamp", timestamp},
         {"Plain-Event-Type", v->event_type},
         {"Plain-Event-Id", v->event_id},
+        {v->signature ? "Plain-Request-Signature" : NULL, v->signature},
+        {v->authorization ? "Authorization" : NULL, v->authorization},
+        /* "Name:" with nothing after it makes libcurl drop a header it would add. */
+        {"Expect:", NULL},
     };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        hk_status st = add_header(list, line, fixed[i].name, fixed[i].value);
-        if (st)
-            return st;
+    size_t at[DELIVERY_HEADER_LINES], n = 0;
+    hk_buf_reset(&h->text);
+    for (size_t i = 0; i < DELIVERY_HEADER_LINES; i++)
+        if (lines[i].name)
+            add_line(&h->text, &at[n++], lines[i].name, lines[i].value);
+    if (h->text.err)
+        return h->text.err;
+    /* Linked only now: the text may have moved while it grew. */
+    for (size_t i = 0; i < n; i++) {
+        h->nodes[i].data = h->text.data + at[i];
+        h->nodes[i].next = i + 1 < n ? &h->nodes[i + 1] : NULL;
     }
-    hk_status st = HK_OK;
-    if (v->signature)
-        st = add_header(list, line, "Plain-Request-Signature", v->signature);
-    if (!st && v->authorization)
-        st = add_header(list, line, "Authorization", v->authorization);
-    if (st)
-        return st;
-    /* "Name:" with nothing after it makes libcurl drop a header it would add. */
-    struct curl_slist *next = curl_slist_append(*list, "Expect:");
-    if (!next)
-        return HK_ENOMEM;
-    *list = next;
+    *out = &h->nodes[0];
     return HK_OK;
-}
-
-hk_status delivery_build_headers(const delivery_header_values *v, struct curl_slist **out)
-{
-    *out = NULL;
-    hk_buf line;
-    hk_buf_init(&line, 8192);
-    hk_status st = add_headers(out, &line, v);
-    hk_buf_free(&line);
-    if (st) {
-        curl_slist_free_all(*out);
-        *out = NULL;
-    }
-    return st;
 }
 
 static bool is_tls_error(CURLcode code)

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/status.h"
 
 /*
@@ -51,6 +52,25 @@ typedef struct delivery_header_values {
     const char *authorization; /* "Basic ...", NULL: none */
 } delivery_header_values;
 
+/* The most lines delivery_build_headers writes. */
+#define DELIVERY_HEADER_LINES 14
+
+/*
+ * Room for one attempt's header list, reused from attempt to attempt: the
+ * lines live in `text` and `nodes` chains them for CURLOPT_HTTPHEADER, so
+ * once `text` has grown, building a list allocates nothing. The list is
+ * read-only for libcurl and must not be passed to curl_slist_free_all.
+ * Zero-initialised, or after delivery_headers_init, it is empty;
+ * delivery_headers_free releases the text (it accepts NULL).
+ */
+typedef struct delivery_headers {
+    hk_buf text;
+    struct curl_slist nodes[DELIVERY_HEADER_LINES];
+} delivery_headers;
+
+void delivery_headers_init(delivery_headers *h);
+void delivery_headers_free(delivery_headers *h);
+
 /*
  * Builds the request headers of SPEC §5 in this order: Accept,
  * Content-Type, User-Agent, Plain-Workspace-Id, Plain-Webhook-Target-Id,
@@ -58,11 +78,13 @@ typedef struct delivery_header_values {
  * Plain-Webhook-Delivery-Attempt-Number, Plain-Webhook-Delivery-Attempt-
  * Timestamp, Plain-Event-Type, Plain-Event-Id, [Plain-Request-Signature],
  * [Authorization], and "Expect:" (which tells libcurl not to send its
- * "Expect: 100-continue": a round trip for nothing on small bodies). The
- * caller frees *out with curl_slist_free_all. HK_EINVAL for a missing
- * value or one with CR/LF, HK_ENOMEM.
+ * "Expect: 100-continue": a round trip for nothing on small bodies), into
+ * `h` (replacing what it held). *out gets the head of the list, which lives
+ * in `h` until its next build or free. HK_EINVAL for a missing value or one
+ * with CR/LF, HK_ETOOBIG past 64 KiB of headers, HK_ENOMEM; *out is then
+ * NULL.
  */
-HK_MUST_CHECK hk_status delivery_build_headers(const delivery_header_values *v,
+HK_MUST_CHECK hk_status delivery_build_headers(const delivery_header_values *v, delivery_headers *h,
                                                struct curl_slist **out);
 
 /* How a transfer ended, as libcurl reports it. */

@@ -48,6 +48,7 @@ struct hk_dispatcher {
     hk_dispatcher_options o; /* strings point to the copies below */
     char *user_agent, *tls_client_cert, *tls_client_key, *tls_ca_file;
     delivery_transfer_config cfg;
+    delivery_handle_pool *handles; /* libcurl handles between attempts */
     CURLM *multi;
     CURLSH *share;
     pthread_t thread;
@@ -116,17 +117,17 @@ static void release_slot(delivery_job *job)
 
 /* Gives a claimed delivery back to its lease: it is due again when the
  * lease runs out (or at the next start). */
-static void forget(delivery_job *job)
+static void forget(hk_dispatcher *d, delivery_job *job)
 {
     release_slot(job);
-    delivery_transfer_release(job);
+    delivery_transfer_release(job, d->handles);
     free(job);
 }
 
 static void defer(hk_dispatcher *d, delivery_job *job)
 {
     d->stats.deferred++;
-    forget(job);
+    forget(d, job);
 }
 
 static void count_result(hk_dispatcher *d, const hk_delivery_result *r)
@@ -216,7 +217,7 @@ static void leave_flight(hk_dispatcher *d, delivery_job *job)
 static void fail_unsent(hk_dispatcher *d, delivery_job *job)
 {
     delivery_transfer_fail(job, &d->o.retry);
-    delivery_transfer_release(job);
+    delivery_transfer_release(job, d->handles);
     push_result(d, job);
 }
 
@@ -280,7 +281,7 @@ static void start(hk_dispatcher *d, delivery_job *job)
     const webhook_body_template *tpl = NULL;
     if (delivery_template_cache_get(d->templates, &dj.event, &tpl) != HK_OK)
         tpl = NULL; /* prepare reports it as the attempt's error */
-    if (delivery_transfer_prepare(job, &d->cfg, &dj, tpl, d->scratch) != HK_OK) {
+    if (delivery_transfer_prepare(job, d->handles, &dj, tpl, d->scratch) != HK_OK) {
         fail_unsent(d, job);
         return;
     }
@@ -509,7 +510,7 @@ static void harvest(hk_dispatcher *d)
         delivery_job *job = (delivery_job *)(void *)priv;
         curl_multi_remove_handle(d->multi, easy);
         delivery_transfer_finish(job, code, &d->cfg, &d->o.retry);
-        delivery_transfer_release(job);
+        delivery_transfer_release(job, d->handles);
         delivery_target *slot = job->target;
         leave_flight(d, job);
         delivery_target_observe(slot, job->result.attempt.duration_ms);
@@ -570,7 +571,7 @@ static void recorded(hk_dispatcher *d)
     for (size_t i = 0; i < n; i++) {
         delivery_job *j = d->results;
         d->results = j->next;
-        forget(j);
+        forget(d, j);
     }
     if (!d->results)
         d->results_tail = NULL;
@@ -672,7 +673,7 @@ static void abort_in_flight(hk_dispatcher *d)
         d->stats.aborted++;
         hk_log_warn("delivery of %s to %s aborted at stop; it is due again at the next start",
                     job->delivery.event_id, job->delivery.target_id);
-        forget(job);
+        forget(d, job);
     }
 }
 
@@ -682,7 +683,7 @@ static void shut_down(hk_dispatcher *d)
     while (queued) {
         delivery_job *next = queued->next;
         d->queued--;
-        forget(queued); /* still leased: due again at the next start */
+        forget(d, queued); /* still leased: due again at the next start */
         queued = next;
     }
     int64_t deadline = hk_mono_ms() + d->o.stop_grace_ms;
@@ -698,7 +699,7 @@ static void shut_down(hk_dispatcher *d)
         while (d->results) {
             delivery_job *j = d->results;
             d->results = j->next;
-            forget(j);
+            forget(d, j);
         }
         d->results_tail = NULL;
         d->unrecorded = 0;
@@ -747,6 +748,7 @@ static void destroy(hk_dispatcher *d)
      * curl_multi_wakeup: wait until it is out. */
     pthread_mutex_lock(&d->signal_lock);
     pthread_mutex_unlock(&d->signal_lock);
+    delivery_handle_pool_free(d->handles); /* before the share they use */
     if (d->multi)
         curl_multi_cleanup(d->multi);
     if (d->share)
@@ -824,7 +826,7 @@ static hk_status setup_curl(hk_dispatcher *d, hk_error *err)
     /* Keep a connection open per busy target (keep-alive, HTTP/2 reuse). */
     curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)d->o.max_in_flight);
     /* One thread uses the share: no lock callbacks needed. TLS sessions are
-     * per handle otherwise, and every attempt is a new handle. */
+     * per handle otherwise, and attempts to a target go through many. */
     curl_share_setopt(d->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     d->cfg = (delivery_transfer_config){
         .user_agent = d->o.user_agent,
@@ -835,6 +837,10 @@ static hk_status setup_curl(hk_dispatcher *d, hk_error *err)
         .allow_private = d->o.allow_private_targets,
         .share = d->share,
     };
+    /* Every attempt in flight holds a handle. */
+    d->handles = delivery_handle_pool_new(&d->cfg, d->o.max_in_flight);
+    if (!d->handles)
+        return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
     return HK_OK;
 }
 

@@ -4,9 +4,10 @@
  *
  * Ownership: the dispatcher allocates a job per claimed delivery and frees
  * it once its result is recorded, or when it gives the delivery back to its
- * lease (deferred, or aborted at stop). While the attempt runs the job owns
- * its libcurl handle, header list and body; `result` points into the job
- * itself (delivery, error, excerpt), so a job lives until it is recorded.
+ * lease (deferred, or aborted at stop). While the attempt runs the job holds
+ * a handle from the dispatcher's pool (libcurl handle, header list, body),
+ * given back when the attempt ends; `result` points into the job itself
+ * (delivery, error, excerpt), so a job lives until it is recorded.
  */
 #ifndef HOOKD_DELIVERY_JOB_H
 #define HOOKD_DELIVERY_JOB_H
@@ -16,11 +17,11 @@
 
 #include <curl/curl.h>
 
-#include "core/buf.h"
 #include "delivery/target_guard.h"
 #include "domain/deliveries.h"
 
 typedef struct delivery_target delivery_target;
+typedef struct delivery_handle delivery_handle;
 
 typedef struct delivery_job {
     struct delivery_job *next; /* in its target's queue, or in the results to record */
@@ -30,9 +31,8 @@ typedef struct delivery_job {
     struct delivery_job *flight_prev, *flight_next; /* the dispatcher's in-flight list */
 
     /* The attempt. */
-    CURL *easy;
-    struct curl_slist *headers;
-    hk_buf body;
+    delivery_handle *handle;     /* from the pool, while prepared or in flight */
+    CURL *easy;                  /* the handle's libcurl handle */
     bool allow_private;          /* read by the open-socket callback */
     bool address_refused;        /* the target guard refused an address */
     hk_addr_class refused_class; /* ... of this class (for the log) */

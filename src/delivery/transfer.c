@@ -4,6 +4,7 @@
 #include "delivery/transfer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,21 @@
 /* A receiver's answer is read (so the connection can be reused) up to this
  * much; past it the transfer is stopped, its status still counting. */
 #define RESPONSE_READ_MAX ((size_t)1 << 20)
+/* A body buffer grown past this is not kept with its idle handle. */
+#define KEPT_BODY_MAX ((size_t)256 << 10)
+
+struct delivery_handle {
+    delivery_handle *next; /* in the pool's idle list */
+    CURL *easy;
+    hk_buf body;
+    delivery_headers headers;
+};
+
+struct delivery_handle_pool {
+    const delivery_transfer_config *cfg;
+    delivery_handle *idle;
+    size_t idle_count, keep;
+};
 
 static size_t on_response_body(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -70,8 +86,9 @@ static hk_status fail_prepare(delivery_job *job, hk_status st, const char *why)
 /* Body, signature and headers of the attempt. */
 static hk_status build_request(delivery_job *job, const delivery_transfer_config *cfg,
                                const hk_delivery_job *dj, const webhook_body_template *tpl,
-                               const char *authorization)
+                               const char *authorization, struct curl_slist **headers)
 {
+    delivery_handle *h = job->handle;
     const hk_attempt *at = &job->result.attempt;
     webhook_attempt_meta meta = {
         .target_id = dj->target.id,
@@ -80,13 +97,13 @@ static hk_status build_request(delivery_job *job, const delivery_transfer_config
         .attempt_number = at->number,
         .attempt_timestamp = at->started_at,
     };
-    hk_buf_init(&job->body, 0);
-    if (!tpl || webhook_body_assemble(&job->body, tpl, &meta) != HK_OK)
+    hk_buf_reset(&h->body);
+    if (!tpl || webhook_body_assemble(&h->body, tpl, &meta) != HK_OK)
         return fail_prepare(job, HK_EINTERNAL, "internal error: cannot build the body");
     char signature[HK_SHA256_HEX_BUF];
     const char *secret = dj->secret.secret;
-    if (secret && hk_hmac_sha256_hex(secret, strlen(secret), job->body.data, job->body.len,
-                                     signature) != HK_OK)
+    if (secret &&
+        hk_hmac_sha256_hex(secret, strlen(secret), h->body.data, h->body.len, signature) != HK_OK)
         return fail_prepare(job, HK_EINTERNAL, "internal error: cannot sign the body");
     delivery_header_values hv = {
         .user_agent = cfg->user_agent,
@@ -101,53 +118,156 @@ static hk_status build_request(delivery_job *job, const delivery_transfer_config
         .signature = secret ? signature : NULL,
         .authorization = authorization,
     };
-    if (delivery_build_headers(&hv, &job->headers) != HK_OK)
+    if (delivery_build_headers(&hv, &h->headers, headers) != HK_OK)
         return fail_prepare(job, HK_EINTERNAL, "internal error: cannot build the headers");
     return HK_OK;
 }
 
 /* Options that only fail when libcurl lacks a feature or memory: their
  * results are folded into one. */
-static CURLcode set_options(delivery_job *job, const delivery_transfer_config *cfg, const char *url)
-{
-    CURL *e = job->easy;
-    CURLcode rc = CURLE_OK, r;
-#define SET(opt, val)                                                                              \
+#define SET(e, rc, opt, val)                                                                       \
     do {                                                                                           \
-        r = curl_easy_setopt(e, opt, val);                                                         \
-        if (r != CURLE_OK && rc == CURLE_OK)                                                       \
-            rc = r;                                                                                \
+        CURLcode r_ = curl_easy_setopt(e, opt, val);                                               \
+        if (r_ != CURLE_OK && rc == CURLE_OK)                                                      \
+            rc = r_;                                                                               \
     } while (0)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_PROTOCOLS_STR, cfg->allow_private ? "http,https" : "https");
-    SET(CURLOPT_PROXY, ""); /* never a proxy from the environment: see transfer.h */
-    SET(CURLOPT_POSTFIELDS, job->body.data);
-    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->body.len);
-    SET(CURLOPT_HTTPHEADER, job->headers);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_WRITEFUNCTION, on_response_body);
-    SET(CURLOPT_WRITEDATA, job);
-    SET(CURLOPT_HEADERFUNCTION, on_response_header);
-    SET(CURLOPT_HEADERDATA, job);
-    SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    SET(CURLOPT_OPENSOCKETDATA, job);
-    SET(CURLOPT_ERRORBUFFER, job->curl_error);
-    SET(CURLOPT_PRIVATE, job);
+
+/* What every attempt on a handle shares: set once, when it is made. */
+static CURLcode set_shared_options(CURL *e, const delivery_transfer_config *cfg)
+{
+    CURLcode rc = CURLE_OK;
+    SET(e, rc, CURLOPT_PROTOCOLS_STR, cfg->allow_private ? "http,https" : "https");
+    SET(e, rc, CURLOPT_PROXY, ""); /* never a proxy from the environment: see transfer.h */
+    SET(e, rc, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SET(e, rc, CURLOPT_FOLLOWLOCATION, 0L);
+    SET(e, rc, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
+    SET(e, rc, CURLOPT_NOSIGNAL, 1L);
+    SET(e, rc, CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(e, rc, CURLOPT_WRITEFUNCTION, on_response_body);
+    SET(e, rc, CURLOPT_HEADERFUNCTION, on_response_header);
+    SET(e, rc, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     if (cfg->share)
-        SET(CURLOPT_SHARE, cfg->share);
+        SET(e, rc, CURLOPT_SHARE, cfg->share);
     if (cfg->tls_client_cert)
-        SET(CURLOPT_SSLCERT, cfg->tls_client_cert);
+        SET(e, rc, CURLOPT_SSLCERT, cfg->tls_client_cert);
     if (cfg->tls_client_key)
-        SET(CURLOPT_SSLKEY, cfg->tls_client_key);
+        SET(e, rc, CURLOPT_SSLKEY, cfg->tls_client_key);
     if (cfg->tls_ca_file)
-        SET(CURLOPT_CAINFO, cfg->tls_ca_file);
-#undef SET
+        SET(e, rc, CURLOPT_CAINFO, cfg->tls_ca_file);
     return rc;
 }
+
+/* What changes from attempt to attempt. */
+static CURLcode set_attempt_options(delivery_job *job, const char *url, struct curl_slist *headers)
+{
+    CURL *e = job->easy;
+    const hk_buf *body = &job->handle->body;
+    CURLcode rc = CURLE_OK;
+    SET(e, rc, CURLOPT_URL, url);
+    SET(e, rc, CURLOPT_POSTFIELDS, body->data);
+    SET(e, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+    SET(e, rc, CURLOPT_HTTPHEADER, headers);
+    SET(e, rc, CURLOPT_WRITEDATA, job);
+    SET(e, rc, CURLOPT_HEADERDATA, job);
+    SET(e, rc, CURLOPT_OPENSOCKETDATA, job);
+    SET(e, rc, CURLOPT_ERRORBUFFER, job->curl_error);
+    SET(e, rc, CURLOPT_PRIVATE, job);
+    return rc;
+}
+
+/* An idle handle points at no job: nothing can reach a freed one. */
+static void clear_attempt_options(CURL *e)
+{
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)NULL);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)NULL);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)NULL);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)NULL);
+}
+#undef SET
+
+/* ---- the pool ---- */
+
+static void handle_free(delivery_handle *h)
+{
+    if (!h)
+        return;
+    if (h->easy)
+        curl_easy_cleanup(h->easy);
+    hk_buf_free(&h->body);
+    delivery_headers_free(&h->headers);
+    free(h);
+}
+
+static hk_status handle_new(const delivery_transfer_config *cfg, delivery_handle **out)
+{
+    *out = NULL;
+    delivery_handle *h = calloc(1, sizeof *h);
+    if (!h)
+        return HK_ENOMEM;
+    hk_buf_init(&h->body, 0);
+    delivery_headers_init(&h->headers);
+    h->easy = curl_easy_init();
+    if (!h->easy || set_shared_options(h->easy, cfg) != CURLE_OK) {
+        handle_free(h);
+        return HK_ENOMEM;
+    }
+    *out = h;
+    return HK_OK;
+}
+
+delivery_handle_pool *delivery_handle_pool_new(const delivery_transfer_config *cfg, size_t keep)
+{
+    delivery_handle_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->cfg = cfg;
+    p->keep = keep;
+    return p;
+}
+
+void delivery_handle_pool_free(delivery_handle_pool *pool)
+{
+    if (!pool)
+        return;
+    while (pool->idle) {
+        delivery_handle *h = pool->idle;
+        pool->idle = h->next;
+        handle_free(h);
+    }
+    free(pool);
+}
+
+static hk_status pool_take(delivery_handle_pool *p, delivery_handle **out)
+{
+    if (!p->idle)
+        return handle_new(p->cfg, out);
+    *out = p->idle;
+    p->idle = (*out)->next;
+    p->idle_count--;
+    (*out)->next = NULL;
+    return HK_OK;
+}
+
+static void pool_give(delivery_handle_pool *p, delivery_handle *h)
+{
+    if (p->idle_count >= p->keep) {
+        handle_free(h);
+        return;
+    }
+    clear_attempt_options(h->easy);
+    /* The headers may carry the URL's credentials. */
+    if (h->headers.text.data)
+        explicit_bzero(h->headers.text.data, h->headers.text.len);
+    if (h->body.cap > KEPT_BODY_MAX)
+        hk_buf_free(&h->body);
+    h->next = p->idle;
+    p->idle = h;
+    p->idle_count++;
+}
+
+/* ---- one attempt ---- */
 
 static hk_status start_attempt(delivery_job *job)
 {
@@ -166,10 +286,11 @@ static hk_status start_attempt(delivery_job *job)
     return HK_OK;
 }
 
-hk_status delivery_transfer_prepare(delivery_job *job, const delivery_transfer_config *cfg,
+hk_status delivery_transfer_prepare(delivery_job *job, delivery_handle_pool *pool,
                                     const hk_delivery_job *dj, const webhook_body_template *tpl,
                                     hk_arena *scratch)
 {
+    const delivery_transfer_config *cfg = pool->cfg;
     hk_status st = start_attempt(job);
     if (st)
         return st;
@@ -190,13 +311,14 @@ hk_status delivery_transfer_prepare(delivery_job *job, const delivery_transfer_c
         if (!authorization)
             return fail_prepare(job, HK_ENOMEM, "internal error: out of memory");
     }
-    st = build_request(job, cfg, dj, tpl, authorization);
+    if (pool_take(pool, &job->handle) != HK_OK)
+        return fail_prepare(job, HK_ENOMEM, "internal error: cannot make an HTTP handle");
+    job->easy = job->handle->easy;
+    struct curl_slist *headers = NULL;
+    st = build_request(job, cfg, dj, tpl, authorization, &headers);
     if (st)
         return st;
-    job->easy = curl_easy_init();
-    if (!job->easy)
-        return fail_prepare(job, HK_ENOMEM, "internal error: cannot make an HTTP handle");
-    CURLcode rc = set_options(job, cfg, url);
+    CURLcode rc = set_attempt_options(job, url, headers);
     if (rc != CURLE_OK) {
         snprintf(job->error, sizeof job->error, "internal error: %s", curl_easy_strerror(rc));
         return HK_EINTERNAL;
@@ -253,12 +375,10 @@ void delivery_transfer_drop(delivery_job *job)
     job->result.drop = true;
 }
 
-void delivery_transfer_release(delivery_job *job)
+void delivery_transfer_release(delivery_job *job, delivery_handle_pool *pool)
 {
-    if (job->easy)
-        curl_easy_cleanup(job->easy);
+    if (job->handle)
+        pool_give(pool, job->handle);
+    job->handle = NULL;
     job->easy = NULL;
-    curl_slist_free_all(job->headers);
-    job->headers = NULL;
-    hk_buf_free(&job->body);
 }

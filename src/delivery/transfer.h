@@ -33,23 +33,39 @@ typedef struct delivery_transfer_config {
 } delivery_transfer_config;
 
 /*
- * Gets job->easy ready to send attempt number delivery.attempts + 1 of the
+ * libcurl handles with the memory of their requests (body, header list),
+ * kept between attempts: the options every attempt shares are set once, and
+ * the buffers keep their capacity, so an attempt on a kept handle allocates
+ * nothing. libcurl's connections live in the multi handle, not in these.
+ * The pool keeps at most `keep` idle handles and borrows `cfg` for its life.
+ * Owned by one thread (the dispatcher's).
+ */
+typedef struct delivery_handle_pool delivery_handle_pool;
+
+/* NULL when out of memory. */
+delivery_handle_pool *delivery_handle_pool_new(const delivery_transfer_config *cfg, size_t keep);
+/* Frees the idle handles; every handle must have been given back (see
+ * delivery_transfer_release). Accepts NULL. */
+void delivery_handle_pool_free(delivery_handle_pool *pool);
+
+/*
+ * Gets the job ready to send attempt number delivery.attempts + 1 of the
  * loaded delivery `dj` with body template `tpl`: a new attempt id, the start
- * time, body, signature, headers and options. `scratch` holds temporaries
- * (cleared by the caller afterwards; libcurl copies the URL).
+ * time, then a handle from `pool` (job->handle, job->easy) with the body,
+ * signature, headers and options. `scratch` holds temporaries (cleared by
+ * the caller afterwards; libcurl copies the URL).
  * On failure the attempt cannot be sent: job->error says why and the caller
  * finishes it with delivery_transfer_fail (the attempt is recorded as
  * failed, and retried as any failure). Returns HK_OK or that failure.
  */
-HK_MUST_CHECK hk_status delivery_transfer_prepare(delivery_job *job,
-                                                  const delivery_transfer_config *cfg,
+HK_MUST_CHECK hk_status delivery_transfer_prepare(delivery_job *job, delivery_handle_pool *pool,
                                                   const hk_delivery_job *dj,
                                                   const webhook_body_template *tpl,
                                                   hk_arena *scratch);
 
 /* After libcurl finished the job's handle with `code`: fills job->result
  * (success, status, error, excerpt, duration, retry time from `retry`). The
- * handle stays; free it with delivery_transfer_release. */
+ * handle stays; give it back with delivery_transfer_release. */
 void delivery_transfer_finish(delivery_job *job, CURLcode code, const delivery_transfer_config *cfg,
                               const hk_retry_schedule *retry);
 
@@ -61,7 +77,8 @@ void delivery_transfer_fail(delivery_job *job, const hk_retry_schedule *retry);
  * disabled): no attempt is recorded. */
 void delivery_transfer_drop(delivery_job *job);
 
-/* Frees the handle, headers and body (the result stays usable). */
-void delivery_transfer_release(delivery_job *job);
+/* Gives the job's handle, if it holds one, back to `pool` (the result stays
+ * usable). The handle must not be in a multi handle. */
+void delivery_transfer_release(delivery_job *job, delivery_handle_pool *pool);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <errno.h>
@@ -149,8 +150,10 @@ static void check_list(struct curl_slist *list, const char *const *want, size_t 
 static void test_headers_exact(void **state)
 {
     delivery_header_values v = sample_values();
+    delivery_headers h;
+    delivery_headers_init(&h);
     struct curl_slist *list = NULL;
-    assert_int_equal(delivery_build_headers(&v, &list), HK_OK);
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_OK);
     static const char *const want[] = {
         "Accept: application/json",
         "Content-Type: application/json",
@@ -166,7 +169,7 @@ static void test_headers_exact(void **state)
         "Expect:",
     };
     check_list(list, want, sizeof want / sizeof want[0]);
-    curl_slist_free_all(list);
+    delivery_headers_free(&h);
 }
 
 static void test_headers_signature_and_auth(void **state)
@@ -176,8 +179,10 @@ static void test_headers_signature_and_auth(void **state)
     v.user_agent = "hookd-test/2";
     v.signature = "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4";
     v.authorization = "Basic dXNlcjpzZWNyZXQ=";
+    delivery_headers h;
+    delivery_headers_init(&h);
     struct curl_slist *list = NULL;
-    assert_int_equal(delivery_build_headers(&v, &list), HK_OK);
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_OK);
     static const char *const want[] = {
         "Accept: application/json",
         "Content-Type: application/json",
@@ -195,23 +200,79 @@ static void test_headers_signature_and_auth(void **state)
         "Expect:",
     };
     check_list(list, want, sizeof want / sizeof want[0]);
-    curl_slist_free_all(list);
+    delivery_headers_free(&h);
 }
 
 static void test_headers_refuse_bad_values(void **state)
 {
+    delivery_headers h;
+    delivery_headers_init(&h);
     struct curl_slist *list = (struct curl_slist *)1;
     delivery_header_values v = sample_values();
     v.user_agent = "evil\r\nX-Injected: 1";
-    assert_int_equal(delivery_build_headers(&v, &list), HK_EINVAL);
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_EINVAL);
     assert_null(list);
     v = sample_values();
     v.event_id = NULL;
-    assert_int_equal(delivery_build_headers(&v, &list), HK_EINVAL);
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_EINVAL);
     v = sample_values();
     v.authorization = "Basic x\n";
-    assert_int_equal(delivery_build_headers(&v, &list), HK_EINVAL);
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_EINVAL);
     assert_null(list);
+    v = sample_values();
+    v.signature = "ab\rcd";
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_EINVAL);
+    assert_null(list);
+    delivery_headers_free(&h);
+}
+
+/* One block serves attempt after attempt: each build replaces the last, and
+ * the list stays valid when the text has to grow (a long Authorization). */
+static void test_headers_block_reused(void **state)
+{
+    delivery_headers h;
+    delivery_headers_init(&h);
+    struct curl_slist *list = NULL;
+    delivery_header_values v = sample_values();
+    char *auth = malloc(40000);
+    assert_non_null(auth);
+    memcpy(auth, "Basic ", 6);
+    memset(auth + 6, 'A', 40000 - 7);
+    auth[40000 - 1] = '\0';
+    v.authorization = auth;
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_OK);
+    size_t n = 0;
+    struct curl_slist *last = NULL;
+    for (struct curl_slist *i = list; i; i = i->next, n++)
+        last = i;
+    assert_int_equal(n, 13);
+    assert_string_equal(last->data, "Expect:");
+    assert_string_equal(list->data, "Accept: application/json");
+    assert_int_equal(strlen(h.nodes[11].data), strlen("Authorization: ") + 40000 - 1);
+
+    v = sample_values();
+    v.attempt_number = 4;
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_OK);
+    n = 0;
+    for (struct curl_slist *i = list; i; i = i->next, n++) {
+        assert_null(strstr(i->data, "Authorization"));
+        if (n == 7)
+            assert_string_equal(i->data, "Plain-Webhook-Delivery-Attempt-Number: 4");
+    }
+    assert_int_equal(n, 12);
+
+    /* Past the limit: refused, the list left empty. */
+    char *huge = malloc(70000);
+    assert_non_null(huge);
+    memset(huge, 'B', 69999);
+    huge[69999] = '\0';
+    v.authorization = huge;
+    assert_int_equal(delivery_build_headers(&v, &h, &list), HK_ETOOBIG);
+    assert_null(list);
+    free(huge);
+    free(auth);
+    delivery_headers_free(&h);
+    delivery_headers_free(NULL);
 }
 
 /* ---- outcomes ---- */
@@ -356,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_headers_exact),
         cmocka_unit_test(test_headers_signature_and_auth),
         cmocka_unit_test(test_headers_refuse_bad_values),
+        cmocka_unit_test(test_headers_block_reused),
         cmocka_unit_test(test_outcome_http),
         cmocka_unit_test(test_outcome_transport),
         cmocka_unit_test(test_outcome_cut_head),

@@ -251,7 +251,9 @@ static attempt_out attempt(listener *l, const char *url, const char *resolve, bo
     assert_int_equal(hk_retry_schedule_parse("none", &retry, &err), HK_OK);
     attempt_out o;
     memset(&o, 0, sizeof o);
-    hk_status st = delivery_transfer_prepare(job, &cfg, &dj, &tpl, scratch);
+    delivery_handle_pool *pool = delivery_handle_pool_new(&cfg, 1);
+    assert_non_null(pool);
+    hk_status st = delivery_transfer_prepare(job, pool, &dj, &tpl, scratch);
     if (st)
         fail_msg("prepare %s: %s", url, job->error);
     struct curl_slist *map = resolve ? curl_slist_append(NULL, resolve) : NULL;
@@ -267,7 +269,8 @@ static attempt_out attempt(listener *l, const char *url, const char *resolve, bo
     struct pollfd p = {.fd = l->fd, .events = POLLIN};
     poll(&p, 1, allow_private ? 200 : 0);
     o.reached = accepted(l);
-    delivery_transfer_release(job);
+    delivery_transfer_release(job, pool);
+    delivery_handle_pool_free(pool);
     free(job);
     curl_slist_free_all(map);
     webhook_body_template_free(&tpl);
