@@ -14,10 +14,13 @@
 #   (d) the delivery engine alone: bench_dispatch commits --backlog N signed deliveries to
 #       the same sink in a store of its own, then times its dispatcher draining them (no HTTP
 #       API competing for the CPUs; 0 skips it),
+#   (e) libcurl alone (bench_curl): its multi interface on one thread POSTing wrk's sample
+#       on as many connections, nothing else: the ceiling of any libcurl-based sender here,
 # in alternating rounds, then
 #   (c) upsertCustomer at a fixed rate (1000/s, 15 s) and commit -> receive latency from
 #       the sink (arrival - the event's timestamp, which is set in the committing transaction).
-# Targets (issue 4): (a) >= 0.25 x (b), and p99 < 50 ms in (c); (d)/(b) is reported beside.
+# Targets (issue 4): (a) >= 0.25 x (b), and p99 < 50 ms in (c); (d)/(b) and (e)/(b) are
+# reported beside.
 #
 #   bench/delivery_bench.sh [--rounds N] [--duration S] [--connections N] [--rate R]
 #                           [--fixed-duration S] [--wrk-connections N] [--perf FILE]
@@ -48,7 +51,7 @@ drain_stall_s=15 # no new arrival for this long while events are missing: they a
 drain_max_s=600  # and never wait longer than this for one round's deliveries
 
 usage() {
-    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -78,11 +81,11 @@ fi
 command -v curl >/dev/null || { echo "delivery_bench: curl is not installed" >&2; exit 1; }
 
 if [ ! -x "$build/hookd" ] || [ ! -x "$build/http_load" ] || [ ! -x "$build/webhook_sink" ] ||
-    [ ! -x "$build/bench_dispatch" ]; then
+    [ ! -x "$build/bench_dispatch" ] || [ ! -x "$build/bench_curl" ]; then
     echo "delivery_bench: building in $build" >&2
     cmake -S "$src" -B "$build" >/dev/null
     cmake --build "$build" -j"$(nproc)" --target hookd http_load webhook_sink bench_dispatch \
-        >/dev/null
+        bench_curl >/dev/null
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-delivery-bench.XXXXXX")
@@ -348,6 +351,24 @@ dispatch_alone() {
     echo "  [alone] $backlog deliveries drained at $alone_rate/s, $alone_cpu us CPU each"
 }
 
+# curl_alone: (e), bench_curl POSTing wrk's sample to the sink. Sets $curl_rate, $curl_cpu.
+curl_alone() {
+    local out
+    sink_reset
+    if ! out=$(timeout $((duration + 30)) "$build/bench_curl" --url "$sink/hook" \
+        --body "$tmp/sample.json" --headers "$tmp/sample-head.txt" \
+        --connections "$wrk_connections" --duration "$duration" 2>&1); then
+        fail "bench_curl failed: $(tail -n 2 <<<"$out")"
+        curl_rate=0
+        curl_cpu=0
+        return
+    fi
+    curl_rate=$(sed -n 's/.*"rate":\([0-9.]*\).*/\1/p' <<<"$out")
+    curl_cpu=$(sed -n 's/.*"cpu_us":\([0-9.]*\).*/\1/p' <<<"$out")
+    check_sink "$(sink_stats)"
+    echo "  [curl] libcurl alone: $curl_rate/s, $curl_cpu us CPU each"
+}
+
 # perf_start/perf_stop: `perf record -g` on hookd around one (a) round, when asked.
 perf_start() {
     [ -n "$perf_out" ] || return 0
@@ -396,6 +417,8 @@ wrk_p50s=()
 wrk_p99s=()
 alone_rates=()
 alone_cpus=()
+curl_rates=()
+curl_cpus=()
 dupes=0
 for r in $(seq "$rounds"); do
     echo "round $r:"
@@ -411,6 +434,9 @@ for r in $(seq "$rounds"); do
         wrk_rates+=("$wrk_rate")
         wrk_p50s+=("$wrk_p50")
         wrk_p99s+=("$wrk_p99")
+        curl_alone
+        curl_rates+=("$curl_rate")
+        curl_cpus+=("$curl_cpu")
     fi
     if [ "$backlog" -gt 0 ]; then
         dispatch_alone
@@ -439,6 +465,9 @@ wrk_p99=null
 ratio=null
 alone_rate=null
 alone_ratio=null
+curl_rate=null
+curl_cpu=null
+curl_ratio=null
 if [ "$backlog" -gt 0 ]; then
     alone_rate=$(median "${alone_rates[@]}")
     alone_cpu=$(median "${alone_cpus[@]}")
@@ -450,6 +479,9 @@ if $have_wrk; then
     ratio=$(awk -v a="$e2e_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
     [ "$alone_rate" = null ] ||
         alone_ratio=$(awk -v a="$alone_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
+    curl_rate=$(median "${curl_rates[@]}")
+    curl_cpu=$(median "${curl_cpus[@]}")
+    curl_ratio=$(awk -v a="$curl_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
 fi
 f_rate=$(num "$fixed_json" rate)
 f_p50=$(num "$fixed_stats" p50_us)
@@ -479,6 +511,11 @@ if [ "$alone_rate" != null ]; then
         "$backlog" "$alone_rate" "${alone_rates[*]}" "$alone_cpu"
     [ "$alone_ratio" = null ] || printf '    ratio (d)/(b): %s\n' "$alone_ratio"
 fi
+if [ "$curl_rate" != null ]; then
+    printf '(e) libcurl alone, same request, %d connections: median %.0f/s (rounds: %s), %s us CPU each\n' \
+        "$wrk_connections" "$curl_rate" "${curl_rates[*]}" "$curl_cpu"
+    printf '    ratio (e)/(b): %s\n' "$curl_ratio"
+fi
 printf '(c) at %s/s: upserts %s/s, deliveries %.0f/s, commit->receive p50 %s us, p99 %s us, max %s us\n' \
     "$rate" "$f_rate" "$f_e2e" "$f_p50" "$f_p99" "$f_max"
 printf '    target p99 < %s us: %s\n' "$target_p99_us" "$([ "$p99_met" = true ] && echo met || echo MISSED)"
@@ -491,6 +528,7 @@ printf '"deliveries_per_s":%.0f,"backlog_per_s":%.0f,"upserts_per_s":%.0f,"wrk_p
     "$e2e_rate" "$backlog_rate" "$up_rate" "$wrk_rate"
 printf '"wrk_connections":%d,"alone_per_s":%s,"alone_ratio":%s,' "$wrk_connections" \
     "$alone_rate" "$alone_ratio"
+printf '"curl_per_s":%s,"curl_cpu_us":%s,"curl_ratio":%s,' "$curl_rate" "$curl_cpu" "$curl_ratio"
 printf '"wrk_p50_us":%s,"wrk_p99_us":%s,"ratio":%s,"fixed_rate":%d,"fixed_upserts_per_s":%s,' \
     "$wrk_p50" "$wrk_p99" "$ratio" "$rate" "$f_rate"
 printf '"fixed_p50_us":%s,"fixed_p99_us":%s,"fixed_max_us":%s,"duplicates":%d,' \
