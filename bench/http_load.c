@@ -20,7 +20,7 @@
  *
  *   http_load --url http://127.0.0.1:PORT/PATH [--connections N] [--duration S]
  *             [--warmup S] [--rate R] [--header "Name: value"]... [--body-template FILE]
- *             [--expect TEXT] [--first-n N]
+ *             [--expect TEXT] [--first-n N] [--timeline]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,6 +55,8 @@
 #define MAX_RESPONSE_BYTES ((size_t)16 << 20)
 #define CONNECT_TIMEOUT_S 5
 #define SAFETY_TICK_MS 100 /* epoll_wait never sleeps longer, whatever the timer says */
+#define TIMELINE_SLOTS ((int)MAX_DURATION_S + 1)
+#define TIMELINE_SLOW_US 10000 /* the "slow" column: issue 3's p99 bound */
 
 /* ---- configuration ---- */
 
@@ -67,6 +69,7 @@ typedef struct config {
     const char *body_file;
     const char *expect;
     uint64_t first_n;
+    bool timeline;
 } config;
 
 typedef struct target {
@@ -128,6 +131,11 @@ typedef struct loop {
     counts warmup;   /* failures before it: reported too, they fail the run as well */
     uint64_t reconnects;
     const char *fatal; /* set when the run cannot go on (the server went away) */
+    /* --timeline: per measured second (by completion time), responses, the
+     * slowest, and how many took longer than TIMELINE_SLOW_US. */
+    struct {
+        uint64_t n, max_us, slow;
+    } slots[TIMELINE_SLOTS];
 } loop;
 
 static uint64_t failures_of(const counts *c)
@@ -155,6 +163,8 @@ static void usage(FILE *f)
         "                       number, unique and increasing\n"
         "  --expect TEXT        a 2xx body must contain TEXT, or the request failed\n"
         "  --first-n N          the first {{n}} (default: the wall clock in microseconds)\n"
+        "  --timeline           also print, per measured second, the responses, the\n"
+        "                       slowest and how many took over 10 ms (stalls, by when)\n"
         "Prints a summary, then one JSON line. Exit status 1 if any request failed.\n",
         MAX_CONNECTIONS, MAX_DURATION_S, MAX_WARMUP_S, MAX_HEADERS);
 }
@@ -220,6 +230,9 @@ static int parse_option(config *cfg, int c, const char *arg)
             return -1;
         cfg->first_n = (uint64_t)v;
         return 0;
+    case 't':
+        cfg->timeline = true;
+        return 0;
     default:
         return -1;
     }
@@ -236,6 +249,7 @@ static int parse_args(int argc, char **argv, config *cfg)
                                          {"body-template", required_argument, NULL, 'b'},
                                          {"expect", required_argument, NULL, 'e'},
                                          {"first-n", required_argument, NULL, 'n'},
+                                         {"timeline", no_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c, idx = 0;
@@ -668,8 +682,17 @@ static void complete(loop *l, conn *c, int64_t now)
     bool measured = now >= l->measure_start && now < l->end;
     counts *fail = measured ? &l->measured : &l->warmup;
     classify(l, c, fail);
-    if (measured)
-        hist_record(&l->lat, (uint64_t)(now - c->origin) / 1000);
+    if (measured) {
+        uint64_t us = (uint64_t)(now - c->origin) / 1000;
+        hist_record(&l->lat, us);
+        int slot = (int)((now - l->measure_start) / 1000000000);
+        if (slot >= 0 && slot < TIMELINE_SLOTS) {
+            l->slots[slot].n++;
+            l->slots[slot].slow += us > TIMELINE_SLOW_US;
+            if (us > l->slots[slot].max_us)
+                l->slots[slot].max_us = us;
+        }
+    }
     if (c->in_len > c->head_len + c->body_len) {
         /* Bytes nobody asked for (no pipelining here): the stream cannot be trusted. */
         fail->io_errors++;
@@ -837,6 +860,15 @@ static uint64_t unsent_at_end(const loop *l)
     return unsent;
 }
 
+static void report_timeline(const loop *l, double secs)
+{
+    printf("  timeline (second: responses, slowest us, over %d us):", TIMELINE_SLOW_US);
+    for (int i = 0; i < TIMELINE_SLOTS && i < (int)secs + 1; i++)
+        printf("%s %d: %llu %llu %llu", i % 5 ? ";" : "\n   ", i, (unsigned long long)l->slots[i].n,
+               (unsigned long long)l->slots[i].max_us, (unsigned long long)l->slots[i].slow);
+    printf("\n");
+}
+
 static void report(const loop *l, int64_t stopped)
 {
     const config *cfg = l->cfg;
@@ -866,6 +898,8 @@ static void report(const loop *l, int64_t stopped)
     printf("  latency us: p50 %llu, p90 %llu, p99 %llu, p99.9 %llu, max %llu, mean %.0f\n",
            (unsigned long long)p50, (unsigned long long)p90, (unsigned long long)p99,
            (unsigned long long)p999, (unsigned long long)h->max, mean);
+    if (cfg->timeline)
+        report_timeline(l, secs);
     if (l->fatal)
         printf("  stopped early: %s\n", l->fatal);
     printf("{\"bench\":\"http_load\",\"url\":\"%s\",\"method\":\"%s\",\"connections\":%d,"
