@@ -103,11 +103,16 @@ hk_status resolve_field_error(gql_field_ctx *fc, const hk_error *err);
  * For a mutation, before it writes: HK_EFORBIDDEN (err filled, for
  * resolve_mutation_error) when its output selects the nested field `path`
  * (n names, e.g. customer.customerGroupMemberships) and the key may not read
- * memberships. Refusing up front keeps "a FORBIDDEN never comes with a
- * change made"; the field itself refuses too, whoever reaches it.
+ * memberships (customerGroupMembership:read), or selects the memberships'
+ * groups, `path` followed by `to_group` (m names: edges.node.customerGroup
+ * under a connection, customerGroup under a list), and the key may not read
+ * customer groups (customerGroup:read). Refusing up front keeps "a FORBIDDEN
+ * never comes with a change made"; the fields themselves refuse too,
+ * whoever reaches them. n + m is at most 8.
  */
 HK_MUST_CHECK hk_status resolve_mutation_reads_memberships(gql_field_ctx *fc,
                                                            const char *const *path, size_t n,
+                                                           const char *const *to_group, size_t m,
                                                            hk_error *err);
 
 /*

@@ -306,9 +306,19 @@ hk_status resolve_group_refs(gql_field_ctx *fc, const gql_value *list, const cha
 }
 
 hk_status resolve_mutation_reads_memberships(gql_field_ctx *fc, const char *const *path, size_t n,
-                                             hk_error *err)
+                                             const char *const *to_group, size_t m, hk_error *err)
 {
     if (!gql_field_selected_path(fc, path, n))
         return HK_OK;
-    return hk_membership_read_check(resolve_ctx(fc), err);
+    hk_status st = hk_membership_read_check(resolve_ctx(fc), err);
+    if (st)
+        return st;
+    const char *group_path[8];
+    if (n + m > sizeof group_path / sizeof group_path[0])
+        return hk_error_set(err, HK_EINTERNAL, "internal", "api: membership path too long");
+    memcpy(group_path, path, n * sizeof *path);
+    memcpy(group_path + n, to_group, m * sizeof *to_group);
+    if (!gql_field_selected_path(fc, group_path, n + m))
+        return HK_OK;
+    return hk_group_read_check(resolve_ctx(fc), err);
 }

@@ -317,8 +317,9 @@ static void read_on_update(const gql_value *ou, hk_upsert_customer_input *in)
 }
 
 /* What a customer-returning mutation's output reads when it asks for the
- * customer's memberships. */
+ * customer's memberships, and from there for a membership's group. */
 static const char *const customer_memberships[] = {"customer", "customerGroupMemberships"};
+static const char *const membership_group[] = {"edges", "node", "customerGroup"};
 
 static const char *upsert_result_name(hk_upsert_result r)
 {
@@ -335,7 +336,7 @@ static hk_status m_upsert_customer(gql_field_ctx *fc, const void *parent, gql_re
     hk_status st = resolve_output(fc, "UpsertCustomerOutput", 3, out);
     if (st)
         return st;
-    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, &err))
+    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, membership_group, 3, &err))
         return resolve_mutation_error(fc, &err, out);
     if (read_identifier(gql_value_field(input, "identifier"), &in)) {
         hk_error_field(&err, HK_EINVAL, NULL, "identifier", HK_FIELD_VALIDATION,
@@ -371,7 +372,7 @@ static hk_status spam_change(gql_field_ctx *fc, const char *output_type, spam_fn
         return st;
     hk_error err;
     hk_error_clear(&err);
-    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, &err))
+    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, membership_group, 3, &err))
         return resolve_mutation_error(fc, &err, out);
     hk_arena *a = gql_arena(fc);
     hk_customer *c = hk_arena_alloc(a, sizeof *c);

@@ -198,6 +198,14 @@ HK_MUST_CHECK hk_status hk_group_get(const hk_ctx *ctx, const char *id_or_key, b
 HK_MUST_CHECK hk_status hk_membership_read_check(const hk_ctx *ctx, hk_error *err);
 
 /*
+ * HK_OK when ctx may see customer groups (customerGroup:read), else
+ * HK_EFORBIDDEN with err filled. A membership is returned with its group
+ * (name, key, colour): whoever shows a membership's group asks this too,
+ * besides hk_membership_read_check.
+ */
+HK_MUST_CHECK hk_status hk_group_read_check(const hk_ctx *ctx, hk_error *err);
+
+/*
  * Adds the customer to each group (one memberships_changed event, ADDED, per
  * group it was not yet in; already-member groups are returned unchanged).
  * On any error nothing is added. *out receives the customer after the change.

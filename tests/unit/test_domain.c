@@ -810,6 +810,11 @@ static void test_list_limits_and_membership_read(void **state)
     assert_int_equal(n, 1);
     reader.permissions |= HK_PERM_MEMBERSHIP_READ;
     assert_int_equal(hk_membership_read_check(&reader, &err), HK_OK);
+    /* a membership's group (key, name) is a group read besides */
+    assert_int_equal(hk_group_read_check(&reader, &err), HK_EFORBIDDEN);
+    assert_non_null(strstr(err.message, "customerGroup:read"));
+    reader.permissions |= HK_PERM_CUSTOMER_GROUP_READ;
+    assert_int_equal(hk_group_read_check(&reader, &err), HK_OK);
 
     /* membership changes: the same limit, same message */
     hk_group_ref many[HK_MAX_LIST_ITEMS + 1];
