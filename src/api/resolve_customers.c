@@ -287,6 +287,13 @@ static hk_status read_identifier(const gql_value *id, hk_upsert_customer_input *
 static hk_status read_on_create(gql_field_ctx *fc, const gql_value *oc,
                                 hk_upsert_customer_input *in, hk_error *err)
 {
+    /* hookd does not model tenants: a customer created here could not join
+     * them, and dropping them silently would lose what the caller asked for.
+     * null or [] asks for nothing and is accepted. */
+    const gql_value *tenants = gql_value_field(oc, "tenantIdentifiers");
+    if (tenants && tenants->kind == GQL_V_LIST && tenants->u.list.n > 0)
+        return hk_error_field(err, HK_EINVAL, NULL, "onCreate.tenantIdentifiers",
+                              HK_FIELD_VALIDATION, "tenants are not supported by hookd");
     const gql_value *email = gql_value_field(oc, "email");
     const gql_value *verified = gql_value_field(email, "isVerified");
     in->on_create.full_name = resolve_input_string(oc, "fullName");

@@ -819,6 +819,24 @@ describe("upsertCustomer", () => {
       assertMutationError(result, "input_validation", { field: /identifier/ });
     });
 
+    // hookd does not model tenants (README): tenants asked for are refused rather than
+    // dropped; null or [] asks for none.
+    test("onCreate.tenantIdentifiers: refused, nothing created; null or [] accepted", async () => {
+      const email = uniqueEmail("tenant");
+      const tenantIdentifiers = [{ externalId: "acme" }, { tenantId: missingId("te") }];
+      const details = assertMutationError(
+        await main.client.upsertCustomer(createInput(email, { tenantIdentifiers })),
+        "input_validation",
+        { field: /^onCreate\.tenantIdentifiers$/ }
+      );
+      assert.match(details.message, /tenant/);
+      assert.equal(ok(await main.client.getCustomerByEmail({ email }), "by email"), null);
+      for (const none of [null, []]) {
+        const c = await createCustomer(main, { tenantIdentifiers: none });
+        assert.match(c.id, idRe("c"));
+      }
+    });
+
     test("an empty fullName in onUpdate, and the customer is unchanged", async () => {
       const c = await createCustomer(main);
       const result = await main.client.upsertCustomer({
