@@ -68,6 +68,9 @@ HK_MUST_CHECK hk_status resolve_output(gql_field_ctx *fc, const char *type, size
 /* Reads first/after/last/before. Bad values fail the field with
  * BAD_USER_INPUT (returned status non-OK). */
 HK_MUST_CHECK hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page);
+/* Reads them without checking, for a list whose cursors are not ids and
+ * which checks the page itself (hk_customer_list_sorted). */
+void resolve_page_read(gql_field_ctx *fc, hk_page_request *page);
 
 /* Slices an in-memory, id-ordered list (hk_page_slice) for a connection type
  * without totalCount; bad page arguments fail the field with 400
@@ -79,7 +82,8 @@ HK_MUST_CHECK hk_status resolve_page_slice(gql_field_ctx *fc, const hk_page_requ
 /*
  * Builds a Relay connection map {edges: [{cursor, node}], pageInfo,
  * totalCount (when total >= 0)} whose nodes are objects of `node_type`:
- * node i is `(const char *)rows + i * row_size`, its cursor `cursor(row)`.
+ * node i is `(const char *)rows + i * row_size`, its cursor `cursor(row)`,
+ * or info->cursors[i] when the page has cursors of its own.
  */
 HK_MUST_CHECK hk_status resolve_connection(gql_field_ctx *fc, const char *conn_type,
                                            const char *edge_type, const char *node_type,

@@ -181,12 +181,17 @@ static int int_arg(gql_field_ctx *fc, const char *name)
     return v->u.i > 1000000 ? 1000000 : (int)v->u.i;
 }
 
-hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page)
+void resolve_page_read(gql_field_ctx *fc, hk_page_request *page)
 {
     page->first = int_arg(fc, "first");
     page->last = int_arg(fc, "last");
     page->after = resolve_arg_string(fc, "after");
     page->before = resolve_arg_string(fc, "before");
+}
+
+hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page)
+{
+    resolve_page_read(fc, page);
     hk_error err;
     hk_error_clear(&err);
     if (hk_page_check(page, &err))
@@ -233,7 +238,8 @@ hk_status resolve_connection(gql_field_ctx *fc, const char *conn_type, const cha
         gql_result *edge = &edges->u.list.items[i];
         if (gql_result_map(edge, edge_type, 2, a))
             return oom(fc);
-        gql_result_string(gql_result_map_put(edge, "cursor"), cursor(row));
+        gql_result_string(gql_result_map_put(edge, "cursor"),
+                          info->cursors ? info->cursors[i] : cursor(row));
         gql_result_object(gql_result_map_put(edge, "node"), node_type, row);
     }
     if (page_info(fc, info, gql_result_map_put(out, "pageInfo")))

@@ -2,7 +2,8 @@
  * test_api_customers.c - the customer parts of the GraphQL API (SPEC §6) that
  * the domain tests cannot see, end to end through api_graphql with JSON
  * bodies against a temporary store, using the documents Plain's SDK sends:
- * what upsertCustomer refuses in its input (tenants).
+ * what upsertCustomer refuses in its input (tenants), and customers sorted
+ * by full name (sortBy) with their cursors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,10 +194,180 @@ static void test_upsert_refuses_tenants(void **state)
     assert_memory_equal(&before, &after, sizeof before);
 }
 
+/* ---- customers(sortBy: FULL_NAME) ------------------------------------- */
+
+static const char customers_doc[] =
+    "query customers($filters: CustomersFilter, $sortBy: CustomersSort, $first: Int,"
+    " $after: String, $last: Int, $before: String) { customers(filters: $filters,"
+    " sortBy: $sortBy, first: $first, after: $after, last: $last, before: $before) {"
+    " edges { cursor node { id fullName } } pageInfo { hasNextPage hasPreviousPage"
+    " startCursor endCursor } totalCount } }";
+
+/* Variables of customers_doc: sortBy in `direction` (NULL: none), a page
+ * (first/after or last/before; size < 0: not given), and filters (stolen,
+ * may be NULL). */
+static json_t *list_vars(const char *direction, int first, const char *after, int last,
+                         const char *before, json_t *filters)
+{
+    json_t *v = json_object();
+    if (direction)
+        json_object_set_new(v, "sortBy",
+                            json_pack("{s:s, s:s}", "field", "FULL_NAME", "direction", direction));
+    if (first >= 0)
+        json_object_set_new(v, "first", json_integer(first));
+    if (last >= 0)
+        json_object_set_new(v, "last", json_integer(last));
+    if (after)
+        json_object_set_new(v, "after", json_string(after));
+    if (before)
+        json_object_set_new(v, "before", json_string(before));
+    if (filters)
+        json_object_set_new(v, "filters", filters);
+    return v;
+}
+
+/* The page's names must be want[0..n), its cursors the edges', its flags
+ * and total as given. Returns the response (for its cursors). */
+static json_t *expect_names(fixture *f, json_t *vars, const char *const *want, size_t n,
+                            bool has_prev, bool has_next, int total)
+{
+    json_t *r = post(f, customers_doc, vars);
+    json_t *edges = json_at(r, "data.customers.edges");
+    if (json_array_size(edges) != n)
+        fail_msg("%zu edges, want %zu: %s", json_array_size(edges), n, json_dumps(r, JSON_COMPACT));
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(edges, i);
+        assert_string_equal(json_str_at(e, "node.fullName"), want[i]);
+        /* a position, not the id */
+        assert_string_not_equal(json_str_at(e, "cursor"), json_str_at(e, "node.id"));
+    }
+    assert_int_equal(json_is_true(json_at(r, "data.customers.pageInfo.hasPreviousPage")), has_prev);
+    assert_int_equal(json_is_true(json_at(r, "data.customers.pageInfo.hasNextPage")), has_next);
+    assert_int_equal(json_integer_value(json_at(r, "data.customers.totalCount")), total);
+    if (n > 0) {
+        assert_str_at(r, "data.customers.pageInfo.startCursor",
+                      json_str_at(r, "data.customers.edges.0.cursor"));
+        char last[64];
+        snprintf(last, sizeof last, "data.customers.edges.%zu.cursor", n - 1);
+        assert_str_at(r, "data.customers.pageInfo.endCursor", json_str_at(r, last));
+    } else {
+        assert_null_at(r, "data.customers.pageInfo.startCursor");
+    }
+    return r;
+}
+
+static char *dup_at(json_t *r, const char *path)
+{
+    char *s = strdup(json_str_at(r, path));
+    assert_non_null(s);
+    return s;
+}
+
+static void test_customers_sorted(void **state)
+{
+    fixture *f = *state;
+    /* byte-wise: "A" < "C" < "a" < "b"; the two "b"s by id (creation) */
+    static const char *const names[] = {"b", "A", "b", "a", "C"};
+    char ids[5][HK_ID_MAX];
+    for (int i = 0; i < 5; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "n%d@example.com", i);
+        json_t *r = post(f, upsert_doc, upsert_input(email, names[i], NULL, NULL));
+        assert_str_at(r, "data.upsertCustomer.result", "CREATED");
+        snprintf(ids[i], sizeof ids[i], "%s", json_str_at(r, "data.upsertCustomer.customer.id"));
+        json_decref(r);
+    }
+    static const char *const asc[] = {"A", "C", "a", "b", "b"};
+    static const char *const desc[] = {"b", "b", "a", "C", "A"};
+
+    json_decref(
+        expect_names(f, list_vars("ASC", -1, NULL, -1, NULL, NULL), asc, 5, false, false, 5));
+    json_t *r =
+        expect_names(f, list_vars("DESC", -1, NULL, -1, NULL, NULL), desc, 5, false, false, 5);
+    /* ties in the direction asked: the later "b" first */
+    assert_str_at(r, "data.customers.edges.0.node.id", ids[2]);
+    assert_str_at(r, "data.customers.edges.1.node.id", ids[0]);
+    json_decref(r);
+
+    /* forward by 2, ascending: the second page ends between the two "b"s */
+    r = expect_names(f, list_vars("ASC", 2, NULL, -1, NULL, NULL), asc, 2, false, true, 5);
+    char *c1 = dup_at(r, "data.customers.pageInfo.endCursor");
+    json_decref(r);
+    r = expect_names(f, list_vars("ASC", 2, c1, -1, NULL, NULL), asc + 2, 2, true, true, 5);
+    char *c2 = dup_at(r, "data.customers.pageInfo.endCursor");
+    assert_str_at(r, "data.customers.edges.1.node.id", ids[0]);
+    json_decref(r);
+    r = expect_names(f, list_vars("ASC", 2, c2, -1, NULL, NULL), asc + 4, 1, true, false, 5);
+    assert_str_at(r, "data.customers.edges.0.node.id", ids[2]);
+    json_decref(r);
+    /* backward by 2, descending */
+    r = expect_names(f, list_vars("DESC", -1, NULL, 2, NULL, NULL), desc + 3, 2, true, false, 5);
+    char *c3 = dup_at(r, "data.customers.pageInfo.startCursor");
+    json_decref(r);
+    r = expect_names(f, list_vars("DESC", -1, NULL, 2, c3, NULL), desc + 1, 2, true, true, 5);
+    char *c4 = dup_at(r, "data.customers.pageInfo.startCursor");
+    json_decref(r);
+    json_decref(expect_names(f, list_vars("DESC", -1, NULL, 2, c4, NULL), desc, 1, false, true, 5));
+
+    /* with a filter: not spam ("C" is) */
+    json_t *m = post(f,
+                     "mutation m($i: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: $i) {"
+                     " error { code } } }",
+                     json_pack("{s:{s:s}}", "i", "customerId", ids[4]));
+    assert_null_at(m, "data.markCustomerAsSpam.error");
+    json_decref(m);
+    static const char *const not_spam[] = {"A", "a", "b", "b"};
+    r = expect_names(f,
+                     list_vars("ASC", 2, NULL, -1, NULL, json_pack("{s:b}", "isMarkedAsSpam", 0)),
+                     not_spam, 2, false, true, 4);
+    char *c5 = dup_at(r, "data.customers.pageInfo.endCursor");
+    json_decref(r);
+    /* the customer at the cursor renamed: the next page is still the one after it */
+    m = post(f, upsert_doc, upsert_input("n3@example.com", "a", NULL, "zzz"));
+    assert_str_at(m, "data.upsertCustomer.result", "UPDATED");
+    json_decref(m);
+    static const char *const after_rename[] = {"b", "b", "zzz"};
+    json_decref(
+        expect_names(f, list_vars("ASC", 5, c5, -1, NULL, json_pack("{s:b}", "isMarkedAsSpam", 0)),
+                     after_rename, 3, true, false, 4));
+
+    /* bad cursors: 400 BAD_USER_INPUT naming the argument */
+    const char *bad[] = {ids[1], "fn1.nonsense", "not a cursor"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int before = 0; before < 2; before++) {
+            int status;
+            json_t *b = send(f, customers_doc,
+                             before ? list_vars("DESC", -1, NULL, 2, bad[i], NULL)
+                                    : list_vars("ASC", 2, bad[i], -1, NULL, NULL),
+                             &status);
+            assert_int_equal(status, 400);
+            assert_str_at(b, "errors.0.extensions.code", "BAD_USER_INPUT");
+            const char *msg = json_str_at(b, "errors.0.message");
+            assert_non_null(strstr(msg, before ? "before" : "after"));
+            assert_non_null(strstr(msg, "FULL_NAME"));
+            assert_null(json_at(b, "data.customers.edges"));
+            json_decref(b);
+        }
+    }
+
+    /* unsorted listings are unchanged: creation order, cursors are ids */
+    r = post(f, customers_doc, list_vars(NULL, 2, NULL, -1, NULL, NULL));
+    assert_str_at(r, "data.customers.edges.0.node.id", ids[0]);
+    assert_str_at(r, "data.customers.edges.0.cursor", ids[0]);
+    assert_str_at(r, "data.customers.pageInfo.endCursor", ids[1]);
+    json_decref(r);
+    free(c1);
+    free(c2);
+    free(c3);
+    free(c4);
+    free(c5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_upsert_refuses_tenants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customers_sorted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -330,6 +330,15 @@ static const iso_case iso_cases[] = {
      "{\"a\":\"@C@\"}"},
     {"customers",
      "{ customers(filters: { isMarkedAsSpam: true }) { edges { node { id } } totalCount } }", NULL},
+    {"customers",
+     "{ customers(sortBy: { field: FULL_NAME, direction: ASC }, first: 100) { edges { cursor node {"
+     " id fullName } } pageInfo { hasNextPage } totalCount } }",
+     NULL},
+    /* a sorted list's cursor holds a position: A's customer's name and id */
+    {"customers",
+     "query q($a: String) { customers(sortBy: { field: FULL_NAME, direction: ASC }, first: 5,"
+     " after: $a) { edges { node { id fullName } } pageInfo { hasPreviousPage } } }",
+     "{\"a\":\"fn1.@C@.QWxpY2UgQQ\"}"},
     {"customerByEmail", "query q($e: String!) { customerByEmail(email: $e) { id } }",
      "{\"e\":\"@E@\"}"},
     {"customerByEmail", "query q($e: String!) { customerByEmail(email: $e) { id } }",
