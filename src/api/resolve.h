@@ -68,6 +68,9 @@ HK_MUST_CHECK hk_status resolve_output(gql_field_ctx *fc, const char *type, size
 /* Reads first/after/last/before. Bad values fail the field with
  * BAD_USER_INPUT (returned status non-OK). */
 HK_MUST_CHECK hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page);
+/* Reads them without checking, for a list whose cursors are not ids and
+ * which checks the page itself (hk_customer_list_sorted). */
+void resolve_page_read(gql_field_ctx *fc, hk_page_request *page);
 
 /* Slices an in-memory, id-ordered list (hk_page_slice) for a connection type
  * without totalCount; bad page arguments fail the field with 400
@@ -79,7 +82,8 @@ HK_MUST_CHECK hk_status resolve_page_slice(gql_field_ctx *fc, const hk_page_requ
 /*
  * Builds a Relay connection map {edges: [{cursor, node}], pageInfo,
  * totalCount (when total >= 0)} whose nodes are objects of `node_type`:
- * node i is `(const char *)rows + i * row_size`, its cursor `cursor(row)`.
+ * node i is `(const char *)rows + i * row_size`, its cursor `cursor(row)`,
+ * or info->cursors[i] when the page has cursors of its own.
  */
 HK_MUST_CHECK hk_status resolve_connection(gql_field_ctx *fc, const char *conn_type,
                                            const char *edge_type, const char *node_type,
@@ -103,11 +107,16 @@ hk_status resolve_field_error(gql_field_ctx *fc, const hk_error *err);
  * For a mutation, before it writes: HK_EFORBIDDEN (err filled, for
  * resolve_mutation_error) when its output selects the nested field `path`
  * (n names, e.g. customer.customerGroupMemberships) and the key may not read
- * memberships. Refusing up front keeps "a FORBIDDEN never comes with a
- * change made"; the field itself refuses too, whoever reaches it.
+ * memberships (customerGroupMembership:read), or selects the memberships'
+ * groups, `path` followed by `to_group` (m names: edges.node.customerGroup
+ * under a connection, customerGroup under a list), and the key may not read
+ * customer groups (customerGroup:read). Refusing up front keeps "a FORBIDDEN
+ * never comes with a change made"; the fields themselves refuse too,
+ * whoever reaches them. n + m is at most 8.
  */
 HK_MUST_CHECK hk_status resolve_mutation_reads_memberships(gql_field_ctx *fc,
                                                            const char *const *path, size_t n,
+                                                           const char *const *to_group, size_t m,
                                                            hk_error *err);
 
 /*

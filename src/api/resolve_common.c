@@ -181,12 +181,17 @@ static int int_arg(gql_field_ctx *fc, const char *name)
     return v->u.i > 1000000 ? 1000000 : (int)v->u.i;
 }
 
-hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page)
+void resolve_page_read(gql_field_ctx *fc, hk_page_request *page)
 {
     page->first = int_arg(fc, "first");
     page->last = int_arg(fc, "last");
     page->after = resolve_arg_string(fc, "after");
     page->before = resolve_arg_string(fc, "before");
+}
+
+hk_status resolve_page_args(gql_field_ctx *fc, hk_page_request *page)
+{
+    resolve_page_read(fc, page);
     hk_error err;
     hk_error_clear(&err);
     if (hk_page_check(page, &err))
@@ -233,7 +238,8 @@ hk_status resolve_connection(gql_field_ctx *fc, const char *conn_type, const cha
         gql_result *edge = &edges->u.list.items[i];
         if (gql_result_map(edge, edge_type, 2, a))
             return oom(fc);
-        gql_result_string(gql_result_map_put(edge, "cursor"), cursor(row));
+        gql_result_string(gql_result_map_put(edge, "cursor"),
+                          info->cursors ? info->cursors[i] : cursor(row));
         gql_result_object(gql_result_map_put(edge, "node"), node_type, row);
     }
     if (page_info(fc, info, gql_result_map_put(out, "pageInfo")))
@@ -306,9 +312,19 @@ hk_status resolve_group_refs(gql_field_ctx *fc, const gql_value *list, const cha
 }
 
 hk_status resolve_mutation_reads_memberships(gql_field_ctx *fc, const char *const *path, size_t n,
-                                             hk_error *err)
+                                             const char *const *to_group, size_t m, hk_error *err)
 {
     if (!gql_field_selected_path(fc, path, n))
         return HK_OK;
-    return hk_membership_read_check(resolve_ctx(fc), err);
+    hk_status st = hk_membership_read_check(resolve_ctx(fc), err);
+    if (st)
+        return st;
+    const char *group_path[8];
+    if (n + m > sizeof group_path / sizeof group_path[0])
+        return hk_error_set(err, HK_EINTERNAL, "internal", "api: membership path too long");
+    memcpy(group_path, path, n * sizeof *path);
+    memcpy(group_path + n, to_group, m * sizeof *to_group);
+    if (!gql_field_selected_path(fc, group_path, n + m))
+        return HK_OK;
+    return hk_group_read_check(resolve_ctx(fc), err);
 }

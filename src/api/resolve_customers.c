@@ -92,24 +92,50 @@ static const char *customer_cursor(const void *row)
     return ((const hk_customer *)row)->id;
 }
 
+/* sortBy: {field: FULL_NAME, direction: ASC | DESC}, or none (creation
+ * order). The schema's enums allow nothing else; anything else is refused. */
+static hk_status read_sort(gql_field_ctx *fc, hk_customer_sort *sort)
+{
+    *sort = HK_CUSTOMER_SORT_CREATED;
+    const gql_value *by = gql_arg(fc, "sortBy");
+    if (gql_value_is_null(by))
+        return HK_OK;
+    const char *field = resolve_input_string(by, "field");
+    const char *direction = resolve_input_string(by, "direction");
+    if (!field || strcmp(field, "FULL_NAME") != 0 || !direction ||
+        (strcmp(direction, "ASC") != 0 && strcmp(direction, "DESC") != 0))
+        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400,
+                                      "sortBy: customers sort by FULL_NAME, ASC or DESC");
+    *sort = strcmp(direction, "DESC") == 0 ? HK_CUSTOMER_SORT_FULL_NAME_DESC
+                                           : HK_CUSTOMER_SORT_FULL_NAME_ASC;
+    return HK_OK;
+}
+
 static hk_status q_customers(gql_field_ctx *fc, const void *parent, gql_result *out)
 {
-    if (!gql_value_is_null(gql_arg(fc, "sortBy")))
-        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400,
-                                      "sortBy is not supported: customers come in creation order");
     hk_customer_filter filter;
+    hk_customer_sort sort;
     hk_page_request page;
     hk_status st = read_filter(fc, &filter);
     if (!st)
+        st = read_sort(fc, &sort);
+    if (st)
+        return st;
+    /* unsorted, the cursors are ids, checked here as every list's are; a
+     * sorted list's cursors are positions, which the domain decodes */
+    if (sort == HK_CUSTOMER_SORT_CREATED)
         st = resolve_page_args(fc, &page);
+    else
+        resolve_page_read(fc, &page);
     if (st)
         return st;
     hk_customer *list;
     size_t n;
     hk_page_info info;
     hk_error err;
-    if (hk_customer_list(resolve_ctx(fc), &filter, &page, gql_field_selected(fc, "totalCount"),
-                         gql_arena(fc), &list, &n, &info, &err))
+    if (hk_customer_list_sorted(resolve_ctx(fc), &filter, sort, &page,
+                                gql_field_selected(fc, "totalCount"), gql_arena(fc), &list, &n,
+                                &info, &err))
         return resolve_query_error(fc, &err);
     return resolve_connection(fc, "CustomerConnection", "CustomerEdge", "Customer", list, n,
                               sizeof *list, customer_cursor, &info, out);
@@ -287,6 +313,13 @@ static hk_status read_identifier(const gql_value *id, hk_upsert_customer_input *
 static hk_status read_on_create(gql_field_ctx *fc, const gql_value *oc,
                                 hk_upsert_customer_input *in, hk_error *err)
 {
+    /* hookd does not model tenants: a customer created here could not join
+     * them, and dropping them silently would lose what the caller asked for.
+     * null or [] asks for nothing and is accepted. */
+    const gql_value *tenants = gql_value_field(oc, "tenantIdentifiers");
+    if (tenants && tenants->kind == GQL_V_LIST && tenants->u.list.n > 0)
+        return hk_error_field(err, HK_EINVAL, NULL, "onCreate.tenantIdentifiers",
+                              HK_FIELD_VALIDATION, "tenants are not supported by hookd");
     const gql_value *email = gql_value_field(oc, "email");
     const gql_value *verified = gql_value_field(email, "isVerified");
     in->on_create.full_name = resolve_input_string(oc, "fullName");
@@ -317,8 +350,9 @@ static void read_on_update(const gql_value *ou, hk_upsert_customer_input *in)
 }
 
 /* What a customer-returning mutation's output reads when it asks for the
- * customer's memberships. */
+ * customer's memberships, and from there for a membership's group. */
 static const char *const customer_memberships[] = {"customer", "customerGroupMemberships"};
+static const char *const membership_group[] = {"edges", "node", "customerGroup"};
 
 static const char *upsert_result_name(hk_upsert_result r)
 {
@@ -335,7 +369,7 @@ static hk_status m_upsert_customer(gql_field_ctx *fc, const void *parent, gql_re
     hk_status st = resolve_output(fc, "UpsertCustomerOutput", 3, out);
     if (st)
         return st;
-    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, &err))
+    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, membership_group, 3, &err))
         return resolve_mutation_error(fc, &err, out);
     if (read_identifier(gql_value_field(input, "identifier"), &in)) {
         hk_error_field(&err, HK_EINVAL, NULL, "identifier", HK_FIELD_VALIDATION,
@@ -371,7 +405,7 @@ static hk_status spam_change(gql_field_ctx *fc, const char *output_type, spam_fn
         return st;
     hk_error err;
     hk_error_clear(&err);
-    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, &err))
+    if (resolve_mutation_reads_memberships(fc, customer_memberships, 2, membership_group, 3, &err))
         return resolve_mutation_error(fc, &err, out);
     hk_arena *a = gql_arena(fc);
     hk_customer *c = hk_arena_alloc(a, sizeof *c);

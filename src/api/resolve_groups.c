@@ -127,6 +127,14 @@ static hk_status m_customer_id(gql_field_ctx *fc, const void *p, gql_result *out
 
 static hk_status m_group(gql_field_ctx *fc, const void *p, gql_result *out)
 {
+    hk_error err;
+    hk_error_clear(&err);
+    /* The membership came with customerGroupMembership:read; its group (name,
+     * key, colour) needs customerGroup:read, as Query.customerGroup does.
+     * Refused at this field's path: the field is non-null, so null
+     * propagates to the nearest nullable field above it. */
+    if (hk_group_read_check(resolve_ctx(fc), &err))
+        return resolve_field_error(fc, &err);
     gql_result_object(out, "CustomerGroup", &mem(p)->group);
     return HK_OK;
 }
@@ -253,9 +261,11 @@ static hk_status change_memberships(gql_field_ctx *fc, bool add, gql_result *out
         return st;
     hk_error err;
     hk_error_clear(&err);
-    /* the output's memberships are a membership read */
+    /* the output's memberships are a membership read, their groups a group
+     * read (removing has no output to read) */
     static const char *const reads[] = {"customerGroupMemberships"};
-    if (add && resolve_mutation_reads_memberships(fc, reads, 1, &err))
+    static const char *const to_group[] = {"customerGroup"};
+    if (add && resolve_mutation_reads_memberships(fc, reads, 1, to_group, 1, &err))
         return resolve_mutation_error(fc, &err, out);
     hk_group_ref *refs;
     size_t n;

@@ -115,3 +115,45 @@ size_t hk_base64url_encode(const void *data, size_t n, char *out)
     out[o] = '\0';
     return o;
 }
+
+static int b64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+bool hk_base64url_decode(const char *in, size_t n, void *out, size_t *out_len)
+{
+    unsigned char *o = out;
+    size_t k = 0;
+    *out_len = 0;
+    if (n % 4 == 1)
+        return false;
+    unsigned long acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64url_value(in[i]);
+        if (v < 0)
+            return false;
+        acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[k++] = (unsigned char)(acc >> bits & 0xff);
+        }
+    }
+    /* 2 or 4 bits left over: they carry nothing and must be zero */
+    if (bits > 0 && (acc & ((1ul << bits) - 1)) != 0)
+        return false;
+    *out_len = k;
+    return true;
+}

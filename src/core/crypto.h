@@ -33,4 +33,11 @@ void hk_hex_encode(const void *data, size_t n, char *out);
  * hold 4*ceil(n/3)+1 bytes. Returns the length written. */
 size_t hk_base64url_encode(const void *data, size_t n, char *out);
 
+/* Decodes the unpadded base64url text in[0..n) into out, which must hold
+ * n*3/4 bytes; *out_len receives the length. False (nothing promised about
+ * out) for a character outside the alphabet, '=' padding, a length that no
+ * encoding has (n % 4 == 1), or unused trailing bits that are not zero: only
+ * what hk_base64url_encode writes is accepted, so each input has one text. */
+HK_MUST_CHECK bool hk_base64url_decode(const char *in, size_t n, void *out, size_t *out_len);
+
 #endif

@@ -198,6 +198,14 @@ HK_MUST_CHECK hk_status hk_group_get(const hk_ctx *ctx, const char *id_or_key, b
 HK_MUST_CHECK hk_status hk_membership_read_check(const hk_ctx *ctx, hk_error *err);
 
 /*
+ * HK_OK when ctx may see customer groups (customerGroup:read), else
+ * HK_EFORBIDDEN with err filled. A membership is returned with its group
+ * (name, key, colour): whoever shows a membership's group asks this too,
+ * besides hk_membership_read_check.
+ */
+HK_MUST_CHECK hk_status hk_group_read_check(const hk_ctx *ctx, hk_error *err);
+
+/*
  * Adds the customer to each group (one memberships_changed event, ADDED, per
  * group it was not yet in; already-member groups are returned unchanged).
  * On any error nothing is added. *out receives the customer after the change.
@@ -254,7 +262,8 @@ HK_MUST_CHECK hk_status hk_target_list(const hk_ctx *ctx, hk_arena *arena, hk_we
 #define HK_PAGE_DEFAULT 25
 #define HK_PAGE_MAX 100
 
-/* first/last: -1 when not given. Cursors are the ids of the rows. */
+/* first/last: -1 when not given. Cursors are the ids of the rows, except in
+ * customer lists sorted by name (hk_customer_list_sorted). */
 typedef struct hk_page_request {
     int first;
     int last;
@@ -268,6 +277,9 @@ typedef struct hk_page_info {
     const char *start_cursor; /* NULL on an empty page */
     const char *end_cursor;
     int64_t total_count; /* -1 unless asked for */
+    /* The cursor of each row of the page when it is not the row's id (customer
+     * lists sorted by name); NULL when the cursors are the ids. */
+    const char *const *cursors;
 } hk_page_info;
 
 /* HK_EINVAL (naming first/last/after/before) for mixed directions,
@@ -291,6 +303,31 @@ HK_MUST_CHECK hk_status hk_customer_list(const hk_ctx *ctx, const hk_customer_fi
                                          const hk_page_request *page, bool want_total,
                                          hk_arena *arena, hk_customer **out, size_t *n,
                                          hk_page_info *info, hk_error *err);
+
+/* The order of a customer list. */
+typedef enum hk_customer_sort {
+    HK_CUSTOMER_SORT_CREATED,        /* creation order (by id): hk_customer_list */
+    HK_CUSTOMER_SORT_FULL_NAME_ASC,  /* by fullName, then by id */
+    HK_CUSTOMER_SORT_FULL_NAME_DESC, /* the same, reversed */
+} hk_customer_sort;
+
+/*
+ * As hk_customer_list (same permissions, filters, limits and page rules), in
+ * the order `sort` asks; HK_CUSTOMER_SORT_CREATED is hk_customer_list itself.
+ * By full name: ordered by fullName, customers of equal names by id, both in
+ * the direction asked; names are compared byte by byte (BINARY: the order of
+ * their UTF-8 bytes, which is code point order; no case folding, no locale).
+ * Each row's cursor (info->cursors, and the start and end cursors) is an
+ * opaque string holding the row's position, its full name and id, so that
+ * paging from it stays right when that customer is renamed or deleted since;
+ * a cursor that is not one of these (an id, a cursor of another list, a
+ * damaged one) is HK_EINVAL naming after/before, before anything is read.
+ * Keyset pagination: a page reads its rows from an index, never an offset.
+ */
+HK_MUST_CHECK hk_status hk_customer_list_sorted(const hk_ctx *ctx, const hk_customer_filter *filter,
+                                                hk_customer_sort sort, const hk_page_request *page,
+                                                bool want_total, hk_arena *arena, hk_customer **out,
+                                                size_t *n, hk_page_info *info, hk_error *err);
 
 HK_MUST_CHECK hk_status hk_group_list(const hk_ctx *ctx, const hk_page_request *page,
                                       bool want_total, hk_arena *arena, hk_customer_group **out,

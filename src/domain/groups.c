@@ -250,6 +250,11 @@ hk_status hk_membership_read_check(const hk_ctx *ctx, hk_error *err)
     return domain_require(ctx, HK_PERM_MEMBERSHIP_READ, err);
 }
 
+hk_status hk_group_read_check(const hk_ctx *ctx, hk_error *err)
+{
+    return domain_require(ctx, HK_PERM_CUSTOMER_GROUP_READ, err);
+}
+
 /* The group `r` names (list item i of `field`), or not_found naming it. */
 static hk_status resolve_group(const store_tx *tx, const hk_ctx *ctx, const char *field,
                                const hk_group_ref *r, size_t i, hk_arena *a, hk_customer_group *g,

@@ -90,6 +90,13 @@ static const char *const migrations[] = {
     "  started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL,"
     "  status_code INTEGER NOT NULL, error TEXT, response_excerpt TEXT,"
     "  PRIMARY KEY (workspace_id, target_id, event_id, number)) WITHOUT ROWID;",
+
+    /* 3: customers(sortBy: FULL_NAME): a keyset page is one range of this
+     * index, in either direction, without scanning the workspace. Names are
+     * compared byte-wise (BINARY, the column's collation: UTF-8 byte order,
+     * i.e. code point order; "Zoe" before "adam", no locale); ties by id. */
+    "CREATE INDEX customers_full_name ON customers"
+    "  (workspace_id, full_name COLLATE BINARY, id);",
 };
 
 const char *const *sqlite_schema_migrations(int *count)

@@ -158,6 +158,21 @@ typedef struct store_ops {
                                              hk_arena *a, hk_customer **out, size_t *n);
     HK_MUST_CHECK hk_status (*customer_count)(store_conn *c, const char *ws,
                                               const store_customer_filter *f, int64_t *n);
+    /*
+     * One page of customers ordered by full name, then id, both compared
+     * byte-wise (BINARY: UTF-8 byte order, i.e. code point order; no case
+     * folding, no locale), ascending, or descending when `descending`. The
+     * cursor is a position, (`cursor_name`, p->cursor = an id), that no row
+     * need still hold (its customer may have been renamed or deleted): rows
+     * strictly after it in the list's order (p->forward) or strictly before
+     * it (backward, nearest-first), p->inclusive also admitting a row at the
+     * position itself. Keyset pagination: one index range, no offset.
+     */
+    HK_MUST_CHECK hk_status (*customer_page_by_name)(store_conn *c, const char *ws,
+                                                     const store_customer_filter *f,
+                                                     bool descending, const char *cursor_name,
+                                                     const store_page *p, hk_arena *a,
+                                                     hk_customer **out, size_t *n);
 
     /* Customer groups and memberships. */
     HK_MUST_CHECK hk_status (*group_get)(store_conn *c, const char *ws, store_lookup by,

@@ -1130,36 +1130,34 @@ static sqlite3_stmt *prepare_dynamic(store_conn *c, hk_buf *q)
     return s;
 }
 
-static hk_status customer_page(store_conn *c, const char *ws, const store_customer_filter *f,
-                               const store_page *p, hk_arena *a, hk_customer **out, size_t *n)
+/* Runs the customer list query `q`, whose parameters are ?1 the workspace,
+ * then the filter's, then the `nkeys` cursor keys, then the limit; reads up
+ * to `limit` customers, each with its memberships. */
+static hk_status customer_rows(store_conn *c, const char *ws, hk_buf *q,
+                               const store_customer_filter *f, const char *const *keys,
+                               size_t nkeys, size_t limit, const char *what, hk_arena *a,
+                               hk_customer **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    hk_buf q;
-    hk_buf_init(&q, 0);
-    int param = 1;
-    hk_buf_puts(&q, "SELECT " CUSTOMER_COLS " FROM customers c WHERE c.workspace_id = ?1");
-    filter_sql(&q, f, &param);
-    page_sql(&q, "c.id", p, &param);
-    sqlite3_stmt *s = prepare_dynamic(c, &q);
-    hk_buf_free(&q);
-    hk_customer *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
+    sqlite3_stmt *s = prepare_dynamic(c, q);
+    hk_customer *list = hk_arena_calloc(a, limit + 1, sizeof *list);
     if (!s || !list) {
         sqlite3_finalize(s);
         return s ? HK_ENOMEM : HK_EIO;
     }
     bind_text(s, 1, ws);
     int k = bind_filter(s, f, 1);
-    if (p->cursor)
-        bind_text(s, ++k, p->cursor);
-    sqlite3_bind_int64(s, ++k, (sqlite3_int64)p->limit);
+    for (size_t i = 0; i < nkeys; i++)
+        bind_text(s, ++k, keys[i]);
+    sqlite3_bind_int64(s, ++k, (sqlite3_int64)limit);
     hk_status st = HK_OK;
     size_t got = 0;
     int rc = SQLITE_DONE;
-    while (!st && got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    while (!st && got < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
         st = read_customer_row(s, ws, a, &list[got++]);
-    if (!st && got < p->limit && rc != SQLITE_DONE)
-        st = db_error(c, "customer_page");
+    if (!st && got < limit && rc != SQLITE_DONE)
+        st = db_error(c, what);
     sqlite3_finalize(s);
     for (size_t i = 0; !st && i < got; i++)
         st = load_memberships(c, a, &list[i]);
@@ -1167,6 +1165,51 @@ static hk_status customer_page(store_conn *c, const char *ws, const store_custom
         *out = list;
         *n = got;
     }
+    return st;
+}
+
+static hk_status customer_page(store_conn *c, const char *ws, const store_customer_filter *f,
+                               const store_page *p, hk_arena *a, hk_customer **out, size_t *n)
+{
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 1;
+    hk_buf_puts(&q, "SELECT " CUSTOMER_COLS " FROM customers c WHERE c.workspace_id = ?1");
+    filter_sql(&q, f, &param);
+    page_sql(&q, "c.id", p, &param);
+    const char *const keys[] = {p->cursor};
+    hk_status st =
+        customer_rows(c, ws, &q, f, keys, p->cursor ? 1 : 0, p->limit, "customer_page", a, out, n);
+    hk_buf_free(&q);
+    return st;
+}
+
+/* Keyset pagination over customers_full_name (migration 3): the row value
+ * (full_name, id) against the cursor's is one range of that index, walked in
+ * the index's order or backwards. */
+static hk_status customer_page_by_name(store_conn *c, const char *ws,
+                                       const store_customer_filter *f, bool descending,
+                                       const char *cursor_name, const store_page *p, hk_arena *a,
+                                       hk_customer **out, size_t *n)
+{
+    bool ascending = p->forward != descending;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 1;
+    hk_buf_puts(&q, "SELECT " CUSTOMER_COLS " FROM customers c WHERE c.workspace_id = ?1");
+    filter_sql(&q, f, &param);
+    if (p->cursor) {
+        hk_buf_printf(&q, " AND (c.full_name, c.id) %s (?%d, ?%d)",
+                      ascending ? (p->inclusive ? ">=" : ">") : (p->inclusive ? "<=" : "<"),
+                      param + 1, param + 2);
+        param += 2;
+    }
+    const char *dir = ascending ? "ASC" : "DESC";
+    hk_buf_printf(&q, " ORDER BY c.full_name %s, c.id %s LIMIT ?%d", dir, dir, ++param);
+    const char *const keys[] = {cursor_name ? cursor_name : "", p->cursor};
+    hk_status st = customer_rows(c, ws, &q, f, keys, p->cursor ? 2 : 0, p->limit,
+                                 "customer_page_by_name", a, out, n);
+    hk_buf_free(&q);
     return st;
 }
 
@@ -1913,6 +1956,7 @@ const store_ops store_sqlite_ops = {
     .customer_delete = customer_delete,
     .customer_page = customer_page,
     .customer_count = customer_count,
+    .customer_page_by_name = customer_page_by_name,
     .group_page = group_page,
     .group_count = group_count,
     .group_get = group_get,

@@ -819,6 +819,24 @@ describe("upsertCustomer", () => {
       assertMutationError(result, "input_validation", { field: /identifier/ });
     });
 
+    // hookd does not model tenants (README): tenants asked for are refused rather than
+    // dropped; null or [] asks for none.
+    test("onCreate.tenantIdentifiers: refused, nothing created; null or [] accepted", async () => {
+      const email = uniqueEmail("tenant");
+      const tenantIdentifiers = [{ externalId: "acme" }, { tenantId: missingId("te") }];
+      const details = assertMutationError(
+        await main.client.upsertCustomer(createInput(email, { tenantIdentifiers })),
+        "input_validation",
+        { field: /^onCreate\.tenantIdentifiers$/ }
+      );
+      assert.match(details.message, /tenant/);
+      assert.equal(ok(await main.client.getCustomerByEmail({ email }), "by email"), null);
+      for (const none of [null, []]) {
+        const c = await createCustomer(main, { tenantIdentifiers: none });
+        assert.match(c.id, idRe("c"));
+      }
+    });
+
     test("an empty fullName in onUpdate, and the customer is unchanged", async () => {
       const c = await createCustomer(main);
       const result = await main.client.upsertCustomer({
@@ -1039,6 +1057,99 @@ describe("getCustomers", () => {
     );
     const expected = all.filter((id) => inGroup(0, 1, 2, 3).includes(id));
     assertPages(pages, expected, 3, "forward", "filtered customers");
+  });
+});
+
+// ---- getCustomers sorted by FULL_NAME ------------------------------------------------
+
+// Customers of one group of the main workspace, so that the suite knows the whole list.
+// Names compare byte by byte (README: UTF-8 byte order, no locale), then ids break ties.
+describe("getCustomers with sortBy FULL_NAME", () => {
+  const NAMES = ["bob", "Alice", "bob", "Zoe", "alice", "\u00c9mile", "bob", "Carl"];
+  let group;
+  const created = [];
+  let asc; // ids in ascending order
+  const sortBy = (direction) => ({ field: "FULL_NAME", direction });
+  const fetch = (direction, vars) =>
+    main.client.getCustomers({
+      sortBy: sortBy(direction),
+      filters: { customerGroupIds: [group.id] },
+      ...vars,
+    });
+  const byNameThenId = (a, b) =>
+    Buffer.compare(Buffer.from(a.fullName), Buffer.from(b.fullName)) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+  before(async () => {
+    group = await createGroup(main);
+    for (const fullName of NAMES) {
+      created.push(
+        await createCustomer(main, {
+          fullName,
+          customerGroupIdentifiers: [{ customerGroupId: group.id }],
+        })
+      );
+    }
+    asc = [...created].sort(byNameThenId).map((c) => c.id);
+  });
+
+  test("ASC: first/after through 3 pages, ties in id order", async () => {
+    const all = ok(await fetch("ASC", { first: 100 }), "getCustomers");
+    assert.deepEqual(
+      all.customers.map((c) => c.id),
+      asc
+    );
+    assert.deepEqual(
+      all.customers.map((c) => c.fullName),
+      ["Alice", "Carl", "Zoe", "alice", "bob", "bob", "bob", "\u00c9mile"]
+    );
+    assert.equal(all.totalCount, NAMES.length);
+    const pages = await walk((v) => fetch("ASC", v), (p) => p.customers, 3, "forward");
+    assertPages(pages, asc, 3, "forward", "sorted ASC");
+  });
+
+  test("DESC: last/before and first/after", async () => {
+    const desc = [...asc].reverse();
+    assertPages(
+      await walk((v) => fetch("DESC", v), (p) => p.customers, 3, "backward"),
+      desc,
+      3,
+      "backward",
+      "sorted DESC, backward"
+    );
+    assertPages(
+      await walk((v) => fetch("DESC", v), (p) => p.customers, 3, "forward"),
+      desc,
+      3,
+      "forward",
+      "sorted DESC, forward"
+    );
+  });
+
+  test("the customer at the cursor renamed: the next page is the one after the cursor", async () => {
+    const first = ok(await fetch("ASC", { first: 3 }), "page 1");
+    const renamed = first.customers[2];
+    ok(
+      await main.client.upsertCustomer({
+        identifier: { customerId: renamed.id },
+        onCreate: { fullName: "x", email: { email: uniqueEmail("unused"), isVerified: false } },
+        onUpdate: { fullName: { value: "AAA renamed" } },
+      }),
+      "rename"
+    );
+    const next = ok(await fetch("ASC", { first: 3, after: first.pageInfo.endCursor }), "page 2");
+    assert.deepEqual(
+      next.customers.map((c) => c.id),
+      asc.slice(3, 6)
+    );
+    assert.equal(next.pageInfo.hasPreviousPage, true);
+    assert.equal(next.pageInfo.hasNextPage, true);
+  });
+
+  test("a cursor that is not one of this sorted list's is BAD_USER_INPUT", async () => {
+    for (const after of [created[0].id, "fn1.nonsense"]) {
+      assertBadRequest(await attempt(() => fetch("ASC", { first: 2, after })), "BAD_USER_INPUT");
+    }
   });
 });
 

@@ -155,13 +155,60 @@ static void test_base64url(void **state)
     check_b64("\x00\x00", 2, "AAA");
 }
 
+static void check_unb64(const char *in, const char *want, size_t want_len)
+{
+    unsigned char out[32];
+    size_t n = 99;
+    if (!hk_base64url_decode(in, strlen(in), out, &n))
+        fail_msg("decode(%s) refused", in);
+    assert_int_equal(n, want_len);
+    assert_memory_equal(out, want, want_len);
+}
+
+static void test_base64url_decode(void **state)
+{
+    check_unb64("", "", 0);
+    check_unb64("Zg", "f", 1);
+    check_unb64("Zm8", "fo", 2);
+    check_unb64("Zm9v", "foo", 3);
+    check_unb64("Zm9vYg", "foob", 4);
+    check_unb64("Zm9vYmE", "fooba", 5);
+    check_unb64("Zm9vYmFy", "foobar", 6);
+    check_unb64("-__-", "\xfb\xff\xfe", 3);
+    check_unb64("AAA", "\x00\x00", 2);
+    /* round trip over every byte value */
+    unsigned char all[256], back[256];
+    char text[400];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    size_t tn = hk_base64url_encode(all, sizeof all, text), bn;
+    assert_true(hk_base64url_decode(text, tn, back, &bn));
+    assert_int_equal(bn, sizeof all);
+    assert_memory_equal(back, all, sizeof all);
+    /* refused: padding, characters of the other alphabet, impossible
+     * lengths, non-zero unused bits (so each input has one text) */
+    static const char *const bad[] = {"Zg==", "Zm9v+", "ab/c", "Z",   "Zm9vY",
+                                      "Zh",   "Zm9",   " Zg",  "Zg\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        unsigned char out[8];
+        size_t n;
+        if (hk_base64url_decode(bad[i], strlen(bad[i]), out, &n))
+            fail_msg("decode(%s) accepted", bad[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmac_rfc4231),     cmocka_unit_test(test_hmac_empty),
-        cmocka_unit_test(test_hmac_binary_body), cmocka_unit_test(test_sha256),
-        cmocka_unit_test(test_consttime_equal),  cmocka_unit_test(test_hex_encode),
-        cmocka_unit_test(test_base64url),        cmocka_unit_test(test_hmac_matches_openssl),
+        cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_hmac_empty),
+        cmocka_unit_test(test_hmac_binary_body),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_consttime_equal),
+        cmocka_unit_test(test_hex_encode),
+        cmocka_unit_test(test_base64url),
+        cmocka_unit_test(test_base64url_decode),
+        cmocka_unit_test(test_hmac_matches_openssl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

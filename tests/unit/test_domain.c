@@ -810,6 +810,11 @@ static void test_list_limits_and_membership_read(void **state)
     assert_int_equal(n, 1);
     reader.permissions |= HK_PERM_MEMBERSHIP_READ;
     assert_int_equal(hk_membership_read_check(&reader, &err), HK_OK);
+    /* a membership's group (key, name) is a group read besides */
+    assert_int_equal(hk_group_read_check(&reader, &err), HK_EFORBIDDEN);
+    assert_non_null(strstr(err.message, "customerGroup:read"));
+    reader.permissions |= HK_PERM_CUSTOMER_GROUP_READ;
+    assert_int_equal(hk_group_read_check(&reader, &err), HK_OK);
 
     /* membership changes: the same limit, same message */
     hk_group_ref many[HK_MAX_LIST_ITEMS + 1];
@@ -1357,6 +1362,248 @@ static void test_customer_pagination_and_filters(void **state)
     assert_int_equal(info.total_count, 2);
 }
 
+/* ---- customers sorted by full name ---- */
+
+/* A page of customers must be exactly ids[want[0..k)]. */
+static void expect_customers(const hk_customer *list, size_t n, char ids[][HK_ID_MAX],
+                             const int *want, size_t k)
+{
+    if (n != k)
+        fail_msg("%zu customers, want %zu", n, k);
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(list[i].id, ids[want[i]]) != 0)
+            fail_msg("row %zu is %s (%s), want #%d %s", i, list[i].id, list[i].full_name, want[i],
+                     ids[want[i]]);
+}
+
+static void rename_customer(test_env *e, const char *id, const char *name)
+{
+    hk_upsert_customer_input in = {
+        .identifier_kind = HK_CUSTOMER_BY_ID,
+        .identifier = id,
+        .on_create = {.full_name = "x", .email = "unused@example.com"},
+        .on_update = {.full_name = {true, name}},
+    };
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    assert_int_equal(r, HK_UPSERT_UPDATED);
+}
+
+/* Each page of a sorted list: its rows, its flags, its cursors. */
+static void sorted_page(test_env *e, const hk_customer_filter *f, hk_customer_sort sort,
+                        const hk_page_request *pg, char ids[][HK_ID_MAX], const int *want, size_t k,
+                        bool has_prev, bool has_next, hk_page_info *info)
+{
+    hk_customer *list;
+    size_t n;
+    hk_error err;
+    hk_status st =
+        hk_customer_list_sorted(&e->ctx, f, sort, pg, true, e->arena, &list, &n, info, &err);
+    if (st)
+        fail_msg("list: %s", err.message);
+    expect_customers(list, n, ids, want, k);
+    assert_int_equal(info->has_previous_page, has_prev);
+    assert_int_equal(info->has_next_page, has_next);
+    if (k == 0) {
+        assert_null(info->start_cursor);
+        return;
+    }
+    /* the cursors are positions (name and id), not ids */
+    assert_non_null(info->cursors);
+    for (size_t i = 0; i < k; i++)
+        assert_string_not_equal(info->cursors[i], list[i].id);
+    assert_string_equal(info->start_cursor, info->cursors[0]);
+    assert_string_equal(info->end_cursor, info->cursors[k - 1]);
+}
+
+static void test_customers_sorted_by_name(void **state)
+{
+    test_env *e = *state;
+    /* byte-wise: upper case before lower case, "É" (0xC3 0x89) after "z";
+     * three "bob"s, ordered by id among themselves */
+    static const char *const names[] = {"bob",   "Alice",        "bob", "Zoe",
+                                        "alice", "\xc3\x89mile", "bob", "Carl"};
+    enum { N = sizeof names / sizeof names[0] };
+    char ids[N][HK_ID_MAX];
+    for (int i = 0; i < N; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "s%d@example.com", i);
+        hk_upsert_customer_input in = test_by_email(email, names[i]);
+        hk_upsert_result r;
+        hk_customer c;
+        hk_error err;
+        assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+        snprintf(ids[i], sizeof ids[i], "%s", c.id);
+    }
+    static const int asc[N] = {1, 7, 3, 4, 0, 2, 6, 5};
+    static const int desc[N] = {5, 6, 2, 0, 4, 3, 7, 1};
+    const hk_customer_sort ASC = HK_CUSTOMER_SORT_FULL_NAME_ASC;
+    const hk_customer_sort DESC = HK_CUSTOMER_SORT_FULL_NAME_DESC;
+    hk_customer_filter any = {.marked_as_spam = -1};
+    hk_page_info info;
+
+    /* the whole list, both directions, with the total */
+    hk_page_request pg = {.first = -1, .last = -1};
+    sorted_page(e, &any, ASC, &pg, ids, asc, N, false, false, &info);
+    assert_int_equal(info.total_count, N);
+    sorted_page(e, &any, DESC, &pg, ids, desc, N, false, false, &info);
+
+    /* forward by 3 (a page boundary between two "bob"s), then backward by 3 */
+    pg = (hk_page_request){.first = 3, .last = -1};
+    sorted_page(e, &any, ASC, &pg, ids, asc, 3, false, true, &info);
+    pg.after = info.end_cursor;
+    sorted_page(e, &any, ASC, &pg, ids, asc + 3, 3, true, true, &info);
+    pg.after = info.end_cursor;
+    sorted_page(e, &any, ASC, &pg, ids, asc + 6, 2, true, false, &info);
+    pg.after = info.end_cursor;
+    sorted_page(e, &any, ASC, &pg, ids, NULL, 0, true, false, &info);
+    pg = (hk_page_request){.first = -1, .last = 3};
+    sorted_page(e, &any, ASC, &pg, ids, asc + 5, 3, true, false, &info);
+    pg.before = info.start_cursor;
+    sorted_page(e, &any, ASC, &pg, ids, asc + 2, 3, true, true, &info);
+    pg.before = info.start_cursor;
+    sorted_page(e, &any, ASC, &pg, ids, asc, 2, false, true, &info);
+    /* descending, both ways */
+    pg = (hk_page_request){.first = 3, .last = -1};
+    sorted_page(e, &any, DESC, &pg, ids, desc, 3, false, true, &info);
+    pg.after = info.end_cursor;
+    sorted_page(e, &any, DESC, &pg, ids, desc + 3, 3, true, true, &info);
+    const char *desc_mid = info.start_cursor;
+    pg = (hk_page_request){.first = -1, .last = 2, .before = desc_mid};
+    sorted_page(e, &any, DESC, &pg, ids, desc + 1, 2, true, true, &info);
+    /* an ascending cursor is a position in the descending list too */
+    pg = (hk_page_request){.first = 2, .last = -1, .after = desc_mid};
+    sorted_page(e, &any, DESC, &pg, ids, desc + 4, 2, true, true, &info);
+
+    /* filters combined: not spam, in group g (#2, #5, #6; #0 is spam) */
+    hk_customer m;
+    hk_error err;
+    assert_int_equal(hk_customer_mark_spam(&e->ctx, ids[0], e->arena, &m, &err), HK_OK);
+    hk_customer_group g;
+    hk_group_input gi = {.name = "G", .key = "g", .color = "#123"};
+    assert_int_equal(hk_group_create(&e->ctx, &gi, e->arena, &g, &err), HK_OK);
+    hk_group_ref ref = {.key = "g"};
+    for (int i = 0; i < N; i++)
+        if (i == 0 || i == 2 || i == 5 || i == 6)
+            assert_int_equal(hk_membership_add(&e->ctx, ids[i], &ref, 1, e->arena, &m, &err),
+                             HK_OK);
+    const char *keys[] = {"g"};
+    hk_customer_filter grouped = {.marked_as_spam = 0, .n_group_keys = 1, .group_keys = keys};
+    static const int in_g_asc[] = {2, 6, 5}, in_g_desc[] = {5, 6, 2};
+    pg = (hk_page_request){.first = 2, .last = -1};
+    sorted_page(e, &grouped, ASC, &pg, ids, in_g_asc, 2, false, true, &info);
+    assert_int_equal(info.total_count, 3);
+    pg.after = info.end_cursor;
+    sorted_page(e, &grouped, ASC, &pg, ids, in_g_asc + 2, 1, true, false, &info);
+    assert_int_equal(info.total_count, 3);
+    pg = (hk_page_request){.first = -1, .last = 2};
+    sorted_page(e, &grouped, DESC, &pg, ids, in_g_desc + 1, 2, true, false, &info);
+    pg.before = info.start_cursor;
+    sorted_page(e, &grouped, DESC, &pg, ids, in_g_desc, 1, false, true, &info);
+
+    /* the customer at the cursor renamed, then deleted: paging goes on from
+     * where the cursor was, not from where the customer went */
+    pg = (hk_page_request){.first = 3, .last = -1};
+    sorted_page(e, &any, ASC, &pg, ids, asc, 3, false, true, &info); /* Alice Carl Zoe */
+    const char *after_zoe = info.end_cursor;
+    rename_customer(e, ids[3], "Aaron"); /* now first */
+    pg.after = after_zoe;
+    sorted_page(e, &any, ASC, &pg, ids, asc + 3, 3, true, true, &info); /* alice bob bob */
+    const char *after_bob = info.end_cursor;
+    assert_int_equal(hk_customer_delete(&e->ctx, ids[2], &err), HK_OK);
+    pg.after = after_bob;
+    sorted_page(e, &any, ASC, &pg, ids, asc + 6, 2, true, false, &info); /* bob Émile */
+    pg = (hk_page_request){.first = -1, .last = 2, .before = after_bob};
+    static const int before_bob[] = {4, 0};
+    sorted_page(e, &any, ASC, &pg, ids, before_bob, 2, true, true, &info);
+
+    /* bad cursors: refused naming the argument, before the store */
+    hk_customer *list;
+    size_t n;
+    char long_cursor[4000];
+    memset(long_cursor, 'A', sizeof long_cursor - 1);
+    long_cursor[sizeof long_cursor - 1] = '\0';
+    memcpy(long_cursor, "fn1.", 4);
+    char foreign[HK_ID_MAX + 16];
+    snprintf(foreign, sizeof foreign, "fn1.%s.Ym9i", g.id);
+    char wrong_b64[HK_ID_MAX + 16], nul_name[HK_ID_MAX + 16], no_name[HK_ID_MAX + 16];
+    snprintf(wrong_b64, sizeof wrong_b64, "fn1.%s.Ym9i=", ids[1]);
+    snprintf(nul_name, sizeof nul_name, "fn1.%s.AA", ids[1]);
+    snprintf(no_name, sizeof no_name, "fn1.%s.", ids[1]);
+    const char *bad[] = {ids[1],    "",       "fn1.",  "fn2.x.Ym9i", foreign,
+                         wrong_b64, nul_name, no_name, long_cursor};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int before = 0; before < 2; before++) {
+            pg = (hk_page_request){.first = before ? -1 : 2, .last = before ? 2 : -1};
+            if (before)
+                pg.before = bad[i];
+            else
+                pg.after = bad[i];
+            if (hk_customer_list_sorted(&e->ctx, &any, ASC, &pg, true, e->arena, &list, &n, &info,
+                                        &err) != HK_EINVAL)
+                fail_msg("cursor \"%.40s\" accepted", bad[i]);
+            assert_int_equal(err.type, HK_ERROR_VALIDATION);
+            assert_string_equal(err.fields[0].field, before ? "before" : "after");
+            assert_non_null(strstr(err.message, "FULL_NAME"));
+            assert_int_equal(n, 0);
+        }
+    }
+    /* the page rules stay: sizes, directions */
+    pg = (hk_page_request){.first = 101, .last = -1};
+    assert_int_equal(
+        hk_customer_list_sorted(&e->ctx, &any, DESC, &pg, false, e->arena, &list, &n, &info, &err),
+        HK_EINVAL);
+    pg = (hk_page_request){.first = 1, .last = -1, .before = after_bob};
+    assert_int_equal(
+        hk_customer_list_sorted(&e->ctx, &any, DESC, &pg, false, e->arena, &list, &n, &info, &err),
+        HK_EINVAL);
+    /* and the permissions */
+    hk_ctx nobody = e->ctx;
+    nobody.permissions = HK_PERM_CUSTOMER_GROUP_READ;
+    pg = (hk_page_request){.first = -1, .last = -1};
+    assert_int_equal(
+        hk_customer_list_sorted(&nobody, &any, ASC, &pg, false, e->arena, &list, &n, &info, &err),
+        HK_EFORBIDDEN);
+
+    /* unsorted (HK_CUSTOMER_SORT_CREATED): the creation order, cursors are ids */
+    assert_int_equal(hk_customer_list_sorted(&e->ctx, &any, HK_CUSTOMER_SORT_CREATED, &pg, false,
+                                             e->arena, &list, &n, &info, &err),
+                     HK_OK);
+    assert_int_equal(n, N - 1);
+    assert_string_equal(list[0].id, ids[0]);
+    assert_null(info.cursors);
+    assert_string_equal(info.start_cursor, ids[0]);
+
+    /* a 500-character name makes a cursor far longer than an id */
+    char name[HK_NAME_MAX_CHARS * 2 + 1];
+    for (int i = 0; i < HK_NAME_MAX_CHARS; i++)
+        memcpy(name + 2 * i, "\xc3\xa9", 2);
+    name[sizeof name - 1] = '\0';
+    hk_upsert_customer_input in = test_by_email("long@example.com", name);
+    hk_upsert_result r;
+    hk_customer c;
+    assert_int_equal(upsert(e, &e->other, &in, &r, &c, &err), HK_OK);
+    in = test_by_email("longer@example.com", "\xf4\x8f\xbf\xbf");
+    assert_int_equal(upsert(e, &e->other, &in, &r, &c, &err), HK_OK);
+    pg = (hk_page_request){.first = 1, .last = -1};
+    assert_int_equal(
+        hk_customer_list_sorted(&e->other, &any, ASC, &pg, false, e->arena, &list, &n, &info, &err),
+        HK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].full_name, name);
+    assert_true(strlen(info.end_cursor) > 1300);
+    pg.after = info.end_cursor;
+    assert_int_equal(
+        hk_customer_list_sorted(&e->other, &any, ASC, &pg, false, e->arena, &list, &n, &info, &err),
+        HK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, c.id);
+    assert_false(info.has_next_page);
+    assert_true(info.has_previous_page);
+}
+
 static void test_page_slice(void **state)
 {
     const char *ids[] = {"a", "b", "c", "d", "e"};
@@ -1519,6 +1766,27 @@ static void test_migrates_an_old_database(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "SELECT count(*) FROM attempts", NULL, NULL, NULL),
                      SQLITE_OK);
+    /* migration 3: a page of customers by name is one range of an index, in
+     * either direction, with no sort of its own */
+    static const char *const plans[] = {
+        "EXPLAIN QUERY PLAN SELECT id FROM customers c WHERE c.workspace_id = ?1 AND"
+        " c.spam_at IS NULL AND (c.full_name, c.id) > (?2, ?3) ORDER BY c.full_name ASC, c.id ASC"
+        " LIMIT ?4",
+        "EXPLAIN QUERY PLAN SELECT id FROM customers c WHERE c.workspace_id = ?1 AND"
+        " (c.full_name, c.id) < (?2, ?3) ORDER BY c.full_name DESC, c.id DESC LIMIT ?4",
+    };
+    for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++) {
+        sqlite3_stmt *s;
+        assert_int_equal(sqlite3_prepare_v2(db, plans[i], -1, &s, NULL), SQLITE_OK);
+        char plan[512] = "";
+        while (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(plan + strlen(plan), sizeof plan - strlen(plan), "%s;",
+                     (const char *)sqlite3_column_text(s, 3));
+        sqlite3_finalize(s);
+        if (!strstr(plan, "INDEX customers_full_name (workspace_id=? AND (full_name,id)") ||
+            strstr(plan, "TEMP B-TREE"))
+            fail_msg("plan: %s", plan);
+    }
     sqlite3_close(db);
     test_env_remove_dir(dir);
 }
@@ -1601,6 +1869,8 @@ int main(void)
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_lifecycle, test_env_setup, test_env_teardown),
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_customers_sorted_by_name, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test(test_page_slice),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_group_commit, test_env_setup,

@@ -330,6 +330,15 @@ static const iso_case iso_cases[] = {
      "{\"a\":\"@C@\"}"},
     {"customers",
      "{ customers(filters: { isMarkedAsSpam: true }) { edges { node { id } } totalCount } }", NULL},
+    {"customers",
+     "{ customers(sortBy: { field: FULL_NAME, direction: ASC }, first: 100) { edges { cursor node {"
+     " id fullName } } pageInfo { hasNextPage } totalCount } }",
+     NULL},
+    /* a sorted list's cursor holds a position: A's customer's name and id */
+    {"customers",
+     "query q($a: String) { customers(sortBy: { field: FULL_NAME, direction: ASC }, first: 5,"
+     " after: $a) { edges { node { id fullName } } pageInfo { hasPreviousPage } } }",
+     "{\"a\":\"fn1.@C@.QWxpY2UgQQ\"}"},
     {"customerByEmail", "query q($e: String!) { customerByEmail(email: $e) { id } }",
      "{\"e\":\"@E@\"}"},
     {"customerByEmail", "query q($e: String!) { customerByEmail(email: $e) { id } }",
@@ -820,53 +829,97 @@ static const perm_case perm_cases[] = {
 static const perm_case_also membership_read_cases[] = {
     {{"customer", HK_PERM_MEMBERSHIP_READ,
       "query q($id: ID!) { customer(customerId: $id) { id" MEMBERSHIPS " } }", "{\"id\":\"@C@\"}"},
-     HK_PERM_CUSTOMER_READ},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
     {{"customerByEmail", HK_PERM_MEMBERSHIP_READ,
       "query q($e: String!) { customerByEmail(email: $e) { id" MEMBERSHIPS " } }",
       "{\"e\":\"@E@\"}"},
-     HK_PERM_CUSTOMER_READ},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
     {{"customerByExternalId", HK_PERM_MEMBERSHIP_READ,
       "query q($x: ID!) { customerByExternalId(externalId: $x) { id" MEMBERSHIPS " } }",
       "{\"x\":\"@X@\"}"},
-     HK_PERM_CUSTOMER_READ},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
     {{"customers", HK_PERM_MEMBERSHIP_READ,
       "{ customers(first: 100) { edges { node { id" MEMBERSHIPS " } } } }", NULL},
-     HK_PERM_CUSTOMER_READ},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
     /* a group filter answers "who is in this group" */
     {{"customers", HK_PERM_MEMBERSHIP_READ,
       "query q($g: [ID!]) { customers(filters: { customerGroupIds: $g }) { edges { node { id } } }"
       " }",
       "{\"g\":[\"@G@\"]}"},
-     HK_PERM_CUSTOMER_READ},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
     {{"customers", HK_PERM_MEMBERSHIP_READ,
       "query q($k: [String!]) { customers(filters: { customerGroupKeys: $k }) { edges { node { id"
       " } } } }",
       "{\"k\":[\"@K@\"]}"},
-     HK_PERM_CUSTOMER_READ},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
     /* mutations whose output reads memberships: refused before they write */
     {{"upsertCustomer", HK_PERM_MEMBERSHIP_READ,
       "mutation m($i: UpsertCustomerInput!) { upsertCustomer(input: $i) { result customer { id"
       " ... on Customer {" MEMBERSHIPS " } } " ERR " } }",
       "{\"i\":{\"identifier\":{\"emailAddress\":\"new@a.example\"},\"onCreate\":{\"fullName\":"
       "\"N\",\"email\":{\"email\":\"new@a.example\",\"isVerified\":false}},\"onUpdate\":{}}}"},
-     HK_PERM_CUSTOMER_CREATE},
+     HK_PERM_CUSTOMER_CREATE | HK_PERM_CUSTOMER_GROUP_READ},
     {{"markCustomerAsSpam", HK_PERM_MEMBERSHIP_READ,
       "mutation m($i: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: $i) { ...O " ERR
       " } } fragment O on MarkCustomerAsSpamOutput { customer {" MEMBERSHIPS " } }",
       "{\"i\":{\"customerId\":\"@C@\"}}"},
-     HK_PERM_CUSTOMER_EDIT},
+     HK_PERM_CUSTOMER_EDIT | HK_PERM_CUSTOMER_GROUP_READ},
     {{"unmarkCustomerAsSpam", HK_PERM_MEMBERSHIP_READ,
       "mutation m($i: UnmarkCustomerAsSpamInput!) { unmarkCustomerAsSpam(input: $i) { customer "
       "{" MEMBERSHIPS " } " ERR " } }",
       "{\"i\":{\"customerId\":\"@S@\"}}"},
-     HK_PERM_CUSTOMER_EDIT},
+     HK_PERM_CUSTOMER_EDIT | HK_PERM_CUSTOMER_GROUP_READ},
     /* the output lists memberships: refused before anything is added */
     {{"addCustomerToCustomerGroups", HK_PERM_MEMBERSHIP_READ,
       "mutation m($i: AddCustomerToCustomerGroupsInput!) { addCustomerToCustomerGroups(input: $i)"
       " { customerGroupMemberships { customerId customerGroup { id key name } } " ERR " } }",
       "{\"i\":{\"customerId\":\"@S@\",\"customerGroupIdentifiers\":[{\"customerGroupId\":"
       "\"@G@\"}]}}"},
-     HK_PERM_MEMBERSHIP_CREATE},
+     HK_PERM_MEMBERSHIP_CREATE | HK_PERM_CUSTOMER_GROUP_READ},
+};
+
+/* A membership's group (key, name, colour) is a group read: customerGroup:read
+ * besides customerGroupMembership:read, wherever the membership is read. */
+static const perm_case_also group_read_cases[] = {
+    {{"customer", HK_PERM_CUSTOMER_GROUP_READ,
+      "query q($id: ID!) { customer(customerId: $id) { id" MEMBERSHIPS " } }", "{\"id\":\"@C@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_MEMBERSHIP_READ},
+    {{"customerByEmail", HK_PERM_CUSTOMER_GROUP_READ,
+      "query q($e: String!) { customerByEmail(email: $e) { id" MEMBERSHIPS " } }",
+      "{\"e\":\"@E@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_MEMBERSHIP_READ},
+    {{"customerByExternalId", HK_PERM_CUSTOMER_GROUP_READ,
+      "query q($x: ID!) { customerByExternalId(externalId: $x) { id" MEMBERSHIPS " } }",
+      "{\"x\":\"@X@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_MEMBERSHIP_READ},
+    {{"customers", HK_PERM_CUSTOMER_GROUP_READ,
+      "{ customers(first: 100) { edges { node { id" MEMBERSHIPS " } } } }", NULL},
+     HK_PERM_CUSTOMER_READ | HK_PERM_MEMBERSHIP_READ},
+    /* mutations whose output reads the memberships' groups: refused before they write */
+    {{"upsertCustomer", HK_PERM_CUSTOMER_GROUP_READ,
+      "mutation m($i: UpsertCustomerInput!) { upsertCustomer(input: $i) { result customer { id"
+      " ... on Customer {" MEMBERSHIPS " } } " ERR " } }",
+      "{\"i\":{\"identifier\":{\"emailAddress\":\"new@a.example\"},\"onCreate\":{\"fullName\":"
+      "\"N\",\"email\":{\"email\":\"new@a.example\",\"isVerified\":false}},\"onUpdate\":{}}}"},
+     HK_PERM_CUSTOMER_CREATE | HK_PERM_MEMBERSHIP_READ},
+    {{"markCustomerAsSpam", HK_PERM_CUSTOMER_GROUP_READ,
+      "mutation m($i: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: $i) { ...O " ERR
+      " } } fragment O on MarkCustomerAsSpamOutput { customer {" MEMBERSHIPS " } }",
+      "{\"i\":{\"customerId\":\"@C@\"}}"},
+     HK_PERM_CUSTOMER_EDIT | HK_PERM_MEMBERSHIP_READ},
+    {{"unmarkCustomerAsSpam", HK_PERM_CUSTOMER_GROUP_READ,
+      "mutation m($i: UnmarkCustomerAsSpamInput!) { unmarkCustomerAsSpam(input: $i) { customer "
+      "{" MEMBERSHIPS " } " ERR " } }",
+      "{\"i\":{\"customerId\":\"@S@\"}}"},
+     HK_PERM_CUSTOMER_EDIT | HK_PERM_MEMBERSHIP_READ},
+    /* the SDK's document: CustomerGroupMembershipParts reads customerGroup */
+    {{"addCustomerToCustomerGroups", HK_PERM_CUSTOMER_GROUP_READ,
+      "mutation m($i: AddCustomerToCustomerGroupsInput!) { addCustomerToCustomerGroups(input: $i)"
+      " { customerGroupMemberships { ...P } " ERR " } } fragment P on CustomerGroupMembership {"
+      " customerId customerGroup { id key name color } }",
+      "{\"i\":{\"customerId\":\"@S@\",\"customerGroupIdentifiers\":[{\"customerGroupId\":"
+      "\"@G@\"}]}}"},
+     HK_PERM_MEMBERSHIP_CREATE | HK_PERM_MEMBERSHIP_READ},
 };
 
 static void key_with(fx *f, uint32_t perms, char auth[HK_API_KEY_BUF + 16])
@@ -909,12 +962,15 @@ static void test_permissions(void **state)
     /* every case, with what its document needs besides the permission checked */
     enum { NPLAIN = sizeof perm_cases / sizeof perm_cases[0] };
     enum { NALSO = sizeof membership_read_cases / sizeof membership_read_cases[0] };
-    perm_case_also all[NPLAIN + NALSO];
+    enum { NGROUP = sizeof group_read_cases / sizeof group_read_cases[0] };
+    perm_case_also all[NPLAIN + NALSO + NGROUP];
     for (size_t i = 0; i < NPLAIN; i++)
         all[i] = (perm_case_also){perm_cases[i], 0};
     for (size_t i = 0; i < NALSO; i++)
         all[NPLAIN + i] = membership_read_cases[i];
-    size_t ncases = NPLAIN + NALSO;
+    for (size_t i = 0; i < NGROUP; i++)
+        all[NPLAIN + NALSO + i] = group_read_cases[i];
+    size_t ncases = NPLAIN + NALSO + NGROUP;
     for (size_t o = 0; o < ops.n; o++) {
         int checks = 0, cases = 0;
         const char *op = ops.names[o];
@@ -1050,6 +1106,77 @@ static void test_membership_read_refusal_shape(void **state)
     fx_free(f);
 }
 
+/* Without customerGroup:read, CustomerGroupMembership.customerGroup is refused
+ * at its own path (FORBIDDEN, HTTP 403), as Customer.customerGroupMemberships
+ * is without customerGroupMembership:read: no group key or name comes back,
+ * the memberships themselves (customer ids, times) still do. */
+static void test_group_read_refusal_shape(void **state)
+{
+    fx *f = fx_new();
+    snprintf(case_label, sizeof case_label, "membership groups refused at their path");
+    char auth[HK_API_KEY_BUF + 16];
+    key_with(f, HK_PERM_ALL & ~(uint32_t)HK_PERM_CUSTOMER_GROUP_READ, auth);
+    char vars[256];
+    snprintf(vars, sizeof vars, "{\"id\":\"%s\"}", f->a.cust);
+    json_t *v = json_loads(vars, 0, NULL);
+    int status;
+    char *raw;
+    json_t *r = send_raw(f, auth,
+                         "query q($id: ID!) { plain: customer(customerId: $id) { id fullName"
+                         " customerGroupMemberships { edges { node { customerId } } } }"
+                         " grouped: customer(customerId: $id) { id customerGroupMemberships {"
+                         " edges { node { customerId customerGroup { key name } } } } } }",
+                         v, &status, &raw);
+    json_decref(v);
+    if (status != 403 || json_array_size(json_at(r, "errors")) != 1 ||
+        strcmp(json_str_at(r, "errors.0.extensions.code"), "FORBIDDEN") != 0 ||
+        strcmp(json_str_at(r, "errors.0.path.0"), "grouped") != 0 ||
+        strcmp(json_str_at(r, "errors.0.path.1"), "customerGroupMemberships") != 0 ||
+        strcmp(json_str_at(r, "errors.0.path.5"), "customerGroup") != 0 ||
+        !json_is_null(json_at(r, "data.grouped")) ||
+        strcmp(json_str_at(r, "data.plain.fullName"), "Alice A") != 0 ||
+        strcmp(json_str_at(r, "data.plain.customerGroupMemberships.edges.0.node.customerId"),
+               f->a.cust) != 0 ||
+        strstr(raw, A_GKEY) || strstr(raw, "A VIPs"))
+        SEC_FAIL("HTTP %d %s", status, raw);
+    assert_non_null(strstr(json_str_at(r, "errors.0.message"), "customerGroup:read"));
+    free(raw);
+    json_decref(r);
+
+    /* the SDK's addCustomerToCustomerGroups reads the groups it returns:
+     * refused before anything is added */
+    char *before = snapshot_a(f);
+    snprintf(vars, sizeof vars,
+             "{\"i\":{\"customerId\":\"%s\",\"customerGroupIdentifiers\":"
+             "[{\"customerGroupId\":\"%s\"}]}}",
+             f->a.spam, f->a.group);
+    v = json_loads(vars, 0, NULL);
+    assert_non_null(v);
+    r = send_raw(f, auth,
+                 "mutation m($i: AddCustomerToCustomerGroupsInput!) {"
+                 " addCustomerToCustomerGroups(input: $i) { customerGroupMemberships {"
+                 " customerId customerGroup { key name } } " ERR " } }",
+                 v, &status, &raw);
+    json_decref(v);
+    if (status != 200 ||
+        strcmp(json_str_at(r, "data.addCustomerToCustomerGroups.error.code"), "forbidden") != 0 ||
+        !json_is_null(json_at(r, "data.addCustomerToCustomerGroups.customerGroupMemberships")) ||
+        !strstr(json_str_at(r, "data.addCustomerToCustomerGroups.error.message"),
+                "customerGroup:read") ||
+        strstr(raw, A_GKEY))
+        SEC_FAIL("HTTP %d %s", status, raw);
+    char *after = snapshot_a(f);
+    if (strcmp(before, after) != 0)
+        SEC_FAIL("a refused addCustomerToCustomerGroups changed the workspace");
+    free(before);
+    free(after);
+    free(raw);
+    json_decref(r);
+    printf("RELIABILITY|security|membership groups without customerGroup:read: FORBIDDEN at their"
+           " path, the rest answered; mutations refused before writing|checks=14|ok\n");
+    fx_free(f);
+}
+
 /* A key can never grant more than its creator holds, nor be read back. */
 static void test_key_escalation(void **state)
 {
@@ -1089,6 +1216,7 @@ int main(void)
         cmocka_unit_test(test_isolation),
         cmocka_unit_test(test_permissions),
         cmocka_unit_test(test_membership_read_refusal_shape),
+        cmocka_unit_test(test_group_read_refusal_shape),
         cmocka_unit_test(test_key_escalation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
