@@ -205,7 +205,7 @@ done
 up_rate=$(median "${up_rates[@]}")
 fixed=$(awk -v r="$up_rate" 'BEGIN { h = int(r / 2); print h < 1 ? 1 : h }')
 echo "fixed rate $fixed/s (half the median upsert rate):"
-upsert "upsert fixed" --rate "$fixed"
+upsert "upsert fixed" --rate "$fixed" --timeline
 fixed_json=$json
 fixed_rate=$(field "$fixed_json" rate)
 fixed_p50=$(field "$fixed_json" p50_us)
