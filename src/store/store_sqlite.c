@@ -433,6 +433,18 @@ static void bind_stamps(sqlite3_stmt *s, int first, int64_t created_at, const hk
 
 /* ---- connections ---- */
 
+/*
+ * The WAL file is cut back to this size when it restarts past it. Under
+ * load it hovers around 64-130 MiB between checkpoints; cut at 64 MiB it was
+ * truncated at most restarts and grew again right after, and each time the
+ * truncate (up to 8 ms, inside a commit) and the new blocks (whose metadata
+ * the next fdatasync must write too) stalled commits. At 5,000 upserts/s
+ * after 20 s of closed loop, six runs each: p99 4.3-481 ms (median 9.2)
+ * with the 64 MiB cut, 5.4-34.8 ms (median 8.4) without it. Only a burst
+ * now leaves a WAL large enough to cut.
+ */
+#define WAL_SIZE_LIMIT "268435456" /* 256 MiB */
+
 static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_error *err)
 {
     char pragmas[512];
@@ -441,7 +453,7 @@ static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = %s;"
              "PRAGMA cache_size = -65536;"
-             "PRAGMA journal_size_limit = 67108864;"
+             "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT ";"
              "PRAGMA temp_store = MEMORY;"
              "PRAGMA query_only = %d;",
              durable ? "FULL" : "OFF", role == STORE_ROLE_READER);
