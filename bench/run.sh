@@ -10,6 +10,8 @@ echo "== store: durable upserts/s (issue 2)"
 "$build/bench_store"
 echo "== HTTP: upsertCustomer over GraphQL (issue 3)"
 bench/http_bench.sh
+echo "== HTTP: fixed-rate latency right after a burst (issue 3)"
+bench/burst_then_rate.sh
 echo "== deliveries end to end (issue 4)"
 bench/delivery_bench.sh
 if [ -x bench/verify_bench.sh ]; then
