@@ -37,36 +37,17 @@ done
 [ -x "$build/hookd" ] && [ -x "$build/http_load" ] ||
     { echo "burst_then_rate: build hookd and http_load in $build first" >&2; exit 2; }
 
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-burst.XXXXXX")
 server_pid=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 150); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    [ -z "$server_pid" ] || stop_pid "$server_pid" 150 # hookd drains for up to 10 s
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-"$build/hookd" bootstrap --data-dir "$tmp/data" >"$tmp/bootstrap.json" 2>"$tmp/bootstrap.log" ||
-    { cat "$tmp/bootstrap.log" >&2; exit 1; }
-key=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$tmp/bootstrap.json")
-: >"$tmp/hookd.log"
-"$build/hookd" serve --data-dir "$tmp/data" --listen 127.0.0.1:0 >"$tmp/hookd.log" 2>&1 &
-server_pid=$!
-port=""
-for _ in $(seq 100); do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/hookd.log")
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "burst_then_rate: hookd did not start:" >&2; cat "$tmp/hookd.log" >&2; exit 1; }
+hookd_start "$build" "$tmp" burst_then_rate || exit 1
 
 cat >"$tmp/upsert.json" <<'EOF'
 {"query":"mutation u($input: UpsertCustomerInput!){ upsertCustomer(input:$input){ result customer{ id } error{ code message } } }","variables":{"input":{"identifier":{"emailAddress":"load{{n}}@example.com"},"onCreate":{"fullName":"Load {{n}}","email":{"email":"load{{n}}@example.com","isVerified":false}},"onUpdate":{}}}}

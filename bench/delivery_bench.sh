@@ -92,16 +92,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-delivery-bench.XXXXXX")
 server_pid=""
 sink_pid=""
 perf_pid=""
-# stop_pid PID TENTHS: SIGTERM, up to TENTHS tenths of a second to exit, then SIGKILL.
-stop_pid() {
-    kill -TERM "$1" 2>/dev/null || true
-    for _ in $(seq "$2"); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh" # stop_pid
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     [ -z "$perf_pid" ] || stop_pid "$perf_pid" 100

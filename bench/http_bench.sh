@@ -57,47 +57,20 @@ if [ ! -x "$build/hookd" ] || [ ! -x "$build/http_load" ]; then
     cmake --build "$build" -j"$(nproc)" --target hookd http_load >/dev/null
 fi
 
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-http-bench.XXXXXX")
 server_pid=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        # hookd drains for up to 10 s; past 15 s it is killed.
-        for _ in $(seq 150); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    [ -z "$server_pid" ] || stop_pid "$server_pid" 150 # hookd drains for up to 10 s
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 # ---- the server ----
 
-if ! "$build/hookd" bootstrap --data-dir "$tmp/data" >"$tmp/bootstrap.json" 2>"$tmp/bootstrap.log"; then
-    cat "$tmp/bootstrap.log" >&2
-    exit 1
-fi
-key=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$tmp/bootstrap.json")
-[ -n "$key" ] || { echo "http_bench: no API key from bootstrap" >&2; exit 1; }
-
-: >"$tmp/hookd.log" # before the background start, so the reads below never miss it
-"$build/hookd" serve --data-dir "$tmp/data" --listen 127.0.0.1:0 >"$tmp/hookd.log" 2>&1 &
-server_pid=$!
-port=""
-for _ in $(seq 100); do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$tmp/hookd.log")
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "http_bench: hookd did not start:" >&2
-    cat "$tmp/hookd.log" >&2
-    exit 1
-fi
+hookd_start "$build" "$tmp" http_bench || exit 1
 base=http://127.0.0.1:$port
 threads=$(sed -n 's/.*, \([0-9]*\) threads,.*/\1/p' "$tmp/hookd.log")
 
