@@ -16,62 +16,16 @@
 
 #include "api/api.h"
 #include "json_path.h"
+#include "api_fixture.h"
 #include "testutil.h"
 
 /* ---- harness ------------------------------------------------------------ */
 
-typedef struct fixture {
-    test_env *env;
-    api *api;
-    hk_bootstrap_result boot; /* workspace "Acme", a key with every permission */
-    hk_ctx ctx;               /* that key's context, for domain-side setup */
-    char auth[HK_API_KEY_BUF + 16];
-} fixture;
+typedef api_fixture fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    hk_error err;
-    if (!f || !(f->env = test_env_new()))
-        return -1;
-    if (hk_workspace_bootstrap(f->env->store, "Acme", &f->boot, &err) ||
-        hk_auth_api_key(f->env->store, f->boot.api_key, strlen(f->boot.api_key), &f->ctx, &err) ||
-        api_new(f->env->store, &f->api, &err)) {
-        fprintf(stderr, "setup: %s\n", err.message);
-        return -1;
-    }
-    snprintf(f->auth, sizeof f->auth, "Bearer %s", f->boot.api_key);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    api_free(f->api);
-    test_env_free(f->env);
-    free(f);
-    return 0;
-}
-
-/* Posts {query, variables} (variables stolen, may be NULL); returns the
- * parsed response and the HTTP status. */
 static json_t *send(fixture *f, const char *query, json_t *variables, int *status)
 {
-    json_t *req = json_pack("{s:s}", "query", query);
-    if (variables)
-        json_object_set_new(req, "variables", variables);
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    api_response r;
-    assert_int_equal(api_graphql(f->api, f->auth, body, strlen(body), &r), HK_OK);
-    free(body);
-    json_t *res = json_loadb(r.body.data, r.body.len, 0, NULL);
-    if (!res)
-        fail_msg("not JSON: %.*s", (int)r.body.len, r.body.data);
-    *status = r.http_status;
-    hk_buf_free(&r.body);
-    return res;
+    return api_send(f, f->auth, query, variables, status);
 }
 
 /* The answer must be HTTP 200 without errors. */
@@ -366,8 +320,10 @@ static void test_customers_sorted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_upsert_refuses_tenants, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_customers_sorted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_refuses_tenants, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_customers_sorted, api_fixture_setup,
+                                        api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include "api/url_mask.h"
 #include "domain/deliveries.h"
 #include "json_path.h"
+#include "api_fixture.h"
 #include "testutil.h"
 
 /* ---- URL masking ------------------------------------------------------- */
@@ -62,70 +63,13 @@ static void test_url_mask(void **state)
 
 /* ---- harness ------------------------------------------------------------ */
 
-typedef struct fixture {
-    test_env *env;
-    api *api;
-    hk_bootstrap_result boot; /* workspace "Acme", a key with every permission */
-    hk_ctx ctx;               /* that key's context, for domain-side setup */
-    char auth[HK_API_KEY_BUF + 16];
-} fixture;
-
-static void bearer(char *out, size_t n, const char *key)
-{
-    snprintf(out, n, "Bearer %s", key);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    hk_error err;
-    if (!f || !(f->env = test_env_new()))
-        return -1;
-    if (hk_workspace_bootstrap(f->env->store, "Acme", &f->boot, &err) ||
-        hk_auth_api_key(f->env->store, f->boot.api_key, strlen(f->boot.api_key), &f->ctx, &err) ||
-        api_new(f->env->store, &f->api, &err)) {
-        fprintf(stderr, "setup: %s\n", err.message);
-        return -1;
-    }
-    bearer(f->auth, sizeof f->auth, f->boot.api_key);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    api_free(f->api);
-    test_env_free(f->env);
-    free(f);
-    return 0;
-}
-
-/* Posts {query, variables} (variables stolen, may be NULL) with `auth`;
- * returns the parsed response and the HTTP status. */
-static json_t *send(fixture *f, const char *auth, const char *query, json_t *variables, int *status)
-{
-    json_t *req = json_pack("{s:s}", "query", query);
-    if (variables)
-        json_object_set_new(req, "variables", variables);
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    api_response r;
-    assert_int_equal(api_graphql(f->api, auth, body, strlen(body), &r), HK_OK);
-    free(body);
-    json_t *res = json_loadb(r.body.data, r.body.len, 0, NULL);
-    if (!res)
-        fail_msg("not JSON: %.*s", (int)r.body.len, r.body.data);
-    *status = r.http_status;
-    hk_buf_free(&r.body);
-    return res;
-}
+typedef api_fixture fixture;
 
 static json_t *post_as(fixture *f, const char *auth, int want_status, const char *query,
                        json_t *variables)
 {
     int status;
-    json_t *res = send(f, auth, query, variables, &status);
+    json_t *res = api_send(f, auth, query, variables, &status);
     if (status != want_status) {
         char *text = json_dumps(res, JSON_COMPACT);
         fail_msg("HTTP %d (want %d): %s", status, want_status, text);
@@ -141,7 +85,7 @@ static json_t *post_as(fixture *f, const char *auth, int want_status, const char
 static json_t *post_bad_input(fixture *f, const char *query, json_t *variables)
 {
     int status;
-    json_t *res = send(f, f->auth, query, variables, &status);
+    json_t *res = api_send(f, f->auth, query, variables, &status);
     assert_true(status == 200 || status == 400);
     assert_string_equal(
         json_string_value(json_object_get(
@@ -611,7 +555,7 @@ static void test_permissions(void **state)
                                        HK_PERM_WORKSPACE_READ | HK_PERM_WEBHOOK_TARGET_READ, key,
                                        &err),
                      HK_OK);
-    bearer(auth, sizeof auth, key);
+    api_bearer(auth, sizeof auth, key);
 
     /* reading is allowed */
     json_t *r = post_as(f, auth, 200, list_doc, NULL);
@@ -651,7 +595,7 @@ static void test_permissions(void **state)
     assert_int_equal(
         hk_api_key_create(&f->ctx, f->boot.machine_user_id, HK_PERM_WORKSPACE_READ, key, &err),
         HK_OK);
-    bearer(auth, sizeof auth, key);
+    api_bearer(auth, sizeof auth, key);
     r = post_as(f, auth, 403, list_doc, NULL);
     assert_str_at(r, "errors.0.extensions.code", "FORBIDDEN");
     json_decref(r);
@@ -787,15 +731,22 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_mask),
-        cmocka_unit_test_setup_teardown(test_my_workspace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_webhook_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_target_create_get_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_target_update_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_target_validation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_too_many_targets_and_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_workspace_hmac, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_operator_deliveries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_my_workspace, api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_versions, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_target_create_get_list, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_target_update_delete, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_target_validation, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_targets_and_pages, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_workspace_hmac, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_operator_deliveries, api_fixture_setup,
+                                        api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
