@@ -95,8 +95,7 @@ static const char *const migrations[] = {
      * index, in either direction, without scanning the workspace. Names are
      * compared byte-wise (BINARY, the column's collation: UTF-8 byte order,
      * i.e. code point order; "Zoe" before "adam", no locale); ties by id. */
-    "CREATE INDEX customers_full_name ON customers"
-    "  (workspace_id, full_name COLLATE BINARY, id);",
+    "CREATE INDEX customers_full_name ON customers (workspace_id, full_name COLLATE BINARY, id);",
 };
 
 const char *const *sqlite_schema_migrations(int *count)
