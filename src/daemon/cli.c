@@ -13,6 +13,7 @@ typedef enum option_id {
     OPT_NAME,
     OPT_LOG_LEVEL,
     OPT_MAX_BODY_BYTES,
+    OPT_HTTP_THREADS,
     OPT_RETRY_SCHEDULE,
     OPT_DELIVERY_TIMEOUT,
     OPT_MAX_IN_FLIGHT,
@@ -41,6 +42,7 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_HTTP_THREADS] = {"--http-threads", "HOOKD_HTTP_THREADS", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETRY_SCHEDULE] = {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_DELIVERY_TIMEOUT] = {"--delivery-timeout", "HOOKD_DELIVERY_TIMEOUT",
                               FOR_COMMAND(HK_CMD_SERVE)},
@@ -241,8 +243,7 @@ static hk_status config_line(hk_cli_command command, char *line, const char *pat
         return HK_OK;
     char *eq = strchr(line, '=');
     if (!eq)
-        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: expected 'name = value'", path,
-                            lineno);
+        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: expected 'name = value'", path, lineno);
     *eq = '\0';
     char *name = trim(line), *value = trim(eq + 1);
     size_t vlen = strlen(value);
@@ -255,8 +256,7 @@ static hk_status config_line(hk_cli_command command, char *line, const char *pat
         return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: unknown setting '%s'", path, lineno,
                             name);
     if (value[0] == '\0')
-        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: '%s' needs a value", path, lineno,
-                            name);
+        return hk_error_set(err, HK_EINVAL, NULL, "%s:%d: '%s' needs a value", path, lineno, name);
     if (!values->value[id]) {
         values->value[id] = value;
         values->source[id] = path;
@@ -300,8 +300,9 @@ static hk_status parse_body_size(const char *value, const char *source, size_t *
 }
 
 /* A count: decimal digits only, 1..HK_MAX_IN_FLIGHT_LIMIT; `fallback` when not given. */
-static hk_status parse_count(const option_values *values, option_id id, size_t fallback,
-                             size_t *out, hk_error *err)
+/* A whole number from 1 to `max`, or `fallback` when not given. */
+static hk_status parse_count_max(const option_values *values, option_id id, size_t fallback,
+                                 size_t max, size_t *out, hk_error *err)
 {
     const char *value = values->value[id];
     if (!value) {
@@ -311,12 +312,18 @@ static hk_status parse_count(const option_values *values, option_id id, size_t f
     size_t len = strlen(value);
     errno = 0;
     unsigned long long n = strtoull(value, NULL, 10);
-    if (strspn(value, "0123456789") != len || errno != 0 || n == 0 || n > HK_MAX_IN_FLIGHT_LIMIT)
+    if (strspn(value, "0123456789") != len || errno != 0 || n == 0 || n > max)
         return hk_error_set(err, HK_EINVAL, NULL,
-                            "invalid count '%s' (from %s): use a number from 1 to %d", value,
-                            values->source[id], HK_MAX_IN_FLIGHT_LIMIT);
+                            "invalid count '%s' (from %s): use a number from 1 to %zu", value,
+                            values->source[id], max);
     *out = (size_t)n;
     return HK_OK;
+}
+
+static hk_status parse_count(const option_values *values, option_id id, size_t fallback,
+                             size_t *out, hk_error *err)
+{
+    return parse_count_max(values, id, fallback, HK_MAX_IN_FLIGHT_LIMIT, out, err);
 }
 
 static hk_status parse_timeout(const option_values *values, int64_t *out, hk_error *err)
@@ -386,6 +393,9 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
                             level, values->source[OPT_LOG_LEVEL]);
     hk_status st = parse_body_size(values->value[OPT_MAX_BODY_BYTES],
                                    values->source[OPT_MAX_BODY_BYTES], &out->max_body_bytes, err);
+    if (!st)
+        st = parse_count_max(values, OPT_HTTP_THREADS, 0, HK_MAX_HTTP_THREADS, &out->http_threads,
+                             err);
     if (!st)
         st = resolve_delivery(values, out, err);
     if (st)
@@ -487,6 +497,8 @@ static const char serve_usage[] =
     "                        0.0.0.0:PORT for every IPv4 interface\n"
     "  --max-body-bytes N    the largest request body accepted, in bytes; larger ones are\n"
     "                        answered 413 (env HOOKD_MAX_BODY_BYTES; default 1048576)\n"
+    "  --http-threads N      threads serving HTTP, 1 to 1024 (env HOOKD_HTTP_THREADS; default\n"
+    "                        32 per CPU, at most 256: a request waits on its commit)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
     "  --config FILE         settings as 'name = value' lines, names as the flags without\n"
     "                        -- (env HOOKD_CONFIG); flags and environment win over it\n"

@@ -3,7 +3,7 @@
  * fallbacks.
  *
  *   hookd bootstrap --data-dir DIR [--name NAME] [--log-level LEVEL]
- *   hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N]
+ *   hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N] [--http-threads N]
  *               [--log-level LEVEL] [--retry-schedule LIST] [--delivery-timeout DURATION]
  *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
  *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
@@ -11,7 +11,7 @@
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
  * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
- * HOOKD_LOG_LEVEL, HOOKD_RETRY_SCHEDULE, HOOKD_DELIVERY_TIMEOUT,
+ * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_RETRY_SCHEDULE, HOOKD_DELIVERY_TIMEOUT,
  * HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
  * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE).
  */
@@ -43,6 +43,8 @@ enum {
 #define HK_DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
 /* A ceiling on --max-body-bytes: each request in flight may hold this much memory. */
 #define HK_MAX_MAX_BODY_BYTES ((size_t)1 << 30)
+/* A ceiling on --http-threads. */
+#define HK_MAX_HTTP_THREADS 1024
 /* Delivery defaults (SPEC §5) and ceilings. */
 #define HK_DEFAULT_DELIVERY_TIMEOUT_MS 30000
 #define HK_MAX_DELIVERY_TIMEOUT_MS ((int64_t)3600 * 1000)
@@ -65,6 +67,7 @@ typedef struct hk_cli_options {
     const char *listen;         /* serve: never NULL after parsing */
     const char *workspace_name; /* bootstrap: never NULL after parsing */
     size_t max_body_bytes;      /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
+    size_t http_threads;        /* serve: 1..HK_MAX_HTTP_THREADS, 0: the server's default */
     hk_log_level log_level;
     /* serve: the delivery engine */
     hk_retry_schedule retry_schedule; /* SPEC §5's unless given */

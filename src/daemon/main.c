@@ -111,6 +111,7 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     options.store = store;
     options.api = graphql;
     options.max_body_bytes = o->max_body_bytes;
+    options.threads = (unsigned)o->http_threads;
     st = hk_http_server_start(&options, out, err);
     if (st != HK_OK)
         return st;

@@ -416,5 +416,24 @@ else
     fail "the usage error names HOOKD_MAX_BODY_BYTES" "stderr: $(head -c 400 "$tmp/err")"
 fi
 
+# ---- --http-threads and HOOKD_HTTP_THREADS ----
+
+if start_serve "$tmp/serve4.log" HOOKD_HTTP_THREADS=7 -- --http-threads 3; then
+    status=$(graphql "$work_query")
+    check_answer "--http-threads 3 (over the env's 7): serves" 200 "$status" "$workspace_id"
+    if grep -q ", 3 threads," "$tmp/serve4.log"; then
+        pass "--http-threads 3 starts 3 threads"
+    else
+        fail "--http-threads 3 starts 3 threads" "log: $(head -c 400 "$tmp/serve4.log")"
+    fi
+    stop_serve "$server_pid"
+else
+    fail "serve starts with --http-threads 3" "log: $(head -c 400 "$tmp/serve4.log")"
+fi
+for bad in 0 -1 abc 1025 " 4"; do
+    expect_status "--http-threads '$bad' is a usage error (exit 2)" 2 \
+        "$bin" serve --data-dir "$data" --listen 127.0.0.1:1 --http-threads "$bad"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
