@@ -118,3 +118,26 @@ void hk_log(hk_log_level level, const char *fmt, ...)
     line[PREFIX_LEN + len] = '\n';
     write_all(line, PREFIX_LEN + len + 1);
 }
+
+bool hk_log_gate_fail(hk_log_gate *g, int64_t now_ms, unsigned *suppressed)
+{
+    *suppressed = 0;
+    g->failures++;
+    if (g->failures > 1 && now_ms - g->logged_at < g->window_ms) {
+        g->suppressed++;
+        return false;
+    }
+    *suppressed = g->suppressed;
+    g->suppressed = 0;
+    g->logged_at = now_ms;
+    return true;
+}
+
+bool hk_log_gate_ok(hk_log_gate *g, unsigned *failures)
+{
+    *failures = g->failures;
+    bool ended = g->failures > 0;
+    g->failures = g->suppressed = 0;
+    g->logged_at = 0;
+    return ended;
+}

@@ -8,6 +8,9 @@
 #ifndef HOOKD_CORE_LOG_H
 #define HOOKD_CORE_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "core/status.h"
 
 typedef enum hk_log_level {
@@ -30,5 +33,25 @@ void hk_log(hk_log_level level, const char *fmt, ...) HK_PRINTF(2, 3);
 #define hk_log_info(...) hk_log(HK_LOG_INFO, __VA_ARGS__)
 #define hk_log_warn(...) hk_log(HK_LOG_WARN, __VA_ARGS__)
 #define hk_log_error(...) hk_log(HK_LOG_ERROR, __VA_ARGS__)
+
+/*
+ * A gate for a failure that repeats while it lasts (a failed store retried
+ * every second): its first occurrence is logged, then at most one line per
+ * `window_ms` saying how many repeats were not, and one line when it ends.
+ * Zero-initialise and set window_ms. Owned by one thread: not thread-safe.
+ */
+typedef struct hk_log_gate {
+    int64_t window_ms;
+    int64_t logged_at;   /* monotonic ms of the last line logged while failing */
+    unsigned failures;   /* in a row, so far; 0: not failing */
+    unsigned suppressed; /* repeats not logged since the last line */
+} hk_log_gate;
+
+/* A failure at monotonic `now_ms`: true when the caller logs it now, with
+ * *suppressed repeats not logged before it (0 for the first). */
+bool hk_log_gate_fail(hk_log_gate *g, int64_t now_ms, unsigned *suppressed);
+/* A success: true when it ends a failure, which the caller logs as such;
+ * *failures says how many there were in a row. */
+bool hk_log_gate_ok(hk_log_gate *g, unsigned *failures);
 
 #endif

@@ -42,6 +42,9 @@
 #define SWEEP_INTERVAL_MS 100
 /* Results per hk_delivery_record call. */
 #define RECORD_CHUNK 256
+/* A store failure that repeats (claims retried every second while the
+ * store refuses writes) is logged once per this window, with a count. */
+#define FAILURE_LOG_WINDOW_MS 60000
 
 struct hk_dispatcher {
     hk_store *store;
@@ -91,9 +94,32 @@ struct hk_dispatcher {
 
     pthread_mutex_t stats_lock;
     hk_dispatcher_stats published;
+
+    /* Repeated store failures, logged through a gate each (hk_log_gate). */
+    hk_log_gate claim_log, record_log, load_log;
 };
 
 /* ---- bookkeeping ---- */
+
+/* Logs a failure of `what` unless its gate holds it back. */
+static void log_failure(hk_log_gate *gate, const char *what, const char *why)
+{
+    unsigned suppressed;
+    if (!hk_log_gate_fail(gate, hk_mono_ms(), &suppressed))
+        return;
+    if (suppressed)
+        hk_log_error("%s: %s (%u more failures since the last report)", what, why, suppressed);
+    else
+        hk_log_error("%s: %s", what, why);
+}
+
+/* After a success: says so if it ends a run of failures of `what`. */
+static void log_recovery(hk_log_gate *gate, const char *what)
+{
+    unsigned failures;
+    if (hk_log_gate_ok(gate, &failures))
+        hk_log_info("%s: working again after %u failures in a row", what, failures);
+}
 
 static size_t held(const hk_dispatcher *d)
 {
@@ -252,11 +278,14 @@ static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
                                reuse ? NULL : &slot->conf, &slot->conf_secret, &found,
                                &err) != HK_OK) {
         d->stats.store_errors++;
-        hk_log_error("cannot load delivery of %s to %s: %s", job->delivery.event_id,
-                     job->delivery.target_id, err.message);
+        char what[2 * HK_ID_MAX + 40];
+        snprintf(what, sizeof what, "cannot load delivery of %s to %s", job->delivery.event_id,
+                 job->delivery.target_id);
+        log_failure(&d->load_log, what, err.message);
         defer(d, job);
         return false;
     }
+    log_recovery(&d->load_log, "loading deliveries");
     if (found && !reuse)
         slot->conf_loaded_ms = now;
     if (!found || !slot->conf.is_enabled) {
@@ -449,7 +478,7 @@ static void claim(hk_dispatcher *d)
                                  &d->claim_n, &d->claim_next_due, claim_committed, d,
                                  &err) != HK_OK) {
         d->stats.store_errors++;
-        hk_log_error("cannot claim deliveries: %s", err.message);
+        log_failure(&d->claim_log, "cannot claim deliveries", err.message);
         after_claim(d, now, 0, want, HK_TIME_NONE);
         return;
     }
@@ -467,10 +496,11 @@ static void claimed(hk_dispatcher *d)
     size_t want = d->claim_want, n = d->claim_n;
     if (d->claim_status != HK_OK) {
         d->stats.store_errors++;
-        hk_log_error("cannot claim deliveries: %s", d->claim_error);
+        log_failure(&d->claim_log, "cannot claim deliveries", d->claim_error);
         after_claim(d, now, 0, want, HK_TIME_NONE);
         return;
     }
+    log_recovery(&d->claim_log, "claiming deliveries");
     after_claim(d, now, n, want, d->claim_next_due);
     d->stats.claimed += n;
     if (atomic_load(&d->stopping)) {
@@ -542,7 +572,7 @@ static void record_now(hk_dispatcher *d)
     hk_error err;
     if (hk_delivery_record_submit(d->store, d->batch, n, record_committed, d, &err) != HK_OK) {
         d->stats.store_errors++;
-        hk_log_error("cannot record %zu delivery attempts: %s", n, err.message);
+        log_failure(&d->record_log, "cannot record delivery attempts", err.message);
         d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
         return;
     }
@@ -561,10 +591,11 @@ static void recorded(hk_dispatcher *d)
     d->recording = 0;
     if (d->record_status != HK_OK) {
         d->stats.store_errors++;
-        hk_log_error("cannot record %zu delivery attempts: %s", n, d->record_error);
+        log_failure(&d->record_log, "cannot record delivery attempts", d->record_error);
         d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
         return;
     }
+    log_recovery(&d->record_log, "recording delivery attempts");
     d->record_retry_ms = 0;
     d->stats.record_batches++;
     d->stats.recorded += n;
@@ -901,6 +932,8 @@ hk_status hk_dispatcher_start(hk_store *store, const hk_dispatcher_options *o, h
     d->store = store;
     pthread_mutex_init(&d->stats_lock, NULL);
     pthread_mutex_init(&d->signal_lock, NULL);
+    d->claim_log.window_ms = d->record_log.window_ms = d->load_log.window_ms =
+        FAILURE_LOG_WINDOW_MS;
     atomic_init(&d->claim_done, false);
     atomic_init(&d->record_done, false);
     atomic_init(&d->notified, false);

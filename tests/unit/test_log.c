@@ -188,6 +188,37 @@ static void *log_many(void *arg)
     return NULL;
 }
 
+/* A failure repeated every second for two minutes, with a 60 s window: the
+ * first is let through, then one a minute with the count held back, and the
+ * success that ends it says how many there were. */
+static void test_gate(void **state)
+{
+    hk_log_gate g = {.window_ms = 60000};
+    unsigned suppressed = 99, failures = 99;
+    assert_false(hk_log_gate_ok(&g, &failures)); /* nothing was failing */
+    assert_int_equal(failures, 0);
+    int logged = 0;
+    for (int i = 0; i < 120; i++) {
+        if (hk_log_gate_fail(&g, 1000 + (int64_t)i * 1000, &suppressed)) {
+            logged++;
+            if (i == 0)
+                assert_int_equal(suppressed, 0);
+            else if (i == 60)
+                assert_int_equal(suppressed, 59);
+            else
+                fail_msg("logged at second %d", i);
+        }
+    }
+    assert_int_equal(logged, 2);
+    assert_true(hk_log_gate_ok(&g, &failures));
+    assert_int_equal(failures, 120);
+    assert_false(hk_log_gate_ok(&g, &failures)); /* once only */
+    /* A new failure afterwards is logged at once. */
+    assert_true(hk_log_gate_fail(&g, 200000, &suppressed));
+    assert_int_equal(suppressed, 0);
+    (void)state;
+}
+
 static void test_threads_do_not_interleave(void **state)
 {
     pthread_t th[4];
@@ -221,6 +252,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_line_per_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_do_not_interleave, setup, teardown),
+        cmocka_unit_test(test_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
