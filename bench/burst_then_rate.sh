@@ -41,12 +41,7 @@ done
 . "$src/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-burst.XXXXXX")
 server_pid=""
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    [ -z "$server_pid" ] || stop_pid "$server_pid" 150 # hookd drains for up to 10 s
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap hookd_cleanup EXIT
 hookd_start "$build" "$tmp" burst_then_rate || exit 1
 
 cat >"$tmp/upsert.json" <<'EOF'

@@ -93,7 +93,7 @@ server_pid=""
 sink_pid=""
 perf_pid=""
 # shellcheck source=bench/lib.sh
-. "$src/bench/lib.sh" # stop_pid
+. "$src/bench/lib.sh" # stop_pid, hookd_start
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     [ -z "$perf_pid" ] || stop_pid "$perf_pid" 100
@@ -126,19 +126,8 @@ sink_port=$(wait_for_line "$tmp/sink.log" "$sink_pid" 's|.*listening on http://1
 [ -n "$sink_port" ] || { echo "delivery_bench: webhook_sink did not start:" >&2; cat "$tmp/sink.log" >&2; exit 1; }
 sink=http://127.0.0.1:$sink_port
 
-if ! "$build/hookd" bootstrap --data-dir "$tmp/data" >"$tmp/bootstrap.json" 2>"$tmp/bootstrap.log"; then
-    cat "$tmp/bootstrap.log" >&2
-    exit 1
-fi
-key=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$tmp/bootstrap.json")
-[ -n "$key" ] || { echo "delivery_bench: no API key from bootstrap" >&2; exit 1; }
-
-: >"$tmp/hookd.log"
-HOOKD_ALLOW_PRIVATE_TARGETS=1 "$build/hookd" serve --data-dir "$tmp/data" \
-    --listen 127.0.0.1:0 >"$tmp/hookd.log" 2>&1 &
-server_pid=$!
-port=$(wait_for_line "$tmp/hookd.log" "$server_pid" 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p')
-[ -n "$port" ] || { echo "delivery_bench: hookd did not start:" >&2; cat "$tmp/hookd.log" >&2; exit 1; }
+# http:// to the loopback sink needs development mode.
+HOOKD_ALLOW_PRIVATE_TARGETS=1 hookd_start "$build" "$tmp" delivery_bench || exit 1
 base=http://127.0.0.1:$port
 threads=$(sed -n 's/.*, \([0-9]*\) threads,.*/\1/p' "$tmp/hookd.log")
 

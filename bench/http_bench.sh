@@ -61,12 +61,7 @@ fi
 . "$src/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-http-bench.XXXXXX")
 server_pid=""
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    [ -z "$server_pid" ] || stop_pid "$server_pid" 150 # hookd drains for up to 10 s
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap hookd_cleanup EXIT
 
 # ---- the server ----
 

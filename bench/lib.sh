@@ -5,6 +5,7 @@
 #       on 127.0.0.1:0, its log in DIR/hookd.log; sets server_pid, port and key (the API key),
 #       or prints why to stderr and returns 1. Extra environment comes from the caller.
 #   stop_pid PID TENTHS: SIGTERM, up to TENTHS tenths of a second to exit, then SIGKILL.
+#   hookd_cleanup: for `trap hookd_cleanup EXIT`: stops $server_pid (if set), removes $tmp.
 
 stop_pid() {
     kill -TERM "$1" 2>/dev/null || true
@@ -14,6 +15,12 @@ stop_pid() {
     done
     kill -KILL "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # run by the EXIT trap
+hookd_cleanup() {
+    [ -z "${server_pid:-}" ] || stop_pid "$server_pid" 150 # hookd drains for up to 10 s
+    rm -rf "$tmp"
 }
 
 hookd_start() {
