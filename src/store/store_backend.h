@@ -248,4 +248,9 @@ typedef struct store_ops {
 /* The SQLite backend (store_sqlite.c). */
 extern const store_ops store_sqlite_ops;
 
+/* Test hook: checkpoint when `checkpoint` WAL frames wait to be copied, and
+ * start the WAL over once it holds `restart` (defaults: 4000 and 16000, see
+ * store_sqlite.c). Only for stores opened after the call; not thread-safe. */
+void store_sqlite_debug_wal_limits(int checkpoint, int restart);
+
 #endif

@@ -5,6 +5,7 @@
  * (prepared on first use, kept for the life of the connection). WAL mode:
  * readers never block the writer and see a consistent snapshot.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sqlite3.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -222,17 +224,57 @@ static const char *const sql[STMT_COUNT] = {
  * SQLite's automatic checkpoints the writer would copy WAL pages into the
  * database and fsync it inside a commit, stalling every caller of that
  * batch. A PASSIVE checkpoint on another connection never blocks the writer.
+ *
+ * It runs when wal.checkpoint frames are waiting to be copied. (It used to
+ * run whenever the WAL held that many frames: under sustained writes the WAL
+ * never shrank, so that was after nearly every commit, 27,320 checkpoints
+ * for 30,245 commits in one 20 s run, each copying the same few hot pages
+ * again and syncing the database.) Many commits' frames in one checkpoint
+ * cost one sync, and a page changed by all of them is copied once.
+ *
+ * The WAL starts over from its beginning only when a write transaction
+ * begins while every frame is copied. A background checkpointer racing a
+ * busy writer almost never leaves it so, and the WAL grew without end (to
+ * 560 MiB in 6 s): every commit then appended past the end of the file,
+ * and its fdatasync also wrote the inode. So once the WAL holds wal.restart
+ * frames, the writer itself, before its next transaction, copies what is
+ * left with a RESTART checkpoint: it holds the write lock, so it catches
+ * up, and it waits briefly for readers to leave the WAL. The next
+ * transaction then overwrites the WAL from its start, in blocks already
+ * allocated. The writer's copy is kept small: past wal.restart the
+ * checkpointer is woken at wal.backlog frames behind, and the writer
+ * restarts when it is idle and at most that far behind (or, whatever the
+ * backlog, once the WAL holds wal.force frames).
  */
-#define CHECKPOINT_PAGES 4000 /* ~16 MiB of WAL */
+typedef struct wal_limits {
+    int checkpoint, restart, backlog, force; /* in WAL frames (pages) */
+} wal_limits;
+static wal_limits wal = {
+    .checkpoint = 4000, /* ~16 MiB of WAL */
+    .restart = 16000,   /* ~64 MiB */
+    .backlog = 1000,
+    .force = 32000,
+};
+#define BUSY_TIMEOUT_MS 10000
+/* How long the writer's RESTART checkpoint waits for readers still in the
+ * WAL, in 100 us polls: readers are short, and meanwhile nobody can write.
+ * Past it the checkpoint ends as a PASSIVE one, and the restart is tried
+ * again after a later commit. */
+#define RESTART_READER_POLLS 50
 
 typedef struct checkpointer {
     pthread_t thread;
     bool started;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* guards what follows, up to db */
     pthread_cond_t wake;
     bool stop;
-    int wal_pages; /* reported by the WAL hook after each commit */
-    sqlite3 *db;   /* the checkpointer's own connection */
+    bool wanted;      /* the checkpointer should run */
+    bool running;     /* a checkpoint is in progress, on either connection */
+    bool restart_due; /* the writer should restart the WAL before its next transaction */
+    int wal_pages;    /* frames in the WAL, after the last commit */
+    int backfilled;   /* of those, copied into the database */
+    uint64_t runs[2]; /* checkpoints: the checkpointer's, the writer's restarts */
+    sqlite3 *db;      /* the checkpointer's own connection */
     /* A checkpoint's fsync failed: no checkpoint runs again. SQLite would
      * copy the same frames and fsync again, and a retried fsync may succeed
      * for pages the OS dropped, after which the WAL could be reset over the
@@ -434,14 +476,16 @@ static void bind_stamps(sqlite3_stmt *s, int first, int64_t created_at, const hk
 /* ---- connections ---- */
 
 /*
- * The WAL file is cut back to this size when it restarts past it. Under
- * load it hovers around 64-130 MiB between checkpoints; cut at 64 MiB it was
+ * The WAL file is cut back to this size when it restarts past it. It
+ * restarts at about 64 MiB (wal.restart), so only a WAL that grew while
+ * nothing could be checkpointed (a reader held an old snapshot) is cut.
+ * When it restarted wherever a checkpoint happened to catch up, under load
+ * it hovered around 64-130 MiB; cut at 64 MiB it was
  * truncated at most restarts and grew again right after, and each time the
  * truncate (up to 8 ms, inside a commit) and the new blocks (whose metadata
  * the next fdatasync must write too) stalled commits. At 5,000 upserts/s
  * after 20 s of closed loop, six runs each: p99 4.3-481 ms (median 9.2)
- * with the 64 MiB cut, 5.4-34.8 ms (median 8.4) without it. Only a burst
- * now leaves a WAL large enough to cut.
+ * with the 64 MiB cut, 5.4-34.8 ms (median 8.4) without it.
  */
 #define WAL_SIZE_LIMIT "268435456" /* 256 MiB */
 
@@ -449,14 +493,14 @@ static hk_status apply_pragmas(store_conn *c, bool durable, store_role role, hk_
 {
     char pragmas[512];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA busy_timeout = 10000;"
+             "PRAGMA busy_timeout = %d;"
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = %s;"
              "PRAGMA cache_size = -65536;"
              "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT ";"
              "PRAGMA temp_store = MEMORY;"
              "PRAGMA query_only = %d;",
-             durable ? "FULL" : "OFF", role == STORE_ROLE_READER);
+             BUSY_TIMEOUT_MS, durable ? "FULL" : "OFF", role == STORE_ROLE_READER);
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         hk_status st =
@@ -482,16 +526,56 @@ static void grow_in_chunks(sqlite3 *db)
     sqlite3_file_control(db, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
 }
 
+/* After every commit on the writer connection: decides whether the
+ * checkpointer runs, or the writer restarts the WAL. Under k->lock. */
+static void plan_checkpoint(checkpointer *k, int pages)
+{
+    if (pages < k->wal_pages || k->backfilled > pages)
+        k->backfilled = 0; /* the WAL started over */
+    k->wal_pages = pages;
+    if (k->running || atomic_load(&k->sync_failed))
+        return;
+    int backlog = pages - k->backfilled;
+    if (pages >= wal.restart && (backlog <= wal.backlog || pages >= wal.force)) {
+        k->restart_due = true;
+    } else if (backlog >= (pages >= wal.restart ? wal.backlog : wal.checkpoint)) {
+        k->wanted = true;
+        pthread_cond_signal(&k->wake);
+    }
+}
+
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     checkpointer *k = arg;
-    if (pages >= CHECKPOINT_PAGES) {
-        pthread_mutex_lock(&k->lock);
-        k->wal_pages = pages;
-        pthread_cond_signal(&k->wake);
-        pthread_mutex_unlock(&k->lock);
-    }
+    pthread_mutex_lock(&k->lock);
+    plan_checkpoint(k, pages);
+    pthread_mutex_unlock(&k->lock);
     return SQLITE_OK;
+}
+
+/* One checkpoint on `db` (the checkpointer's or the writer's connection),
+ * `running` already claimed. Records how far it copied, and a failed sync
+ * (after which none runs again). */
+static void checkpoint(checkpointer *k, sqlite3 *db, int mode)
+{
+    int log = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, &log, &copied);
+    int ext = sqlite3_extended_errcode(db);
+    if (rc != SQLITE_OK && (ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_DIR_FSYNC)) {
+        atomic_store(&k->sync_failed, true);
+        hk_log_error("sqlite: a checkpoint could not make the database durable (%s): no "
+                     "checkpoint runs again and the store stops writing; restart hookd",
+                     sqlite3_errmsg(db));
+    } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        hk_log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
+    }
+    pthread_mutex_lock(&k->lock);
+    k->running = false;
+    /* On SQLITE_BUSY the counts still tell how far it got. */
+    if ((rc == SQLITE_OK || rc == SQLITE_BUSY) && copied >= 0)
+        k->backfilled = copied;
+    k->runs[mode == SQLITE_CHECKPOINT_PASSIVE ? 0 : 1]++;
+    pthread_mutex_unlock(&k->lock);
 }
 
 static void *checkpoint_main(void *arg)
@@ -500,30 +584,45 @@ static void *checkpoint_main(void *arg)
     pthread_setname_np(pthread_self(), "hk-checkpoint"); /* for top -H, perf */
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
-        if (k->wal_pages < CHECKPOINT_PAGES || atomic_load(&k->sync_failed)) {
+        if (!k->wanted || k->running || atomic_load(&k->sync_failed)) {
             pthread_cond_wait(&k->wake, &k->lock);
             continue;
         }
-        k->wal_pages = 0;
+        k->wanted = false;
+        k->running = true;
         pthread_mutex_unlock(&k->lock);
-        int log = 0, done_pages = 0;
-        int rc =
-            sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done_pages);
-        int ext = sqlite3_extended_errcode(k->db);
-        if (rc != SQLITE_OK && (ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_DIR_FSYNC)) {
-            atomic_store(&k->sync_failed, true);
-            hk_log_error("sqlite: a checkpoint could not make the database durable (%s): no "
-                         "checkpoint runs again and the store stops writing; restart hookd",
-                         sqlite3_errmsg(k->db));
-        } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-            hk_log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(k->db));
-        }
+        checkpoint(k, k->db, SQLITE_CHECKPOINT_PASSIVE);
         pthread_mutex_lock(&k->lock);
-        if (atomic_load(&k->sync_failed))
-            k->wal_pages = 0; /* and stays so: the loop only waits for stop */
     }
     pthread_mutex_unlock(&k->lock);
     return NULL;
+}
+
+static int brief_wait(void *arg, int tries)
+{
+    (void)arg;
+    if (tries >= RESTART_READER_POLLS)
+        return 0;
+    usleep(100);
+    return 1;
+}
+
+/* The writer, between transactions: the RESTART checkpoint that lets the
+ * next transaction start the WAL over (see wal_limits). */
+static void restart_wal_if_due(store_conn *c)
+{
+    checkpointer *k = c->ckpt;
+    pthread_mutex_lock(&k->lock);
+    bool due = k->restart_due && !k->running && !atomic_load(&k->sync_failed);
+    k->restart_due = false;
+    if (due)
+        k->running = true;
+    pthread_mutex_unlock(&k->lock);
+    if (!due)
+        return;
+    sqlite3_busy_handler(c->db, brief_wait, NULL);
+    checkpoint(k, c->db, SQLITE_CHECKPOINT_RESTART);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 }
 
 static void checkpointer_stop(checkpointer *k)
@@ -536,6 +635,8 @@ static void checkpointer_stop(checkpointer *k)
         pthread_cond_signal(&k->wake);
         pthread_mutex_unlock(&k->lock);
         pthread_join(k->thread, NULL);
+        hk_log_debug("sqlite: %" PRIu64 " checkpoints, %" PRIu64 " WAL restarts by the writer",
+                     k->runs[0], k->runs[1]);
     }
     sqlite3_close(k->db);
     pthread_mutex_destroy(&k->lock);
@@ -543,7 +644,12 @@ static void checkpointer_stop(checkpointer *k)
     free(k);
 }
 
-static hk_status checkpointer_start(store_conn *c, const char *path, hk_error *err)
+void store_sqlite_debug_wal_limits(int checkpoint, int restart)
+{
+    wal = (wal_limits){checkpoint, restart, checkpoint / 4 + 1, 2 * restart};
+}
+
+static hk_status checkpointer_start(store_conn *c, const char *path, bool durable, hk_error *err)
 {
     checkpointer *k = calloc(1, sizeof *k);
     if (!k)
@@ -554,11 +660,13 @@ static hk_status checkpointer_start(store_conn *c, const char *path, hk_error *e
     if (sqlite3_open_v2(path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK)
         return hk_error_set(err, HK_EIO, NULL, "sqlite: cannot open the checkpointer");
-    sqlite3_busy_timeout(k->db, 10000);
+    sqlite3_busy_timeout(k->db, BUSY_TIMEOUT_MS);
     grow_in_chunks(k->db);
     /* Until a connection has looked at the database it does not know it is
      * in WAL mode, and checkpoints on it silently do nothing. */
-    if (sqlite3_exec(k->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+    const char *setup = durable ? "PRAGMA journal_mode = WAL"
+                                : "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF";
+    if (sqlite3_exec(k->db, setup, NULL, NULL, NULL) != SQLITE_OK)
         return hk_error_set(err, HK_EIO, NULL, "sqlite: checkpointer: %s", sqlite3_errmsg(k->db));
     if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0)
         return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the checkpointer");
@@ -615,7 +723,7 @@ static hk_status conn_open(const char *data_dir, bool durable, store_role role, 
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 1000);
     st = apply_pragmas(c, durable, role, err);
     if (!st && role == STORE_ROLE_WRITER)
-        st = checkpointer_start(c, path, err);
+        st = checkpointer_start(c, path, durable, err);
 out:
     if (st)
         conn_close(c);
@@ -668,6 +776,8 @@ static hk_status migrate(store_conn *c, int *version, hk_error *err)
 
 static hk_status tx_begin(store_conn *c)
 {
+    if (c->ckpt)
+        restart_wal_if_due(c);
     return exec_simple(c, S_BEGIN);
 }
 /* The errors that leave a commit's outcome unknown: the bytes were handed to
