@@ -1,6 +1,7 @@
 /*
- * http_server.h - the daemon's HTTP front: libmicrohttpd with a pool of
- * polling threads, a route table, and a graceful stop.
+ * http_server.h - the daemon's HTTP front: libmicrohttpd with a polling
+ * thread per CPU, a pool of workers for GraphQL requests (which may wait for
+ * a commit), a route table, and a graceful stop.
  *
  * Routes: GET|HEAD /healthz, and POST /graphql/v1 (Plain's GraphQL API: the
  * body, up to max_body_bytes, goes to api_graphql; a bigger one is answered
@@ -21,7 +22,7 @@ typedef struct hk_http_server hk_http_server;
 
 typedef struct hk_http_server_options {
     int listen_fd;             /* bound and listening; the server owns it from the start call */
-    unsigned threads;          /* polling threads; 0: 32 per CPU this process may use (max 256) */
+    unsigned threads;          /* GraphQL workers; 0: 32 per CPU this process may use (max 256) */
     size_t connection_memory;  /* bytes per connection (headers and buffers); 0: 16 KiB */
     unsigned max_connections;  /* clients at once; 0: the descriptor limit less 512 kept for
                                   the store and the dispatcher (at most 10,000) */
@@ -40,7 +41,7 @@ void hk_http_server_options_init(hk_http_server_options *o);
 HK_MUST_CHECK hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out,
                                              hk_error *err);
 
-/* The number of polling threads actually started. */
+/* The number of GraphQL workers started. */
 unsigned hk_http_server_threads(const hk_http_server *s);
 /* Clients served at once at most; more are turned away at accept. */
 unsigned hk_http_server_max_connections(const hk_http_server *s);
