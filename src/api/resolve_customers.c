@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/resolve.h"
+#include "core/clock.h"
 
 static hk_status oom(gql_field_ctx *fc)
 {
@@ -69,6 +70,32 @@ static hk_status string_list(gql_field_ctx *fc, const char *field, const gql_val
     return HK_OK;
 }
 
+/* One end of filters.updatedAt: an ISO 8601 date-time, or absent. */
+static hk_status read_time(gql_field_ctx *fc, const gql_value *range, const char *key, bool *has,
+                           int64_t *ms)
+{
+    const char *text = resolve_input_string(range, key);
+    if (!text)
+        return HK_OK;
+    if (hk_time_parse(text, strlen(text), ms) != HK_OK)
+        return gql_field_error_status(fc, GQL_CODE_BAD_USER_INPUT, 400,
+                                      "filters.updatedAt.%s: expected an ISO 8601 date-time, "
+                                      "e.g. 2024-10-28T18:30:00Z",
+                                      key);
+    *has = true;
+    return HK_OK;
+}
+
+/* A non-empty list of tenants or companies: hookd models neither, so no
+ * customer belongs to any of them (as Customer.tenantMemberships is always
+ * empty and Customer.company null), and the answer is empty. An empty list
+ * filters nothing. */
+static bool names_unmodeled(const gql_value *filters, const char *key)
+{
+    const gql_value *v = gql_value_field(filters, key);
+    return v && v->kind == GQL_V_LIST && v->u.list.n > 0;
+}
+
 static hk_status read_filter(gql_field_ctx *fc, hk_customer_filter *f)
 {
     memset(f, 0, sizeof *f);
@@ -77,9 +104,16 @@ static hk_status read_filter(gql_field_ctx *fc, hk_customer_filter *f)
     const gql_value *spam = gql_value_field(filters, "isMarkedAsSpam");
     if (spam && spam->kind == GQL_V_BOOL)
         f->marked_as_spam = spam->u.b;
-    hk_status st =
-        string_list(fc, "filters.customerGroupIds", gql_value_field(filters, "customerGroupIds"),
-                    &f->group_ids, &f->n_group_ids);
+    f->match_none = names_unmodeled(filters, "tenantIdentifiers") ||
+                    names_unmodeled(filters, "companyIdentifiers");
+    const gql_value *updated = gql_value_field(filters, "updatedAt");
+    hk_status st = read_time(fc, updated, "after", &f->has_updated_from, &f->updated_from);
+    if (!st)
+        st = read_time(fc, updated, "before", &f->has_updated_until, &f->updated_until);
+    if (!st)
+        st = string_list(fc, "filters.customerGroupIds",
+                         gql_value_field(filters, "customerGroupIds"), &f->group_ids,
+                         &f->n_group_ids);
     if (!st)
         st = string_list(fc, "filters.customerGroupKeys",
                          gql_value_field(filters, "customerGroupKeys"), &f->group_keys,

@@ -292,6 +292,12 @@ typedef struct hk_customer_filter {
     const char *const *group_ids;
     size_t n_group_keys;
     const char *const *group_keys;
+    bool has_updated_from, has_updated_until;
+    int64_t updated_from;  /* updatedAt >= this (unix ms), when has_updated_from */
+    int64_t updated_until; /* updatedAt < this (unix ms), when has_updated_until */
+    /* A condition no customer meets: in given tenants or companies, which
+     * hookd does not model (no customer belongs to any). */
+    bool match_none;
 } hk_customer_filter;
 
 /* A page of customers (with memberships), in creation order. Filtering by

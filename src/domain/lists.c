@@ -160,8 +160,18 @@ static hk_status check_customer_list(const hk_ctx *ctx, const hk_customer_filter
 
 static store_customer_filter store_filter(const hk_customer_filter *f)
 {
-    return (store_customer_filter){f->marked_as_spam, f->n_group_ids, f->group_ids, f->n_group_keys,
-                                   f->group_keys};
+    return (store_customer_filter){
+        .marked_as_spam = f->marked_as_spam,
+        .n_group_ids = f->n_group_ids,
+        .group_ids = f->group_ids,
+        .n_group_keys = f->n_group_keys,
+        .group_keys = f->group_keys,
+        .has_updated_from = f->has_updated_from,
+        .has_updated_until = f->has_updated_until,
+        .updated_from = f->updated_from,
+        .updated_until = f->updated_until,
+        .match_none = f->match_none,
+    };
 }
 
 hk_status hk_customer_list(const hk_ctx *ctx, const hk_customer_filter *filter,

@@ -56,6 +56,10 @@ typedef struct store_customer_filter {
     const char *const *group_ids;
     size_t n_group_keys;
     const char *const *group_keys;
+    bool has_updated_from, has_updated_until;
+    int64_t updated_from;  /* updated_at >= this, when has_updated_from */
+    int64_t updated_until; /* updated_at < this, when has_updated_until */
+    bool match_none;       /* no customer at all */
 } store_customer_filter;
 
 /* One page of a list ordered by id (ids are time-ordered ULIDs, so this is

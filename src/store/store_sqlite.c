@@ -1208,10 +1208,18 @@ static void page_sql(hk_buf *q, const char *col, const store_page *p, int *param
     hk_buf_printf(q, " ORDER BY %s %s LIMIT ?%d", col, p->forward ? "ASC" : "DESC", ++*param);
 }
 
+/* The filter's conditions; bind_filter binds their parameters in the same
+ * order. */
 static void filter_sql(hk_buf *q, const store_customer_filter *f, int *param)
 {
+    if (f->match_none)
+        hk_buf_puts(q, " AND 0");
     if (f->marked_as_spam >= 0)
         hk_buf_puts(q, f->marked_as_spam ? " AND c.spam_at IS NOT NULL" : " AND c.spam_at IS NULL");
+    if (f->has_updated_from)
+        hk_buf_printf(q, " AND c.updated_at >= ?%d", ++*param);
+    if (f->has_updated_until)
+        hk_buf_printf(q, " AND c.updated_at < ?%d", ++*param);
     if (f->n_group_ids + f->n_group_keys == 0)
         return;
     hk_buf_puts(q, " AND EXISTS (SELECT 1 FROM memberships m JOIN customer_groups g"
@@ -1234,6 +1242,10 @@ static void filter_sql(hk_buf *q, const store_customer_filter *f, int *param)
 
 static int bind_filter(sqlite3_stmt *s, const store_customer_filter *f, int param)
 {
+    if (f->has_updated_from)
+        sqlite3_bind_int64(s, ++param, f->updated_from);
+    if (f->has_updated_until)
+        sqlite3_bind_int64(s, ++param, f->updated_until);
     for (size_t i = 0; i < f->n_group_ids; i++)
         bind_text(s, ++param, f->group_ids[i]);
     for (size_t i = 0; i < f->n_group_keys; i++)

@@ -1005,6 +1005,15 @@ describe("getCustomers", () => {
     );
   });
 
+  test("an updatedAt bound that is not a date-time is BAD_USER_INPUT", async () => {
+    assertBadRequest(
+      await attempt(() =>
+        lists.client.getCustomers({ filters: { updatedAt: { after: "yesterday" } } })
+      ),
+      "BAD_USER_INPUT"
+    );
+  });
+
   const filterCases = [
     ["isMarkedAsSpam: true", { isMarkedAsSpam: true }, () => inGroup(0, 4)],
     [
@@ -1031,6 +1040,19 @@ describe("getCustomers", () => {
     ],
     ["a key no group has", { customerGroupKeys: ["no-such-group"] }, () => []],
     ["an id no group has", { customerGroupIds: [missingId("cg")] }, () => []],
+    // updatedAt: after is inclusive, before exclusive
+    ["updatedAt after 1970", { updatedAt: { after: "1970-01-01T00:00:00Z" } }, () => all],
+    ["updatedAt before 1970", { updatedAt: { before: "1970-01-01T00:00:00Z" } }, () => []],
+    ["updatedAt after 2100", { updatedAt: { after: "2100-01-01T00:00:00.000Z" } }, () => []],
+    [
+      "updatedAt before 2100 with customerGroupKeys: [beta]",
+      { updatedAt: { before: "2100-01-01T00:00:00Z" }, customerGroupKeys: ["beta"] },
+      () => inGroup(2, 3),
+    ],
+    // hookd models no tenants or companies: nobody is in one
+    ["tenantIdentifiers: [acme]", { tenantIdentifiers: [{ externalId: "acme" }] }, () => []],
+    ["companyIdentifiers: [plain.com]", { companyIdentifiers: [{ companyDomainName: "plain.com" }] }, () => []],
+    ["tenantIdentifiers: []", { tenantIdentifiers: [] }, () => all],
   ];
   for (const [what, filters, expected] of filterCases) {
     test(`filter ${what}`, async () => {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -317,6 +318,133 @@ static void test_customers_sorted(void **state)
     free(c5);
 }
 
+/* ---- customers(filters: updatedAt, tenants, companies) ---------------- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The customer's updatedAt.iso8601, for a filter bound. */
+static char *updated_at(fixture *f, const char *email)
+{
+    json_t *r = post(f,
+                     "query c($email: String!) { customerByEmail(email: $email) {"
+                     " updatedAt { iso8601 } } }",
+                     json_pack("{s:s}", "email", email));
+    char *at = dup_at(r, "data.customerByEmail.updatedAt.iso8601");
+    json_decref(r);
+    return at;
+}
+
+/* filters.updatedAt between `after` and `before` (either NULL). */
+static json_t *updated_between(const char *after, const char *before)
+{
+    json_t *range = json_object();
+    if (after)
+        json_object_set_new(range, "after", json_string(after));
+    if (before)
+        json_object_set_new(range, "before", json_string(before));
+    return json_pack("{s:o}", "updatedAt", range);
+}
+
+static void test_customers_filtered_by_update_time(void **state)
+{
+    fixture *f = *state;
+    const char *emails[] = {"ann@example.com", "bob@example.com", "cat@example.com"};
+    const char *names[] = {"Ann", "Bob", "Cat"};
+    char *at[3];
+    for (int i = 0; i < 3; i++) {
+        json_decref(post(f, upsert_doc, upsert_input(emails[i], names[i], NULL, NULL)));
+        at[i] = updated_at(f, emails[i]);
+        sleep_ms(3); /* a distinct millisecond each */
+    }
+    /* after: at or later; before: strictly earlier */
+    const char *from_bob[] = {"Bob", "Cat"};
+    json_decref(expect_names(f, list_vars("ASC", 10, NULL, -1, NULL, updated_between(at[1], NULL)),
+                             from_bob, 2, false, false, 2));
+    const char *before_bob[] = {"Ann"};
+    json_decref(expect_names(f, list_vars("ASC", 10, NULL, -1, NULL, updated_between(NULL, at[1])),
+                             before_bob, 1, false, false, 1));
+    const char *bob_ann[] = {"Bob", "Ann"}; /* both bounds, names descending */
+    json_decref(expect_names(f,
+                             list_vars("DESC", 10, NULL, -1, NULL, updated_between(at[0], at[2])),
+                             bob_ann, 2, false, false, 2));
+
+    /* a change moves the customer's updatedAt: Ann is now among the recent */
+    json_decref(post(f, upsert_doc, upsert_input(emails[0], "Ann", NULL, "Anna")));
+    const char *recent[] = {"Anna", "Cat"};
+    json_decref(expect_names(f, list_vars("ASC", 10, NULL, -1, NULL, updated_between(at[2], NULL)),
+                             recent, 2, false, false, 2));
+
+    /* unsorted (creation order) too, with pages */
+    json_t *r =
+        post(f, customers_doc, list_vars(NULL, 1, NULL, -1, NULL, updated_between(at[2], NULL)));
+    assert_size_at(r, "data.customers.edges", 1);
+    assert_str_at(r, "data.customers.edges.0.node.fullName", "Anna");
+    assert_true(json_is_true(json_at(r, "data.customers.pageInfo.hasNextPage")));
+    assert_int_equal(json_integer_value(json_at(r, "data.customers.totalCount")), 2);
+    char *next = dup_at(r, "data.customers.pageInfo.endCursor");
+    json_decref(r);
+    r = post(f, customers_doc, list_vars(NULL, 1, next, -1, NULL, updated_between(at[2], NULL)));
+    assert_size_at(r, "data.customers.edges", 1);
+    assert_str_at(r, "data.customers.edges.0.node.fullName", "Cat");
+    assert_false(json_is_true(json_at(r, "data.customers.pageInfo.hasNextPage")));
+    json_decref(r);
+    free(next);
+
+    /* not a date-time: 400 BAD_USER_INPUT naming the bound, no data */
+    const char *bad[] = {"yesterday", "2024-13-01T00:00:00Z", "2024-10-28", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int end = 0; end < 2; end++) {
+            int status;
+            r = send(f, customers_doc,
+                     list_vars(NULL, 10, NULL, -1, NULL,
+                               end ? updated_between(NULL, bad[i]) : updated_between(bad[i], NULL)),
+                     &status);
+            assert_int_equal(status, 400);
+            assert_str_at(r, "errors.0.extensions.code", "BAD_USER_INPUT");
+            assert_non_null(strstr(json_str_at(r, "errors.0.message"),
+                                   end ? "filters.updatedAt.before" : "filters.updatedAt.after"));
+            assert_true(json_is_null(json_at(r, "data.customers")) ||
+                        !json_at(r, "data.customers"));
+            json_decref(r);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        free(at[i]);
+}
+
+/* hookd models no tenants and no companies: no customer is in any, so a
+ * filter naming some matches nobody; an empty list filters nothing. */
+static void test_customers_filtered_by_tenant_or_company(void **state)
+{
+    fixture *f = *state;
+    json_decref(post(f, upsert_doc, upsert_input("one@example.com", "One", NULL, NULL)));
+    json_decref(post(f, upsert_doc, upsert_input("two@example.com", "Two", NULL, NULL)));
+    const char *all[] = {"One", "Two"};
+    json_t *filters[] = {
+        json_pack("{s:[{s:s}]}", "tenantIdentifiers", "externalId", "acme"),
+        json_pack("{s:[{s:s}]}", "tenantIdentifiers", "tenantId", "te_1"),
+        json_pack("{s:[{s:s}]}", "companyIdentifiers", "companyDomainName", "plain.com"),
+        json_pack("{s:[{s:s}], s:b}", "companyIdentifiers", "companyId", "co_1", "isMarkedAsSpam",
+                  0),
+    };
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+        json_t *r = post(f, customers_doc, list_vars(NULL, 10, NULL, -1, NULL, filters[i]));
+        assert_size_at(r, "data.customers.edges", 0);
+        assert_int_equal(json_integer_value(json_at(r, "data.customers.totalCount")), 0);
+        assert_false(json_is_true(json_at(r, "data.customers.pageInfo.hasNextPage")));
+        json_decref(r);
+    }
+    json_decref(expect_names(
+        f,
+        list_vars("ASC", 10, NULL, -1, NULL,
+                  json_pack("{s:[], s:[]}", "tenantIdentifiers", "companyIdentifiers")),
+        all, 2, false, false, 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +452,10 @@ int main(void)
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_customers_sorted, api_fixture_setup,
                                         api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_customers_filtered_by_update_time, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_customers_filtered_by_tenant_or_company,
+                                        api_fixture_setup, api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
