@@ -76,6 +76,57 @@ static hk_status ws_created_by(gql_field_ctx *fc, const void *p, gql_result *out
     return resolve_actor(fc, &ws(p)->created_by, out);
 }
 
+/* ---- MachineUserActor.machineUser ---- */
+
+/* The string entry `name` of a map result (resolve_actor's), or NULL. */
+static const char *map_string(const gql_result *map, const char *name)
+{
+    for (size_t i = 0; map->kind == GQL_R_MAP && i < map->u.map.n; i++) {
+        const gql_map_entry *e = &map->u.map.entries[i];
+        if (strcmp(e->name, name) == 0 && e->value.kind == GQL_R_STRING)
+            return e->value.u.str.s;
+    }
+    return NULL;
+}
+
+/* Plain's MachineUser, as far as hookd keeps one: its name is both names,
+ * it was made by bootstrap and never changed, and no machine user is ever
+ * deleted. description, avatar and apiKey are null; apiKeys is not served. */
+static hk_status machine_user_result(gql_field_ctx *fc, const hk_machine_user *mu, gql_result *out)
+{
+    if (gql_result_map(out, "MachineUser", 9, gql_arena(fc)))
+        return oom(fc);
+    gql_result_string(gql_result_map_put(out, "id"), mu->id);
+    gql_result_string(gql_result_map_put(out, "fullName"), mu->name);
+    gql_result_string(gql_result_map_put(out, "publicName"), mu->name);
+    gql_result_enum(gql_result_map_put(out, "type"), "API_USER");
+    gql_result_bool(gql_result_map_put(out, "isDeleted"), false);
+    hk_status st = resolve_datetime(fc, mu->created_at, gql_result_map_put(out, "createdAt"));
+    if (!st)
+        st = resolve_datetime(fc, mu->created_at, gql_result_map_put(out, "updatedAt"));
+    if (!st)
+        st = resolve_actor(fc, &mu->created_by, gql_result_map_put(out, "createdBy"));
+    if (!st)
+        st = resolve_actor(fc, &mu->created_by, gql_result_map_put(out, "updatedBy"));
+    return st;
+}
+
+/* The parent is the actor's map (resolve_actor), holding machineUserId. */
+static hk_status actor_machine_user(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    hk_arena *a = gql_arena(fc);
+    hk_machine_user *mu = hk_arena_alloc(a, sizeof *mu);
+    if (!mu)
+        return oom(fc);
+    bool found;
+    hk_error err;
+    if (hk_machine_user_get(resolve_ctx(fc), map_string(p, "machineUserId"), a, mu, &found, &err))
+        return resolve_field_error(fc, &err);
+    /* Non-null: an actor whose machine user is not there fails the field
+     * (and, null propagating, its parent) as an internal error. */
+    return found ? machine_user_result(fc, mu, out) : HK_ENOTFOUND;
+}
+
 static hk_status ws_updated_at(gql_field_ctx *fc, const void *p, gql_result *out)
 {
     return resolve_datetime(fc, ws(p)->updated_at, out);
@@ -451,6 +502,7 @@ static const resolve_binding bindings[] = {
     {"Workspace", "createdBy", ws_created_by},
     {"Workspace", "updatedAt", ws_updated_at},
     {"Workspace", "updatedBy", ws_updated_by},
+    {"MachineUserActor", "machineUser", actor_machine_user},
     {"Workspace", "workspaceEmailSettings", ws_email_settings},
     {"Workspace", "workspaceChatSettings", ws_chat_settings},
     {"WebhookVersion", "version", wv_version},

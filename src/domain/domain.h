@@ -74,6 +74,12 @@ HK_MUST_CHECK hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine
                                           uint32_t permissions, char key_out[HK_API_KEY_BUF],
                                           hk_error *err);
 
+/* The machine user `id` of ctx's workspace (an actor's, as in createdBy);
+ * *found false when there is none there. Any key of the workspace may read
+ * it: its id is already in every createdBy it made. */
+HK_MUST_CHECK hk_status hk_machine_user_get(const hk_ctx *ctx, const char *id, hk_arena *arena,
+                                            hk_machine_user *out, bool *found, hk_error *err);
+
 /* Resolves a bearer key to a calling context. HK_ENOTFOUND for an unknown
  * key (the comparison is on the SHA-256 of the key). */
 HK_MUST_CHECK hk_status hk_auth_api_key(hk_store *store, const char *key, size_t key_len,

@@ -65,8 +65,8 @@ typedef struct hk_customer {
     int64_t email_verified_at; /* HK_TIME_NONE unless verified */
     const char *external_id;   /* NULL when none */
     const char *full_name;
-    const char *short_name;    /* NULL when none */
-    int64_t marked_as_spam_at; /* HK_TIME_NONE when not spam */
+    const char *short_name;     /* NULL when none */
+    int64_t marked_as_spam_at;  /* HK_TIME_NONE when not spam */
     hk_actor marked_as_spam_by; /* meaningful only when marked_as_spam_at is set */
     int64_t created_at;
     hk_actor created_by;
@@ -101,6 +101,15 @@ typedef struct hk_workspace {
     int64_t updated_at;
     hk_actor updated_by;
 } hk_workspace;
+
+/* An API client of one workspace (Plain's MachineUser): keys belong to one.
+ * hookd's are made by bootstrap, by the system actor "hookd". */
+typedef struct hk_machine_user {
+    char id[HK_ID_MAX];
+    const char *name;
+    int64_t created_at;
+    hk_actor created_by;
+} hk_machine_user;
 
 /* The workspace's HMAC secret (SPEC §2); secret NULL when none was made. */
 typedef struct hk_hmac_secret {

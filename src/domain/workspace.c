@@ -110,8 +110,8 @@ hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine_user_id, uint
     if ((permissions & ~ctx->permissions) != 0 || (permissions & ~HK_PERM_ALL) != 0)
         return hk_error_set(err, HK_EFORBIDDEN, "forbidden",
                             "a key cannot grant permissions its creator lacks");
-    if (!machine_user_id || !hk_id_is_kind(machine_user_id, strlen(machine_user_id),
-                                           HK_ID_MACHINE_USER))
+    if (!machine_user_id ||
+        !hk_id_is_kind(machine_user_id, strlen(machine_user_id), HK_ID_MACHINE_USER))
         return hk_error_field(err, HK_EINVAL, NULL, "machineUserId", HK_FIELD_VALIDATION,
                               "machineUserId must be a machine user id");
     key_job j = {ctx, machine_user_id, permissions, key_out};
@@ -119,6 +119,37 @@ hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine_user_id, uint
     if (st)
         memset(key_out, 0, HK_API_KEY_BUF);
     return st;
+}
+
+typedef struct machine_user_job {
+    const hk_ctx *ctx;
+    const char *id;
+    hk_arena *arena;
+    hk_machine_user *out;
+    bool *found;
+} machine_user_job;
+
+static hk_status machine_user_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    machine_user_job *j = arg;
+    hk_status st = tx->ops->machine_user_get(tx->conn, j->ctx->workspace_id, j->id, j->arena,
+                                             j->out, j->found);
+    if (st)
+        return domain_store_error(err, st, "reading the machine user");
+    j->out->created_by = system_actor; /* bootstrap made it */
+    return HK_OK;
+}
+
+hk_status hk_machine_user_get(const hk_ctx *ctx, const char *id, hk_arena *arena,
+                              hk_machine_user *out, bool *found, hk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *found = false;
+    hk_error_clear(err);
+    if (!id || !hk_id_is_kind(id, strlen(id), HK_ID_MACHINE_USER))
+        return HK_OK; /* not a machine user's id: there is none */
+    machine_user_job j = {ctx, id, arena, out, found};
+    return store_read(ctx->store, machine_user_tx, &j, err);
 }
 
 typedef struct auth_job {

@@ -138,6 +138,10 @@ typedef struct store_ops {
                                              hk_workspace *out, bool *found);
     HK_MUST_CHECK hk_status (*machine_user_insert)(store_conn *c, const char *ws, const char *id,
                                                    const char *name, int64_t at);
+    /* The machine user `id` of workspace `ws` (name in `a`); *found false if
+     * there is none there. created_by is left zeroed (not stored). */
+    HK_MUST_CHECK hk_status (*machine_user_get)(store_conn *c, const char *ws, const char *id,
+                                                hk_arena *a, hk_machine_user *out, bool *found);
     HK_MUST_CHECK hk_status (*api_key_insert)(store_conn *c, const store_api_key *k,
                                               const char *key_hash, int64_t at);
     HK_MUST_CHECK hk_status (*api_key_find)(store_conn *c, const char *key_hash, store_api_key *out,

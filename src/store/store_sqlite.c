@@ -33,6 +33,7 @@ enum stmt_id {
     S_WS_INSERT,
     S_WS_GET,
     S_MU_INSERT,
+    S_MU_GET,
     S_KEY_INSERT,
     S_KEY_FIND,
     S_HMAC_GET,
@@ -104,6 +105,7 @@ static const char *const sql[STMT_COUNT] = {
                  " FROM workspaces WHERE id = ?1",
     [S_MU_INSERT] = "INSERT INTO machine_users (workspace_id, id, name, created_at)"
                     " VALUES (?1, ?2, ?3, ?4)",
+    [S_MU_GET] = "SELECT name, created_at FROM machine_users WHERE workspace_id = ?1 AND id = ?2",
     [S_KEY_INSERT] = "INSERT INTO api_keys (key_hash, id, workspace_id, machine_user_id,"
                      " permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_KEY_FIND] = "SELECT id, workspace_id, machine_user_id, permissions FROM api_keys"
@@ -902,6 +904,30 @@ static hk_status machine_user_insert(store_conn *c, const char *ws, const char *
     bind_text(s, 3, name);
     sqlite3_bind_int64(s, 4, at);
     return exec_write(c, s);
+}
+
+static hk_status machine_user_get(store_conn *c, const char *ws, const char *id, hk_arena *a,
+                                  hk_machine_user *out, bool *found)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(c, S_MU_GET);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, id);
+    hk_status st = HK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        snprintf(out->id, sizeof out->id, "%s", id);
+        st = col_str(s, 0, a, &out->name);
+        out->created_at = sqlite3_column_int64(s, 1);
+        *found = st == HK_OK;
+    } else if (rc != SQLITE_DONE) {
+        st = db_error(c, "machine_user_get");
+    }
+    done(s);
+    return st;
 }
 
 static hk_status api_key_insert(store_conn *c, const store_api_key *k, const char *key_hash,
@@ -2080,6 +2106,7 @@ const store_ops store_sqlite_ops = {
     .workspace_insert = workspace_insert,
     .workspace_get = workspace_get,
     .machine_user_insert = machine_user_insert,
+    .machine_user_get = machine_user_get,
     .api_key_insert = api_key_insert,
     .api_key_find = api_key_find,
     .hmac_get = hmac_get,

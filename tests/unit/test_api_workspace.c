@@ -727,11 +727,84 @@ static void test_operator_deliveries(void **state)
     json_decref(r);
 }
 
+/* ---- MachineUserActor.machineUser -------------------------------------- */
+
+static const char machine_user_doc[] =
+    "query t($id: ID!) { webhookTarget(webhookTargetId: $id) { createdBy { __typename"
+    " ... on MachineUserActor { machineUserId machineUser { __typename id fullName publicName"
+    " description type isDeleted deletedAt { iso8601 } createdAt { iso8601 }"
+    " updatedAt { iso8601 } createdBy { ... on SystemActor { __typename systemId } }"
+    " updatedBy { ... on SystemActor { __typename systemId } } } } } } }";
+
+static void assert_machine_user(json_t *r, const char *id)
+{
+    json_t *mu = json_at(r, "data.webhookTarget.createdBy.machineUser");
+    assert_str_at(mu, "__typename", "MachineUser");
+    assert_str_at(mu, "id", id);
+    assert_str_at(mu, "fullName", "hookd admin");
+    assert_str_at(mu, "publicName", "hookd admin");
+    assert_null_at(mu, "description");
+    assert_str_at(mu, "type", "API_USER");
+    assert_false_at(mu, "isDeleted");
+    assert_null_at(mu, "deletedAt");
+    assert_string_equal(json_str_at(mu, "createdAt.iso8601"), json_str_at(mu, "updatedAt.iso8601"));
+    assert_str_at(mu, "createdBy.__typename", "SystemActor");
+    assert_str_at(mu, "createdBy.systemId", "hookd");
+    assert_str_at(mu, "updatedBy.systemId", "hookd");
+}
+
+/* An actor's machine user resolves (it was null, failing its non-null field
+ * and with it the object that held the actor), for any key that may read
+ * the object; and only within the workspace. */
+static void test_machine_user_actor(void **state)
+{
+    fixture *f = *state;
+    char id[HK_ID_MAX];
+    snprintf(id, sizeof id, "%s", create_id(f, "https://example.com/mu"));
+    json_t *r = post(f, machine_user_doc, json_pack("{s:s}", "id", id));
+    assert_machine_user(r, f->boot.machine_user_id);
+    json_decref(r);
+
+    /* a key that may only read targets sees it too */
+    char key[HK_API_KEY_BUF], auth[HK_API_KEY_BUF + 16];
+    hk_error err;
+    assert_int_equal(
+        hk_api_key_create(&f->ctx, f->boot.machine_user_id, HK_PERM_WEBHOOK_TARGET_READ, key, &err),
+        HK_OK);
+    api_bearer(auth, sizeof auth, key);
+    r = post_as(f, auth, 200, machine_user_doc, json_pack("{s:s}", "id", id));
+    assert_machine_user(r, f->boot.machine_user_id);
+    json_decref(r);
+
+    /* another workspace has no such machine user; a non-id finds none */
+    hk_machine_user mu;
+    bool found = true;
+    assert_int_equal(hk_machine_user_get(&f->env->other, f->boot.machine_user_id, f->env->arena,
+                                         &mu, &found, &err),
+                     HK_OK);
+    assert_false(found);
+    const char *not_ids[] = {"c_01H1V4NA10RMHWFBXB6A1ZBYRA", "mu_", "", NULL};
+    for (size_t i = 0; i < sizeof not_ids / sizeof not_ids[0]; i++) {
+        found = true;
+        assert_int_equal(hk_machine_user_get(&f->ctx, not_ids[i], f->env->arena, &mu, &found, &err),
+                         HK_OK);
+        assert_false(found);
+    }
+    found = false;
+    assert_int_equal(
+        hk_machine_user_get(&f->ctx, f->boot.machine_user_id, f->env->arena, &mu, &found, &err),
+        HK_OK);
+    assert_true(found);
+    assert_string_equal(mu.name, "hookd admin");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_mask),
         cmocka_unit_test_setup_teardown(test_my_workspace, api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_machine_user_actor, api_fixture_setup,
+                                        api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_webhook_versions, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_target_create_get_list, api_fixture_setup,
