@@ -31,9 +31,10 @@ static const char by_external_id_doc[] =
     "query hookctlCustomerByExternalId($v: ID!) { customerByExternalId(externalId: $v) "
     "{ " CUSTOMER_FULL " } }";
 static const char list_doc[] =
-    "query hookctlCustomers($filters: CustomersFilter, $first: Int, $after: String, $last: Int, "
-    "$before: String) { customers(filters: $filters, first: $first, after: $after, last: $last, "
-    "before: $before) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor "
+    "query hookctlCustomers($filters: CustomersFilter, $sortBy: CustomersSort, $first: Int, "
+    "$after: String, $last: Int, $before: String) { customers(filters: $filters, sortBy: $sortBy, "
+    "first: $first, after: $after, last: $last, before: $before) { totalCount pageInfo { "
+    "hasNextPage hasPreviousPage startCursor endCursor "
     "} edges { cursor node { " CUSTOMER_FIELDS " } } } }";
 static const char mark_doc[] =
     "mutation hookctlMarkSpam($input: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: "
@@ -181,7 +182,28 @@ static int run_list(cli_ctx *c)
         json_decref(vars);
         return rc;
     }
+    const char *sort = args_get(a, "sort");
+    if (sort) {
+        bool desc = strcmp(sort, "-name") == 0;
+        if (!desc && strcmp(sort, "name") != 0) {
+            json_decref(vars);
+            return op_usage(c, "--sort must be name (A to Z) or -name (Z to A)");
+        }
+        json_object_set_new(
+            vars, "sortBy",
+            json_pack("{s:s, s:s}", "field", "FULL_NAME", "direction", desc ? "DESC" : "ASC"));
+    }
     json_t *filters = json_object();
+    /* The server checks the times (BAD_USER_INPUT names the bound). */
+    const char *after = args_get(a, "updated-after"), *before = args_get(a, "updated-before");
+    if (after || before) {
+        json_t *range = json_object();
+        if (after)
+            json_object_set_new(range, "after", json_string(after));
+        if (before)
+            json_object_set_new(range, "before", json_string(before));
+        json_object_set_new(filters, "updatedAt", range);
+    }
     if (args_has(a, "spam") || args_has(a, "not-spam"))
         json_object_set_new(filters, "isMarkedAsSpam", json_boolean(args_has(a, "spam")));
     const char *keys[CLI_ARGS_MAX_VALUES];
@@ -251,6 +273,9 @@ static const cli_opt list_opts[] = {
     {"not-spam", NULL, 0, "only customers not marked as spam"},
     {"group-key", "K", OPT_REPEAT,
      "only members of the group with this key (repeatable: any of them)"},
+    {"updated-after", "TIME", 0, "only customers updated at or after TIME (ISO 8601)"},
+    {"updated-before", "TIME", 0, "only customers updated before TIME (ISO 8601)"},
+    {"sort", "ORDER", 0, "name (A to Z) or -name (Z to A); default: oldest first"},
     {"first", "N", 0, "the first N customers (1-100; default 25)"},
     {"after", "C", 0, "those after the cursor C (see the footer)"},
     {"last", "N", 0, "the last N customers (1-100)"},
@@ -258,11 +283,12 @@ static const cli_opt list_opts[] = {
     {NULL, NULL, 0, NULL},
 };
 static const cli_spec list_spec = {
-    "customers list [--spam | --not-spam] [--group-key K]... [--first N] [--after C] "
-    "[--last N] [--before C]",
+    "customers list [--spam | --not-spam] [--group-key K]... [--updated-after TIME] "
+    "[--updated-before TIME] [--sort name|-name] [--first N] [--after C] [--last N] "
+    "[--before C]",
     "Lists customers, one page at a time.",
-    "Oldest first; the footer gives the option for the next page. --first/--after and\n"
-    "--last/--before cannot be mixed.",
+    "Oldest first unless --sort; the footer gives the option for the next page (its cursor\n"
+    "belongs to that order). --first/--after and --last/--before cannot be mixed.",
     list_opts,
     0,
     0,

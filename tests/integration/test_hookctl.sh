@@ -281,6 +281,25 @@ check_js "customers list --after the cursor gives the next customer" \
     "d.customers.edges.length === 1 && d.customers.edges[0].node.id === '$bob' && d.customers.totalCount === 2"
 hc customers list --last 1 --json
 check_js "customers list --last 1 gives the newest" "d.customers.edges[0].node.id === '$bob'"
+hc customers list --sort -name --json
+check_js "customers list --sort -name is Z to A" \
+    "d.customers.edges.map(e => e.node.fullName).join() === 'Bob,Ann Changed'"
+hc customers list --sort name --first 1
+expect "customers list --sort name pages by name" 0 'Ann Changed' 'next page: --after '
+cursor=$(sed -n 's/^next page: --after //p' "$tmp/out")
+hc customers list --sort name --first 1 --after "$cursor" --json
+check_js "customers list --sort name --after the cursor gives the next name" \
+    "d.customers.edges.length === 1 && d.customers.edges[0].node.id === '$bob'"
+hc customers list --sort age
+expect_err "customers list --sort of something else is a usage error" 2 '--sort must be name'
+hc customers list --updated-after 2100-01-01T00:00:00Z --json
+check_js "customers list --updated-after the future is empty" \
+    "d.customers.edges.length === 0 && d.customers.totalCount === 0"
+hc customers list --updated-after 2000-01-01T00:00:00Z --updated-before 2100-01-01T00:00:00Z --json
+check_js "customers list between 2000 and 2100 has both" "d.customers.totalCount === 2"
+hc customers list --updated-before yesterday
+expect_err "customers list --updated-before of a non-time is refused by the server (1)" 1 \
+    'filters.updatedAt.before'
 
 hc customers mark-spam "$bob"
 expect "customers mark-spam" 0 "id +$bob" 'spam since +[0-9]{4}-'
