@@ -3,7 +3,7 @@
 //
 //   HOOKD_WORKSPACES='{"events":{"workspaceId":..,"apiKey":..,"url":".../graphql/v1"},..}'
 //   HOOKD_TEST_CERTS=DIR              (ca.pem, server.*, client.*, rogue-server.*)
-//   HOOKD_RETRY_SCHEDULE=100ms,200ms,400ms HOOKD_DELIVERY_TIMEOUT=1s  (what hookd was given)
+//   HOOKD_RETRY_SCHEDULE=100ms,200ms,400ms HOOKD_DELIVERY_TIMEOUT=2s  (what hookd was given)
 //   node --test delivery.test.mjs
 //
 // Workspaces (each suite has its own, so that one suite's events never reach another's
