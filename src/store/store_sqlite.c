@@ -259,9 +259,9 @@ static wal_limits wal = {
 };
 #define BUSY_TIMEOUT_MS 10000
 /* How long the writer's RESTART checkpoint waits for readers still in the
- * WAL, in 100 us polls: readers are short, and meanwhile nobody can write.
- * Past it the checkpoint ends as a PASSIVE one, and the restart is tried
- * again after a later commit. */
+ * WAL, in 100 us polls for each lock it needs: readers are short, and
+ * meanwhile nobody can write. Past it the checkpoint ends as a PASSIVE one,
+ * and the restart is tried again after a later commit. */
 #define RESTART_READER_POLLS 50
 
 typedef struct checkpointer {
