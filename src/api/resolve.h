@@ -17,9 +17,14 @@
 #include "domain/domain.h"
 #include "graphql/graphql.h"
 
-/* Per request: who is calling. */
+/* Per request (zeroed at its start): who is calling, and what its resolvers
+ * keep for the rest of it. */
 typedef struct api_request {
     hk_ctx ctx;
+    /* The machine user last resolved (MachineUserActor.machineUser), in the
+     * request's arena: a page of customers names the same one in every
+     * createdBy and updatedBy, and it is read from the store once. */
+    const hk_machine_user *machine_user;
 } api_request;
 
 static inline const hk_ctx *resolve_ctx(gql_field_ctx *fc)

@@ -114,14 +114,20 @@ static hk_status machine_user_result(gql_field_ctx *fc, const hk_machine_user *m
 /* The parent is the actor's map (resolve_actor), holding machineUserId. */
 static hk_status actor_machine_user(gql_field_ctx *fc, const void *p, gql_result *out)
 {
+    api_request *req = gql_user(fc);
+    const char *id = map_string(p, "machineUserId");
+    if (req->machine_user && id && strcmp(req->machine_user->id, id) == 0)
+        return machine_user_result(fc, req->machine_user, out);
     hk_arena *a = gql_arena(fc);
     hk_machine_user *mu = hk_arena_alloc(a, sizeof *mu);
     if (!mu)
         return oom(fc);
     bool found;
     hk_error err;
-    if (hk_machine_user_get(resolve_ctx(fc), map_string(p, "machineUserId"), a, mu, &found, &err))
+    if (hk_machine_user_get(resolve_ctx(fc), id, a, mu, &found, &err))
         return resolve_field_error(fc, &err);
+    if (found)
+        req->machine_user = mu;
     /* Non-null: an actor whose machine user is not there fails the field
      * (and, null propagating, its parent) as an internal error. */
     return found ? machine_user_result(fc, mu, out) : HK_ENOTFOUND;
