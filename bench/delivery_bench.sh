@@ -93,7 +93,7 @@ server_pid=""
 sink_pid=""
 perf_pid=""
 # shellcheck source=bench/lib.sh
-. "$src/bench/lib.sh" # stop_pid, hookd_start
+. "$src/bench/lib.sh" # stop_pid, hookd_start, wait_for_line
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     [ -z "$perf_pid" ] || stop_pid "$perf_pid" 100
@@ -102,18 +102,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# wait_for_line FILE PID SED: the first match of SED in FILE, waiting up to 10 s while PID lives.
-wait_for_line() {
-    local out=""
-    for _ in $(seq 100); do
-        out=$(sed -n "$3" "$1")
-        [ -n "$out" ] && break
-        kill -0 "$2" 2>/dev/null || break
-        sleep 0.1
-    done
-    printf '%s' "$out"
-}
 
 # ---- the sink and the server ----
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - what the benchmark scripts share: a fresh durable hookd on a kernel-picked
 # loopback port, and stopping it. Sourced, not run.
 #
@@ -6,6 +7,19 @@
 #       or prints why to stderr and returns 1. Extra environment comes from the caller.
 #   stop_pid PID TENTHS: SIGTERM, up to TENTHS tenths of a second to exit, then SIGKILL.
 #   hookd_cleanup: for `trap hookd_cleanup EXIT`: stops $server_pid (if set), removes $tmp.
+#   wait_for_line FILE PID SED: prints the first match of SED in FILE, waiting up to 10 s
+#       while PID lives (empty if none).
+
+wait_for_line() {
+    local out=""
+    for _ in $(seq 100); do
+        out=$(sed -n "$3" "$1")
+        [ -n "$out" ] && break
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    printf '%s' "$out"
+}
 
 stop_pid() {
     kill -TERM "$1" 2>/dev/null || true
@@ -35,12 +49,7 @@ hookd_start() {
     : >"$dir/hookd.log" # before the background start, so the reads below never miss it
     "$build/hookd" serve --data-dir "$dir/data" --listen 127.0.0.1:0 >"$dir/hookd.log" 2>&1 &
     server_pid=$!
-    port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$dir/hookd.log")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    port=$(wait_for_line "$dir/hookd.log" "$server_pid" \
+        's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p')
     [ -n "$port" ] || { echo "$name: hookd did not start:" >&2; cat "$dir/hookd.log" >&2; return 1; }
 }
