@@ -31,7 +31,7 @@ stop_pid() {
     wait "$1" 2>/dev/null || true
 }
 
-# shellcheck disable=SC2317 # run by the EXIT trap
+# shellcheck disable=SC2317,SC2154 # run by the EXIT trap; $tmp is the caller's
 hookd_cleanup() {
     [ -z "${server_pid:-}" ] || stop_pid "$server_pid" 150 # hookd drains for up to 10 s
     rm -rf "$tmp"
