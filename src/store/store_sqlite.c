@@ -18,7 +18,6 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "domain/catalog.h"
-#include "store/sqlite_pcache.h"
 #include "store/sqlite_schema.h"
 #include "store/store_backend.h"
 
@@ -692,15 +691,11 @@ static void conn_close(store_conn *c)
 
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
-/* Must run before SQLite initialises. Memory statistics take a global mutex
- * on every allocation, and hookd never reads them. The page cache layer
- * spares the writer a scan of its whole cache after most commits
- * (sqlite_pcache.h); without it (SQLite already initialised by someone
- * else in this process) SQLite's default cache serves. */
+/* Memory statistics take a global mutex on every allocation; hookd never
+ * reads them. Must run before SQLite initialises. */
 static void configure_sqlite(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    (void)sqlite_pcache_install();
 }
 
 static hk_status conn_open(const char *data_dir, bool durable, store_role role, store_conn **out,
