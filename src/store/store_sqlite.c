@@ -388,6 +388,15 @@ static hk_status exec_simple(store_conn *c, enum stmt_id id)
     return st;
 }
 
+/* Steps a lookup of at most one row: *row is true when it is there (read
+ * it before done()), false when there is none. */
+static hk_status step_one(store_conn *c, sqlite3_stmt *s, const char *what, bool *row)
+{
+    int rc = sqlite3_step(s);
+    *row = rc == SQLITE_ROW;
+    return *row || rc == SQLITE_DONE ? HK_OK : db_error(c, what);
+}
+
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
@@ -876,9 +885,9 @@ static hk_status workspace_get(store_conn *c, const char *id, hk_arena *a, hk_wo
     if (!s)
         return HK_EIO;
     bind_text(s, 1, id);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "workspace_get", &row);
+    if (row) {
         col_id(s, 0, out->id);
         st = col_str(s, 1, a, &out->name);
         out->created_at = sqlite3_column_int64(s, 2);
@@ -886,8 +895,6 @@ static hk_status workspace_get(store_conn *c, const char *id, hk_arena *a, hk_wo
         out->updated_at = sqlite3_column_int64(s, 4);
         col_actor(s, 5, &out->updated_by);
         *found = st == HK_OK;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "workspace_get");
     }
     done(s);
     return st;
@@ -916,15 +923,13 @@ static hk_status machine_user_get(store_conn *c, const char *ws, const char *id,
         return HK_EIO;
     bind_text(s, 1, ws);
     bind_text(s, 2, id);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "machine_user_get", &row);
+    if (row) {
         snprintf(out->id, sizeof out->id, "%s", id);
         st = col_str(s, 0, a, &out->name);
         out->created_at = sqlite3_column_int64(s, 1);
         *found = st == HK_OK;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "machine_user_get");
     }
     done(s);
     return st;
@@ -953,16 +958,14 @@ static hk_status api_key_find(store_conn *c, const char *key_hash, store_api_key
     if (!s)
         return HK_EIO;
     bind_text(s, 1, key_hash);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "api_key_find", &row);
+    if (row) {
         col_id(s, 0, out->id);
         col_id(s, 1, out->workspace_id);
         col_id(s, 2, out->machine_user_id);
         out->permissions = (uint32_t)sqlite3_column_int64(s, 3);
         *found = true;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "api_key_find");
     }
     done(s);
     return st;
@@ -976,9 +979,9 @@ static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, hk_hmac_se
     if (!s)
         return HK_EIO;
     bind_text(s, 1, ws);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "hmac_get", &row);
+    if (row) {
         st = col_str(s, 0, a, &out->secret);
         if (out->secret) {
             out->created_at = col_time(s, 1);
@@ -986,8 +989,6 @@ static hk_status hmac_get(store_conn *c, const char *ws, hk_arena *a, hk_hmac_se
             out->updated_at = col_time(s, 3);
             col_actor(s, 4, &out->updated_by);
         }
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "hmac_get");
     }
     done(s);
     return st;
@@ -1127,13 +1128,11 @@ static hk_status customer_get(store_conn *c, const char *ws, store_lookup by, co
     }
     bind_text(s, 1, ws);
     bind_text(s, 2, value);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "customer_get", &row);
+    if (row) {
         st = read_customer_row(s, ws, a, out);
         *found = true;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "customer_get");
     }
     done(s);
     free(key);
@@ -1451,13 +1450,11 @@ static hk_status group_get(store_conn *c, const char *ws, store_lookup by, const
         return HK_EIO;
     bind_text(s, 1, ws);
     bind_text(s, 2, value);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "group_get", &row);
+    if (row) {
         st = read_group_cols(s, 0, ws, a, out);
         *found = st == HK_OK;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "group_get");
     }
     done(s);
     return st;
@@ -1672,13 +1669,11 @@ static hk_status target_get(store_conn *c, const char *ws, const char *id, hk_ar
         return HK_EIO;
     bind_text(s, 1, ws);
     bind_text(s, 2, id);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "target_get", &row);
+    if (row) {
         st = read_target_row(s, ws, a, out);
         *found = true;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "target_get");
     }
     done(s);
     if (!st && *found)
@@ -1803,12 +1798,10 @@ static hk_status next_due_time(store_conn *c, int64_t *next_due)
     sqlite3_stmt *s = stmt(c, S_DLV_NEXT_DUE);
     if (!s)
         return HK_EIO;
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    bool row;
+    hk_status st = step_one(c, s, "next_due", &row);
+    if (row)
         *next_due = col_time(s, 0);
-    else if (rc != SQLITE_DONE)
-        st = db_error(c, "next_due");
     done(s);
     return st;
 }
@@ -1854,9 +1847,9 @@ static hk_status event_get(store_conn *c, const char *ws, const char *id, hk_are
         return HK_EIO;
     bind_text(s, 1, ws);
     bind_text(s, 2, id);
-    hk_status st = HK_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    bool row;
+    hk_status st = step_one(c, s, "event_get", &row);
+    if (row) {
         snprintf(out->id, sizeof out->id, "%s", id);
         snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws);
         const char *type = (const char *)sqlite3_column_text(s, 0);
@@ -1867,8 +1860,6 @@ static hk_status event_get(store_conn *c, const char *ws, const char *id, hk_are
         out->payload_json = payload;
         out->payload_len = payload ? strlen(payload) : 0;
         *found = !st && known && payload;
-    } else if (rc != SQLITE_DONE) {
-        st = db_error(c, "event_get");
     }
     done(s);
     return st;
