@@ -62,9 +62,11 @@ struct hk_dispatcher {
     /* Owned by the dispatcher thread. */
     delivery_targets *targets;
     delivery_template_cache *templates;
-    hk_arena *claim_arena; /* rows of the last claim */
-    hk_arena *scratch;     /* one delivery's load and request temporaries */
-    delivery_job *flight;  /* in-flight list */
+    hk_arena *claim_arena;  /* rows of the last claim, and their events while routed */
+    hk_event *claim_events; /* claim_batch of them, for the rows of the last claim */
+    bool *claim_found;
+    hk_arena *scratch;    /* one delivery's load and request temporaries */
+    delivery_job *flight; /* in-flight list */
     size_t in_flight, queued;
     delivery_job *results, *results_tail; /* finished, to record, oldest first */
     size_t unrecorded;
@@ -147,6 +149,7 @@ static void forget(hk_dispatcher *d, delivery_job *job)
 {
     release_slot(job);
     delivery_transfer_release(job, d->handles);
+    free(job->event_payload);
     free(job);
 }
 
@@ -261,7 +264,7 @@ static bool conf_fresh(const delivery_target *slot, int64_t now)
 static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
 {
     hk_error err;
-    bool found = false;
+    bool found = job->event_loaded && job->event_found;
     delivery_target *slot = job->target;
     int64_t now = hk_mono_ms();
     bool reuse = conf_fresh(slot, now);
@@ -274,9 +277,15 @@ static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
         }
         hk_arena_reset(slot->conf_arena);
     }
-    if (hk_delivery_load_parts(d->store, &job->delivery, d->scratch, &dj->event, slot->conf_arena,
-                               reuse ? NULL : &slot->conf, &slot->conf_secret, &found,
-                               &err) != HK_OK) {
+    if (job->event_loaded)
+        dj->event = job->event;
+    /* The store is read only for what is missing: the event when its claim's
+     * read failed, the target's settings once they are stale. */
+    bool read = !job->event_loaded || (job->event_found && !reuse);
+    if (read && hk_delivery_load_parts(d->store, &job->delivery, d->scratch,
+                                       job->event_loaded ? NULL : &dj->event, slot->conf_arena,
+                                       reuse ? NULL : &slot->conf, &slot->conf_secret, &found,
+                                       &err) != HK_OK) {
         d->stats.store_errors++;
         char what[2 * HK_ID_MAX + 40];
         snprintf(what, sizeof what, "cannot load delivery of %s to %s", job->delivery.event_id,
@@ -485,6 +494,38 @@ static void claim(hk_dispatcher *d)
     d->claim_busy = true;
 }
 
+/* Reads the events of the claim's rows in one snapshot, into claim_arena.
+ * False when that failed: each attempt then reads its own. */
+static bool load_claim_events(hk_dispatcher *d, size_t n)
+{
+    hk_error err;
+    if (n == 0)
+        return false;
+    if (hk_delivery_load_events(d->store, d->claim_rows, n, d->claim_arena, d->claim_events,
+                                d->claim_found, &err) != HK_OK) {
+        d->stats.store_errors++;
+        log_failure(&d->load_log, "cannot load the events of a claim", err.message);
+        return false;
+    }
+    return true;
+}
+
+/* The job keeps a copy of its event: claim_arena is reset at the next claim. */
+static void take_event(delivery_job *job, const hk_event *ev, bool found)
+{
+    if (found) {
+        job->event_payload = malloc(ev->payload_len + 1);
+        if (!job->event_payload)
+            return; /* the attempt reads it */
+        memcpy(job->event_payload, ev->payload_json, ev->payload_len);
+        job->event_payload[ev->payload_len] = '\0';
+        job->event = *ev;
+        job->event.payload_json = job->event_payload;
+    }
+    job->event_found = found;
+    job->event_loaded = true;
+}
+
 /* Routes what the last claim got, once it has committed. While stopping,
  * the rows are left to their leases instead (due again at the next start). */
 static void claimed(hk_dispatcher *d)
@@ -508,6 +549,7 @@ static void claimed(hk_dispatcher *d)
         return;
     }
     uint64_t deferred_before = d->stats.deferred;
+    bool events = load_claim_events(d, n);
     for (size_t i = 0; i < n; i++) {
         delivery_job *job = calloc(1, sizeof *job);
         if (!job) {
@@ -516,6 +558,8 @@ static void claimed(hk_dispatcher *d)
         }
         job->delivery = d->claim_rows[i];
         job->lease_end_ms = d->claim_lease_end;
+        if (events)
+            take_event(job, &d->claim_events[i], d->claim_found[i]);
         route(d, job);
     }
     if (n > 0 && d->stats.deferred - deferred_before == n) {
@@ -789,6 +833,8 @@ static void destroy(hk_dispatcher *d)
     delivery_targets_free(d->targets);
     delivery_template_cache_free(d->templates);
     hk_arena_free(d->claim_arena);
+    free(d->claim_events);
+    free(d->claim_found);
     hk_arena_free(d->scratch);
     free(d->batch);
     free(d->user_agent);
@@ -880,9 +926,12 @@ static hk_status setup_memory(hk_dispatcher *d, hk_error *err)
     d->targets = delivery_targets_new();
     d->templates = delivery_template_cache_new(d->o.template_cache);
     d->claim_arena = hk_arena_new(0);
+    d->claim_events = calloc(d->o.claim_batch, sizeof *d->claim_events);
+    d->claim_found = calloc(d->o.claim_batch, sizeof *d->claim_found);
     d->scratch = hk_arena_new(0);
     d->batch = calloc(RECORD_CHUNK, sizeof *d->batch);
-    if (!d->targets || !d->templates || !d->claim_arena || !d->scratch || !d->batch)
+    if (!d->targets || !d->templates || !d->claim_arena || !d->claim_events || !d->claim_found ||
+        !d->scratch || !d->batch)
         return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
     return HK_OK;
 }

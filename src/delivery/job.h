@@ -30,6 +30,12 @@ typedef struct delivery_job {
     delivery_target *target;   /* its per-target slot while queued or in flight */
     struct delivery_job *flight_prev, *flight_next; /* the dispatcher's in-flight list */
 
+    /* Its event, read with the other events of its claim in one snapshot.
+     * When event_loaded is false (that read failed), the attempt reads it. */
+    bool event_loaded, event_found;
+    hk_event event;      /* payload_json is event_payload */
+    char *event_payload; /* owned, freed with the job */
+
     /* The attempt. */
     delivery_handle *handle;     /* from the pool, while prepared or in flight */
     CURL *easy;                  /* the handle's libcurl handle */

@@ -72,9 +72,11 @@ static hk_status load_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     load_job *j = arg;
     const hk_delivery *d = j->d;
-    bool ev_found = false, tg_found = true;
-    hk_status st =
-        tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena, j->event, &ev_found);
+    bool ev_found = true, tg_found = true;
+    hk_status st = HK_OK;
+    if (j->event)
+        st = tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena, j->event,
+                                &ev_found);
     if (!st && ev_found && j->target)
         st = tx->ops->target_get(tx->conn, d->workspace_id, d->target_id, j->target_arena,
                                  j->target, &tg_found);
@@ -97,7 +99,8 @@ hk_status hk_delivery_load_parts(hk_store *store, const hk_delivery *d, hk_arena
                                  hk_event *event, hk_arena *target_arena, hk_webhook_target *target,
                                  hk_hmac_secret *secret, bool *found, hk_error *err)
 {
-    memset(event, 0, sizeof *event);
+    if (event)
+        memset(event, 0, sizeof *event);
     if (target) {
         memset(target, 0, sizeof *target);
         memset(secret, 0, sizeof *secret);
@@ -106,6 +109,37 @@ hk_status hk_delivery_load_parts(hk_store *store, const hk_delivery *d, hk_arena
     hk_error_clear(err);
     load_job j = {d, arena, target_arena, event, target, secret, found};
     return store_read(store, load_tx, &j, err);
+}
+
+typedef struct events_job {
+    const hk_delivery *d;
+    size_t n;
+    hk_arena *arena;
+    hk_event *events;
+    bool *found;
+} events_job;
+
+static hk_status events_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    events_job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        const hk_delivery *d = &j->d[i];
+        hk_status st = tx->ops->event_get(tx->conn, d->workspace_id, d->event_id, j->arena,
+                                          &j->events[i], &j->found[i]);
+        if (st)
+            return domain_store_error(err, st, "loading events");
+    }
+    return HK_OK;
+}
+
+hk_status hk_delivery_load_events(hk_store *store, const hk_delivery *d, size_t n, hk_arena *arena,
+                                  hk_event *events, bool *found, hk_error *err)
+{
+    memset(events, 0, n * sizeof *events);
+    memset(found, 0, n * sizeof *found);
+    hk_error_clear(err);
+    events_job j = {d, n, arena, events, found};
+    return store_read(store, events_tx, &j, err);
 }
 
 typedef struct record_job {

@@ -80,13 +80,22 @@ HK_MUST_CHECK hk_status hk_delivery_load(hk_store *store, const hk_delivery *d, 
                                          hk_delivery_job *job, bool *found, hk_error *err);
 
 /* The same in parts, for a caller that keeps targets and secrets for a
- * while: the event into `arena`, and, unless `target` is NULL, the target
- * and the workspace's secret into `target_arena`. *found is false when the
- * event, or the target asked for, is gone. */
+ * while: unless `event` is NULL, the event into `arena`, and, unless
+ * `target` is NULL, the target and the workspace's secret into
+ * `target_arena`. *found is false when the event, or the target asked for,
+ * is gone. */
 HK_MUST_CHECK hk_status hk_delivery_load_parts(hk_store *store, const hk_delivery *d,
                                                hk_arena *arena, hk_event *event,
                                                hk_arena *target_arena, hk_webhook_target *target,
                                                hk_hmac_secret *secret, bool *found, hk_error *err);
+
+/* The events of n deliveries, read in one snapshot (a claim's worth at once,
+ * instead of a read transaction per delivery): events[i] and found[i] for
+ * d[i], found[i] false when that event is gone. Strings go into `arena`.
+ * On an error the arrays are to be ignored. */
+HK_MUST_CHECK hk_status hk_delivery_load_events(hk_store *store, const hk_delivery *d, size_t n,
+                                                hk_arena *arena, hk_event *events, bool *found,
+                                                hk_error *err);
 
 /* The outcome of one attempt. */
 typedef struct hk_delivery_result {

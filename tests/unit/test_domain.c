@@ -1172,6 +1172,31 @@ static void test_delivery_lifecycle(void **state)
     assert_string_equal(job.target.url, "https://example.com/hook");
     assert_null(job.secret.secret);
 
+    /* the events of a claim, in one read: one found, one gone */
+    hk_delivery two[2] = {ds[0], ds[0]};
+    snprintf(two[1].event_id, sizeof two[1].event_id, "pEv_01M8E9W3R0XFNF1HYTTXMJ99BG");
+    hk_event evs[2];
+    bool evs_found[2];
+    assert_int_equal(hk_delivery_load_events(e->store, two, 2, e->arena, evs, evs_found, &err),
+                     HK_OK);
+    assert_true(evs_found[0]);
+    assert_false(evs_found[1]);
+    assert_string_equal(evs[0].id, ds[0].event_id);
+    assert_int_equal(evs[0].type, HK_EVENT_CUSTOMER_CREATED);
+    assert_int_equal(evs[0].timestamp, job.event.timestamp);
+    assert_int_equal(evs[0].payload_len, job.event.payload_len);
+    assert_memory_equal(evs[0].payload_json, job.event.payload_json, job.event.payload_len);
+    assert_null(evs[1].payload_json);
+
+    /* the target part alone, for a caller that has the event */
+    hk_webhook_target tg;
+    hk_hmac_secret sec;
+    assert_int_equal(
+        hk_delivery_load_parts(e->store, &ds[0], e->arena, NULL, e->arena, &tg, &sec, &found, &err),
+        HK_OK);
+    assert_true(found);
+    assert_string_equal(tg.url, "https://example.com/hook");
+
     /* a failure with a retry: pending again, due later, attempt recorded */
     int64_t retry = now + 5000;
     hk_delivery_result res = attempt_result(&ds[0], false, 500, retry);
