@@ -679,6 +679,12 @@ static hk_status checkpointer_start(store_conn *c, const char *path, bool durabl
                                 : "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF";
     if (sqlite3_exec(k->db, setup, NULL, NULL, NULL) != SQLITE_OK)
         return hk_error_set(err, HK_EIO, NULL, "sqlite: checkpointer: %s", sqlite3_errmsg(k->db));
+    /* What an earlier run left in the WAL is copied now, before any write.
+     * Otherwise the planner, knowing nothing of it, took the whole WAL for
+     * backlog, and the first commit after every restart started a checkpoint
+     * of it at whatever moment that commit came. */
+    k->running = true;
+    checkpoint(k, k->db, SQLITE_CHECKPOINT_PASSIVE);
     if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0)
         return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the checkpointer");
     k->started = true;
