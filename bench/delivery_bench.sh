@@ -16,11 +16,14 @@
 #       API competing for the CPUs; 0 skips it),
 #   (e) libcurl alone (bench_curl): its multi interface on one thread POSTing wrk's sample
 #       on as many connections, nothing else: the ceiling of any libcurl-based sender here,
+#   (f) the API alone: the same upserts for S seconds with the target disabled, so each
+#       commits its customer and event and no delivery: the rate events can be committed
+#       at here, so (f)/(b) bounds what (a)/(b) can reach with a free delivery engine,
 # in alternating rounds, then
 #   (c) upsertCustomer at a fixed rate (1000/s, 15 s) and commit -> receive latency from
 #       the sink (arrival - the event's timestamp, which is set in the committing transaction).
-# Targets (issue 4): (a) >= 0.25 x (b), and p99 < 50 ms in (c); (d)/(b) and (e)/(b) are
-# reported beside.
+# Targets (issue 4): (a) >= 0.25 x (b), and p99 < 50 ms in (c); (d)/(b), (e)/(b) and
+# (f)/(b) are reported beside.
 #
 #   bench/delivery_bench.sh [--rounds N] [--duration S] [--connections N] [--rate R]
 #                           [--fixed-duration S] [--wrk-connections N] [--perf FILE]
@@ -106,7 +109,7 @@ trap cleanup EXIT
 # ---- the sink and the server ----
 
 # The sink outlives every bounded step below, and no more.
-lifetime=$((rounds * (3 * duration + drain_max_s + 60) + fixed_duration + drain_max_s + 120))
+lifetime=$((rounds * (4 * duration + drain_max_s + 60) + fixed_duration + drain_max_s + 120))
 : >"$tmp/sink.log"
 "$build/webhook_sink" --lifetime "$lifetime" >"$tmp/sink.log" 2>&1 &
 sink_pid=$!
@@ -338,6 +341,37 @@ curl_alone() {
     echo "  [curl] libcurl alone: $curl_rate/s, $curl_cpu us CPU each"
 }
 
+# target_enabled BOOL: turns the bench's target on or off (off: upserts fire no delivery).
+target_enabled() {
+    local answer
+    cat >"$tmp/enable.json" <<EOF2
+{"query":"mutation e(\$input: UpdateWebhookTargetInput!){ updateWebhookTarget(input:\$input){ webhookTarget{ isEnabled } error{ message } } }","variables":{"input":{"webhookTargetId":"$target_id","isEnabled":{"value":$1}}}}
+EOF2
+    answer=$(gql "$tmp/enable.json")
+    [[ $answer == *"\"isEnabled\":$1"* ]] || { fail "updateWebhookTarget said $answer"; return 1; }
+}
+
+# api_alone: (f), the upserts of (a) with the target disabled. Sets $api_rate.
+api_alone() {
+    local rc=0 out
+    api_rate=0
+    target_enabled false || return 0
+    timeout $((duration + 30)) "$build/http_load" --connections "$connections" --warmup 0 \
+        --url "$base/graphql/v1" --header "Authorization: Bearer $key" \
+        --body-template "$tmp/upsert.json" --expect '"result":"CREATED"' --duration "$duration" \
+        >"$tmp/api.out" 2>&1 || rc=$?
+    out=$(grep '^{"bench":"http_load"' "$tmp/api.out" || true)
+    if [ -z "$out" ]; then
+        fail "(f): http_load broke (exit status $rc)"
+    else
+        failures=$((failures + $(num "$out" failures)))
+        api_rate=$(num "$out" rate)
+    fi
+    target_enabled true || return 0
+    [ "$(num "$(sink_stats)" received)" -eq 0 ] || fail "(f): the disabled target got deliveries"
+    echo "  [api] upserts alone, no delivery: $api_rate/s"
+}
+
 # perf_start/perf_stop: `perf record -g` on hookd around one (a) round, when asked.
 perf_start() {
     [ -n "$perf_out" ] || return 0
@@ -388,6 +422,7 @@ alone_rates=()
 alone_cpus=()
 curl_rates=()
 curl_cpus=()
+api_rates=()
 dupes=0
 for r in $(seq "$rounds"); do
     echo "round $r:"
@@ -412,6 +447,9 @@ for r in $(seq "$rounds"); do
         alone_rates+=("$alone_rate")
         alone_cpus+=("$alone_cpu")
     fi
+    sink_reset
+    api_alone
+    api_rates+=("$api_rate")
 done
 
 echo "fixed rate $rate/s for $fixed_duration s:"
@@ -437,6 +475,8 @@ alone_ratio=null
 curl_rate=null
 curl_cpu=null
 curl_ratio=null
+api_ratio=null
+api_rate=$(median "${api_rates[@]}")
 if [ "$backlog" -gt 0 ]; then
     alone_rate=$(median "${alone_rates[@]}")
     alone_cpu=$(median "${alone_cpus[@]}")
@@ -451,6 +491,7 @@ if $have_wrk; then
     curl_rate=$(median "${curl_rates[@]}")
     curl_cpu=$(median "${curl_cpus[@]}")
     curl_ratio=$(awk -v a="$curl_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
+    api_ratio=$(awk -v a="$api_rate" -v b="$wrk_rate" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }')
 fi
 f_rate=$(num "$fixed_json" rate)
 f_p50=$(num "$fixed_stats" p50_us)
@@ -485,6 +526,9 @@ if [ "$curl_rate" != null ]; then
         "$wrk_connections" "$curl_rate" "${curl_rates[*]}" "$curl_cpu"
     printf '    ratio (e)/(b): %s\n' "$curl_ratio"
 fi
+printf '(f) the API alone, upserts with no delivery: median %.0f/s (rounds: %s)\n' "$api_rate" \
+    "${api_rates[*]}"
+[ "$api_ratio" = null ] || printf '    ratio (f)/(b): %s, the most (a)/(b) can reach here\n' "$api_ratio"
 printf '(c) at %s/s: upserts %s/s, deliveries %.0f/s, commit->receive p50 %s us, p99 %s us, max %s us\n' \
     "$rate" "$f_rate" "$f_e2e" "$f_p50" "$f_p99" "$f_max"
 printf '    target p99 < %s us: %s\n' "$target_p99_us" "$([ "$p99_met" = true ] && echo met || echo MISSED)"
@@ -498,6 +542,7 @@ printf '"deliveries_per_s":%.0f,"backlog_per_s":%.0f,"upserts_per_s":%.0f,"wrk_p
 printf '"wrk_connections":%d,"alone_per_s":%s,"alone_ratio":%s,' "$wrk_connections" \
     "$alone_rate" "$alone_ratio"
 printf '"curl_per_s":%s,"curl_cpu_us":%s,"curl_ratio":%s,' "$curl_rate" "$curl_cpu" "$curl_ratio"
+printf '"api_alone_per_s":%.0f,"api_ratio":%s,' "$api_rate" "$api_ratio"
 printf '"wrk_p50_us":%s,"wrk_p99_us":%s,"ratio":%s,"fixed_rate":%d,"fixed_upserts_per_s":%s,' \
     "$wrk_p50" "$wrk_p99" "$ratio" "$rate" "$f_rate"
 printf '"fixed_p50_us":%s,"fixed_p99_us":%s,"fixed_max_us":%s,"duplicates":%d,' \
