@@ -142,6 +142,37 @@ hk_status hk_delivery_load_events(hk_store *store, const hk_delivery *d, size_t 
     return store_read(store, events_tx, &j, err);
 }
 
+typedef struct backlog_job {
+    int64_t now;
+    size_t cap;
+    hk_delivery_backlog *out;
+} backlog_job;
+
+static hk_status backlog_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    backlog_job *j = arg;
+    int64_t next_due;
+    hk_status st = tx->ops->deliveries_due(tx->conn, j->now, j->cap, &j->out->due, &next_due);
+    if (st)
+        return domain_store_error(err, st, "reading the delivery backlog");
+    j->out->due_capped = j->out->due >= j->cap;
+    if (next_due != HK_TIME_NONE && next_due <= j->now)
+        j->out->oldest_due = next_due;
+    return HK_OK;
+}
+
+hk_status hk_delivery_backlog_read(hk_store *store, int64_t now, size_t cap,
+                                   hk_delivery_backlog *out, hk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->oldest_due = HK_TIME_NONE;
+    hk_error_clear(err);
+    if (cap == 0)
+        return hk_error_set(err, HK_EINVAL, NULL, "the backlog count needs a cap of at least 1");
+    backlog_job j = {now, cap, out};
+    return store_read(store, backlog_tx, &j, err);
+}
+
 typedef struct record_job {
     const hk_delivery_result *results;
     size_t n;

@@ -139,6 +139,18 @@ HK_MUST_CHECK hk_status hk_delivery_release_leases(hk_store *store, int64_t now,
 
 /* ---- operators ---- */
 
+/* How far behind the deliveries are, from one snapshot. */
+typedef struct hk_delivery_backlog {
+    size_t due;         /* pending, due and not leased (waiting for the dispatcher), <= cap */
+    bool due_capped;    /* there may be more than `due` */
+    int64_t oldest_due; /* the due time of the oldest of them, HK_TIME_NONE when none is due */
+} hk_delivery_backlog;
+
+/* Reads the backlog at `now` over every workspace (for metrics), counting at
+ * most `cap` due deliveries (a count walks the due index). */
+HK_MUST_CHECK hk_status hk_delivery_backlog_read(hk_store *store, int64_t now, size_t cap,
+                                                 hk_delivery_backlog *out, hk_error *err);
+
 typedef struct hk_delivery_filter {
     int status; /* -1: any, else an hk_delivery_status */
 } hk_delivery_filter;

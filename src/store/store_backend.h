@@ -233,6 +233,10 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*delivery_record)(store_conn *c, const hk_delivery_result *r,
                                                int64_t now);
     HK_MUST_CHECK hk_status (*deliveries_release_leases)(store_conn *c, int64_t now, size_t *n);
+    /* *due: pending deliveries due at `now` and not leased, counted up to
+     * `cap`; *next_due: as for deliveries_claim. */
+    HK_MUST_CHECK hk_status (*deliveries_due)(store_conn *c, int64_t now, size_t cap, size_t *due,
+                                              int64_t *next_due);
     /* A target's deliveries by event id (cursor), filtered by status (-1: any). */
     HK_MUST_CHECK hk_status (*delivery_page)(store_conn *c, const char *ws, const char *target_id,
                                              int status, const store_page *p, hk_arena *a,

@@ -79,6 +79,7 @@ enum stmt_id {
     S_DLV_REARM,
     S_DLV_REARM_FAILED,
     S_COUNTS,
+    S_DLV_DUE_COUNT,
     STMT_COUNT
 };
 
@@ -219,6 +220,9 @@ static const char *const sql[STMT_COUNT] = {
                  " (SELECT count(*) FROM events WHERE workspace_id = ?1),"
                  " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 0),"
                  " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 3)",
+    /* Capped: a count walks the index, and a backlog can be millions long. */
+    [S_DLV_DUE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 0"
+                        " AND next_attempt_at <= ?1 LIMIT ?2)",
 };
 
 /*
@@ -1812,6 +1816,26 @@ static hk_status next_due_time(store_conn *c, int64_t *next_due)
     return st;
 }
 
+static hk_status deliveries_due(store_conn *c, int64_t now, size_t cap, size_t *due,
+                                int64_t *next_due)
+{
+    *due = 0;
+    hk_status st = next_due_time(c, next_due);
+    if (st || *next_due == HK_TIME_NONE || *next_due > now)
+        return st;
+    sqlite3_stmt *s = stmt(c, S_DLV_DUE_COUNT);
+    if (!s)
+        return HK_EIO;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)cap);
+    bool row;
+    st = step_one(c, s, "deliveries_due", &row);
+    if (row)
+        *due = (size_t)sqlite3_column_int64(s, 0);
+    done(s);
+    return st;
+}
+
 static hk_status deliveries_claim(store_conn *c, int64_t now, int64_t lease_until, size_t max,
                                   hk_arena *a, hk_delivery **out, size_t *n, int64_t *next_due)
 {
@@ -2137,6 +2161,7 @@ const store_ops store_sqlite_ops = {
     .event_get = event_get,
     .delivery_record = delivery_record,
     .deliveries_release_leases = deliveries_release_leases,
+    .deliveries_due = deliveries_due,
     .delivery_page = delivery_page,
     .attempt_list = attempt_list,
     .delivery_rearm = delivery_rearm,

@@ -1860,6 +1860,63 @@ static void test_reopen_keeps_everything(void **state)
     assert_null(h.secret);
 }
 
+/* The backlog metrics read: due and unleased rows only, counted up to a cap,
+ * the oldest due time, and nothing across time that is not due yet. */
+static void test_delivery_backlog(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, "customer.customer_created", &t);
+    hk_error err;
+    hk_delivery_backlog b;
+    int64_t before = hk_now_ms();
+    assert_int_equal(hk_delivery_backlog_read(e->store, before, 100, &b, &err), HK_OK);
+    assert_int_equal(b.due, 0);
+    assert_false(b.due_capped);
+    assert_true(b.oldest_due == HK_TIME_NONE);
+
+    const char *emails[] = {"b1@example.com", "b2@example.com", "b3@example.com"};
+    for (size_t i = 0; i < 3; i++) {
+        hk_upsert_customer_input in = test_by_email(emails[i], "B");
+        hk_upsert_result r;
+        hk_customer c;
+        assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
+    }
+    int64_t now = hk_now_ms();
+    assert_int_equal(hk_delivery_backlog_read(e->store, now, 100, &b, &err), HK_OK);
+    assert_int_equal(b.due, 3);
+    assert_false(b.due_capped);
+    assert_true(b.oldest_due >= before && b.oldest_due <= now);
+    int64_t oldest = b.oldest_due;
+
+    /* the cap stops the count */
+    assert_int_equal(hk_delivery_backlog_read(e->store, now, 2, &b, &err), HK_OK);
+    assert_int_equal(b.due, 2);
+    assert_true(b.due_capped);
+    assert_true(b.oldest_due == oldest);
+
+    /* not due yet at an earlier time */
+    assert_int_equal(hk_delivery_backlog_read(e->store, oldest - 1, 100, &b, &err), HK_OK);
+    assert_int_equal(b.due, 0);
+    assert_true(b.oldest_due == HK_TIME_NONE);
+
+    /* a claimed (leased) delivery is not waiting any more */
+    hk_delivery *ds;
+    size_t n;
+    int64_t next_due;
+    assert_int_equal(hk_delivery_claim(e->store, now, 60000, 1, e->arena, &ds, &n, &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hk_delivery_backlog_read(e->store, now, 100, &b, &err), HK_OK);
+    assert_int_equal(b.due, 2);
+    assert_true(b.oldest_due >= oldest && b.oldest_due <= now);
+
+    /* a cap of 0 is refused, and the output is still set */
+    assert_int_equal(hk_delivery_backlog_read(e->store, now, 0, &b, &err), HK_EINVAL);
+    assert_int_equal(b.due, 0);
+    assert_true(b.oldest_due == HK_TIME_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1893,6 +1950,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_at_every_write_leaves_nothing, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_lifecycle, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_backlog, test_env_setup, test_env_teardown),
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_customers_sorted_by_name, test_env_setup,
