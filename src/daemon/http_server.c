@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/work_pool.h"
+#include "daemon/metrics.h"
 
 /* Headers only: request bodies are gathered outside MHD's pool. MHD zeroes
  * this much per connection, so it is kept small. */
@@ -31,6 +33,8 @@
  * dispatcher's connections (256 in flight by default), logs. */
 #define RESERVED_FDS 512
 #define MAX_DEFAULT_CONNECTIONS 10000
+/* The /metrics page is a few KiB; this bounds it whatever is added later. */
+#define METRICS_PAGE_LIMIT ((size_t)256 << 10)
 
 /* RFC 9110's name for 413; libmicrohttpd before 0.9.74 has only the deprecated one. */
 #ifndef MHD_HTTP_CONTENT_TOO_LARGE
@@ -46,6 +50,8 @@ struct hk_http_server {
     hk_work_pool *workers; /* run GraphQL requests, which may wait for a commit */
     hk_store *store;
     api *api;
+    hk_dispatcher *dispatcher; /* borrowed, may be NULL: for /metrics */
+    int64_t started_ms;
     size_t max_body_bytes;
     unsigned threads;    /* workers */
     unsigned io_threads; /* libmicrohttpd's polling threads */
@@ -55,6 +61,8 @@ struct hk_http_server {
     atomic_uint in_flight;
     /* Set by stop: answers then ask keep-alive clients to go away. */
     atomic_bool draining;
+    /* Responses queued, by status class (hk_metrics_http.responses). */
+    _Atomic uint64_t responses[6];
 };
 
 /* ---- responses ---- */
@@ -77,6 +85,9 @@ static enum MHD_Result queue_response(hk_http_server *server, struct MHD_Connect
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     if (ok == MHD_YES)
         ok = MHD_queue_response(conn, status, response);
+    if (ok == MHD_YES)
+        atomic_fetch_add_explicit(&server->responses[status / 100 < 6 ? status / 100 : 0], 1,
+                                  memory_order_relaxed);
     MHD_destroy_response(response);
     return ok;
 }
@@ -151,6 +162,15 @@ static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connect
     return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
 }
 
+static void http_counts(hk_http_server *server, hk_metrics_http *out)
+{
+    for (size_t i = 0; i < 6; i++)
+        out->responses[i] = atomic_load_explicit(&server->responses[i], memory_order_relaxed);
+    /* This request is in flight too; the scraper wants the others. */
+    unsigned n = atomic_load(&server->in_flight);
+    out->in_flight = n > 0 ? n - 1 : 0;
+}
+
 /* When not even api_graphql's error body could be made (out of memory). */
 static enum MHD_Result send_graphql_internal_error(hk_http_server *server,
                                                    struct MHD_Connection *conn)
@@ -209,6 +229,21 @@ static enum MHD_Result send_graphql_answer(hk_http_server *server, struct MHD_Co
     return ok;
 }
 
+/* Suspends the connection and has a worker run `run`, which resumes it; libmicrohttpd
+ * then calls the route's handler again, with req->answered set. */
+static enum MHD_Result hand_to_worker(hk_http_server *server, struct MHD_Connection *conn,
+                                      request *req, void (*run)(hk_work *))
+{
+    req->server = server;
+    req->conn = conn;
+    req->work.run = run;
+    /* Suspended first: the worker may resume it before submit returns. */
+    MHD_suspend_connection(conn);
+    if (!hk_work_pool_submit(server->workers, &req->work))
+        run(&req->work); /* stopping: no worker left, so this thread does it */
+    return MHD_YES;
+}
+
 /*
  * The whole body is in. The answer is api_graphql's, whatever its status.
  * A mutation waits for its commit, so it does not run here: the connection
@@ -223,20 +258,55 @@ static enum MHD_Result handle_graphql(hk_http_server *server, struct MHD_Connect
 {
     if (req->answered)
         return send_graphql_answer(server, conn, req);
-    req->server = server;
-    req->conn = conn;
     req->authorization =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    req->work.run = run_graphql;
-    /* Suspended first: the worker may resume it before submit returns. */
-    MHD_suspend_connection(conn);
-    if (!hk_work_pool_submit(server->workers, &req->work))
-        run_graphql(&req->work); /* stopping: no worker left, so this thread does it */
-    return MHD_YES;
+    return hand_to_worker(server, conn, req, run_graphql);
+}
+
+/* On a worker: the page's store read counts up to HK_METRICS_DUE_CAP index entries (tens of
+ * milliseconds behind a large backlog), which a polling thread's other clients should not
+ * wait for. */
+static void run_metrics(hk_work *w)
+{
+    request *req = (request *)((char *)w - offsetof(request, work));
+    hk_http_server *server = req->server;
+    hk_metrics_http http;
+    http_counts(server, &http);
+    hk_metrics_sources src = {server->store, server->dispatcher, &http, server->started_ms};
+    hk_buf_init(&req->resp.body, METRICS_PAGE_LIMIT);
+    req->st = hk_metrics_render(&src, hk_now_ms(), &req->resp.body);
+    req->answered = true;
+    MHD_resume_connection(req->conn);
+}
+
+static enum MHD_Result handle_metrics(hk_http_server *server, struct MHD_Connection *conn,
+                                      request *req)
+{
+    if (!req->answered)
+        return hand_to_worker(server, conn, req, run_metrics);
+    size_t len = 0;
+    char *data = req->st == HK_OK ? hk_buf_steal(&req->resp.body, &len) : NULL;
+    hk_buf_free(&req->resp.body);
+    if (!data) {
+        hk_log_error("http: GET /metrics: the page could not be built: %s",
+                     hk_status_str(req->st ? req->st : HK_ENOMEM));
+        return send_json(server, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         "{\"error\":{\"code\":\"internal\","
+                         "\"message\":\"The metrics could not be built.\"}}",
+                         NULL);
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(data);
+        return MHD_NO;
+    }
+    return queue_response(server, conn, MHD_HTTP_OK, response, HK_METRICS_CONTENT_TYPE, NULL);
 }
 
 static const route routes[] = {
     {"/healthz", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_healthz},
+    {"/metrics", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_metrics},
     {"/graphql/v1", METHOD_POST, "POST", true, handle_graphql},
 };
 
@@ -483,6 +553,8 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory starting the HTTP server");
     server->store = o->store;
     server->api = o->api;
+    server->dispatcher = o->dispatcher;
+    server->started_ms = o->started_ms ? o->started_ms : hk_now_ms();
     server->max_body_bytes = o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY_BYTES;
     server->threads = o->threads ? o->threads : default_threads();
     server->max_connections =
@@ -491,6 +563,8 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
     server->io_threads = usable_cpus();
     atomic_init(&server->in_flight, 0);
     atomic_init(&server->draining, false);
+    for (size_t i = 0; i < 6; i++)
+        atomic_init(&server->responses[i], 0);
 
     hk_status st = hk_work_pool_start(server->threads, "hk-http", &server->workers, err);
     if (st) {

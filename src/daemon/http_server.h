@@ -3,19 +3,20 @@
  * thread per CPU, a pool of workers for GraphQL requests (which may wait for
  * a commit), a route table, and a graceful stop.
  *
- * Routes: GET|HEAD /healthz, and POST /graphql/v1 (Plain's GraphQL API: the
- * body, up to max_body_bytes, goes to api_graphql; a bigger one is answered
- * 413 with a GraphQL-style error and is not read further). Unknown paths
- * answer 404, known paths with another method 405 (with an Allow header);
- * all with a JSON body.
+ * Routes: GET|HEAD /healthz, GET|HEAD /metrics (daemon/metrics.h), and POST /graphql/v1 (Plain's
+ * GraphQL API: the body, up to max_body_bytes, goes to api_graphql; a bigger one is answered 413
+ * with a GraphQL-style error and is not read further). Unknown paths answer 404, known paths with
+ * another method 405 (with an Allow header); all with a JSON body.
  */
 #ifndef HOOKD_DAEMON_HTTP_SERVER_H
 #define HOOKD_DAEMON_HTTP_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "api/api.h"
 #include "core/error.h"
+#include "delivery/dispatcher.h"
 #include "store/store.h"
 
 typedef struct hk_http_server hk_http_server;
@@ -31,6 +32,8 @@ typedef struct hk_http_server_options {
     size_t max_body_bytes;     /* the largest request body read; 0: 1 MiB */
     hk_store *store;           /* borrowed; must outlive the server */
     api *api;                  /* borrowed, required; must outlive the server */
+    hk_dispatcher *dispatcher; /* borrowed, may be NULL; must outlive the server (/metrics) */
+    int64_t started_ms;        /* when the process started, for /metrics; 0: now */
 } hk_http_server_options;
 
 /* Zeroes *o (every default) and sets listen_fd to -1. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "daemon/cli.h"
@@ -97,7 +98,8 @@ static int wait_for_stop_signal(const sigset_t *stop_signals)
 }
 
 static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *addr, hk_store *store,
-                              api *graphql, hk_http_server **out, hk_error *err)
+                              api *graphql, hk_dispatcher *dispatcher, int64_t started_ms,
+                              hk_http_server **out, hk_error *err)
 {
     char desc[HK_LISTEN_DESC_MAX];
     int listen_fd = -1;
@@ -110,6 +112,8 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     options.listen_fd = listen_fd;
     options.store = store;
     options.api = graphql;
+    options.dispatcher = dispatcher;
+    options.started_ms = started_ms;
     options.max_body_bytes = o->max_body_bytes;
     options.threads = (unsigned)o->http_threads;
     st = hk_http_server_start(&options, out, err);
@@ -173,6 +177,7 @@ static int run_serve(const hk_cli_options *o)
     hk_http_server *server = NULL;
     hk_error err;
     hk_error_clear(&err);
+    int64_t started_ms = hk_now_ms();
 
     /* A malformed address is a usage error; check it before opening anything. */
     hk_listen_addr addr;
@@ -199,7 +204,7 @@ static int run_serve(const hk_cli_options *o)
         fprintf(stderr, "hookd: cannot start the webhook dispatcher: %s\n", err.message);
         goto out;
     }
-    if (start_server(o, &addr, store, graphql, &server, &err) != HK_OK) {
+    if (start_server(o, &addr, store, graphql, dispatcher, started_ms, &server, &err) != HK_OK) {
         fprintf(stderr, "hookd: %s\n", err.message);
         goto out;
     }

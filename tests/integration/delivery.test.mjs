@@ -704,7 +704,9 @@ describe("a burst of events to one target is delivered promptly", () => {
   const WITHIN_MS = 10_000 * SCALE; // at 10-20 ms an answer, 200 events need ~0.5-4 s
 
   const title = `${N} events, created over 8 connections, arrive within ${WITHIN_MS / 1000} s`;
+  let before; // server A's /metrics before the burst
   test(title, async (t) => {
+    before = await metrics(ws);
     hr.route(P, { status: 200, delayMs: [10, 20] });
     const target = await createTarget(ws, { url: hr.url(P), types: [CREATED] });
     const ids = [];
@@ -732,7 +734,36 @@ describe("a burst of events to one target is delivered promptly", () => {
     assert.equal(recs.length, N, "each event once");
     for (const r of recs) assertDelivery(r, { ws, target, eventType: CREATED, attemptNumber: 1 });
   });
+
+  test("GET /metrics counts the burst's attempts, and nothing is left waiting", async () => {
+    assert.ok(before, "the burst ran");
+    const m = await metrics(ws);
+    const grew = (name) => m.get(name) - before.get(name);
+    assert.ok(grew("hookd_delivery_attempts_succeeded_total") >= N, show([...m]));
+    assert.ok(grew("hookd_delivery_attempts_total") >= N);
+    assert.ok(grew("hookd_deliveries_claimed_total") >= N);
+    assert.ok(grew("hookd_delivery_results_recorded_total") >= N);
+    assert.ok(grew("hookd_store_commits_total") > 0);
+    assert.equal(m.get("hookd_store_healthy"), 1);
+    // A waiting delivery is claimed within milliseconds here; nothing waits a second.
+    assert.ok(m.get("hookd_delivery_lag_seconds") < 1, `lag ${m.get("hookd_delivery_lag_seconds")}`);
+    assert.ok(m.get("hookd_delivery_attempts_in_flight") >= 0);
+  });
 });
+
+// The samples of a server's /metrics page (the server of workspace `w`), by name and labels.
+async function metrics(w) {
+  const res = await fetch(w.url.replace(/\/graphql\/v1$/, "/metrics"));
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type"), /^text\/plain; version=0\.0\.4/);
+  const m = new Map();
+  for (const line of (await res.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const sp = line.lastIndexOf(" ");
+    m.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return m;
+}
 
 // ---- every body, through the compat suite's validator ----------------------------------
 

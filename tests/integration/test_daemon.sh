@@ -183,6 +183,19 @@ if start_on_free_port "$tmp/serve.out" "$tmp/serve.err" \
     check "/healthz is application/json" test "$ctype" = application/json
     check "an unknown path is 404" test "$(http_status GET "$base/nope")" = 404
     check "POST /healthz is 405" test "$(http_status POST "$base/healthz")" = 405
+
+    curl -s --max-time 2 -o "$tmp/metrics.txt" "$base/metrics" || true
+    ctype=$(curl -s -o /dev/null -w '%{content_type}' --max-time 2 "$base/metrics" || true)
+    check "/metrics is Prometheus' text format" \
+        test "$ctype" = "text/plain; version=0.0.4; charset=utf-8"
+    check_output "/metrics says the store is healthy" '^hookd_store_healthy 1$' "$tmp/metrics.txt"
+    check_output "/metrics counts the answers sent so far" \
+        '^hookd_http_responses_total\{code="2xx"\} [1-9]' "$tmp/metrics.txt"
+    check_output "/metrics has the delivery backlog" '^hookd_delivery_lag_seconds 0\.000$' \
+        "$tmp/metrics.txt"
+    check_output "/metrics has the dispatcher's figures" '^hookd_delivery_attempts_total 0$' \
+        "$tmp/metrics.txt"
+    check "POST /metrics is 405" test "$(http_status POST "$base/metrics")" = 405
     # The line is logged once every server thread has started, which may be after the first
     # answer (seconds later under valgrind): wait for it, at most 10 s.
     for ((i = 0; i < 200; i++)); do

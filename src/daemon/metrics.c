@@ -1,0 +1,150 @@
+#include "daemon/metrics.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "daemon/cli.h" /* HOOKD_VERSION */
+#include "domain/deliveries.h"
+
+typedef enum kind { COUNTER, GAUGE } kind;
+
+/* One figure of hk_dispatcher_stats: its name, help and where it is. */
+typedef struct dispatcher_line {
+    const char *name;
+    kind kind;
+    const char *help;
+    size_t offset;
+    bool is_size; /* a size_t gauge, else a uint64_t counter */
+} dispatcher_line;
+
+#define COUNT(field, name, help)                                                                   \
+    {                                                                                              \
+        name, COUNTER, help, offsetof(hk_dispatcher_stats, field), false                           \
+    }
+#define LEVEL(field, name, help)                                                                   \
+    {                                                                                              \
+        name, GAUGE, help, offsetof(hk_dispatcher_stats, field), true                              \
+    }
+
+static const dispatcher_line dispatcher_lines[] = {
+    COUNT(claimed, "hookd_deliveries_claimed_total", "Deliveries claimed from the store."),
+    COUNT(attempts, "hookd_delivery_attempts_total", "Delivery attempts started."),
+    COUNT(succeeded, "hookd_delivery_attempts_succeeded_total",
+          "Delivery attempts answered with a 2xx."),
+    COUNT(retries, "hookd_delivery_retries_scheduled_total",
+          "Failed attempts with a retry scheduled."),
+    COUNT(failed, "hookd_deliveries_failed_total",
+          "Deliveries failed for good, after their last retry."),
+    COUNT(dropped, "hookd_deliveries_dropped_total",
+          "Deliveries dropped because their event or target is gone or disabled."),
+    COUNT(deferred, "hookd_deliveries_deferred_total",
+          "Claimed deliveries left to their lease because their target was saturated."),
+    COUNT(aborted, "hookd_delivery_attempts_aborted_total",
+          "Attempts cut short by a stop (sent again after the restart)."),
+    COUNT(recorded, "hookd_delivery_results_recorded_total", "Attempt outcomes written."),
+    COUNT(store_errors, "hookd_delivery_store_errors_total",
+          "Claims, loads and records that the store failed."),
+    COUNT(template_hits, "hookd_delivery_template_cache_hits_total",
+          "Bodies rendered from a cached template."),
+    COUNT(template_misses, "hookd_delivery_template_cache_misses_total",
+          "Bodies whose template had to be built."),
+    LEVEL(in_flight, "hookd_delivery_attempts_in_flight", "Attempts running now."),
+    LEVEL(queued, "hookd_deliveries_queued", "Claimed deliveries waiting for their target."),
+    LEVEL(unrecorded, "hookd_delivery_results_unrecorded",
+          "Finished attempts not yet written to the store."),
+};
+
+static void header(hk_buf *out, const char *name, kind k, const char *help)
+{
+    hk_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+                  k == COUNTER ? "counter" : "gauge");
+}
+
+static void line_u64(hk_buf *out, const char *name, kind k, const char *help, uint64_t v)
+{
+    header(out, name, k, help);
+    hk_buf_printf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void render_process(hk_buf *out, int64_t started_ms)
+{
+    header(out, "hookd_build_info", GAUGE, "Always 1; the version is a label.");
+    hk_buf_printf(out, "hookd_build_info{version=\"%s\"} 1\n", HOOKD_VERSION);
+    header(out, "process_start_time_seconds", GAUGE, "When hookd started, in Unix seconds.");
+    hk_buf_printf(out, "process_start_time_seconds %.3f\n", (double)started_ms / 1000.0);
+}
+
+static void render_http(hk_buf *out, const hk_metrics_http *http)
+{
+    static const char *const classes[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    header(out, "hookd_http_responses_total", COUNTER, "HTTP responses sent, by status class.");
+    for (size_t i = 0; i < 6; i++)
+        hk_buf_printf(out, "hookd_http_responses_total{code=\"%s\"} %llu\n", classes[i],
+                      (unsigned long long)http->responses[i]);
+    line_u64(out, "hookd_http_requests_in_flight", GAUGE, "Requests received and not yet answered.",
+             http->in_flight);
+}
+
+static void render_store(hk_buf *out, hk_store *store)
+{
+    hk_store_stats stats;
+    hk_store_get_stats(store, &stats);
+    line_u64(out, "hookd_store_healthy", GAUGE,
+             "0 once a commit's fsync failed: writes are refused until a restart.",
+             hk_store_healthy(store, NULL) ? 1 : 0);
+    line_u64(out, "hookd_store_commits_total", COUNTER, "Transactions the writer committed.",
+             stats.commits);
+    line_u64(out, "hookd_store_mutations_total", COUNTER,
+             "Mutations run by the writer, committed or rolled back.", stats.mutations);
+}
+
+static void render_dispatcher(hk_buf *out, hk_dispatcher *d)
+{
+    hk_dispatcher_stats stats;
+    hk_dispatcher_get_stats(d, &stats);
+    for (size_t i = 0; i < sizeof dispatcher_lines / sizeof dispatcher_lines[0]; i++) {
+        const dispatcher_line *l = &dispatcher_lines[i];
+        const char *at = (const char *)&stats + l->offset;
+        uint64_t v;
+        if (l->is_size) {
+            size_t n;
+            memcpy(&n, at, sizeof n);
+            v = n;
+        } else {
+            memcpy(&v, at, sizeof v);
+        }
+        line_u64(out, l->name, l->kind, l->help, v);
+    }
+}
+
+static void render_backlog(hk_buf *out, hk_store *store, int64_t now_ms)
+{
+    hk_delivery_backlog b;
+    hk_error err;
+    if (hk_delivery_backlog_read(store, now_ms, HK_METRICS_DUE_CAP, &b, &err) != HK_OK) {
+        hk_log_warn("metrics: the delivery backlog is left out: %s", err.message);
+        return;
+    }
+    line_u64(out, "hookd_deliveries_due", GAUGE,
+             "Pending deliveries due and not yet claimed (counted up to 100000).", b.due);
+    int64_t lag = b.oldest_due == HK_TIME_NONE || b.oldest_due > now_ms ? 0 : now_ms - b.oldest_due;
+    header(out, "hookd_delivery_lag_seconds", GAUGE,
+           "How long the oldest due, unclaimed delivery has waited; 0 when none waits.");
+    hk_buf_printf(out, "hookd_delivery_lag_seconds %.3f\n", (double)lag / 1000.0);
+}
+
+hk_status hk_metrics_render(const hk_metrics_sources *src, int64_t now_ms, hk_buf *out)
+{
+    render_process(out, src->started_ms);
+    if (src->http)
+        render_http(out, src->http);
+    if (src->store) {
+        render_store(out, src->store);
+        render_backlog(out, src->store, now_ms);
+    }
+    if (src->dispatcher)
+        render_dispatcher(out, src->dispatcher);
+    return out->err;
+}

@@ -1,0 +1,54 @@
+/*
+ * metrics.h - the daemon's figures for GET /metrics, in Prometheus' text
+ * exposition format (version 0.0.4): what the HTTP server answered, what the
+ * store committed, what the delivery engine did, and how far behind the
+ * deliveries are.
+ *
+ * Process-wide figures only: nothing names a workspace, a target or a
+ * customer, so the page tells a scraper no tenant's data (the route is not
+ * authenticated, like /healthz).
+ *
+ * The backlog (hookd_deliveries_due, hookd_delivery_lag_seconds) is one read
+ * of the store per render: an index seek for the oldest due delivery, and a
+ * count of the due ones that stops at HK_METRICS_DUE_CAP. When that read
+ * fails, the backlog lines are left out (a scraper then sees the series go
+ * stale rather than a false zero) and the rest is still rendered.
+ */
+#ifndef HOOKD_DAEMON_METRICS_H
+#define HOOKD_DAEMON_METRICS_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "delivery/dispatcher.h"
+#include "store/store.h"
+
+/* hookd_deliveries_due counts at most this many. */
+#define HK_METRICS_DUE_CAP 100000
+
+/* What the HTTP server counts itself. */
+typedef struct hk_metrics_http {
+    uint64_t responses[6]; /* by status class: [1] 1xx ... [5] 5xx; [0] anything else */
+    unsigned in_flight;    /* requests received and not yet answered */
+} hk_metrics_http;
+
+typedef struct hk_metrics_sources {
+    hk_store *store;             /* borrowed; NULL: no store or backlog lines */
+    hk_dispatcher *dispatcher;   /* borrowed; NULL: no delivery engine lines */
+    const hk_metrics_http *http; /* NULL: no HTTP lines */
+    int64_t started_ms;          /* when the process started (Unix ms) */
+} hk_metrics_sources;
+
+/* The media type of the page. */
+#define HK_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * Appends the page for `now_ms` to `out`. HK_ENOMEM or HK_ETOOBIG when `out`
+ * cannot hold it (out then holds part of it; the caller discards it). A
+ * failed backlog read is logged and is not an error (see above).
+ */
+HK_MUST_CHECK hk_status hk_metrics_render(const hk_metrics_sources *src, int64_t now_ms,
+                                          hk_buf *out);
+
+#endif
