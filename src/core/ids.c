@@ -148,6 +148,22 @@ hk_status hk_id_new_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
     return HK_OK;
 }
 
+hk_status hk_id_floor_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
+{
+    unsigned char ulid[ULID_BYTES] = {0};
+    out[0] = '\0';
+    if ((unsigned)kind >= HK_ID_KIND_COUNT || unix_ms > MAX_TIME_MS)
+        return HK_EINVAL;
+    for (int i = TIME_BYTES - 1; i >= 0; i--, unix_ms >>= 8)
+        ulid[i] = (unsigned char)(unix_ms & 0xff);
+    size_t plen = strlen(prefixes[kind]);
+    memcpy(out, prefixes[kind], plen);
+    out[plen] = '_';
+    encode_ulid(ulid, out + plen + 1);
+    out[plen + 1 + HK_ULID_LEN] = '\0';
+    return HK_OK;
+}
+
 hk_status hk_id_new(hk_id_kind kind, char out[HK_ID_MAX])
 {
     int64_t now = hk_now_ms();

@@ -23,16 +23,16 @@
 #define HK_ULID_LEN 26
 
 typedef enum hk_id_kind {
-    HK_ID_WORKSPACE,        /* w */
-    HK_ID_CUSTOMER,         /* c */
-    HK_ID_CUSTOMER_GROUP,   /* cg */
-    HK_ID_USER,             /* u */
-    HK_ID_MACHINE_USER,     /* mu */
-    HK_ID_EVENT,            /* pEv */
-    HK_ID_WEBHOOK_TARGET,   /* whTarget */
-    HK_ID_ATTEMPT,          /* whAttempt */
-    HK_ID_API_KEY,          /* apiKey: the key's public id, not the secret */
-    HK_ID_DELIVERY,         /* whDelivery: one event to one target */
+    HK_ID_WORKSPACE,      /* w */
+    HK_ID_CUSTOMER,       /* c */
+    HK_ID_CUSTOMER_GROUP, /* cg */
+    HK_ID_USER,           /* u */
+    HK_ID_MACHINE_USER,   /* mu */
+    HK_ID_EVENT,          /* pEv */
+    HK_ID_WEBHOOK_TARGET, /* whTarget */
+    HK_ID_ATTEMPT,        /* whAttempt */
+    HK_ID_API_KEY,        /* apiKey: the key's public id, not the secret */
+    HK_ID_DELIVERY,       /* whDelivery: one event to one target */
     HK_ID_KIND_COUNT
 } hk_id_kind;
 
@@ -47,6 +47,11 @@ HK_MUST_CHECK hk_status hk_id_new(hk_id_kind kind, char out[HK_ID_MAX]);
  * with respect to ids made before at a later or equal time. HK_EINVAL when
  * unix_ms does not fit in 48 bits or kind is out of range (out is then ""). */
 HK_MUST_CHECK hk_status hk_id_new_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX]);
+
+/* The smallest id of `kind` made at unix_ms (its random part all zero): every
+ * id of that kind made earlier sorts before it as a string, every one made
+ * then or later does not. For range scans by time. HK_EINVAL as hk_id_new_at. */
+HK_MUST_CHECK hk_status hk_id_floor_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX]);
 
 /* True when s (length n) matches ^[a-zA-Z]+_[0-9A-HJKMNP-TV-Z]{26}$ and the
  * ULID's time fits in 48 bits. */

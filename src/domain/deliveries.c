@@ -173,6 +173,41 @@ hk_status hk_delivery_backlog_read(hk_store *store, int64_t now, size_t cap,
     return store_read(store, backlog_tx, &j, err);
 }
 
+typedef struct prune_job {
+    const char *cutoff;
+    size_t budget;
+    hk_prune_result *out;
+} prune_job;
+
+static hk_status prune_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    prune_job *j = arg;
+    hk_arena *a = hk_arena_new(0);
+    if (!a)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory pruning events");
+    hk_status st = tx->ops->events_prune(tx->conn, j->cutoff, j->budget, a, j->out);
+    hk_arena_free(a);
+    if (st)
+        return domain_store_error(err, st, "pruning old events");
+    return HK_OK;
+}
+
+hk_status hk_events_prune(hk_store *store, int64_t before_ms, size_t budget, hk_prune_result *out,
+                          hk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    hk_error_clear(err);
+    char cutoff[HK_ID_MAX];
+    if (budget == 0 || before_ms < 0 ||
+        hk_id_floor_at(HK_ID_EVENT, (uint64_t)before_ms, cutoff) != HK_OK)
+        return hk_error_set(err, HK_EINVAL, NULL, "pruning needs a budget and a time after 1970");
+    prune_job j = {cutoff, budget, out};
+    hk_status st = store_write(store, prune_tx, &j, err);
+    if (st)
+        memset(out, 0, sizeof *out); /* rolled back: nothing was deleted */
+    return st;
+}
+
 typedef struct record_job {
     const hk_delivery_result *results;
     size_t n;

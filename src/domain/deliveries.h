@@ -139,6 +139,25 @@ HK_MUST_CHECK hk_status hk_delivery_release_leases(hk_store *store, int64_t now,
 
 /* ---- operators ---- */
 
+/* What one retention pass deleted; more: it stopped at its budget. */
+typedef struct hk_prune_result {
+    size_t events, deliveries, attempts;
+    bool more;
+} hk_prune_result;
+
+/*
+ * Retention, one write transaction over every workspace: deletes the events
+ * made before `before_ms` (by their ids' time) with their deliveries and
+ * attempts, at most `budget` deliveries and events (attempts come with their
+ * deliveries). A pending delivery is never deleted, and in a workspace
+ * nothing from its oldest event with a pending delivery on goes either (so
+ * each pass stays a few index ranges); that waits until the delivery ends.
+ * Deleted events can no longer be listed or re-sent. HK_EINVAL for a budget
+ * of 0 or a time before 1970.
+ */
+HK_MUST_CHECK hk_status hk_events_prune(hk_store *store, int64_t before_ms, size_t budget,
+                                        hk_prune_result *out, hk_error *err);
+
 /* How far behind the deliveries are, from one snapshot. */
 typedef struct hk_delivery_backlog {
     size_t due;         /* pending, due and not leased (waiting for the dispatcher), <= cap */

@@ -237,6 +237,14 @@ typedef struct store_ops {
      * `cap`; *next_due: as for deliveries_claim. */
     HK_MUST_CHECK hk_status (*deliveries_due)(store_conn *c, int64_t now, size_t cap, size_t *due,
                                               int64_t *next_due);
+    /* Retention, over every workspace: deletes the events whose id sorts below
+     * `cutoff` (an event id floor, hk_id_floor_at), with their deliveries and
+     * attempts (deleted targets' too), except that in a workspace nothing at or
+     * after its oldest event with a pending delivery goes: a pending delivery
+     * is never lost. Deliveries go before their events; at most `budget`
+     * deliveries and events in all (attempts follow their deliveries). */
+    HK_MUST_CHECK hk_status (*events_prune)(store_conn *c, const char *cutoff, size_t budget,
+                                            hk_arena *a, hk_prune_result *out);
     /* A target's deliveries by event id (cursor), filtered by status (-1: any). */
     HK_MUST_CHECK hk_status (*delivery_page)(store_conn *c, const char *ws, const char *target_id,
                                              int status, const store_page *p, hk_arena *a,

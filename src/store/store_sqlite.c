@@ -80,6 +80,14 @@ enum stmt_id {
     S_DLV_REARM_FAILED,
     S_COUNTS,
     S_DLV_DUE_COUNT,
+    S_PRUNE_WORKSPACES,
+    S_PRUNE_PENDING,
+    S_PRUNE_NEXT_TARGET,
+    S_PRUNE_DLV_BOUND,
+    S_PRUNE_ATTEMPTS,
+    S_PRUNE_DLV,
+    S_PRUNE_EV_BOUND,
+    S_PRUNE_EV,
     STMT_COUNT
 };
 
@@ -223,6 +231,24 @@ static const char *const sql[STMT_COUNT] = {
     /* Capped: a count walks the index, and a backlog can be millions long. */
     [S_DLV_DUE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 0"
                         " AND next_attempt_at <= ?1 LIMIT ?2)",
+    /* Retention (events_prune): every statement is a range of a primary key or
+     * index. The pending minimum reads the deliveries_due index alone (the
+     * planner would scan the table: it has no statistics to prefer it). */
+    [S_PRUNE_WORKSPACES] = "SELECT id FROM workspaces ORDER BY id",
+    [S_PRUNE_PENDING] = "SELECT workspace_id, min(event_id) FROM deliveries"
+                        " INDEXED BY deliveries_due WHERE status = 0 GROUP BY workspace_id",
+    [S_PRUNE_NEXT_TARGET] = "SELECT target_id FROM deliveries WHERE workspace_id = ?1"
+                            " AND target_id > ?2 ORDER BY target_id LIMIT 1",
+    [S_PRUNE_DLV_BOUND] = "SELECT event_id FROM deliveries WHERE workspace_id = ?1"
+                          " AND target_id = ?2 AND event_id < ?3 ORDER BY event_id"
+                          " LIMIT 1 OFFSET ?4",
+    [S_PRUNE_ATTEMPTS] = "DELETE FROM attempts WHERE workspace_id = ?1 AND target_id = ?2"
+                         " AND event_id < ?3",
+    [S_PRUNE_DLV] = "DELETE FROM deliveries WHERE workspace_id = ?1 AND target_id = ?2"
+                    " AND event_id < ?3",
+    [S_PRUNE_EV_BOUND] = "SELECT id FROM events WHERE workspace_id = ?1 AND id < ?2"
+                         " ORDER BY id LIMIT 1 OFFSET ?3",
+    [S_PRUNE_EV] = "DELETE FROM events WHERE workspace_id = ?1 AND id < ?2",
 };
 
 /*
@@ -1952,6 +1978,222 @@ static hk_status deliveries_release_leases(store_conn *c, int64_t now, size_t *n
     return st;
 }
 
+/* ---- retention ---- */
+
+/* One pass of events_prune: the budget left, and what was deleted. */
+typedef struct prune_pass {
+    store_conn *c;
+    size_t left; /* rows (deliveries, events) this transaction may still delete */
+    hk_prune_result *out;
+} prune_pass;
+
+/* The workspaces' oldest event ids with a pending delivery, from one scan of
+ * the pending rows: ws -> id, in an arena list (few workspaces). */
+typedef struct pending_floor {
+    const char *ws, *event_id;
+} pending_floor;
+
+static hk_status pending_floors(store_conn *c, hk_arena *a, pending_floor **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_PRUNE_PENDING);
+    if (!s)
+        return HK_EIO;
+    hk_status st = HK_OK;
+    size_t cap = 0;
+    int rc;
+    while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            pending_floor *grown = hk_arena_alloc(a, ncap * sizeof *grown);
+            if (!grown) {
+                st = HK_ENOMEM;
+                break;
+            }
+            if (*n)
+                memcpy(grown, *out, *n * sizeof *grown);
+            *out = grown;
+            cap = ncap;
+        }
+        pending_floor *f = &(*out)[*n];
+        st = col_str(s, 0, a, &f->ws);
+        if (!st)
+            st = col_str(s, 1, a, &f->event_id);
+        if (!st)
+            (*n)++;
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_error(c, "prune: pending");
+    done(s);
+    return st;
+}
+
+/* Reads one text column of a one-row query into out (HK_ID_MAX); *row false when none. */
+static hk_status step_id(store_conn *c, sqlite3_stmt *s, const char *what, char *out, bool *row)
+{
+    hk_status st = step_one(c, s, what, row);
+    if (*row) {
+        const unsigned char *v = sqlite3_column_text(s, 0);
+        snprintf(out, HK_ID_MAX, "%s", v ? (const char *)v : "");
+    }
+    done(s);
+    return st;
+}
+
+static hk_status delete_range(store_conn *c, enum stmt_id id, const char *ws, const char *target,
+                              const char *below, size_t *deleted)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    int n = 2;
+    if (target)
+        bind_text(s, n++, target);
+    bind_text(s, n, below);
+    hk_status st = exec_write(c, s);
+    *deleted = st ? 0 : (size_t)sqlite3_changes(c->db);
+    return st;
+}
+
+/* The bound below which at most p->left rows of a range lie: the (left+1)-th row's key when
+ * there is one (*cut true), else `below`. `bound_stmt` takes (ws, [target,] below, offset). */
+static hk_status budget_bound(prune_pass *p, enum stmt_id bound_stmt, const char *ws,
+                              const char *target, const char *below, char bound[HK_ID_MAX],
+                              bool *cut)
+{
+    sqlite3_stmt *s = stmt(p->c, bound_stmt);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    int n = 2;
+    if (target)
+        bind_text(s, n++, target);
+    bind_text(s, n++, below);
+    sqlite3_bind_int64(s, n, (sqlite3_int64)p->left);
+    hk_status st = step_id(p->c, s, "prune: bound", bound, cut);
+    if (!st && !*cut)
+        snprintf(bound, HK_ID_MAX, "%s", below);
+    return st;
+}
+
+/* The deliveries and attempts of one target whose event is below `floor`. *all: every one. */
+static hk_status prune_target(prune_pass *p, const char *ws, const char *target, const char *floor,
+                              bool *all)
+{
+    char bound[HK_ID_MAX];
+    bool cut;
+    hk_status st = budget_bound(p, S_PRUNE_DLV_BOUND, ws, target, floor, bound, &cut);
+    size_t attempts = 0, deliveries = 0;
+    if (!st)
+        st = delete_range(p->c, S_PRUNE_ATTEMPTS, ws, target, bound, &attempts);
+    if (!st)
+        st = delete_range(p->c, S_PRUNE_DLV, ws, target, bound, &deliveries);
+    if (st)
+        return st;
+    p->out->attempts += attempts;
+    p->out->deliveries += deliveries;
+    p->left -= deliveries < p->left ? deliveries : p->left;
+    *all = !cut;
+    return HK_OK;
+}
+
+/* Every target with deliveries in `ws` (deleted targets too), then the events below `floor`
+ * once no delivery row of theirs is left. *all: the workspace is done. */
+static hk_status prune_workspace(prune_pass *p, const char *ws, const char *floor, bool *all)
+{
+    *all = false;
+    char target[HK_ID_MAX] = "";
+    for (;;) {
+        if (p->left == 0)
+            return HK_OK;
+        sqlite3_stmt *s = stmt(p->c, S_PRUNE_NEXT_TARGET);
+        if (!s)
+            return HK_EIO;
+        bind_text(s, 1, ws);
+        bind_text(s, 2, target);
+        bool row;
+        hk_status st = step_id(p->c, s, "prune: targets", target, &row);
+        if (st)
+            return st;
+        if (!row)
+            break;
+        bool target_all;
+        st = prune_target(p, ws, target, floor, &target_all);
+        if (st || !target_all)
+            return st;
+    }
+    if (p->left == 0)
+        return HK_OK;
+    char bound[HK_ID_MAX];
+    bool cut;
+    size_t events = 0;
+    hk_status st = budget_bound(p, S_PRUNE_EV_BOUND, ws, NULL, floor, bound, &cut);
+    if (!st)
+        st = delete_range(p->c, S_PRUNE_EV, ws, NULL, bound, &events);
+    if (st)
+        return st;
+    p->out->events += events;
+    p->left -= events < p->left ? events : p->left;
+    *all = !cut;
+    return HK_OK;
+}
+
+static const char *floor_of(const pending_floor *floors, size_t n, const char *ws,
+                            const char *cutoff)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(floors[i].ws, ws) == 0)
+            return strcmp(floors[i].event_id, cutoff) < 0 ? floors[i].event_id : cutoff;
+    }
+    return cutoff;
+}
+
+static hk_status events_prune(store_conn *c, const char *cutoff, size_t budget, hk_arena *a,
+                              hk_prune_result *out)
+{
+    memset(out, 0, sizeof *out);
+    prune_pass p = {c, budget, out};
+    pending_floor *floors;
+    size_t n_floors;
+    hk_status st = pending_floors(c, a, &floors, &n_floors);
+    if (st)
+        return st;
+    /* The workspaces are read first: the loop below writes to other tables only. */
+    sqlite3_stmt *s = stmt(c, S_PRUNE_WORKSPACES);
+    if (!s)
+        return HK_EIO;
+    size_t n_ws = 0, cap = 0;
+    const char **ws = NULL;
+    int rc;
+    while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n_ws == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            const char **grown = hk_arena_alloc(a, ncap * sizeof *grown);
+            if (!grown) {
+                st = HK_ENOMEM;
+                break;
+            }
+            if (n_ws)
+                memcpy(grown, ws, n_ws * sizeof *grown);
+            ws = grown;
+            cap = ncap;
+        }
+        st = col_str(s, 0, a, &ws[n_ws]);
+        if (!st)
+            n_ws++;
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_error(c, "prune: workspaces");
+    done(s);
+    bool all = true;
+    for (size_t i = 0; !st && all && i < n_ws; i++)
+        st = prune_workspace(&p, ws[i], floor_of(floors, n_floors, ws[i], cutoff), &all);
+    out->more = !st && !all;
+    return st;
+}
+
 static hk_status delivery_page(store_conn *c, const char *ws, const char *target_id, int status,
                                const store_page *p, hk_arena *a, hk_delivery **out, size_t *n)
 {
@@ -2162,6 +2404,7 @@ const store_ops store_sqlite_ops = {
     .delivery_record = delivery_record,
     .deliveries_release_leases = deliveries_release_leases,
     .deliveries_due = deliveries_due,
+    .events_prune = events_prune,
     .delivery_page = delivery_page,
     .attempt_list = attempt_list,
     .delivery_rearm = delivery_rearm,

@@ -1917,6 +1917,209 @@ static void test_delivery_backlog(void **state)
     assert_true(b.oldest_due == HK_TIME_NONE);
 }
 
+/* ---- retention ---- */
+
+static int64_t count_rows(test_env *e, const char *sql)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Claims every due delivery and records each: succeeded, except `keep_pending` (an event id,
+ * NULL: none), which fails with a retry and stays pending. */
+static void deliver_all(test_env *e, const char *keep_pending)
+{
+    hk_delivery *ds;
+    size_t n;
+    int64_t next_due;
+    hk_error err;
+    assert_int_equal(
+        hk_delivery_claim(e->store, hk_now_ms(), 60000, 100, e->arena, &ds, &n, &next_due, &err),
+        HK_OK);
+    for (size_t i = 0; i < n; i++) {
+        bool pend = keep_pending && strcmp(ds[i].event_id, keep_pending) == 0;
+        hk_delivery_result res =
+            attempt_result(&ds[i], !pend, pend ? 500 : 200, pend ? hk_now_ms() + 3600000 : 0);
+        assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    }
+}
+
+static char *new_customer_event(test_env *e, const hk_ctx *ctx, const char *email)
+{
+    hk_upsert_customer_input in = test_by_email(email, "R");
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    assert_int_equal(upsert(e, ctx, &in, &r, &c, &err), HK_OK);
+    int64_t seq = count_rows(e, "SELECT max(seq) FROM events"); /* the upsert's event */
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM events WHERE seq = ?1", -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(s, 1, seq);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    char *id = hk_arena_strdup(e->arena, (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return id;
+}
+
+static void test_retention_prunes_old_events(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t1, t2, tb;
+    make_target(e, &e->ctx, true, NULL, &t1);
+    make_target(e, &e->ctx, true, "customer.customer_created", &t2);
+    make_target(e, &e->other, true, NULL, &tb);
+    char *ev1 = new_customer_event(e, &e->ctx, "r1@example.com");
+    char *ev2 = new_customer_event(e, &e->ctx, "r2@example.com");
+    char *ev3 = new_customer_event(e, &e->ctx, "r3@example.com");
+    (void)ev1;
+    (void)ev3;
+    new_customer_event(e, &e->other, "rb@example.com");
+    deliver_all(e, ev2); /* ev2 stays pending, to both of A's targets... */
+    hk_error err;
+    /* ...until t1 is deleted, which cancels its; a deleted target's rows are pruned too */
+    assert_int_equal(hk_target_delete(&e->ctx, t1.id, &err), HK_OK);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM deliveries"), 7);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM attempts"), 7);
+
+    /* nothing is old yet */
+    hk_prune_result pr;
+    int64_t start = hk_id_time_ms(ev1, strlen(ev1));
+    assert_int_equal(hk_events_prune(e->store, (int64_t)start, 100, &pr, &err), HK_OK);
+    assert_int_equal(pr.events + pr.deliveries + pr.attempts, 0);
+    assert_false(pr.more);
+
+    /* everything is old: A keeps what is at or after its pending event, B keeps nothing */
+    int64_t later = hk_now_ms() + 1000;
+    assert_int_equal(hk_events_prune(e->store, later, 100, &pr, &err), HK_OK);
+    assert_false(pr.more);
+    assert_int_equal(pr.events, 2);     /* ev1, B's */
+    assert_int_equal(pr.deliveries, 3); /* ev1 to t1 and t2, B's */
+    assert_int_equal(pr.attempts, 3);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM events"), 2);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM deliveries WHERE status = 0"), 1);
+    /* what remains can still be listed and re-sent; ev1 cannot */
+    assert_int_equal(hk_delivery_resend(&e->ctx, t2.id, ev3, &err), HK_OK);
+    assert_int_equal(hk_delivery_resend(&e->ctx, t2.id, ev1, &err), HK_ENOTFOUND);
+    hk_attempt *atts;
+    size_t n;
+    assert_int_equal(hk_attempt_list(&e->ctx, t2.id, ev2, e->arena, &atts, &n, &err), HK_OK);
+    assert_int_equal(n, 1);
+
+    /* once nothing is pending, the rest goes */
+    hk_delivery *ds;
+    int64_t next_due;
+    assert_int_equal(hk_delivery_claim(e->store, hk_now_ms() + 7200000, 60000, 100, e->arena, &ds,
+                                       &n, &next_due, &err),
+                     HK_OK);
+    assert_int_equal(n, 2); /* ev2 to t2, ev3 re-sent to t2 */
+    for (size_t i = 0; i < n; i++) {
+        hk_delivery_result res = attempt_result(&ds[i], true, 200, 0);
+        assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    }
+    assert_int_equal(hk_events_prune(e->store, later, 100, &pr, &err), HK_OK);
+    assert_int_equal(pr.events, 2);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM events"), 0);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM deliveries"), 0);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM attempts"), 0);
+    /* customers and targets are not events: they stay */
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM customers"), 4);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM webhook_targets"), 2);
+
+    assert_int_equal(hk_events_prune(e->store, later, 0, &pr, &err), HK_EINVAL);
+    assert_int_equal(hk_events_prune(e->store, -1, 10, &pr, &err), HK_EINVAL);
+}
+
+/* A small budget: each pass deletes at most that many rows, deliveries before their events,
+ * and the passes end with everything gone. */
+static void test_retention_budget(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    make_target(e, &e->ctx, true, "customer.customer_created", &t);
+    for (int i = 0; i < 5; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "b%d@example.com", i);
+        new_customer_event(e, &e->ctx, email);
+    }
+    deliver_all(e, NULL);
+    hk_error err;
+    hk_prune_result pr;
+    size_t passes = 0, events = 0, deliveries = 0;
+    int64_t later = hk_now_ms() + 1000;
+    do {
+        assert_int_equal(hk_events_prune(e->store, later, 2, &pr, &err), HK_OK);
+        assert_true(pr.events + pr.deliveries <= 2);
+        /* an event goes only once none of its deliveries is left */
+        assert_true(count_rows(e, "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 "
+                                  "FROM events v WHERE v.workspace_id = d.workspace_id AND "
+                                  "v.id = d.event_id)") == 0);
+        events += pr.events;
+        deliveries += pr.deliveries;
+        assert_true(++passes <= 10);
+    } while (pr.more);
+    assert_int_equal(events, 5);
+    assert_int_equal(deliveries, 5);
+    assert_int_equal(count_rows(e, "SELECT count(*) FROM events"), 0);
+}
+
+/* Each retention statement is an index range or the pending index, never a table scan. */
+static void test_retention_query_plans(void **state)
+{
+    test_env *e = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    static const struct {
+        const char *sql, *want;
+    } plans[] = {
+        {"SELECT workspace_id, min(event_id) FROM deliveries INDEXED BY deliveries_due"
+         " WHERE status = 0 GROUP BY workspace_id",
+         "deliveries_due"},
+        {"SELECT target_id FROM deliveries WHERE workspace_id = ?1 AND target_id > ?2 ORDER BY "
+         "target_id LIMIT 1",
+         "PRIMARY KEY (workspace_id=? AND target_id>?)"},
+        {"SELECT event_id FROM deliveries WHERE workspace_id = ?1 AND target_id = ?2 AND "
+         "event_id < ?3 ORDER BY event_id LIMIT 1 OFFSET ?4",
+         "PRIMARY KEY (workspace_id=? AND target_id=? AND event_id<?)"},
+        {"DELETE FROM attempts WHERE workspace_id = ?1 AND target_id = ?2 AND event_id < ?3",
+         "PRIMARY KEY (workspace_id=? AND target_id=? AND event_id<?)"},
+        {"SELECT id FROM events WHERE workspace_id = ?1 AND id < ?2 ORDER BY id LIMIT 1 OFFSET ?3",
+         "(workspace_id=? AND id<?)"},
+        {"DELETE FROM events WHERE workspace_id = ?1 AND id < ?2", "(workspace_id=? AND id<?)"},
+    };
+    for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++) {
+        char q[512];
+        snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", plans[i].sql);
+        sqlite3_stmt *s;
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
+        char plan[512] = "";
+        while (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(plan + strlen(plan), sizeof plan - strlen(plan), "%s;",
+                     (const char *)sqlite3_column_text(s, 3));
+        sqlite3_finalize(s);
+        if (!strstr(plan, plans[i].want) || strstr(plan, "SCAN deliveries;") ||
+            strstr(plan, "SCAN events;") || strstr(plan, "SCAN attempts;"))
+            fail_msg("plan of %s: %s", plans[i].sql, plan);
+    }
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1951,6 +2154,11 @@ int main(void)
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_lifecycle, test_env_setup, test_env_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_backlog, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_prunes_old_events, test_env_setup,
+                                        test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_budget, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_query_plans, test_env_setup,
+                                        test_env_teardown),
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_customers_sorted_by_name, test_env_setup,

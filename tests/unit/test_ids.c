@@ -223,6 +223,34 @@ static void test_max_time(void **state)
     assert_true(hk_id_is_valid(id, strlen(id)));
 }
 
+/* The floor at a time sorts after every id made before it and not after any made then. */
+static void test_floor_at(void **state)
+{
+    (void)state;
+    char floor[HK_ID_MAX], before[HK_ID_MAX], at[HK_ID_MAX], after[HK_ID_MAX];
+    uint64_t t = UINT64_C(1700000000000);
+    assert_int_equal(hk_id_floor_at(HK_ID_EVENT, t, floor), HK_OK);
+    assert_true(hk_id_is_kind(floor, strlen(floor), HK_ID_EVENT));
+    assert_true(hk_id_time_ms(floor, strlen(floor)) == t);
+    assert_string_equal(floor + strlen(floor) - 16, "0000000000000000");
+    assert_int_equal(hk_id_floor_at(HK_ID_EVENT, t - 1, before), HK_OK);
+    assert_true(strcmp(before, floor) < 0);
+    /* the largest random part at t - 1 still sorts before; at t it sorts after */
+    size_t n = strlen(before);
+    memset(before + n - 16, 'Z', 16);
+    assert_true(hk_id_is_valid(before, n));
+    assert_true(strcmp(before, floor) < 0);
+    memcpy(at, floor, n + 1);
+    at[n - 1] = '1';
+    assert_true(strcmp(at, floor) > 0);
+    assert_int_equal(hk_id_floor_at(HK_ID_EVENT, t + 1, after), HK_OK);
+    memset(at + n - 16, 'Z', 16);
+    assert_true(strcmp(at, after) < 0);
+    assert_int_equal(hk_id_floor_at(HK_ID_EVENT, UINT64_C(1) << 48, floor), HK_EINVAL);
+    assert_string_equal(floor, "");
+    assert_int_equal(hk_id_floor_at(HK_ID_KIND_COUNT, t, floor), HK_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,7 +258,7 @@ int main(void)
         cmocka_unit_test(test_prefixes),          cmocka_unit_test(test_time_of_new_id),
         cmocka_unit_test(test_validation),        cmocka_unit_test(test_monotonic_loop),
         cmocka_unit_test(test_monotonic_threads), cmocka_unit_test(test_random_bytes),
-        cmocka_unit_test(test_max_time),
+        cmocka_unit_test(test_max_time),          cmocka_unit_test(test_floor_at),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
