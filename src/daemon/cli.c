@@ -22,6 +22,7 @@ typedef enum option_id {
     OPT_TLS_CLIENT_CERT,
     OPT_TLS_CLIENT_KEY,
     OPT_TLS_CA_FILE,
+    OPT_RETENTION,
     OPT_CONFIG,
     OPT_COUNT,
 } option_id;
@@ -54,6 +55,7 @@ static const option_def option_defs[OPT_COUNT] = {
                              FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CLIENT_KEY] = {"--tls-client-key", "HOOKD_TLS_CLIENT_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CA_FILE] = {"--tls-ca-file", "HOOKD_TLS_CA_FILE", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_RETENTION] = {"--retention", "HOOKD_RETENTION", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_CONFIG] = {"--config", "HOOKD_CONFIG",
                     FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
 };
@@ -343,6 +345,24 @@ static hk_status parse_timeout(const option_values *values, int64_t *out, hk_err
     return HK_OK;
 }
 
+/* "none" (the default: keep everything) or a duration from 1s to 3650d. */
+static hk_status parse_retention(const option_values *values, int64_t *out, hk_error *err)
+{
+    const char *value = values->value[OPT_RETENTION];
+    *out = 0;
+    if (!value || strcmp(value, "none") == 0)
+        return HK_OK;
+    int64_t ms = 0;
+    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < HK_RETENTION_MIN_MS ||
+        ms > HK_RETENTION_MAX_MS)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid retention '%s' (from %s): use none or a duration from 1s "
+                            "to 3650d, e.g. 30d",
+                            value, values->source[OPT_RETENTION]);
+    *out = ms;
+    return HK_OK;
+}
+
 static hk_status parse_schedule(const option_values *values, hk_retry_schedule *out, hk_error *err)
 {
     const char *value = values->value[OPT_RETRY_SCHEDULE];
@@ -398,6 +418,8 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
                              err);
     if (!st)
         st = resolve_delivery(values, out, err);
+    if (!st)
+        st = parse_retention(values, &out->retention_ms, err);
     if (st)
         return st;
     if (!out->data_dir)
@@ -485,9 +507,9 @@ static const char serve_usage[] =
     "\n"
     "Opens the store (applying schema migrations) and serves HTTP until SIGTERM or SIGINT,\n"
     "then finishes the requests in flight and exits. Endpoints: POST /graphql/v1 (Plain's\n"
-    "GraphQL API, Authorization: Bearer KEY) and GET /healthz. Webhooks are delivered\n"
-    "meanwhile; HOOKD_ALLOW_PRIVATE_TARGETS=1 allows http:// and private addresses\n"
-    "(development only).\n"
+    "GraphQL API, Authorization: Bearer KEY), GET /healthz and GET /metrics (Prometheus).\n"
+    "Webhooks are delivered meanwhile; HOOKD_ALLOW_PRIVATE_TARGETS=1 allows http:// and\n"
+    "private addresses (development only).\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR); created if missing\n"
@@ -502,6 +524,9 @@ static const char serve_usage[] =
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
     "  --config FILE         settings as 'name = value' lines, names as the flags without\n"
     "                        -- (env HOOKD_CONFIG); flags and environment win over it\n"
+    "  --retention D         delete events older than D (e.g. 30d) with their deliveries and\n"
+    "                        attempts; never a pending delivery (env HOOKD_RETENTION;\n"
+    "                        default none: keep everything)\n"
     "  -h, --help            show this help\n"
     "\n"
     "Delivery options:\n"

@@ -7,13 +7,14 @@
  *               [--log-level LEVEL] [--retry-schedule LIST] [--delivery-timeout DURATION]
  *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
  *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
+ *               [--retention DURATION]
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
  * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
  * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_RETRY_SCHEDULE, HOOKD_DELIVERY_TIMEOUT,
  * HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
- * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE).
+ * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE, HOOKD_RETENTION).
  */
 #ifndef HOOKD_DAEMON_CLI_H
 #define HOOKD_DAEMON_CLI_H
@@ -24,6 +25,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "daemon/retention.h"
 #include "delivery/retry.h"
 
 #ifndef HOOKD_VERSION
@@ -78,6 +80,7 @@ typedef struct hk_cli_options {
     const char *tls_client_cert;      /* PEM paths, NULL when not given */
     const char *tls_client_key;
     const char *tls_ca_file;
+    int64_t retention_ms; /* serve: 0 keeps everything, else HK_RETENTION_MIN_MS..MAX_MS */
 } hk_cli_options;
 
 /*

@@ -51,6 +51,7 @@ struct hk_http_server {
     hk_store *store;
     api *api;
     hk_dispatcher *dispatcher; /* borrowed, may be NULL: for /metrics */
+    hk_retention *retention;   /* borrowed, may be NULL: for /metrics */
     int64_t started_ms;
     size_t max_body_bytes;
     unsigned threads;    /* workers */
@@ -272,7 +273,8 @@ static void run_metrics(hk_work *w)
     hk_http_server *server = req->server;
     hk_metrics_http http;
     http_counts(server, &http);
-    hk_metrics_sources src = {server->store, server->dispatcher, &http, server->started_ms};
+    hk_metrics_sources src = {server->store, server->dispatcher, server->retention, &http,
+                              server->started_ms};
     hk_buf_init(&req->resp.body, METRICS_PAGE_LIMIT);
     req->st = hk_metrics_render(&src, hk_now_ms(), &req->resp.body);
     req->answered = true;
@@ -554,6 +556,7 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
     server->store = o->store;
     server->api = o->api;
     server->dispatcher = o->dispatcher;
+    server->retention = o->retention;
     server->started_ms = o->started_ms ? o->started_ms : hk_now_ms();
     server->max_body_bytes = o->max_body_bytes ? o->max_body_bytes : DEFAULT_MAX_BODY_BYTES;
     server->threads = o->threads ? o->threads : default_threads();

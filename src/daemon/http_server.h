@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "core/error.h"
+#include "daemon/retention.h"
 #include "delivery/dispatcher.h"
 #include "store/store.h"
 
@@ -33,6 +34,7 @@ typedef struct hk_http_server_options {
     hk_store *store;           /* borrowed; must outlive the server */
     api *api;                  /* borrowed, required; must outlive the server */
     hk_dispatcher *dispatcher; /* borrowed, may be NULL; must outlive the server (/metrics) */
+    hk_retention *retention;   /* borrowed, may be NULL (off); must outlive the server */
     int64_t started_ms;        /* when the process started, for /metrics; 0: now */
 } hk_http_server_options;
 

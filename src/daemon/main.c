@@ -98,8 +98,8 @@ static int wait_for_stop_signal(const sigset_t *stop_signals)
 }
 
 static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *addr, hk_store *store,
-                              api *graphql, hk_dispatcher *dispatcher, int64_t started_ms,
-                              hk_http_server **out, hk_error *err)
+                              api *graphql, hk_dispatcher *dispatcher, hk_retention *retention,
+                              int64_t started_ms, hk_http_server **out, hk_error *err)
 {
     char desc[HK_LISTEN_DESC_MAX];
     int listen_fd = -1;
@@ -113,6 +113,7 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     options.store = store;
     options.api = graphql;
     options.dispatcher = dispatcher;
+    options.retention = retention;
     options.started_ms = started_ms;
     options.max_body_bytes = o->max_body_bytes;
     options.threads = (unsigned)o->http_threads;
@@ -174,6 +175,7 @@ static int run_serve(const hk_cli_options *o)
     hk_store *store = NULL;
     api *graphql = NULL;
     hk_dispatcher *dispatcher = NULL;
+    hk_retention *retention = NULL;
     hk_http_server *server = NULL;
     hk_error err;
     hk_error_clear(&err);
@@ -204,7 +206,12 @@ static int run_serve(const hk_cli_options *o)
         fprintf(stderr, "hookd: cannot start the webhook dispatcher: %s\n", err.message);
         goto out;
     }
-    if (start_server(o, &addr, store, graphql, dispatcher, started_ms, &server, &err) != HK_OK) {
+    if (o->retention_ms > 0 && hk_retention_start(store, o->retention_ms, &retention, &err)) {
+        fprintf(stderr, "hookd: cannot start retention: %s\n", err.message);
+        goto out;
+    }
+    if (start_server(o, &addr, store, graphql, dispatcher, retention, started_ms, &server, &err) !=
+        HK_OK) {
         fprintf(stderr, "hookd: %s\n", err.message);
         goto out;
     }
@@ -217,6 +224,7 @@ out:
     /* In this order: the server's threads use the API, which uses the store;
      * the server's mutations wake the dispatcher, which records into the store. */
     hk_http_server_stop(server);
+    hk_retention_stop(retention);
     hk_dispatcher_stop(dispatcher);
     api_free(graphql);
     hk_store_close(store);

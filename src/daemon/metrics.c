@@ -135,6 +135,22 @@ static void render_backlog(hk_buf *out, hk_store *store, int64_t now_ms)
     hk_buf_printf(out, "hookd_delivery_lag_seconds %.3f\n", (double)lag / 1000.0);
 }
 
+static void render_retention(hk_buf *out, hk_retention *r)
+{
+    hk_retention_stats st;
+    hk_retention_get_stats(r, &st);
+    header(out, "hookd_retention_seconds", GAUGE, "Events older than this are deleted.");
+    hk_buf_printf(out, "hookd_retention_seconds %.3f\n", (double)st.keep_ms / 1000.0);
+    line_u64(out, "hookd_retention_events_deleted_total", COUNTER,
+             "Events deleted for being older than the retention period.", st.events);
+    line_u64(out, "hookd_retention_deliveries_deleted_total", COUNTER,
+             "Deliveries deleted with their events.", st.deliveries);
+    line_u64(out, "hookd_retention_attempts_deleted_total", COUNTER,
+             "Attempts deleted with their deliveries.", st.attempts);
+    line_u64(out, "hookd_retention_errors_total", COUNTER,
+             "Retention transactions that failed (retried at the next round).", st.errors);
+}
+
 hk_status hk_metrics_render(const hk_metrics_sources *src, int64_t now_ms, hk_buf *out)
 {
     render_process(out, src->started_ms);
@@ -146,5 +162,7 @@ hk_status hk_metrics_render(const hk_metrics_sources *src, int64_t now_ms, hk_bu
     }
     if (src->dispatcher)
         render_dispatcher(out, src->dispatcher);
+    if (src->retention)
+        render_retention(out, src->retention);
     return out->err;
 }

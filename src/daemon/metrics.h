@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "daemon/retention.h"
 #include "delivery/dispatcher.h"
 #include "store/store.h"
 
@@ -36,6 +37,7 @@ typedef struct hk_metrics_http {
 typedef struct hk_metrics_sources {
     hk_store *store;             /* borrowed; NULL: no store or backlog lines */
     hk_dispatcher *dispatcher;   /* borrowed; NULL: no delivery engine lines */
+    hk_retention *retention;     /* borrowed; NULL (retention off): no retention lines */
     const hk_metrics_http *http; /* NULL: no HTTP lines */
     int64_t started_ms;          /* when the process started (Unix ms) */
 } hk_metrics_sources;

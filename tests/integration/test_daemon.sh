@@ -281,5 +281,42 @@ expect_status "an unknown config setting is a usage error (2)" 2 \
 expect_status "a missing config file is a usage error (2)" 2 \
     "$bin" serve --data-dir "$tmp/conf-data" --config "$tmp/none.conf"
 
+# ---- retention ----
+
+expect_status "a retention under 1s is a usage error (2)" 2 \
+    "$bin" serve --data-dir "$tmp/ret-data" --retention 500ms
+check_output "the retention error says what is accepted" "none or a duration from 1s" "$tmp/err"
+expect_status "a retention that is not a duration is a usage error (2)" 2 \
+    env HOOKD_RETENTION=forever "$bin" serve --data-dir "$tmp/ret-data"
+check_output "the error names the variable" "HOOKD_RETENTION" "$tmp/err"
+# Served with --retention 1s: an event committed now is deleted about a second later, and
+# /metrics counts it; a customer is not an event and stays.
+if bootstrap_once "$tmp/ret-data" && start_on_free_port "$tmp/ret.out" "$tmp/ret.err" \
+    "$bin" serve --data-dir "$tmp/ret-data" --retention 1s --listen; then
+    ret_base=http://127.0.0.1:$server_port
+    upsert='{"query":"mutation { upsertCustomer(input: { identifier: { emailAddress: \"old@example.com\" }, onCreate: { fullName: \"Old\", email: { email: \"old@example.com\", isVerified: false } }, onUpdate: {} }) { result } }"}'
+    answer=$(curl -s --max-time 5 -H "Authorization: Bearer $boot_key" \
+        -H 'Content-Type: application/json' --data-binary "$upsert" "$ret_base/graphql/v1" || true)
+    check "an upsert commits an event" matches "$answer" '"result":"CREATED"'
+    deleted=0
+    for ((i = 0; i < 100; i++)); do # up to 10 s; about 1.1 s expected
+        deleted=$(curl -s --max-time 2 "$ret_base/metrics" |
+            sed -n 's/^hookd_retention_events_deleted_total \([0-9]*\)$/\1/p')
+        [ "${deleted:-0}" -ge 1 ] && break
+        sleep 0.1
+    done
+    check "retention deletes the event once it is older than 1s (metrics: ${deleted:-none})" \
+        test "${deleted:-0}" -eq 1
+    get='{"query":"{ customerByEmail(email: \"old@example.com\") { id } }"}'
+    answer=$(curl -s --max-time 5 -H "Authorization: Bearer $boot_key" \
+        -H 'Content-Type: application/json' --data-binary "$get" "$ret_base/graphql/v1" || true)
+    check "the customer stays" matches "$answer" '"customerByEmail":\{"id":"c_'
+    check_output "retention logs what it deleted" "retention: deleted 1 events" "$tmp/ret.err"
+    kill -TERM "$server_pid"
+    wait_exit "$server_pid" 5 || fail "the retention server stops on SIGTERM"
+else
+    fail "serve --retention 1s starts" "stderr: $(head -c 400 "$tmp/ret.err")"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -114,7 +114,7 @@ static void test_page_from_sources(void **state)
     assert_int_equal(hk_customer_upsert(&e->ctx, &in, e->arena, &r, &c, &err), HK_OK);
 
     hk_metrics_http http = {.responses = {0, 0, 41, 0, 3, 1}, .in_flight = 2};
-    hk_metrics_sources src = {e->store, NULL, &http, 1700000000123};
+    hk_metrics_sources src = {e->store, NULL, NULL, &http, 1700000000123};
     hk_buf page;
     hk_buf_init(&page, 0);
     int64_t now = before + 2500;
@@ -136,6 +136,20 @@ static void test_page_from_sources(void **state)
     assert_null(strstr(page.data, "hookd_delivery_attempts_total"));
     hk_buf_free(&page);
 
+    /* with retention on, its lines too */
+    hk_retention *ret;
+    assert_int_equal(hk_retention_start(e->store, 3600 * 1000, &ret, &err), HK_OK);
+    src.retention = ret;
+    hk_buf_init(&page, 0);
+    assert_int_equal(hk_metrics_render(&src, now, &page), HK_OK);
+    check_format(page.data);
+    assert_true(sample(page.data, "hookd_retention_seconds") == 3600);
+    assert_true(sample(page.data, "hookd_retention_events_deleted_total") == 0);
+    assert_true(sample(page.data, "hookd_retention_errors_total") == 0);
+    hk_buf_free(&page);
+    hk_retention_stop(ret);
+    src.retention = NULL;
+
     /* before the delivery was due: nothing waits */
     hk_buf_init(&page, 0);
     assert_int_equal(hk_metrics_render(&src, before - 1, &page), HK_OK);
@@ -147,7 +161,7 @@ static void test_page_from_sources(void **state)
 static void test_page_without_sources_and_too_small(void **state)
 {
     (void)state;
-    hk_metrics_sources src = {NULL, NULL, NULL, 0};
+    hk_metrics_sources src = {NULL, NULL, NULL, NULL, 0};
     hk_buf page;
     hk_buf_init(&page, 0);
     assert_int_equal(hk_metrics_render(&src, hk_now_ms(), &page), HK_OK);
