@@ -14,6 +14,8 @@ echo "== HTTP: fixed-rate latency right after a burst (issue 3)"
 bench/burst_then_rate.sh
 echo "== deliveries end to end (issue 4)"
 bench/delivery_bench.sh
+echo "== retention: deleting old events under load"
+bench/retention_bench.sh
 if [ -x bench/verify_bench.sh ]; then
     echo "== receiver library vs the SDK's verifier (issue 5)"
     bench/verify_bench.sh

