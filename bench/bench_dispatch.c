@@ -13,6 +13,10 @@
  *
  *   bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]
  *                  [--per-target N] [--max-in-flight N] [--claim-batch N]
+ *                  [--targets N]
+ *
+ * --targets N: N targets subscribed (URL + "-t1" ... "-tN"), so each event
+ * fans out to N deliveries; --count is then the deliveries, count / N events.
  *
  * Prints a line per round and a JSON summary (median). Exits 1 if a round
  * does not finish within 120 s or an attempt fails.
@@ -42,6 +46,7 @@ typedef struct config {
     size_t per_target;
     size_t max_in_flight;
     size_t claim_batch;
+    int targets;
 } config;
 
 typedef struct filler {
@@ -97,21 +102,31 @@ static int prepare(const config *cfg, int round, hk_store **out)
                            .event_types = types};
     hk_webhook_target t;
     hk_hmac_secret secret;
-    if (hk_store_open(&o, &store, &err) || hk_workspace_bootstrap(store, "bench", &b, &err) ||
-        hk_auth_api_key(store, b.api_key, strlen(b.api_key), &ctx, &err) ||
-        hk_workspace_hmac_regenerate(&ctx, a, &secret, &err) ||
-        hk_target_create(&ctx, &tin, a, &t, &err)) {
+    bool ok = !hk_store_open(&o, &store, &err) &&
+              !hk_workspace_bootstrap(store, "bench", &b, &err) &&
+              !hk_auth_api_key(store, b.api_key, strlen(b.api_key), &ctx, &err) &&
+              !hk_workspace_hmac_regenerate(&ctx, a, &secret, &err);
+    for (int i = 0; ok && i < cfg->targets; i++) {
+        char url[600];
+        if (cfg->targets > 1)
+            snprintf(url, sizeof url, "%s-t%d", cfg->url, i + 1);
+        else
+            snprintf(url, sizeof url, "%s", cfg->url);
+        tin.url = url;
+        ok = !hk_target_create(&ctx, &tin, a, &t, &err);
+    }
+    hk_arena_free(a);
+    if (!ok) {
         fprintf(stderr, "bench_dispatch: %s\n", err.message);
-        hk_arena_free(a);
         hk_store_close(store);
         return -1;
     }
-    hk_arena_free(a);
     pthread_t th[UPSERT_THREADS];
     filler f[UPSERT_THREADS];
-    int per = cfg->count / UPSERT_THREADS, failures = 0;
+    int events = cfg->count / cfg->targets;
+    int per = events / UPSERT_THREADS, failures = 0;
     for (int i = 0; i < UPSERT_THREADS; i++) {
-        int n = i == UPSERT_THREADS - 1 ? cfg->count - per * i : per;
+        int n = i == UPSERT_THREADS - 1 ? events - per * i : per;
         f[i] = (filler){&ctx, per * i, n, round, 0};
         pthread_create(&th[i], NULL, fill, &f[i]);
     }
@@ -192,6 +207,7 @@ static void usage(void)
 {
     printf("usage: bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]\n"
            "                      [--per-target N] [--max-in-flight N] [--claim-batch N]\n"
+           "                      [--targets N]\n"
            "  Backlog drain rate of the dispatcher (deliveries/s). Defaults: 50000\n"
            "  deliveries, 3 rounds, DIR /tmp/hookd-bench-dispatch, dispatcher defaults.\n");
 }
@@ -205,6 +221,7 @@ static int parse_args(int argc, char **argv, config *cfg)
                                          {"per-target", required_argument, NULL, 'p'},
                                          {"max-in-flight", required_argument, NULL, 'm'},
                                          {"claim-batch", required_argument, NULL, 'c'},
+                                         {"targets", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -218,6 +235,9 @@ static int parse_args(int argc, char **argv, config *cfg)
             break;
         case 'c':
             cfg->claim_batch = (size_t)atoi(optarg);
+            break;
+        case 't':
+            cfg->targets = atoi(optarg);
             break;
         case 'r':
             cfg->rounds = atoi(optarg);
@@ -239,16 +259,18 @@ static int parse_args(int argc, char **argv, config *cfg)
             return -1;
         }
     }
-    if (!cfg->url || cfg->count < UPSERT_THREADS || cfg->rounds < 1 || cfg->rounds > 32) {
+    if (!cfg->url || cfg->rounds < 1 || cfg->rounds > 32 || cfg->targets < 1 ||
+        cfg->targets > 25 || cfg->count / cfg->targets < UPSERT_THREADS) {
         usage();
         return -1;
     }
+    cfg->count -= cfg->count % cfg->targets; /* whole events */
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0, 0};
+    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0, 0, 1};
     if (parse_args(argc, argv, &cfg))
         return 2;
     hk_log_set_level(HK_LOG_WARN);
