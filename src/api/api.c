@@ -27,12 +27,14 @@ extern const size_t hk_api_schema_sdl_len;
 
 /*
  * Authenticated keys are remembered for a short while: a key lookup was a
- * store read on every request (15% of an upsert's CPU). Keys cannot be
- * revoked yet; when they can, revocation must clear this cache. Entries hold
- * the key's SHA-256, never the key.
+ * store read on every request (15% of an upsert's CPU). Keys are revoked by
+ * another process (hookd key-revoke), which cannot clear this cache, so a
+ * revoked key works for at most HK_AUTH_CACHE_TTL_MS more; one lookup per
+ * key every few seconds costs nothing measurable. Entries hold the key's
+ * SHA-256, never the key.
  */
 #define AUTH_CACHE_SLOTS 64
-#define AUTH_CACHE_TTL_MS 30000
+#define AUTH_CACHE_TTL_MS HK_AUTH_CACHE_TTL_MS
 
 typedef struct auth_entry {
     char hash[HK_SHA256_HEX_BUF];

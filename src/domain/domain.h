@@ -74,6 +74,45 @@ HK_MUST_CHECK hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine
                                           uint32_t permissions, char key_out[HK_API_KEY_BUF],
                                           hk_error *err);
 
+/* ---- operators: API keys (hookd key-create, key-list, key-revoke) ----
+ * These act on the store directly, outside any workspace's permissions: they
+ * are for whoever runs hookd and holds its data directory. */
+
+typedef struct hk_api_key_info {
+    char id[HK_ID_MAX]; /* apiKey_...: the key's public id, never the key */
+    char workspace_id[HK_ID_MAX];
+    char machine_user_id[HK_ID_MAX];
+    uint32_t permissions;
+    const char *description; /* NULL when none was given */
+    int64_t created_at;
+} hk_api_key_info;
+
+/* Creates a key for the first machine user of `workspace_id` (bootstrap's)
+ * with `permissions` (non-empty, HK_PERM_* bits) and an optional
+ * description (1-500 characters). The key is written to key_out, shown
+ * once; *out describes it (description borrowed from the argument).
+ * Validation errors name the field (workspace, permissions, description);
+ * HK_ENOTFOUND for a workspace with no machine user. */
+HK_MUST_CHECK hk_status hk_admin_key_create(hk_store *store, const char *workspace_id,
+                                            uint32_t permissions, const char *description,
+                                            hk_api_key_info *out, char key_out[HK_API_KEY_BUF],
+                                            hk_error *err);
+
+/* The keys of `workspace_id` (NULL: of every workspace), by workspace then
+ * id, in `arena`. */
+HK_MUST_CHECK hk_status hk_admin_key_list(hk_store *store, const char *workspace_id,
+                                          hk_arena *arena, hk_api_key_info **out, size_t *n,
+                                          hk_error *err);
+
+/* Deletes a key: requests bearing it are refused from then on (a running
+ * server may accept it for up to HK_AUTH_CACHE_TTL_MS more, see api.c).
+ * HK_ENOTFOUND when there is no such key. */
+HK_MUST_CHECK hk_status hk_admin_key_revoke(hk_store *store, const char *key_id, hk_error *err);
+
+/* How long a running server may keep accepting a key after it was revoked
+ * by another process (it remembers keys it has checked that long). */
+#define HK_AUTH_CACHE_TTL_MS 5000
+
 /* The machine user `id` of ctx's workspace (an actor's, as in createdBy);
  * *found false when there is none there. Any key of the workspace may read
  * it: its id is already in every createdBy it made. */

@@ -121,6 +121,135 @@ hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine_user_id, uint
     return st;
 }
 
+/* ---- operators ---- */
+
+typedef struct admin_key_job {
+    hk_api_key_info *info;
+    char *key_out;
+} admin_key_job;
+
+static hk_status admin_key_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    admin_key_job *j = arg;
+    hk_api_key_info *info = j->info;
+    bool found;
+    hk_status st =
+        tx->ops->machine_user_first(tx->conn, info->workspace_id, info->machine_user_id, &found);
+    if (st)
+        return domain_store_error(err, st, "looking up the workspace");
+    if (!found)
+        return hk_error_field(err, HK_ENOTFOUND, NULL, "workspace", HK_FIELD_NOT_FOUND,
+                              "no workspace %s (or it has no machine user)", info->workspace_id);
+    store_api_key k = {.permissions = info->permissions, .description = info->description};
+    char hash[HK_SHA256_HEX_BUF];
+    snprintf(k.workspace_id, sizeof k.workspace_id, "%s", info->workspace_id);
+    snprintf(k.machine_user_id, sizeof k.machine_user_id, "%s", info->machine_user_id);
+    st = hk_id_new(HK_ID_API_KEY, k.id);
+    if (!st)
+        st = make_key(j->key_out, hash);
+    if (st)
+        return hk_error_set(err, st, NULL, "cannot make a key");
+    info->created_at = hk_now_ms();
+    snprintf(info->id, sizeof info->id, "%s", k.id);
+    st = tx->ops->api_key_insert(tx->conn, &k, hash, info->created_at);
+    return st ? domain_store_error(err, st, "storing the key") : HK_OK;
+}
+
+hk_status hk_admin_key_create(hk_store *store, const char *workspace_id, uint32_t permissions,
+                              const char *description, hk_api_key_info *out,
+                              char key_out[HK_API_KEY_BUF], hk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    memset(key_out, 0, HK_API_KEY_BUF);
+    hk_error_clear(err);
+    if (!workspace_id || !hk_id_is_kind(workspace_id, strlen(workspace_id), HK_ID_WORKSPACE))
+        return hk_error_field(err, HK_EINVAL, NULL, "workspace", HK_FIELD_VALIDATION,
+                              "workspace must be a workspace id (w_...)");
+    if (permissions == 0 || (permissions & ~HK_PERM_ALL) != 0)
+        return hk_error_field(err, HK_EINVAL, NULL, "permissions", HK_FIELD_VALIDATION,
+                              "permissions must name at least one known permission");
+    if (description && hk_validate_text("description", description, 500, err))
+        return err->status;
+    snprintf(out->workspace_id, sizeof out->workspace_id, "%s", workspace_id);
+    out->permissions = permissions;
+    out->description = description;
+    admin_key_job j = {out, key_out};
+    hk_status st = store_write(store, admin_key_tx, &j, err);
+    if (st) {
+        memset(out, 0, sizeof *out);
+        memset(key_out, 0, HK_API_KEY_BUF);
+    }
+    return st;
+}
+
+typedef struct admin_list_job {
+    const char *ws;
+    hk_arena *arena;
+    hk_api_key_info **out;
+    size_t *n;
+} admin_list_job;
+
+static hk_status admin_list_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    admin_list_job *j = arg;
+    store_api_key *keys;
+    size_t n;
+    hk_status st = tx->ops->api_key_list(tx->conn, j->ws, j->arena, &keys, &n);
+    if (st)
+        return domain_store_error(err, st, "listing keys");
+    hk_api_key_info *out = n ? hk_arena_alloc(j->arena, n * sizeof *out) : NULL;
+    if (n && !out)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out[i].id, keys[i].id, sizeof out[i].id);
+        memcpy(out[i].workspace_id, keys[i].workspace_id, sizeof out[i].workspace_id);
+        memcpy(out[i].machine_user_id, keys[i].machine_user_id, sizeof out[i].machine_user_id);
+        out[i].permissions = keys[i].permissions;
+        out[i].description = keys[i].description;
+        out[i].created_at = keys[i].created_at;
+    }
+    *j->out = out;
+    *j->n = n;
+    return HK_OK;
+}
+
+hk_status hk_admin_key_list(hk_store *store, const char *workspace_id, hk_arena *arena,
+                            hk_api_key_info **out, size_t *n, hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    hk_error_clear(err);
+    if (workspace_id && !hk_id_is_kind(workspace_id, strlen(workspace_id), HK_ID_WORKSPACE))
+        return hk_error_field(err, HK_EINVAL, NULL, "workspace", HK_FIELD_VALIDATION,
+                              "workspace must be a workspace id (w_...)");
+    admin_list_job j = {workspace_id, arena, out, n};
+    hk_status st = store_read(store, admin_list_tx, &j, err);
+    if (st) {
+        *out = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
+static hk_status admin_revoke_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    const char *id = arg;
+    bool found;
+    hk_status st = tx->ops->api_key_delete(tx->conn, id, &found);
+    if (st)
+        return domain_store_error(err, st, "revoking the key");
+    return found ? HK_OK : hk_error_set(err, HK_ENOTFOUND, NULL, "no API key %s", id);
+}
+
+hk_status hk_admin_key_revoke(hk_store *store, const char *key_id, hk_error *err)
+{
+    hk_error_clear(err);
+    if (!key_id || !hk_id_is_kind(key_id, strlen(key_id), HK_ID_API_KEY))
+        return hk_error_field(err, HK_EINVAL, NULL, "id", HK_FIELD_VALIDATION,
+                              "id must be an API key id (apiKey_...)");
+    return store_write(store, admin_revoke_tx, (void *)key_id, err);
+}
+
 typedef struct machine_user_job {
     const hk_ctx *ctx;
     const char *id;

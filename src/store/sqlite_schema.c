@@ -96,6 +96,11 @@ static const char *const migrations[] = {
      * compared byte-wise (BINARY, the column's collation: UTF-8 byte order,
      * i.e. code point order; "Zoe" before "adam", no locale); ties by id. */
     "CREATE INDEX customers_full_name ON customers (workspace_id, full_name COLLATE BINARY, id);",
+
+    /* 4: API keys an operator creates, lists and revokes (hookd key-*): what
+     * each is for, and a workspace's keys as one range */
+    "ALTER TABLE api_keys ADD COLUMN description TEXT;"
+    "CREATE INDEX api_keys_workspace ON api_keys (workspace_id, id);",
 };
 
 const char *const *sqlite_schema_migrations(int *count)

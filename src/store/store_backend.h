@@ -41,6 +41,8 @@ typedef struct store_api_key {
     char workspace_id[HK_ID_MAX];
     char machine_user_id[HK_ID_MAX];
     uint32_t permissions;
+    const char *description; /* NULL: none; api_key_list: in its arena; find leaves it NULL */
+    int64_t created_at;      /* api_key_list only */
 } store_api_key;
 
 /* Row counts of one workspace, for tests and operators. */
@@ -146,6 +148,16 @@ typedef struct store_ops {
                                               const char *key_hash, int64_t at);
     HK_MUST_CHECK hk_status (*api_key_find)(store_conn *c, const char *key_hash, store_api_key *out,
                                             bool *found);
+    /* Every key of `ws` (NULL: of every workspace), by workspace then id.
+     * Operators only: keys are not scoped by a caller's workspace here. */
+    HK_MUST_CHECK hk_status (*api_key_list)(store_conn *c, const char *ws, hk_arena *a,
+                                            store_api_key **out, size_t *n);
+    /* Deletes the key with id `id` in any workspace; *found false if none. */
+    HK_MUST_CHECK hk_status (*api_key_delete)(store_conn *c, const char *id, bool *found);
+    /* The first machine user made in `ws` (bootstrap's); *found false when the
+     * workspace has none (or does not exist). */
+    HK_MUST_CHECK hk_status (*machine_user_first)(store_conn *c, const char *ws, char id[HK_ID_MAX],
+                                                  bool *found);
     HK_MUST_CHECK hk_status (*hmac_get)(store_conn *c, const char *ws, hk_arena *a,
                                         hk_hmac_secret *out);
     /* Replaces the secret; the first one also sets created_at/by. */

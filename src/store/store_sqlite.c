@@ -88,6 +88,10 @@ enum stmt_id {
     S_PRUNE_DLV,
     S_PRUNE_EV_BOUND,
     S_PRUNE_EV,
+    S_KEY_LIST,
+    S_KEY_LIST_ALL,
+    S_KEY_DELETE,
+    S_MU_FIRST,
     STMT_COUNT
 };
 
@@ -96,6 +100,7 @@ enum stmt_id {
     " spam_by, created_at, created_by, updated_at, updated_by"
 #define GROUP_COLS                                                                                 \
     "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
+#define KEY_COLS "id, workspace_id, machine_user_id, permissions, description, created_at"
 #define TARGET_COLS                                                                                \
     "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by"
 
@@ -116,7 +121,7 @@ static const char *const sql[STMT_COUNT] = {
                     " VALUES (?1, ?2, ?3, ?4)",
     [S_MU_GET] = "SELECT name, created_at FROM machine_users WHERE workspace_id = ?1 AND id = ?2",
     [S_KEY_INSERT] = "INSERT INTO api_keys (key_hash, id, workspace_id, machine_user_id,"
-                     " permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     " permissions, created_at, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_KEY_FIND] = "SELECT id, workspace_id, machine_user_id, permissions FROM api_keys"
                    " WHERE key_hash = ?1",
     [S_HMAC_GET] = "SELECT hmac_secret, hmac_created_at, hmac_created_by, hmac_updated_at,"
@@ -249,6 +254,11 @@ static const char *const sql[STMT_COUNT] = {
     [S_PRUNE_EV_BOUND] = "SELECT id FROM events WHERE workspace_id = ?1 AND id < ?2"
                          " ORDER BY id LIMIT 1 OFFSET ?3",
     [S_PRUNE_EV] = "DELETE FROM events WHERE workspace_id = ?1 AND id < ?2",
+    [S_KEY_LIST] = "SELECT " KEY_COLS " FROM api_keys WHERE workspace_id = ?1 ORDER BY id",
+    [S_KEY_LIST_ALL] = "SELECT " KEY_COLS " FROM api_keys ORDER BY workspace_id, id",
+    [S_KEY_DELETE] = "DELETE FROM api_keys WHERE id = ?1",
+    [S_MU_FIRST] = "SELECT id FROM machine_users WHERE workspace_id = ?1"
+                   " ORDER BY created_at, id LIMIT 1",
 };
 
 /*
@@ -983,6 +993,7 @@ static hk_status api_key_insert(store_conn *c, const store_api_key *k, const cha
     bind_text(s, 4, k->machine_user_id);
     sqlite3_bind_int64(s, 5, k->permissions);
     sqlite3_bind_int64(s, 6, at);
+    bind_text(s, 7, k->description);
     return exec_write(c, s);
 }
 
@@ -1003,6 +1014,77 @@ static hk_status api_key_find(store_conn *c, const char *key_hash, store_api_key
         out->permissions = (uint32_t)sqlite3_column_int64(s, 3);
         *found = true;
     }
+    done(s);
+    return st;
+}
+
+static hk_status api_key_list(store_conn *c, const char *ws, hk_arena *a, store_api_key **out,
+                              size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, ws ? S_KEY_LIST : S_KEY_LIST_ALL);
+    if (!s)
+        return HK_EIO;
+    if (ws)
+        bind_text(s, 1, ws);
+    hk_status st = HK_OK;
+    size_t cap = 0;
+    int rc;
+    while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 8;
+            store_api_key *grown = hk_arena_alloc(a, ncap * sizeof *grown);
+            if (!grown) {
+                st = HK_ENOMEM;
+                break;
+            }
+            if (*n)
+                memcpy(grown, *out, *n * sizeof *grown);
+            *out = grown;
+            cap = ncap;
+        }
+        store_api_key *k = &(*out)[*n];
+        memset(k, 0, sizeof *k);
+        col_id(s, 0, k->id);
+        col_id(s, 1, k->workspace_id);
+        col_id(s, 2, k->machine_user_id);
+        k->permissions = (uint32_t)sqlite3_column_int64(s, 3);
+        k->created_at = sqlite3_column_int64(s, 5);
+        st = col_str(s, 4, a, &k->description);
+        if (!st)
+            (*n)++;
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_error(c, "api_key_list");
+    done(s);
+    return st;
+}
+
+static hk_status api_key_delete(store_conn *c, const char *id, bool *found)
+{
+    *found = false;
+    sqlite3_stmt *s = stmt(c, S_KEY_DELETE);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, id);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        *found = sqlite3_changes(c->db) > 0;
+    return st;
+}
+
+static hk_status machine_user_first(store_conn *c, const char *ws, char id[HK_ID_MAX], bool *found)
+{
+    *found = false;
+    id[0] = '\0';
+    sqlite3_stmt *s = stmt(c, S_MU_FIRST);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    hk_status st = step_one(c, s, "machine_user_first", found);
+    if (*found)
+        col_id(s, 0, id);
     done(s);
     return st;
 }
@@ -2372,6 +2454,9 @@ const store_ops store_sqlite_ops = {
     .machine_user_get = machine_user_get,
     .api_key_insert = api_key_insert,
     .api_key_find = api_key_find,
+    .api_key_list = api_key_list,
+    .api_key_delete = api_key_delete,
+    .machine_user_first = machine_user_first,
     .hmac_get = hmac_get,
     .hmac_set = hmac_set,
     .customer_get = customer_get,

@@ -2120,6 +2120,84 @@ static void test_retention_query_plans(void **state)
     sqlite3_close(db);
 }
 
+/* ---- operators: API keys ---- */
+
+static void test_admin_keys(void **state)
+{
+    test_env *e = *state;
+    hk_error err;
+    hk_api_key_info k;
+    char key[HK_API_KEY_BUF];
+    uint32_t perms = HK_PERM_CUSTOMER_READ | HK_PERM_WORKSPACE_READ;
+    assert_int_equal(
+        hk_admin_key_create(e->store, e->ctx.workspace_id, perms, "reports", &k, key, &err), HK_OK);
+    assert_true(hk_id_is_kind(k.id, strlen(k.id), HK_ID_API_KEY));
+    assert_string_equal(k.workspace_id, e->ctx.workspace_id);
+    assert_string_equal(k.machine_user_id, e->ctx.actor.id); /* bootstrap's machine user */
+    assert_int_equal(k.permissions, perms);
+    hk_ctx ctx;
+    assert_int_equal(hk_auth_api_key(e->store, key, strlen(key), &ctx, &err), HK_OK);
+    assert_string_equal(ctx.workspace_id, e->ctx.workspace_id);
+    assert_int_equal(ctx.permissions, perms);
+    /* only the key's hash is stored */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM api_keys WHERE key_hash = '%s'", key);
+    assert_int_equal(count_rows(e, sql), 0);
+
+    /* listed with its workspace's keys, not with the other workspace's */
+    hk_api_key_info *keys;
+    size_t n;
+    assert_int_equal(hk_admin_key_list(e->store, e->ctx.workspace_id, e->arena, &keys, &n, &err),
+                     HK_OK);
+    assert_int_equal(n, 2);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(keys[i].workspace_id, e->ctx.workspace_id);
+        if (strcmp(keys[i].id, k.id) == 0) {
+            seen = true;
+            assert_string_equal(keys[i].description, "reports");
+            assert_int_equal(keys[i].permissions, perms);
+            assert_true(keys[i].created_at == k.created_at);
+        }
+    }
+    assert_true(seen);
+    assert_int_equal(hk_admin_key_list(e->store, NULL, e->arena, &keys, &n, &err), HK_OK);
+    assert_int_equal(n, 3);
+
+    /* revoked: refused from then on, and gone from the list */
+    assert_int_equal(hk_admin_key_revoke(e->store, k.id, &err), HK_OK);
+    assert_int_equal(hk_auth_api_key(e->store, key, strlen(key), &ctx, &err), HK_ENOTFOUND);
+    assert_int_equal(hk_admin_key_revoke(e->store, k.id, &err), HK_ENOTFOUND);
+    assert_int_equal(hk_admin_key_list(e->store, e->ctx.workspace_id, e->arena, &keys, &n, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+
+    /* bad input changes nothing */
+    assert_int_equal(hk_admin_key_create(e->store, "w_nope", perms, NULL, &k, key, &err),
+                     HK_EINVAL);
+    assert_string_equal(err.fields[0].field, "workspace");
+    assert_int_equal(
+        hk_admin_key_create(e->store, "w_01M8E9W3R0XFNF1HYTTXMJ99BG", perms, NULL, &k, key, &err),
+        HK_ENOTFOUND);
+    assert_int_equal(hk_admin_key_create(e->store, e->ctx.workspace_id, 0, NULL, &k, key, &err),
+                     HK_EINVAL);
+    assert_int_equal(
+        hk_admin_key_create(e->store, e->ctx.workspace_id, 1u << 30, NULL, &k, key, &err),
+        HK_EINVAL);
+    char long_text[600];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    assert_int_equal(
+        hk_admin_key_create(e->store, e->ctx.workspace_id, perms, long_text, &k, key, &err),
+        HK_EINVAL);
+    assert_string_equal(key, "");
+    assert_int_equal(hk_admin_key_revoke(e->store, "c_01M8E9W3R0XFNF1HYTTXMJ99BG", &err),
+                     HK_EINVAL);
+    assert_int_equal(hk_admin_key_list(e->store, "nope", e->arena, &keys, &n, &err), HK_EINVAL);
+    assert_int_equal(hk_admin_key_list(e->store, NULL, e->arena, &keys, &n, &err), HK_OK);
+    assert_int_equal(n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2157,6 +2235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_prunes_old_events, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_retention_budget, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_admin_keys, test_env_setup, test_env_teardown),
         cmocka_unit_test_setup_teardown(test_retention_query_plans, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_customer_pagination_and_filters, test_env_setup,
