@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "domain/catalog.h"
 
 typedef enum option_id {
     OPT_DATA_DIR,
@@ -23,11 +24,17 @@ typedef enum option_id {
     OPT_TLS_CLIENT_KEY,
     OPT_TLS_CA_FILE,
     OPT_RETENTION,
+    OPT_WORKSPACE,
+    OPT_PERMISSIONS,
+    OPT_DESCRIPTION,
+    OPT_ID,
     OPT_CONFIG,
     OPT_COUNT,
 } option_id;
 
 #define FOR_COMMAND(cmd) (1u << (cmd))
+#define FOR_KEYS                                                                                   \
+    (FOR_COMMAND(HK_CMD_KEY_CREATE) | FOR_COMMAND(HK_CMD_KEY_LIST) | FOR_COMMAND(HK_CMD_KEY_REVOKE))
 
 typedef struct option_def {
     const char *flag;
@@ -37,11 +44,11 @@ typedef struct option_def {
 
 static const option_def option_defs[OPT_COUNT] = {
     [OPT_DATA_DIR] = {"--data-dir", "HOOKD_DATA_DIR",
-                      FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
+                      FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
     [OPT_LISTEN] = {"--listen", "HOOKD_LISTEN", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_NAME] = {"--name", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP)},
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
-                       FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
+                       FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
     [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTP_THREADS] = {"--http-threads", "HOOKD_HTTP_THREADS", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETRY_SCHEDULE] = {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", FOR_COMMAND(HK_CMD_SERVE)},
@@ -56,8 +63,13 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_TLS_CLIENT_KEY] = {"--tls-client-key", "HOOKD_TLS_CLIENT_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CA_FILE] = {"--tls-ca-file", "HOOKD_TLS_CA_FILE", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETENTION] = {"--retention", "HOOKD_RETENTION", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_WORKSPACE] = {"--workspace", NULL,
+                       FOR_COMMAND(HK_CMD_KEY_CREATE) | FOR_COMMAND(HK_CMD_KEY_LIST)},
+    [OPT_PERMISSIONS] = {"--permissions", NULL, FOR_COMMAND(HK_CMD_KEY_CREATE)},
+    [OPT_DESCRIPTION] = {"--description", NULL, FOR_COMMAND(HK_CMD_KEY_CREATE)},
+    [OPT_ID] = {"--id", NULL, FOR_COMMAND(HK_CMD_KEY_REVOKE)},
     [OPT_CONFIG] = {"--config", "HOOKD_CONFIG",
-                    FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE)},
+                    FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
 };
 
 /* Where each value came from, for error messages. */
@@ -67,8 +79,10 @@ typedef struct option_values {
 } option_values;
 
 static const char *const command_names[] = {
-    [HK_CMD_NONE] = "hookd",          [HK_CMD_HELP] = "help",   [HK_CMD_VERSION] = "version",
-    [HK_CMD_BOOTSTRAP] = "bootstrap", [HK_CMD_SERVE] = "serve",
+    [HK_CMD_NONE] = "hookd",        [HK_CMD_HELP] = "help",
+    [HK_CMD_VERSION] = "version",   [HK_CMD_BOOTSTRAP] = "bootstrap",
+    [HK_CMD_SERVE] = "serve",       [HK_CMD_KEY_CREATE] = "key-create",
+    [HK_CMD_KEY_LIST] = "key-list", [HK_CMD_KEY_REVOKE] = "key-revoke",
 };
 
 const char *hk_cli_command_name(hk_cli_command command)
@@ -84,7 +98,8 @@ static bool is_help_flag(const char *arg)
 /* The commands a user can name after "hookd" or "hookd help". */
 static bool lookup_command(const char *name, hk_cli_command *out)
 {
-    static const hk_cli_command named[] = {HK_CMD_BOOTSTRAP, HK_CMD_SERVE, HK_CMD_HELP,
+    static const hk_cli_command named[] = {HK_CMD_BOOTSTRAP, HK_CMD_SERVE,      HK_CMD_KEY_CREATE,
+                                           HK_CMD_KEY_LIST,  HK_CMD_KEY_REVOKE, HK_CMD_HELP,
                                            HK_CMD_VERSION};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
         if (strcmp(name, command_names[named[i]]) == 0) {
@@ -397,6 +412,43 @@ static hk_status resolve_delivery(const option_values *values, hk_cli_options *o
     return st;
 }
 
+/* "all", or permission names separated by commas ("customer:read,customer:edit"). */
+static hk_status parse_permissions(const option_values *values, uint32_t *out, hk_error *err)
+{
+    const char *value = values->value[OPT_PERMISSIONS];
+    *out = HK_PERM_ALL;
+    if (!value || strcmp(value, "all") == 0)
+        return HK_OK;
+    *out = 0;
+    for (const char *p = value;;) {
+        size_t n = strcspn(p, ",");
+        hk_permission perm;
+        if (!hk_permission_from_name(p, n, &perm))
+            return hk_error_set(err, HK_EINVAL, NULL,
+                                "unknown permission '%.*s' (from %s): use all, or names such as "
+                                "customer:read,customer:edit separated by commas",
+                                (int)n, p, values->source[OPT_PERMISSIONS]);
+        *out |= (uint32_t)perm;
+        if (p[n] == '\0')
+            return HK_OK;
+        p += n + 1;
+    }
+}
+
+/* The key commands' own options, and the ones each requires. */
+static hk_status resolve_keys(hk_cli_command command, const option_values *values,
+                              hk_cli_options *out, hk_error *err)
+{
+    out->workspace = values->value[OPT_WORKSPACE];
+    out->description = values->value[OPT_DESCRIPTION];
+    out->key_id = values->value[OPT_ID];
+    if (command == HK_CMD_KEY_CREATE && !out->workspace)
+        return hk_error_set(err, HK_EINVAL, NULL, "key-create needs --workspace ID");
+    if (command == HK_CMD_KEY_REVOKE && !out->key_id)
+        return hk_error_set(err, HK_EINVAL, NULL, "key-revoke needs --id KEY_ID");
+    return command == HK_CMD_KEY_CREATE ? parse_permissions(values, &out->permissions, err) : HK_OK;
+}
+
 static hk_status resolve(hk_cli_command command, const option_values *values, hk_cli_options *out,
                          hk_error *err)
 {
@@ -420,6 +472,8 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
         st = resolve_delivery(values, out, err);
     if (!st)
         st = parse_retention(values, &out->retention_ms, err);
+    if (!st && (FOR_COMMAND(command) & FOR_KEYS))
+        st = resolve_keys(command, values, out, err);
     if (st)
         return st;
     if (!out->data_dir)
@@ -480,6 +534,9 @@ static const char overview_usage[] =
     "Commands:\n"
     "  bootstrap   create a workspace and print its id and API key\n"
     "  serve       run the HTTP server\n"
+    "  key-create  create another API key for a workspace\n"
+    "  key-list    list API keys (ids and permissions, never the keys)\n"
+    "  key-revoke  revoke an API key\n"
     "  help [CMD]  show this help, or the help of CMD\n"
     "\n"
     "  hookd --version   print the version\n"
@@ -546,6 +603,50 @@ static const char serve_usage[] =
     "  --tls-ca-file PEM         CA bundle to verify targets (env HOOKD_TLS_CA_FILE;\n"
     "                            default the system's)\n";
 
+static const char key_create_usage[] =
+    "Usage: hookd key-create --data-dir DIR --workspace ID [--permissions LIST]\n"
+    "                        [--description TEXT]\n"
+    "\n"
+    "Creates an API key for the workspace's machine user and prints\n"
+    "{\"apiKeyId\":...,\"apiKey\":...,...} as one JSON line. The key is shown only once.\n"
+    "Works while serve runs on the same data directory. Exits 1 for an unknown workspace.\n"
+    "\n"
+    "Options:\n"
+    "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --workspace ID        the workspace (w_...), as bootstrap printed it\n"
+    "  --permissions LIST    all (the default), or names separated by commas, e.g.\n"
+    "                        customer:read,customer:create,customer:edit\n"
+    "  --description TEXT    what the key is for (1 to 500 characters)\n"
+    "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
+    "  -h, --help            show this help\n";
+
+static const char key_list_usage[] =
+    "Usage: hookd key-list --data-dir DIR [--workspace ID]\n"
+    "\n"
+    "Prints one JSON line per API key: its id, workspace, machine user, permissions,\n"
+    "description and creation time. Keys themselves are never stored, so never shown.\n"
+    "\n"
+    "Options:\n"
+    "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --workspace ID        only this workspace's keys\n"
+    "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
+    "  -h, --help            show this help\n";
+
+static const char key_revoke_usage[] =
+    "Usage: hookd key-revoke --data-dir DIR --id KEY_ID\n"
+    "\n"
+    "Revokes an API key (apiKey_..., from key-list): requests bearing it are refused,\n"
+    "by a running serve within 5 s. Exits 1 when there is no such key.\n"
+    "\n"
+    "Options:\n"
+    "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --id KEY_ID           the key's id\n"
+    "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
+    "  -h, --help            show this help\n";
+
 void hk_cli_print_usage(FILE *f, hk_cli_command topic)
 {
     switch (topic) {
@@ -554,6 +655,15 @@ void hk_cli_print_usage(FILE *f, hk_cli_command topic)
         break;
     case HK_CMD_SERVE:
         fputs(serve_usage, f);
+        break;
+    case HK_CMD_KEY_CREATE:
+        fputs(key_create_usage, f);
+        break;
+    case HK_CMD_KEY_LIST:
+        fputs(key_list_usage, f);
+        break;
+    case HK_CMD_KEY_REVOKE:
+        fputs(key_revoke_usage, f);
         break;
     case HK_CMD_VERSION:
         fputs("Usage: hookd --version\n", f);

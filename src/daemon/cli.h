@@ -8,6 +8,9 @@
  *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
  *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
  *               [--retention DURATION]
+ *   hookd key-create --data-dir DIR --workspace ID [--permissions LIST] [--description TEXT]
+ *   hookd key-list --data-dir DIR [--workspace ID]
+ *   hookd key-revoke --data-dir DIR --id KEY_ID
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
@@ -60,6 +63,9 @@ typedef enum hk_cli_command {
     HK_CMD_VERSION,
     HK_CMD_BOOTSTRAP,
     HK_CMD_SERVE,
+    HK_CMD_KEY_CREATE,
+    HK_CMD_KEY_LIST,
+    HK_CMD_KEY_REVOKE,
 } hk_cli_command;
 
 typedef struct hk_cli_options {
@@ -81,6 +87,11 @@ typedef struct hk_cli_options {
     const char *tls_client_key;
     const char *tls_ca_file;
     int64_t retention_ms; /* serve: 0 keeps everything, else HK_RETENTION_MIN_MS..MAX_MS */
+    /* key-create, key-list, key-revoke */
+    const char *workspace;   /* key-create (required), key-list (NULL: every workspace) */
+    uint32_t permissions;    /* key-create: HK_PERM_* bits, every one unless --permissions */
+    const char *description; /* key-create: NULL when not given */
+    const char *key_id;      /* key-revoke (required) */
 } hk_cli_options;
 
 /*

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "daemon/cli.h"
 #include "daemon/http_server.h"
+#include "daemon/keys.h"
 #include "daemon/listen.h"
 #include "delivery/dispatcher.h"
 #include "domain/domain.h"
@@ -73,6 +74,28 @@ static int run_bootstrap(const hk_cli_options *o)
     rc = HK_EXIT_OK;
 out:
     explicit_bzero(result.api_key, sizeof result.api_key);
+    hk_store_close(store);
+    return rc;
+}
+
+/* key-create, key-list, key-revoke: on an existing store only (a mistyped --data-dir must not
+ * make an empty one). */
+static int run_key_command(const hk_cli_options *o)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hookd.db", o->data_dir);
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr, "hookd: no store in %s (run hookd bootstrap first)\n", o->data_dir);
+        return HK_EXIT_USAGE;
+    }
+    hk_store *store = NULL;
+    hk_error err;
+    hk_error_clear(&err);
+    if (open_store(o->data_dir, &store, &err) != HK_OK) {
+        fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
+        return HK_EXIT_FAILURE;
+    }
+    int rc = hk_keys_run(o, store);
     hk_store_close(store);
     return rc;
 }
@@ -258,6 +281,10 @@ int main(int argc, char **argv)
         return run_bootstrap(&opts);
     case HK_CMD_SERVE:
         return run_serve(&opts);
+    case HK_CMD_KEY_CREATE:
+    case HK_CMD_KEY_LIST:
+    case HK_CMD_KEY_REVOKE:
+        return run_key_command(&opts);
     default:
         hk_cli_print_usage(stderr, HK_CMD_NONE);
         return HK_EXIT_USAGE;

@@ -281,6 +281,68 @@ expect_status "an unknown config setting is a usage error (2)" 2 \
 expect_status "a missing config file is a usage error (2)" 2 \
     "$bin" serve --data-dir "$tmp/conf-data" --config "$tmp/none.conf"
 
+# ---- API keys: key-create, key-list, key-revoke ----
+
+keys_data=$tmp/keys-data
+if bootstrap_once "$keys_data"; then
+    admin_key=$boot_key keys_ws=$boot_id
+    expect_status "key-create with two permissions exits 0" 0 "$bin" key-create \
+        --data-dir "$keys_data" --workspace "$keys_ws" --permissions customer:read,workspace:read \
+        --description 'reporting "job"'
+    ro_key=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$tmp/out")
+    ro_id=$(sed -n 's/.*"apiKeyId":"\([^"]*\)".*/\1/p' "$tmp/out")
+    check "key-create prints the key, its id and its permissions" matches "$(cat "$tmp/out")" \
+        '^\{"apiKeyId":"apiKey_[0-9A-Z]{26}",.*"permissions":\["customer:read","workspace:read"\],"description":"reporting \\"job\\"",.*"apiKey":"hkey_'
+    expect_status "key-create again (a key never used)" 0 "$bin" key-create --data-dir "$keys_data" \
+        --workspace "$keys_ws"
+    unused_key=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$tmp/out")
+    unused_id=$(sed -n 's/.*"apiKeyId":"\([^"]*\)".*/\1/p' "$tmp/out")
+    expect_status "key-list exits 0" 0 "$bin" key-list --data-dir "$keys_data" --workspace "$keys_ws"
+    check "key-list shows the 3 keys, never a key itself" \
+        test "$(grep -c '"id":"apiKey_' "$tmp/out")-$(grep -c 'hkey_' "$tmp/out")" = 3-0
+    expect_status "key-create for an unknown workspace exits 1" 1 "$bin" key-create \
+        --data-dir "$keys_data" --workspace w_01M8E9W3R0XFNF1HYTTXMJ99BG
+    expect_status "an unknown permission is a usage error (2)" 2 "$bin" key-create \
+        --data-dir "$keys_data" --workspace "$keys_ws" --permissions customer:fly
+    expect_status "key-list of a data dir with no store exits 2 (and makes none)" 2 \
+        "$bin" key-list --data-dir "$tmp/no-store"
+    check "no store was made" test ! -e "$tmp/no-store"
+    if start_on_free_port "$tmp/keys.out" "$tmp/keys.err" \
+        "$bin" serve --data-dir "$keys_data" --listen; then
+        keys_base=http://127.0.0.1:$server_port
+        gql_status() { # KEY BODY: the HTTP status of a GraphQL request
+            curl -s -o "$tmp/gql.json" -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $1" \
+                -H 'Content-Type: application/json' --data-binary "$2" "$keys_base/graphql/v1" || true
+        }
+        read_q='{"query":"{ myWorkspace { id } }"}'
+        write_q='{"query":"mutation { upsertCustomer(input: { identifier: { emailAddress: \"k@example.com\" }, onCreate: { fullName: \"K\", email: { email: \"k@example.com\", isVerified: false } }, onUpdate: {} }) { result error { code } } }"}'
+        check "the new key reads" test "$(gql_status "$ro_key" "$read_q")" = 200
+        gql_status "$ro_key" "$write_q" >/dev/null
+        check "the new key may not write (forbidden)" grep -q '"code":"forbidden"' "$tmp/gql.json"
+        expect_status "key-revoke while serve runs exits 0" 0 "$bin" key-revoke \
+            --data-dir "$keys_data" --id "$unused_id"
+        check "a revoked key not used before is refused at once (401)" \
+            test "$(gql_status "$unused_key" "$read_q")" = 401
+        expect_status "key-revoke of a key in use exits 0" 0 "$bin" key-revoke \
+            --data-dir "$keys_data" --id "$ro_id"
+        refused=false
+        for ((i = 0; i < 80; i++)); do # the server may remember it for 5 s
+            [ "$(gql_status "$ro_key" "$read_q")" = 401 ] && { refused=true; break; }
+            sleep 0.1
+        done
+        check "a revoked key in use is refused within 5 s" $refused
+        check "the admin key still works" test "$(gql_status "$admin_key" "$read_q")" = 200
+        expect_status "key-revoke of an unknown key exits 1" 1 "$bin" key-revoke \
+            --data-dir "$keys_data" --id "$ro_id"
+        kill -TERM "$server_pid"
+        wait_exit "$server_pid" 5 || fail "the keys server stops on SIGTERM"
+    else
+        fail "serve starts for the key tests" "stderr: $(head -c 400 "$tmp/keys.err")"
+    fi
+else
+    fail "bootstrap for the key tests"
+fi
+
 # ---- retention ----
 
 expect_status "a retention under 1s is a usage error (2)" 2 \
