@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 
 /* A whole record fits in PIPE_BUF (4096 on Linux), so one write(2) to a pipe
  * is atomic and records from different threads or processes never mix. */
@@ -17,6 +18,7 @@
 #define ELLIPSIS "..."
 
 static _Atomic int current_level = HK_LOG_INFO;
+static _Atomic int current_format = HK_LOG_FORMAT_TEXT;
 
 static const char *const names[HK_LOG_OFF + 1] = {
     [HK_LOG_DEBUG] = "debug", [HK_LOG_INFO] = "info", [HK_LOG_WARN] = "warn",
@@ -52,6 +54,23 @@ hk_status hk_log_level_parse(const char *s, hk_log_level *out)
             *out = (hk_log_level)i;
             return HK_OK;
         }
+    }
+    return HK_EINVAL;
+}
+
+void hk_log_set_format(hk_log_format format)
+{
+    atomic_store_explicit(&current_format, format == HK_LOG_FORMAT_JSON, memory_order_relaxed);
+}
+
+hk_status hk_log_format_parse(const char *s, hk_log_format *out)
+{
+    *out = HK_LOG_FORMAT_TEXT;
+    if (s && strcasecmp(s, "text") == 0)
+        return HK_OK;
+    if (s && strcasecmp(s, "json") == 0) {
+        *out = HK_LOG_FORMAT_JSON;
+        return HK_OK;
     }
     return HK_EINVAL;
 }
@@ -93,10 +112,85 @@ static void write_all(const char *p, size_t n)
     }
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none starts there. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80                    ? 1
+                 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+                 : (s[0] & 0xF0) == 0xE0        ? 3
+                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                : 0;
+    if (len == 0 || len > n || !hk_utf8_valid((const char *)s, len))
+        return 0;
+    return len;
+}
+
+/* Writes msg as the contents of a JSON string: quotes, backslashes and control characters
+ * escaped, bytes that are not UTF-8 replaced by U+FFFD, stopping (at a character boundary)
+ * before `room` bytes. Returns the bytes written; *used: the bytes of msg they stand for. */
+static size_t json_escape(char *out, size_t room, const char *msg, size_t n, size_t *used)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = 0, i = 0;
+    while (i < n) {
+        const unsigned char c = (unsigned char)msg[i];
+        char esc[8];
+        size_t len, adv;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\', esc[1] = (char)c, len = 2, adv = 1;
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4], esc[5] = hex[c & 15], len = 6, adv = 1;
+        } else if ((adv = utf8_seq((const unsigned char *)msg + i, n - i)) > 0) {
+            memcpy(esc, msg + i, adv), len = adv;
+        } else {
+            memcpy(esc, "\xEF\xBF\xBD", 3), len = 3, adv = 1;
+        }
+        if (w + len > room)
+            break;
+        memcpy(out + w, esc, len);
+        w += len;
+        i += adv;
+    }
+    *used = i;
+    return w;
+}
+
+/* msg (n bytes) is the message, or its start when `cut`. */
+static void log_json(hk_log_level level, const char *msg, size_t n, bool cut)
+{
+    char line[LINE_MAX_BYTES];
+    char time[HK_TIME_ISO_BUF];
+    hk_time_format(hk_now_ms(), time);
+    int head = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", time,
+                        names[level]);
+    const char tail[] = "\"}\n";
+    /* Room for the message, then "..." if it is cut, then the tail. */
+    size_t room = sizeof line - (size_t)head - (sizeof tail - 1) - strlen(ELLIPSIS);
+    size_t used;
+    size_t len = (size_t)head + json_escape(line + head, room, msg, n, &used);
+    if (used < n || cut) {
+        memcpy(line + len, ELLIPSIS, strlen(ELLIPSIS));
+        len += strlen(ELLIPSIS);
+    }
+    memcpy(line + len, tail, sizeof tail - 1);
+    write_all(line, len + sizeof tail - 1);
+}
+
 void hk_log(hk_log_level level, const char *fmt, ...)
 {
     if ((unsigned)level >= HK_LOG_OFF || (int)level < (int)hk_log_get_level())
         return;
+    if (atomic_load_explicit(&current_format, memory_order_relaxed) == HK_LOG_FORMAT_JSON) {
+        char msg[LINE_MAX_BYTES];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+        log_json(level, msg, len, n >= 0 && (size_t)n >= sizeof msg);
+        return;
+    }
     char line[LINE_MAX_BYTES + 1]; /* + the NUL vsnprintf always writes */
     hk_time_format(hk_now_ms(), line);
     line[HK_TIME_ISO_LEN] = ' ';

@@ -2,7 +2,9 @@
  * log.h - leveled logging to stderr, one line per record.
  *
  * Each record is written with a single write(2) so lines from different
- * threads never interleave. Format: "2026-11-27T00:00:00.000Z INFO  message".
+ * threads never interleave. Text format: "2026-11-27T00:00:00.000Z INFO  message";
+ * JSON format (for log pipelines), one object per line:
+ * {"time":"2026-11-27T00:00:00.000Z","level":"info","msg":"message"}.
  * Secrets (API keys, HMAC secrets, URL credentials) must never be passed in.
  */
 #ifndef HOOKD_CORE_LOG_H
@@ -26,6 +28,16 @@ void hk_log_set_level(hk_log_level level);
 hk_log_level hk_log_get_level(void);
 /* Parses "debug", "info", "warn", "error", "off"; HK_EINVAL otherwise. */
 HK_MUST_CHECK hk_status hk_log_level_parse(const char *s, hk_log_level *out);
+
+typedef enum hk_log_format {
+    HK_LOG_FORMAT_TEXT,
+    HK_LOG_FORMAT_JSON,
+} hk_log_format;
+
+/* Default HK_LOG_FORMAT_TEXT. Thread-safe. */
+void hk_log_set_format(hk_log_format format);
+/* Parses "text" or "json"; HK_EINVAL otherwise. */
+HK_MUST_CHECK hk_status hk_log_format_parse(const char *s, hk_log_format *out);
 
 void hk_log(hk_log_level level, const char *fmt, ...) HK_PRINTF(2, 3);
 

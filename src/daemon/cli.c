@@ -13,6 +13,7 @@ typedef enum option_id {
     OPT_LISTEN,
     OPT_NAME,
     OPT_LOG_LEVEL,
+    OPT_LOG_FORMAT,
     OPT_MAX_BODY_BYTES,
     OPT_HTTP_THREADS,
     OPT_RETRY_SCHEDULE,
@@ -49,6 +50,8 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_NAME] = {"--name", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP)},
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
+    [OPT_LOG_FORMAT] = {"--log-format", "HOOKD_LOG_FORMAT",
+                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
     [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTP_THREADS] = {"--http-threads", "HOOKD_HTTP_THREADS", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETRY_SCHEDULE] = {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", FOR_COMMAND(HK_CMD_SERVE)},
@@ -463,6 +466,11 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
         return hk_error_set(err, HK_EINVAL, NULL,
                             "invalid log level '%s' (from %s): use debug, info, warn, error or off",
                             level, values->source[OPT_LOG_LEVEL]);
+    const char *format = values->value[OPT_LOG_FORMAT];
+    if (format && hk_log_format_parse(format, &out->log_format) != HK_OK)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid log format '%s' (from %s): use text or json", format,
+                            values->source[OPT_LOG_FORMAT]);
     hk_status st = parse_body_size(values->value[OPT_MAX_BODY_BYTES],
                                    values->source[OPT_MAX_BODY_BYTES], &out->max_body_bytes, err);
     if (!st)
@@ -554,6 +562,8 @@ static const char bootstrap_usage[] =
     "  --data-dir DIR     where the database lives (env HOOKD_DATA_DIR); created if missing\n"
     "  --name NAME        the workspace name (default \"" HK_DEFAULT_WORKSPACE_NAME "\")\n"
     "  --log-level LEVEL  debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
+    "  --log-format F     text or json, one object per line (env HOOKD_LOG_FORMAT;\n"
+    "                     default text)\n"
     "  --config FILE      settings as 'name = value' lines, names as the flags without --\n"
     "                     (env HOOKD_CONFIG); flags and environment win over it\n"
     "  -h, --help         show this help\n";
@@ -579,6 +589,8 @@ static const char serve_usage[] =
     "  --http-threads N      GraphQL worker threads, 1 to 1024 (env HOOKD_HTTP_THREADS;\n"
     "                        default 32 per CPU, at most 256: a request waits on its commit)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
+    "  --log-format F        text or json, one object per line (env HOOKD_LOG_FORMAT;\n"
+    "                        default text)\n"
     "  --config FILE         settings as 'name = value' lines, names as the flags without\n"
     "                        -- (env HOOKD_CONFIG); flags and environment win over it\n"
     "  --retention D         delete events older than D (e.g. 30d) with their deliveries and\n"
@@ -618,6 +630,7 @@ static const char key_create_usage[] =
     "                        customer:read,customer:create,customer:edit\n"
     "  --description TEXT    what the key is for (1 to 500 characters)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
     "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
     "  -h, --help            show this help\n";
 
@@ -631,6 +644,7 @@ static const char key_list_usage[] =
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
     "  --workspace ID        only this workspace's keys\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
     "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
     "  -h, --help            show this help\n";
 
@@ -644,6 +658,7 @@ static const char key_revoke_usage[] =
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
     "  --id KEY_ID           the key's id\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
     "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
     "  -h, --help            show this help\n";
 

@@ -15,8 +15,8 @@
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
  * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
- * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_RETRY_SCHEDULE, HOOKD_DELIVERY_TIMEOUT,
- * HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
+ * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_LOG_FORMAT, HOOKD_RETRY_SCHEDULE,
+ * HOOKD_DELIVERY_TIMEOUT, HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
  * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE, HOOKD_RETENTION).
  */
 #ifndef HOOKD_DAEMON_CLI_H
@@ -77,6 +77,7 @@ typedef struct hk_cli_options {
     size_t max_body_bytes;      /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
     size_t http_threads;        /* serve: 1..HK_MAX_HTTP_THREADS, 0: the server's default */
     hk_log_level log_level;
+    hk_log_format log_format;
     /* serve: the delivery engine */
     hk_retry_schedule retry_schedule; /* SPEC §5's unless given */
     int64_t delivery_timeout_ms;      /* 1..HK_MAX_DELIVERY_TIMEOUT_MS */

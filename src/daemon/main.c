@@ -269,6 +269,7 @@ int main(int argc, char **argv)
         return HK_EXIT_USAGE;
     }
     hk_log_set_level(opts.log_level);
+    hk_log_set_format(opts.log_format);
 
     switch (opts.command) {
     case HK_CMD_HELP:

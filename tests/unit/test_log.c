@@ -13,6 +13,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 
+#include <jansson.h>
+
 /* stderr is pointed at a temporary file for the duration of each test. */
 typedef struct {
     FILE *file;
@@ -41,6 +43,8 @@ static void forward_non_records(FILE *f)
     rewind(f);
     while (fgets(line, sizeof line, f)) {
         int64_t t;
+        if (strncmp(line, "{\"time\":", 8) == 0)
+            continue; /* a JSON record */
         if (strlen(line) < HK_TIME_ISO_LEN || hk_time_parse(line, HK_TIME_ISO_LEN, &t) != HK_OK)
             fputs(line, stderr);
     }
@@ -55,6 +59,7 @@ static int teardown(void **state)
     fclose(c->file);
     free(c);
     hk_log_set_level(HK_LOG_INFO);
+    hk_log_set_format(HK_LOG_FORMAT_TEXT);
     return 0;
 }
 
@@ -244,6 +249,69 @@ static void test_threads_do_not_interleave(void **state)
     free(out);
 }
 
+/* Each JSON record parses as one object with time, level and msg; the message comes back
+ * exactly, whatever it holds, and a long one is cut at a character with "...". */
+static void test_json_format(void **state)
+{
+    hk_log_format f = HK_LOG_FORMAT_JSON;
+    assert_int_equal(hk_log_format_parse("json", &f), HK_OK);
+    assert_int_equal(f, HK_LOG_FORMAT_JSON);
+    assert_int_equal(hk_log_format_parse("TEXT", &f), HK_OK);
+    assert_int_equal(f, HK_LOG_FORMAT_TEXT);
+    assert_int_equal(hk_log_format_parse("yaml", &f), HK_EINVAL);
+    assert_int_equal(hk_log_format_parse(NULL, &f), HK_EINVAL);
+
+    hk_log_set_format(HK_LOG_FORMAT_JSON);
+    hk_log_warn("quote \" backslash \\ newline\n tab\t bell\x07 del\x7f é €");
+    hk_log_error("bad utf-8: \xff\xc3( end");
+    hk_log_debug("dropped");
+    size_t big = 9001;
+    char *msg = malloc(big + 1);
+    assert_non_null(msg);
+    for (size_t i = 0; i + 1 < big; i += 2)
+        memcpy(msg + i, "\xc3\xa9", 2);
+    msg[big - 1] = 'z';
+    msg[big] = '\0';
+    hk_log_info("%s", msg);
+    free(msg);
+
+    size_t len;
+    char *out = captured(state, &len);
+    const char *want_level[] = {"warn", "error", "info"};
+    const char *want_msg[] = {"quote \" backslash \\ newline\n tab\t bell\x07 del\x7f é €",
+                              "bad utf-8: \xef\xbf\xbd\xef\xbf\xbd( end", NULL};
+    char *line = out;
+    for (size_t i = 0; i < 3; i++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        assert_true(nl - line <= 4096);
+        json_error_t jerr;
+        json_t *j = json_loadb(line, (size_t)(nl - line), 0, &jerr);
+        if (!j)
+            fail_msg("not JSON: %s: %.*s", jerr.text, (int)(nl - line), line);
+        assert_int_equal(json_object_size(j), 3);
+        int64_t t;
+        const char *time = json_string_value(json_object_get(j, "time"));
+        assert_non_null(time);
+        assert_int_equal(hk_time_parse(time, strlen(time), &t), HK_OK);
+        assert_string_equal(json_string_value(json_object_get(j, "level")), want_level[i]);
+        const char *m = json_string_value(json_object_get(j, "msg"));
+        assert_non_null(m);
+        if (want_msg[i]) {
+            assert_string_equal(m, want_msg[i]);
+        } else { /* cut: whole characters, then "..." */
+            size_t n = strlen(m);
+            assert_true(n > 3000 && n < 4096);
+            assert_string_equal(m + n - 3, "...");
+            assert_true(n % 2 == 1); /* "é" (2 bytes) each, then "..." */
+        }
+        json_decref(j);
+        line = nl + 1;
+    }
+    assert_string_equal(line, "");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_format_and_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_line_per_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_do_not_interleave, setup, teardown),
         cmocka_unit_test(test_gate),
     };
