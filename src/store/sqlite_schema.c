@@ -98,9 +98,10 @@ static const char *const migrations[] = {
     "CREATE INDEX customers_full_name ON customers (workspace_id, full_name COLLATE BINARY, id);",
 
     /* 4: API keys an operator creates, lists and revokes (hookd key-*): what
-     * each is for, and a workspace's keys as one range */
-    "ALTER TABLE api_keys ADD COLUMN description TEXT;"
-    "CREATE INDEX api_keys_workspace ON api_keys (workspace_id, id);",
+     * each is for, and a workspace's keys as one range (parenthesised: one
+     * migration of two statements, not two array elements missing a comma) */
+    ("ALTER TABLE api_keys ADD COLUMN description TEXT;"
+     "CREATE INDEX api_keys_workspace ON api_keys (workspace_id, id);"),
 };
 
 const char *const *sqlite_schema_migrations(int *count)
