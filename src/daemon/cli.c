@@ -25,6 +25,8 @@ typedef enum option_id {
     OPT_TLS_CLIENT_KEY,
     OPT_TLS_CA_FILE,
     OPT_RETENTION,
+    OPT_HTTPS_CERT,
+    OPT_HTTPS_KEY,
     OPT_WORKSPACE,
     OPT_PERMISSIONS,
     OPT_DESCRIPTION,
@@ -66,6 +68,8 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_TLS_CLIENT_KEY] = {"--tls-client-key", "HOOKD_TLS_CLIENT_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CA_FILE] = {"--tls-ca-file", "HOOKD_TLS_CA_FILE", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETENTION] = {"--retention", "HOOKD_RETENTION", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_HTTPS_CERT] = {"--https-cert", "HOOKD_HTTPS_CERT", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_HTTPS_KEY] = {"--https-key", "HOOKD_HTTPS_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_WORKSPACE] = {"--workspace", NULL,
                        FOR_COMMAND(HK_CMD_KEY_CREATE) | FOR_COMMAND(HK_CMD_KEY_LIST)},
     [OPT_PERMISSIONS] = {"--permissions", NULL, FOR_COMMAND(HK_CMD_KEY_CREATE)},
@@ -482,6 +486,12 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
         st = parse_retention(values, &out->retention_ms, err);
     if (!st && (FOR_COMMAND(command) & FOR_KEYS))
         st = resolve_keys(command, values, out, err);
+    out->https_cert = values->value[OPT_HTTPS_CERT];
+    out->https_key = values->value[OPT_HTTPS_KEY];
+    if (!st && !out->https_cert != !out->https_key)
+        st = hk_error_set(err, HK_EINVAL, NULL,
+                          "HTTPS needs both --https-cert and --https-key (or HOOKD_HTTPS_CERT "
+                          "and HOOKD_HTTPS_KEY)");
     if (st)
         return st;
     if (!out->data_dir)
@@ -593,6 +603,9 @@ static const char serve_usage[] =
     "                        default text)\n"
     "  --config FILE         settings as 'name = value' lines, names as the flags without\n"
     "                        -- (env HOOKD_CONFIG); flags and environment win over it\n"
+    "  --https-cert PEM      serve HTTPS with this certificate (chain) file\n"
+    "                        (env HOOKD_HTTPS_CERT; default: plain HTTP)\n"
+    "  --https-key PEM       its private key (env HOOKD_HTTPS_KEY)\n"
     "  --retention D         delete events older than D (e.g. 30d) with their deliveries and\n"
     "                        attempts; never a pending delivery (env HOOKD_RETENTION;\n"
     "                        default none: keep everything)\n"

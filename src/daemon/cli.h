@@ -7,7 +7,7 @@
  *               [--log-level LEVEL] [--retry-schedule LIST] [--delivery-timeout DURATION]
  *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
  *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
- *               [--retention DURATION]
+ *               [--retention DURATION] [--https-cert PEM --https-key PEM]
  *   hookd key-create --data-dir DIR --workspace ID [--permissions LIST] [--description TEXT]
  *   hookd key-list --data-dir DIR [--workspace ID]
  *   hookd key-revoke --data-dir DIR --id KEY_ID
@@ -17,7 +17,8 @@
  * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
  * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_LOG_FORMAT, HOOKD_RETRY_SCHEDULE,
  * HOOKD_DELIVERY_TIMEOUT, HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
- * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE, HOOKD_RETENTION).
+ * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE, HOOKD_RETENTION,
+ * HOOKD_HTTPS_CERT, HOOKD_HTTPS_KEY).
  */
 #ifndef HOOKD_DAEMON_CLI_H
 #define HOOKD_DAEMON_CLI_H
@@ -87,7 +88,9 @@ typedef struct hk_cli_options {
     const char *tls_client_cert;      /* PEM paths, NULL when not given */
     const char *tls_client_key;
     const char *tls_ca_file;
-    int64_t retention_ms; /* serve: 0 keeps everything, else HK_RETENTION_MIN_MS..MAX_MS */
+    int64_t retention_ms;   /* serve: 0 keeps everything, else HK_RETENTION_MIN_MS..MAX_MS */
+    const char *https_cert; /* serve: PEM paths, both or neither (NULL: plain HTTP) */
+    const char *https_key;
     /* key-create, key-list, key-revoke */
     const char *workspace;   /* key-create (required), key-list (NULL: every workspace) */
     uint32_t permissions;    /* key-create: HK_PERM_* bits, every one unless --permissions */

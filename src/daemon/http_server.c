@@ -534,21 +534,33 @@ static struct MHD_Daemon *start_daemon(hk_http_server *server, const hk_http_ser
      * and what wakes a polling thread when a worker resumes one of its connections. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    /* HTTPS: libmicrohttpd's TLS (GnuTLS) with the operator's certificate, copied at start. */
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->https_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->https_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (o->https_cert)
+        flags |= MHD_USE_TLS;
+    else
+        tls[0].option = MHD_OPTION_END;
     /* The logger goes first so that start-up diagnostics reach it too. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
         server->io_threads, MHD_OPTION_CONNECTION_LIMIT, server->max_connections,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT, idle,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out, hk_error *err)
 {
     *out = NULL;
-    if (!o->api) {
+    if (!o->api || !o->https_cert != !o->https_key) {
         close(o->listen_fd); /* ours from this call, as when MHD refuses to start */
-        return hk_error_set(err, HK_EINVAL, NULL, "the HTTP server needs the API to serve");
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            o->api ? "HTTPS needs both a certificate and its key"
+                                   : "the HTTP server needs the API to serve");
     }
     hk_http_server *server = calloc(1, sizeof *server);
     if (!server)
@@ -580,7 +592,10 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
         /* MHD has closed the listening socket it was given, as it would on stop. */
         hk_work_pool_stop(server->workers);
         free(server);
-        return hk_error_set(err, HK_EIO, NULL, "cannot start the HTTP server (see the log)");
+        return hk_error_set(err, HK_EIO, NULL,
+                            o->https_cert ? "cannot start the HTTPS server with that certificate "
+                                            "and key (see the log)"
+                                          : "cannot start the HTTP server (see the log)");
     }
     *out = server;
     return HK_OK;

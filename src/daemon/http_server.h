@@ -36,13 +36,17 @@ typedef struct hk_http_server_options {
     hk_dispatcher *dispatcher; /* borrowed, may be NULL; must outlive the server (/metrics) */
     hk_retention *retention;   /* borrowed, may be NULL (off); must outlive the server */
     int64_t started_ms;        /* when the process started, for /metrics; 0: now */
+    const char *https_cert;    /* PEM text (not a path): serve HTTPS with it; NULL: HTTP */
+    const char *https_key;     /* its private key, PEM text; required with https_cert */
 } hk_http_server_options;
 
 /* Zeroes *o (every default) and sets listen_fd to -1. */
 void hk_http_server_options_init(hk_http_server_options *o);
 
-/* Starts serving on o->listen_fd. HK_EIO with a message when libmicrohttpd
- * refuses to start (its own diagnostics go to the log). */
+/* Starts serving on o->listen_fd. HK_EINVAL for a certificate without a key
+ * (or the reverse), HK_EIO with a message when libmicrohttpd refuses to
+ * start, a certificate or key it cannot use included (its own diagnostics go
+ * to the log). The PEM texts are only read during the call. */
 HK_MUST_CHECK hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out,
                                              hk_error *err);
 

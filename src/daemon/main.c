@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -120,15 +121,49 @@ static int wait_for_stop_signal(const sigset_t *stop_signals)
     return sig;
 }
 
+/* A PEM file read whole (at most 1 MiB) into *out (freed by the caller). */
+static hk_status read_pem(const char *path, char **out, hk_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return hk_error_set(err, HK_EIO, NULL, "cannot read %s: %s", path, strerror(errno));
+    hk_buf b;
+    hk_buf_init(&b, (size_t)1 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        (void)hk_buf_append(&b, chunk, n);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed || b.err || b.len == 0) {
+        hk_buf_free(&b);
+        return hk_error_set(err, HK_EIO, NULL, "cannot read %s: %s", path,
+                            failed  ? "read error"
+                            : b.err ? "larger than 1 MiB"
+                                    : "empty");
+    }
+    *out = hk_buf_steal(&b, &n);
+    return *out ? HK_OK : hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+}
+
 static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *addr, hk_store *store,
                               api *graphql, hk_dispatcher *dispatcher, hk_retention *retention,
                               int64_t started_ms, hk_http_server **out, hk_error *err)
 {
     char desc[HK_LISTEN_DESC_MAX];
     int listen_fd = -1;
-    hk_status st = hk_listen_open(addr, &listen_fd, desc, err);
-    if (st != HK_OK)
-        return st;
+    char *cert = NULL, *key = NULL;
+    hk_status st = HK_OK;
+    if (o->https_cert) {
+        st = read_pem(o->https_cert, &cert, err);
+        if (!st)
+            st = read_pem(o->https_key, &key, err);
+    }
+    if (!st)
+        st = hk_listen_open(addr, &listen_fd, desc, err);
+    if (st)
+        goto out;
 
     hk_http_server_options options;
     hk_http_server_options_init(&options);
@@ -140,14 +175,23 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     options.started_ms = started_ms;
     options.max_body_bytes = o->max_body_bytes;
     options.threads = (unsigned)o->http_threads;
+    options.https_cert = cert;
+    options.https_key = key;
     st = hk_http_server_start(&options, out, err);
     if (st != HK_OK)
-        return st;
-    hk_log_info("hookd %s listening on http://%s (data dir %s, %u threads, %u connections at "
+        goto out;
+    hk_log_info("hookd %s listening on %s://%s (data dir %s, %u threads, %u connections at "
                 "most, schema version %d)",
-                HOOKD_VERSION, desc, o->data_dir, hk_http_server_threads(*out),
-                hk_http_server_max_connections(*out), hk_store_schema_version(store));
-    return HK_OK;
+                HOOKD_VERSION, cert ? "https" : "http", desc, o->data_dir,
+                hk_http_server_threads(*out), hk_http_server_max_connections(*out),
+                hk_store_schema_version(store));
+out:
+    free(cert);
+    if (key) {
+        explicit_bzero(key, strlen(key));
+        free(key);
+    }
+    return st;
 }
 
 /* A server holds a descriptor per client and per target connection: the soft

@@ -47,15 +47,17 @@ expect_status() {
 }
 
 http_status() { # METHOD URL
-    curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X "$1" "$2" || true
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${curl_tls[@]}" -X "$1" "$2" || true
 }
+curl_tls=()    # extra curl arguments while an HTTPS server is under test (--cacert)
+ready_scheme=http
 
 # wait_ready PID PORT: true once /healthz answers 200; false if PID exits or 10 s pass.
 wait_ready() {
     local pid=$1 port=$2 i
     for ((i = 0; i < 200; i++)); do
         kill -0 "$pid" 2>/dev/null || return 1
-        [ "$(http_status GET "http://127.0.0.1:$port/healthz")" = 200 ] && return 0
+        [ "$(http_status GET "$ready_scheme://127.0.0.1:$port/healthz")" = 200 ] && return 0
         sleep 0.05
     done
     return 1
@@ -280,6 +282,66 @@ expect_status "an unknown config setting is a usage error (2)" 2 \
     "$bin" serve --data-dir "$tmp/conf-data" --config "$tmp/bad.conf"
 expect_status "a missing config file is a usage error (2)" 2 \
     "$bin" serve --data-dir "$tmp/conf-data" --config "$tmp/none.conf"
+
+# ---- HTTPS ----
+
+certs=$tmp/certs
+mkdir -p "$certs"
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -keyout "$certs/ca.key" -out "$certs/ca.pem" -subj "/CN=hookd-test-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+    2>"$tmp/openssl.log" &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$certs/server.key" -out "$certs/server.csr" -subj "/CN=127.0.0.1" \
+        2>>"$tmp/openssl.log" &&
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$certs/server.ext" &&
+    openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
+        -set_serial 0x1234 -days 2 -extfile "$certs/server.ext" -out "$certs/server.pem" \
+        2>>"$tmp/openssl.log"; then
+    expect_status "--https-cert without --https-key is a usage error (2)" 2 \
+        "$bin" serve --data-dir "$tmp/https-data" --https-cert "$certs/server.pem"
+    expect_status "a key that does not match the certificate exits 1" 1 \
+        "$bin" serve --data-dir "$tmp/https-data" --listen 127.0.0.1:0 \
+        --https-cert "$certs/server.pem" --https-key "$certs/ca.key"
+    check_output "the error says the HTTPS server could not start" "cannot start the HTTPS" \
+        "$tmp/err"
+    bootstrap_once "$tmp/https-data" || fail "bootstrap for the HTTPS test"
+    curl_tls=(--cacert "$certs/ca.pem")
+    ready_scheme=https
+    if start_on_free_port "$tmp/https.out" "$tmp/https.err" env HOOKD_HTTPS_CERT="$certs/server.pem" \
+        HOOKD_HTTPS_KEY="$certs/server.key" "$bin" serve --data-dir "$tmp/https-data" --listen; then
+        pass "serve --https-cert/--https-key answers /healthz over HTTPS"
+        https_base=https://127.0.0.1:$server_port
+        check "plain HTTP to the HTTPS port gets no answer" \
+            test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$server_port/healthz" || true)" = 000
+        check_output "the log says https://" "listening on https://127\.0\.0\.1:$server_port" \
+            "$tmp/https.err"
+        # Plain's SDK, unchanged, over HTTPS (Node trusts the test CA through NODE_EXTRA_CA_CERTS).
+        if [ -d "$src/tests/compat/node_modules/@team-plain/typescript-sdk" ]; then
+            sdk_out=$(cd "$src/tests/compat" && NODE_EXTRA_CA_CERTS="$certs/ca.pem" timeout 30 node \
+                --input-type=module -e '
+                import { PlainClient } from "@team-plain/typescript-sdk";
+                const c = new PlainClient({ apiKey: process.argv[1], apiUrl: process.argv[2] });
+                const r = await c.upsertCustomer({
+                    identifier: { emailAddress: "tls@example.com" },
+                    onCreate: { fullName: "TLS", email: { email: "tls@example.com", isVerified: false } },
+                    onUpdate: {},
+                });
+                if (r.error) throw new Error(JSON.stringify(r.error));
+                console.log(r.data.result);' "$boot_key" "$https_base/graphql/v1" 2>&1 || true)
+            check "Plain's SDK upserts a customer over HTTPS ($sdk_out)" test "$sdk_out" = CREATED
+        fi
+        kill -TERM "$server_pid"
+        wait_exit "$server_pid" 5 || fail "the HTTPS server stops on SIGTERM"
+    else
+        fail "serve --https-cert/--https-key answers /healthz over HTTPS" \
+            "stderr: $(head -c 400 "$tmp/https.err")"
+    fi
+    curl_tls=()
+    ready_scheme=http
+else
+    fail "openssl makes the test certificates" "$(tail -n 5 "$tmp/openssl.log")"
+fi
 
 # ---- JSON logs ----
 
