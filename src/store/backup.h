@@ -1,0 +1,38 @@
+/*
+ * backup.h - a consistent copy of a store's database while hookd runs
+ * (hookd backup).
+ *
+ * SQLite's VACUUM INTO writes a snapshot of the database, as of one read
+ * transaction, into a new file: in WAL mode that never blocks the writer,
+ * so deliveries and API writes go on meanwhile. The copy is also compacted
+ * (free pages dropped). It is written next to its destination as
+ * "<dest>.partial", synced, then renamed into place and its directory
+ * synced: a crash never leaves a half-written file under the destination's
+ * name. Then it is opened and checked (PRAGMA quick_check).
+ *
+ * Restoring is copying the file to DATA_DIR/hookd.db while no hookd runs on
+ * that directory (and removing any hookd.db-wal and hookd.db-shm there).
+ * A PostgreSQL store would be backed up with pg_dump instead.
+ */
+#ifndef HOOKD_STORE_BACKUP_H
+#define HOOKD_STORE_BACKUP_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct hk_backup_info {
+    int64_t bytes;      /* the copy's size */
+    int schema_version; /* as recorded in the copy */
+} hk_backup_info;
+
+/*
+ * Copies DATA_DIR/hookd.db to `dest`, which must not exist (nor
+ * "<dest>.partial"). HK_ENOTFOUND when there is no store in data_dir,
+ * HK_EINVAL when dest (or its .partial) exists, HK_EIO with SQLite's or the
+ * system's reason otherwise (dest is then not created).
+ */
+HK_MUST_CHECK hk_status hk_store_backup(const char *data_dir, const char *dest,
+                                        hk_backup_info *info, hk_error *err);
+
+#endif
