@@ -31,6 +31,7 @@ typedef enum option_id {
     OPT_PERMISSIONS,
     OPT_DESCRIPTION,
     OPT_ID,
+    OPT_TO,
     OPT_CONFIG,
     OPT_COUNT,
 } option_id;
@@ -38,6 +39,8 @@ typedef enum option_id {
 #define FOR_COMMAND(cmd) (1u << (cmd))
 #define FOR_KEYS                                                                                   \
     (FOR_COMMAND(HK_CMD_KEY_CREATE) | FOR_COMMAND(HK_CMD_KEY_LIST) | FOR_COMMAND(HK_CMD_KEY_REVOKE))
+/* The commands that work on an existing store (not serve, not bootstrap). */
+#define FOR_TOOLS (FOR_KEYS | FOR_COMMAND(HK_CMD_BACKUP))
 
 typedef struct option_def {
     const char *flag;
@@ -47,13 +50,13 @@ typedef struct option_def {
 
 static const option_def option_defs[OPT_COUNT] = {
     [OPT_DATA_DIR] = {"--data-dir", "HOOKD_DATA_DIR",
-                      FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
+                      FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
     [OPT_LISTEN] = {"--listen", "HOOKD_LISTEN", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_NAME] = {"--name", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP)},
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
-                       FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
+                       FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
     [OPT_LOG_FORMAT] = {"--log-format", "HOOKD_LOG_FORMAT",
-                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
+                        FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
     [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTP_THREADS] = {"--http-threads", "HOOKD_HTTP_THREADS", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETRY_SCHEDULE] = {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", FOR_COMMAND(HK_CMD_SERVE)},
@@ -75,8 +78,9 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_PERMISSIONS] = {"--permissions", NULL, FOR_COMMAND(HK_CMD_KEY_CREATE)},
     [OPT_DESCRIPTION] = {"--description", NULL, FOR_COMMAND(HK_CMD_KEY_CREATE)},
     [OPT_ID] = {"--id", NULL, FOR_COMMAND(HK_CMD_KEY_REVOKE)},
+    [OPT_TO] = {"--to", NULL, FOR_COMMAND(HK_CMD_BACKUP)},
     [OPT_CONFIG] = {"--config", "HOOKD_CONFIG",
-                    FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_KEYS},
+                    FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
 };
 
 /* Where each value came from, for error messages. */
@@ -90,7 +94,11 @@ static const char *const command_names[] = {
     [HK_CMD_VERSION] = "version",   [HK_CMD_BOOTSTRAP] = "bootstrap",
     [HK_CMD_SERVE] = "serve",       [HK_CMD_KEY_CREATE] = "key-create",
     [HK_CMD_KEY_LIST] = "key-list", [HK_CMD_KEY_REVOKE] = "key-revoke",
+    [HK_CMD_BACKUP] = "backup",
 };
+/* Every command has its name: a command added without one fails the build here. */
+_Static_assert(sizeof command_names / sizeof command_names[0] == HK_CMD_BACKUP + 1,
+               "command_names must name every hk_cli_command");
 
 const char *hk_cli_command_name(hk_cli_command command)
 {
@@ -105,9 +113,10 @@ static bool is_help_flag(const char *arg)
 /* The commands a user can name after "hookd" or "hookd help". */
 static bool lookup_command(const char *name, hk_cli_command *out)
 {
-    static const hk_cli_command named[] = {HK_CMD_BOOTSTRAP, HK_CMD_SERVE,      HK_CMD_KEY_CREATE,
-                                           HK_CMD_KEY_LIST,  HK_CMD_KEY_REVOKE, HK_CMD_HELP,
-                                           HK_CMD_VERSION};
+    static const hk_cli_command named[] = {
+        HK_CMD_BOOTSTRAP,  HK_CMD_SERVE,  HK_CMD_KEY_CREATE, HK_CMD_KEY_LIST,
+        HK_CMD_KEY_REVOKE, HK_CMD_BACKUP, HK_CMD_HELP,       HK_CMD_VERSION,
+    };
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
         if (strcmp(name, command_names[named[i]]) == 0) {
             *out = named[i];
@@ -486,6 +495,9 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
         st = parse_retention(values, &out->retention_ms, err);
     if (!st && (FOR_COMMAND(command) & FOR_KEYS))
         st = resolve_keys(command, values, out, err);
+    out->backup_to = values->value[OPT_TO];
+    if (!st && command == HK_CMD_BACKUP && !out->backup_to)
+        st = hk_error_set(err, HK_EINVAL, NULL, "backup needs --to FILE");
     out->https_cert = values->value[OPT_HTTPS_CERT];
     out->https_key = values->value[OPT_HTTPS_KEY];
     if (!st && !out->https_cert != !out->https_key)
@@ -555,6 +567,7 @@ static const char overview_usage[] =
     "  key-create  create another API key for a workspace\n"
     "  key-list    list API keys (ids and permissions, never the keys)\n"
     "  key-revoke  revoke an API key\n"
+    "  backup      copy the database, consistently, while serve runs\n"
     "  help [CMD]  show this help, or the help of CMD\n"
     "\n"
     "  hookd --version   print the version\n"
@@ -675,6 +688,22 @@ static const char key_revoke_usage[] =
     "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
     "  -h, --help            show this help\n";
 
+static const char backup_usage[] =
+    "Usage: hookd backup --data-dir DIR --to FILE\n"
+    "\n"
+    "Writes a consistent copy of the database in DIR to FILE (which must not exist), also\n"
+    "while serve runs: the copy is one snapshot, compacted, synced, then checked, and\n"
+    "prints {\"backup\":FILE,\"bytes\":...,\"schemaVersion\":...}. To restore, stop hookd\n"
+    "and copy FILE to DIR/hookd.db (removing DIR/hookd.db-wal and DIR/hookd.db-shm).\n"
+    "\n"
+    "Options:\n"
+    "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --to FILE             the new backup file\n"
+    "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
+    "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
+    "  -h, --help            show this help\n";
+
 void hk_cli_print_usage(FILE *f, hk_cli_command topic)
 {
     switch (topic) {
@@ -692,6 +721,9 @@ void hk_cli_print_usage(FILE *f, hk_cli_command topic)
         break;
     case HK_CMD_KEY_REVOKE:
         fputs(key_revoke_usage, f);
+        break;
+    case HK_CMD_BACKUP:
+        fputs(backup_usage, f);
         break;
     case HK_CMD_VERSION:
         fputs("Usage: hookd --version\n", f);

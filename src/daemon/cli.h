@@ -11,6 +11,7 @@
  *   hookd key-create --data-dir DIR --workspace ID [--permissions LIST] [--description TEXT]
  *   hookd key-list --data-dir DIR [--workspace ID]
  *   hookd key-revoke --data-dir DIR --id KEY_ID
+ *   hookd backup --data-dir DIR --to FILE
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
@@ -67,6 +68,7 @@ typedef enum hk_cli_command {
     HK_CMD_KEY_CREATE,
     HK_CMD_KEY_LIST,
     HK_CMD_KEY_REVOKE,
+    HK_CMD_BACKUP,
 } hk_cli_command;
 
 typedef struct hk_cli_options {
@@ -96,6 +98,7 @@ typedef struct hk_cli_options {
     uint32_t permissions;    /* key-create: HK_PERM_* bits, every one unless --permissions */
     const char *description; /* key-create: NULL when not given */
     const char *key_id;      /* key-revoke (required) */
+    const char *backup_to;   /* backup (required): the new file */
 } hk_cli_options;
 
 /*

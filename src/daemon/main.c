@@ -26,6 +26,8 @@
 #include "daemon/keys.h"
 #include "daemon/listen.h"
 #include "delivery/dispatcher.h"
+#include "json/jsonw.h"
+#include "store/backup.h"
 #include "domain/domain.h"
 #include "store/store.h"
 
@@ -99,6 +101,26 @@ static int run_key_command(const hk_cli_options *o)
     int rc = hk_keys_run(o, store);
     hk_store_close(store);
     return rc;
+}
+
+static int run_backup(const hk_cli_options *o)
+{
+    hk_backup_info info;
+    hk_error err;
+    hk_status st = hk_store_backup(o->data_dir, o->backup_to, &info, &err);
+    if (st) {
+        fprintf(stderr, "hookd: backup failed: %s\n", err.message);
+        return st == HK_EIO ? HK_EXIT_FAILURE : HK_EXIT_USAGE;
+    }
+    hk_buf b;
+    hk_buf_init(&b, 0);
+    JSONW_LIT(&b, "{\"backup\":");
+    (void)jsonw_string(&b, o->backup_to);
+    hk_buf_printf(&b, ",\"bytes\":%lld,\"schemaVersion\":%d}\n", (long long)info.bytes,
+                  info.schema_version);
+    bool ok = !b.err && fwrite(b.data, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
+    hk_buf_free(&b);
+    return ok ? HK_EXIT_OK : HK_EXIT_FAILURE;
 }
 
 /* Must run before the first thread is created: threads inherit the signal mask. */
@@ -330,6 +352,8 @@ int main(int argc, char **argv)
     case HK_CMD_KEY_LIST:
     case HK_CMD_KEY_REVOKE:
         return run_key_command(&opts);
+    case HK_CMD_BACKUP:
+        return run_backup(&opts);
     default:
         hk_cli_print_usage(stderr, HK_CMD_NONE);
         return HK_EXIT_USAGE;
