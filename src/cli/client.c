@@ -74,7 +74,7 @@ static bool add_auth_header(struct curl_slist **list, const char *api_key)
     return ok;
 }
 
-static bool configure(cli_client *c, const char *url, const char *api_key)
+static bool configure(cli_client *c, const char *url, const char *api_key, const char *ca_file)
 {
     CURL *h = c->curl;
     if (!add_header(&c->headers, "Content-Type: application/json") ||
@@ -84,6 +84,8 @@ static bool configure(cli_client *c, const char *url, const char *api_key)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "hookctl/" HOOKD_VERSION);
+    if (ca_file) /* a server whose certificate a private CA signed (hookd serve --https-cert) */
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CLIENT_CONNECT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, CLIENT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -97,7 +99,8 @@ static bool configure(cli_client *c, const char *url, const char *api_key)
     return true;
 }
 
-cli_client *client_new(const char *url, const char *api_key, char *err, size_t errlen)
+cli_client *client_new(const char *url, const char *api_key, const char *ca_file, char *err,
+                       size_t errlen)
 {
     if (!header_safe(api_key)) {
         snprintf(err, errlen, "the API key contains control characters");
@@ -115,7 +118,7 @@ cli_client *client_new(const char *url, const char *api_key, char *err, size_t e
     }
     c->curl = curl_easy_init();
     c->shown_url = masked_url(url);
-    if (!c->curl || !c->shown_url || !configure(c, url, api_key)) {
+    if (!c->curl || !c->shown_url || !configure(c, url, api_key, ca_file)) {
         snprintf(err, errlen, "out of memory");
         client_free(c);
         return NULL;

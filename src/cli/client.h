@@ -34,11 +34,13 @@ typedef struct cli_result {
 } cli_result;
 
 /*
- * A client for the endpoint `url` (http:// or https://) with `api_key`.
- * Returns NULL with a message in err when libcurl cannot start or the key
- * contains characters a header cannot carry. Both strings are copied.
+ * A client for the endpoint `url` (http:// or https://) with `api_key`,
+ * verifying an https:// server with the CA bundle `ca_file` (NULL: the
+ * system's). Returns NULL with a message in err when libcurl cannot start or
+ * the key contains characters a header cannot carry. The strings are copied.
  */
-cli_client *client_new(const char *url, const char *api_key, char *err, size_t errlen);
+cli_client *client_new(const char *url, const char *api_key, const char *ca_file, char *err,
+                       size_t errlen);
 /* Releases the client. Accepts NULL. */
 void client_free(cli_client *c);
 

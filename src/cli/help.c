@@ -99,6 +99,8 @@ void help_overview(FILE *f, const cli_opt *globals)
             "                  http://127.0.0.1:8080/graphql/v1)\n"
             "  HOOKD_API_KEY   the API key when --api-key is not given (preferred: argv is\n"
             "                  visible to other users of the machine)\n"
+            "  HOOKD_CA_FILE   the CA bundle when --cacert is not given (for a server on\n"
+            "                  https:// with a privately signed certificate)\n"
             "  HOOKD_WEBHOOK_SECRET\n"
             "                  listen: the HMAC secret when --secret is not given\n"
             "  NO_COLOR        when set, no colours\n\n%s",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "cli/args.h"
@@ -24,6 +25,7 @@
 static const cli_opt globals[] = {
     {"url", "URL", 0, "the server's GraphQL endpoint (env HOOKD_URL)"},
     {"api-key", "KEY", 0, "the API key (env HOOKD_API_KEY)"},
+    {"cacert", "FILE", 0, "CA bundle to verify an https:// server with (env HOOKD_CA_FILE)"},
     {"json", NULL, 0, "print the operation's data as one JSON document"},
     {"no-color", NULL, 0, "never colour the output"},
     {NULL, NULL, 0, NULL},
@@ -121,7 +123,10 @@ static int execute(const cli_command *cmd, const char *topic, const cli_args *le
     if (!key || !*key)
         return usage_error("no API key: pass --api-key KEY or set HOOKD_API_KEY", topic);
     char err[256];
-    ctx.client = client_new(url, key, err, sizeof err);
+    const char *ca_file = setting(a, lead, "cacert", "HOOKD_CA_FILE");
+    if (ca_file && (!*ca_file || access(ca_file, R_OK) != 0))
+        return usage_error("the --cacert file cannot be read", topic);
+    ctx.client = client_new(url, key, ca_file, err, sizeof err);
     if (!ctx.client) {
         out_error("%s", err);
         return CLI_EXIT_USAGE;

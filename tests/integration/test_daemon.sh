@@ -331,6 +331,19 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -da
                 console.log(r.data.result);' "$boot_key" "$https_base/graphql/v1" 2>&1 || true)
             check "Plain's SDK upserts a customer over HTTPS ($sdk_out)" test "$sdk_out" = CREATED
         fi
+        # hookctl, with the CA that signed the server's certificate, and without it.
+        hookctl=$build/hookctl
+        if [ -x "$hookctl" ]; then
+            expect_status "hookctl --cacert CA talks to the HTTPS server" 0 env HOOKD_API_KEY="$boot_key" \
+                "$hookctl" --url "$https_base/graphql/v1" --cacert "$certs/ca.pem" workspace show
+            expect_status "hookctl with HOOKD_CA_FILE too" 0 env HOOKD_API_KEY="$boot_key" \
+                HOOKD_CA_FILE="$certs/ca.pem" "$hookctl" --url "$https_base/graphql/v1" workspace show
+            expect_status "hookctl without the CA refuses the certificate (5)" 5 \
+                env HOOKD_API_KEY="$boot_key" "$hookctl" --url "$https_base/graphql/v1" workspace show
+            expect_status "hookctl --cacert with a missing file is a usage error (2)" 2 \
+                env HOOKD_API_KEY="$boot_key" "$hookctl" --url "$https_base/graphql/v1" \
+                --cacert "$certs/none.pem" workspace show
+        fi
         kill -TERM "$server_pid"
         wait_exit "$server_pid" 5 || fail "the HTTPS server stops on SIGTERM"
     else
