@@ -131,6 +131,16 @@ static void encode_ulid(const unsigned char ulid[ULID_BYTES], char out[HK_ULID_L
     out[pos] = alphabet[bits & 31];
 }
 
+/* "<prefix>_<ULID>" into out. */
+static void write_id(hk_id_kind kind, const unsigned char ulid[ULID_BYTES], char out[HK_ID_MAX])
+{
+    size_t plen = strlen(prefixes[kind]);
+    memcpy(out, prefixes[kind], plen);
+    out[plen] = '_';
+    encode_ulid(ulid, out + plen + 1);
+    out[plen + 1 + HK_ULID_LEN] = '\0';
+}
+
 hk_status hk_id_new_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
 {
     unsigned char ulid[ULID_BYTES];
@@ -138,14 +148,9 @@ hk_status hk_id_new_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
     if ((unsigned)kind >= HK_ID_KIND_COUNT || unix_ms > MAX_TIME_MS)
         return HK_EINVAL;
     hk_status st = next_ulid(unix_ms, ulid);
-    if (st)
-        return st;
-    size_t plen = strlen(prefixes[kind]);
-    memcpy(out, prefixes[kind], plen);
-    out[plen] = '_';
-    encode_ulid(ulid, out + plen + 1);
-    out[plen + 1 + HK_ULID_LEN] = '\0';
-    return HK_OK;
+    if (!st)
+        write_id(kind, ulid, out);
+    return st;
 }
 
 hk_status hk_id_floor_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
@@ -156,11 +161,7 @@ hk_status hk_id_floor_at(hk_id_kind kind, uint64_t unix_ms, char out[HK_ID_MAX])
         return HK_EINVAL;
     for (int i = TIME_BYTES - 1; i >= 0; i--, unix_ms >>= 8)
         ulid[i] = (unsigned char)(unix_ms & 0xff);
-    size_t plen = strlen(prefixes[kind]);
-    memcpy(out, prefixes[kind], plen);
-    out[plen] = '_';
-    encode_ulid(ulid, out + plen + 1);
-    out[plen + 1 + HK_ULID_LEN] = '\0';
+    write_id(kind, ulid, out);
     return HK_OK;
 }
 

@@ -458,6 +458,22 @@ static int64_t col_time(sqlite3_stmt *s, int i)
     return sqlite3_column_type(s, i) == SQLITE_NULL ? HK_TIME_NONE : sqlite3_column_int64(s, i);
 }
 
+/* Room for one more item in an arena array of n items of `size` bytes: the array itself while
+ * it has room, else a copy twice as large (8 items at first). NULL when out of memory. */
+static void *arena_reserve(hk_arena *a, void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t ncap = *cap ? 2 * *cap : 8;
+    void *grown = hk_arena_alloc(a, ncap * size);
+    if (!grown)
+        return NULL;
+    if (n)
+        memcpy(grown, items, n * size);
+    *cap = ncap;
+    return grown;
+}
+
 /* Copies a text column into the arena: *out NULL for SQL NULL. */
 static hk_status col_str(sqlite3_stmt *s, int i, hk_arena *a, const char **out)
 {
@@ -1032,18 +1048,12 @@ static hk_status api_key_list(store_conn *c, const char *ws, hk_arena *a, store_
     size_t cap = 0;
     int rc;
     while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? 2 * cap : 8;
-            store_api_key *grown = hk_arena_alloc(a, ncap * sizeof *grown);
-            if (!grown) {
-                st = HK_ENOMEM;
-                break;
-            }
-            if (*n)
-                memcpy(grown, *out, *n * sizeof *grown);
-            *out = grown;
-            cap = ncap;
+        store_api_key *grown = arena_reserve(a, *out, *n, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
         }
+        *out = grown;
         store_api_key *k = &(*out)[*n];
         memset(k, 0, sizeof *k);
         col_id(s, 0, k->id);
@@ -1172,18 +1182,13 @@ static hk_status load_memberships(store_conn *c, hk_arena *a, hk_customer *cu)
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (cu->n_memberships == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            hk_membership *m = hk_arena_alloc(a, ncap * sizeof *m);
-            if (!m) {
-                st = HK_ENOMEM;
-                break;
-            }
-            if (cap)
-                memcpy(m, cu->memberships, cap * sizeof *m);
-            cu->memberships = m;
-            cap = ncap;
+        hk_membership *grown =
+            arena_reserve(a, cu->memberships, cu->n_memberships, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
         }
+        cu->memberships = grown;
         hk_membership *m = &cu->memberships[cu->n_memberships++];
         memset(m, 0, sizeof *m);
         snprintf(m->customer_id, sizeof m->customer_id, "%s", cu->id);
@@ -1735,18 +1740,12 @@ static hk_status load_subscriptions(store_conn *c, hk_arena *a, hk_webhook_targe
     const char **types = NULL;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (t->n_event_types == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            const char **nt = hk_arena_alloc(a, ncap * sizeof *nt);
-            if (!nt) {
-                st = HK_ENOMEM;
-                break;
-            }
-            if (cap)
-                memcpy(nt, types, cap * sizeof *nt);
-            types = nt;
-            cap = ncap;
+        const char **grown = arena_reserve(a, types, t->n_event_types, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
         }
+        types = grown;
         st = col_str(s, 0, a, &types[t->n_event_types]);
         if (st)
             break;
@@ -2086,18 +2085,12 @@ static hk_status pending_floors(store_conn *c, hk_arena *a, pending_floor **out,
     size_t cap = 0;
     int rc;
     while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            pending_floor *grown = hk_arena_alloc(a, ncap * sizeof *grown);
-            if (!grown) {
-                st = HK_ENOMEM;
-                break;
-            }
-            if (*n)
-                memcpy(grown, *out, *n * sizeof *grown);
-            *out = grown;
-            cap = ncap;
+        pending_floor *grown = arena_reserve(a, *out, *n, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
         }
+        *out = grown;
         pending_floor *f = &(*out)[*n];
         st = col_str(s, 0, a, &f->ws);
         if (!st)
@@ -2250,18 +2243,12 @@ static hk_status events_prune(store_conn *c, const char *cutoff, size_t budget, 
     const char **ws = NULL;
     int rc;
     while (!st && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n_ws == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            const char **grown = hk_arena_alloc(a, ncap * sizeof *grown);
-            if (!grown) {
-                st = HK_ENOMEM;
-                break;
-            }
-            if (n_ws)
-                memcpy(grown, ws, n_ws * sizeof *grown);
-            ws = grown;
-            cap = ncap;
+        const char **grown = arena_reserve(a, ws, n_ws, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
         }
+        ws = grown;
         st = col_str(s, 0, a, &ws[n_ws]);
         if (!st)
             n_ws++;
@@ -2339,18 +2326,12 @@ static hk_status attempt_list(store_conn *c, const char *ws, const char *target_
     hk_attempt *list = NULL;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            hk_attempt *nl = hk_arena_alloc(a, ncap * sizeof *nl);
-            if (!nl) {
-                st = HK_ENOMEM;
-                break;
-            }
-            if (cap)
-                memcpy(nl, list, cap * sizeof *nl);
-            list = nl;
-            cap = ncap;
+        hk_attempt *grown = arena_reserve(a, list, *n, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
         }
+        list = grown;
         hk_attempt *at = &list[*n];
         memset(at, 0, sizeof *at);
         col_id(s, 0, at->attempt_id);
