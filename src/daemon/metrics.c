@@ -8,7 +8,7 @@
 #include "daemon/cli.h" /* HOOKD_VERSION */
 #include "domain/deliveries.h"
 
-typedef enum kind { COUNTER, GAUGE } kind;
+typedef enum kind { COUNTER, GAUGE, HISTOGRAM } kind;
 
 /* One figure of hk_dispatcher_stats: its name, help and where it is. */
 typedef struct dispatcher_line {
@@ -59,7 +59,9 @@ static const dispatcher_line dispatcher_lines[] = {
 static void header(hk_buf *out, const char *name, kind k, const char *help)
 {
     hk_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-                  k == COUNTER ? "counter" : "gauge");
+                  k == COUNTER ? "counter"
+                  : k == GAUGE ? "gauge"
+                               : "histogram");
 }
 
 static void line_u64(hk_buf *out, const char *name, kind k, const char *help, uint64_t v)
@@ -100,10 +102,33 @@ static void render_store(hk_buf *out, hk_store *store)
              "Mutations run by the writer, committed or rolled back.", stats.mutations);
 }
 
+/* A histogram in seconds from one in milliseconds: cumulative buckets, sum, count. */
+static void histogram(hk_buf *out, const char *name, const char *help,
+                      const hk_latency_histogram *h)
+{
+    header(out, name, HISTOGRAM, help);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < HK_LATENCY_BOUNDS; i++) {
+        cumulative += h->buckets[i];
+        hk_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
+                      (double)hk_dispatcher_latency_bounds_ms[i] / 1000.0,
+                      (unsigned long long)cumulative);
+    }
+    hk_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+    hk_buf_printf(out, "%s_sum %.3f\n%s_count %llu\n", name, (double)h->sum_ms / 1000.0, name,
+                  (unsigned long long)h->count);
+}
+
 static void render_dispatcher(hk_buf *out, hk_dispatcher *d)
 {
     hk_dispatcher_stats stats;
     hk_dispatcher_get_stats(d, &stats);
+    histogram(out, "hookd_delivery_attempt_duration_seconds",
+              "How long delivery attempts took, from the request's start to its outcome.",
+              &stats.attempt_ms);
+    histogram(out, "hookd_delivery_latency_seconds",
+              "From an event's commit to the 2xx that delivered it, retries included.",
+              &stats.delivered_ms);
     for (size_t i = 0; i < sizeof dispatcher_lines / sizeof dispatcher_lines[0]; i++) {
         const dispatcher_line *l = &dispatcher_lines[i];
         const char *at = (const char *)&stats + l->offset;

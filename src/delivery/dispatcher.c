@@ -159,13 +159,36 @@ static void defer(hk_dispatcher *d, delivery_job *job)
     forget(d, job);
 }
 
-static void count_result(hk_dispatcher *d, const hk_delivery_result *r)
+const int64_t hk_dispatcher_latency_bounds_ms[HK_LATENCY_BOUNDS] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
+};
+
+static void observe(hk_latency_histogram *h, int64_t ms)
 {
+    if (ms < 0)
+        ms = 0;
+    size_t i = 0;
+    while (i < HK_LATENCY_BOUNDS && ms > hk_dispatcher_latency_bounds_ms[i])
+        i++;
+    h->buckets[i]++;
+    h->count++;
+    h->sum_ms += ms;
+}
+
+static void count_result(hk_dispatcher *d, const delivery_job *job)
+{
+    const hk_delivery_result *r = &job->result;
     if (r->drop) {
         d->stats.dropped++;
         return;
     }
     d->stats.attempts++;
+    observe(&d->stats.attempt_ms, r->attempt.duration_ms);
+    /* From the commit of the event (its timestamp is taken in that transaction) to the end
+     * of the attempt that got the 2xx: what a receiver waited, retries included. */
+    if (r->succeeded && job->event_found && job->event.timestamp > 0)
+        observe(&d->stats.delivered_ms,
+                r->attempt.started_at + r->attempt.duration_ms - job->event.timestamp);
     if (r->succeeded)
         d->stats.succeeded++;
     else if (r->retry_at == HK_TIME_NONE)
@@ -203,7 +226,7 @@ static void log_result(const delivery_job *job)
 static void push_result(hk_dispatcher *d, delivery_job *job)
 {
     release_slot(job);
-    count_result(d, &job->result);
+    count_result(d, job);
     log_result(job);
     job->next = NULL;
     if (d->results_tail)

@@ -97,6 +97,17 @@ void hk_dispatcher_notify(hk_dispatcher *d);
  */
 void hk_dispatcher_stop(hk_dispatcher *d);
 
+/* Latency histograms: bucket i counts values <= hk_dispatcher_latency_bounds_ms[i] (and
+ * above the bucket before); the last bucket counts the values above every bound. */
+#define HK_LATENCY_BOUNDS 13
+extern const int64_t hk_dispatcher_latency_bounds_ms[HK_LATENCY_BOUNDS];
+
+typedef struct hk_latency_histogram {
+    uint64_t buckets[HK_LATENCY_BOUNDS + 1];
+    uint64_t count;
+    int64_t sum_ms;
+} hk_latency_histogram;
+
 typedef struct hk_dispatcher_stats {
     uint64_t claimed;        /* deliveries claimed */
     uint64_t attempts;       /* attempts made (recorded or to be) */
@@ -111,9 +122,11 @@ typedef struct hk_dispatcher_stats {
     uint64_t store_errors;   /* claim/load/record failures */
     uint64_t template_hits;
     uint64_t template_misses;
-    size_t in_flight;  /* attempts running now */
-    size_t queued;     /* claimed deliveries waiting for their target */
-    size_t unrecorded; /* finished, not yet recorded */
+    hk_latency_histogram attempt_ms;   /* every attempt made: its duration */
+    hk_latency_histogram delivered_ms; /* every success: event committed -> its attempt ended */
+    size_t in_flight;                  /* attempts running now */
+    size_t queued;                     /* claimed deliveries waiting for their target */
+    size_t unrecorded;                 /* finished, not yet recorded */
 } hk_dispatcher_stats;
 
 /* A snapshot, as of the loop's last pass. Thread-safe. */

@@ -748,6 +748,15 @@ describe("a burst of events to one target is delivered promptly", () => {
     // A waiting delivery is claimed within milliseconds here; nothing waits a second.
     assert.ok(m.get("hookd_delivery_lag_seconds") < 1, `lag ${m.get("hookd_delivery_lag_seconds")}`);
     assert.ok(m.get("hookd_delivery_attempts_in_flight") >= 0);
+    // The histograms: cumulative buckets ending at +Inf = _count; every burst delivery timed.
+    for (const h of ["hookd_delivery_attempt_duration_seconds", "hookd_delivery_latency_seconds"]) {
+      const buckets = [...m].filter(([k]) => k.startsWith(`${h}_bucket{`));
+      assert.ok(buckets.length > 2, `${h} has buckets`);
+      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i][1] >= buckets[i - 1][1]);
+      assert.equal(m.get(`${h}_bucket{le="+Inf"}`), m.get(`${h}_count`));
+    }
+    assert.ok(grew("hookd_delivery_latency_seconds_count") >= N);
+    assert.ok(grew("hookd_delivery_attempt_duration_seconds_count") >= N);
   });
 });
 

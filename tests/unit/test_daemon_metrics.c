@@ -50,7 +50,8 @@ static void check_format(const char *page)
             char tname[96];
             assert_int_equal(sscanf(next, "# TYPE %95s %15s", tname, type), 2);
             assert_string_equal(tname, name);
-            assert_true(strcmp(type, "counter") == 0 || strcmp(type, "gauge") == 0);
+            assert_true(strcmp(type, "counter") == 0 || strcmp(type, "gauge") == 0 ||
+                        strcmp(type, "histogram") == 0);
             for (size_t i = 0; i < n_typed; i++)
                 assert_string_not_equal(typed[i], name); /* no family twice */
             assert_true(n_typed < 64);
@@ -69,7 +70,13 @@ static void check_format(const char *page)
         char name[96];
         snprintf(name, sizeof name, "%.*s", (int)i, line);
         assert_true(n_typed > 0);
-        assert_string_equal(name, typed[n_typed - 1]); /* under its own HELP and TYPE */
+        /* under its own HELP and TYPE (a histogram's samples: _bucket, _sum, _count) */
+        const char *family = typed[n_typed - 1];
+        size_t flen = strlen(family);
+        if (strcmp(name, family) != 0)
+            assert_true(strncmp(name, family, flen) == 0 &&
+                        (strcmp(name + flen, "_bucket") == 0 || strcmp(name + flen, "_sum") == 0 ||
+                         strcmp(name + flen, "_count") == 0));
         if (line[i] == '{') {
             const char *close = strchr(line + i, '}');
             assert_non_null(close);

@@ -349,6 +349,21 @@ static void test_retry_then_success(void **state)
     assert_string_equal(at[0].error, "HTTP 503");
     assert_null(at[1].error);
     assert_int_equal(at[1].status_code, 200);
+
+    /* the latency histograms: both attempts timed, one success from the event's commit, which
+     * came at least the retry's delay after it */
+    hk_dispatcher_stats s = stats(f);
+    assert_int_equal(s.attempt_ms.count, 2);
+    assert_int_equal(s.delivered_ms.count, 1);
+    uint64_t in_buckets = 0, delivered = 0;
+    for (size_t i = 0; i <= HK_LATENCY_BOUNDS; i++) {
+        in_buckets += s.attempt_ms.buckets[i];
+        delivered += s.delivered_ms.buckets[i];
+    }
+    assert_int_equal(in_buckets, 2);
+    assert_int_equal(delivered, 1);
+    assert_true(s.delivered_ms.sum_ms >= f->o.retry.delay_ms[0]);
+    assert_true(s.delivered_ms.sum_ms < 10000);
 }
 
 /* One failed attempt with no retries, and its recorded error. */
