@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "daemon/cli.h"
 #include "daemon/http_server.h"
+#include "daemon/instance_lock.h"
 #include "daemon/keys.h"
 #include "daemon/listen.h"
 #include "delivery/dispatcher.h"
@@ -266,6 +267,7 @@ static int run_serve(const hk_cli_options *o)
     hk_dispatcher *dispatcher = NULL;
     hk_retention *retention = NULL;
     hk_http_server *server = NULL;
+    int lock_fd = -1;
     hk_error err;
     hk_error_clear(&err);
     int64_t started_ms = hk_now_ms();
@@ -283,6 +285,10 @@ static int run_serve(const hk_cli_options *o)
     apply_target_policy();
     raise_fd_limit();
 
+    if (hk_instance_lock(o->data_dir, &lock_fd, &err) != HK_OK) {
+        fprintf(stderr, "hookd: %s\n", err.message);
+        goto out;
+    }
     if (open_store(o->data_dir, &store, &err) != HK_OK) {
         fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
         goto out;
@@ -317,6 +323,7 @@ out:
     hk_dispatcher_stop(dispatcher);
     api_free(graphql);
     hk_store_close(store);
+    hk_instance_unlock(lock_fd); /* after the store is closed: the next server may open it */
     if (rc == HK_EXIT_OK)
         hk_log_info("stopped");
     return rc;

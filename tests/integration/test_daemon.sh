@@ -450,6 +450,31 @@ else
     fail "bootstrap for the key tests"
 fi
 
+# ---- one server per data directory ----
+
+one_data=$tmp/one-data
+if start_on_free_port "$tmp/one.out" "$tmp/one.err" "$bin" serve --data-dir "$one_data" --listen; then
+    first_pid=$server_pid
+    expect_status "a second serve on the same data directory (another port) exits 1" 1 \
+        "$bin" serve --data-dir "$one_data" --listen 127.0.0.1:0
+    check_output "it names the server that holds the directory" \
+        "another hookd serve \(pid $first_pid\) is using" "$tmp/err"
+    kill -KILL "$first_pid"
+    wait "$first_pid" 2>/dev/null || true
+    # A SIGKILL leaves no stale lock: the kernel drops it with the process.
+    if start_on_free_port "$tmp/one2.out" "$tmp/one2.err" "$bin" serve --data-dir "$one_data" \
+        --listen; then
+        pass "after a SIGKILL of the first, a new serve takes the directory"
+        kill -TERM "$server_pid"
+        wait_exit "$server_pid" 5 || fail "the second server stops on SIGTERM"
+    else
+        fail "after a SIGKILL of the first, a new serve takes the directory" \
+            "stderr: $(head -c 400 "$tmp/one2.err")"
+    fi
+else
+    fail "serve starts for the one-server test"
+fi
+
 # ---- backup ----
 
 bk_data=$tmp/bk-data
