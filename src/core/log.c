@@ -235,3 +235,21 @@ bool hk_log_gate_ok(hk_log_gate *g, unsigned *failures)
     g->logged_at = 0;
     return ended;
 }
+
+void hk_log_report(const char *program, const char *fmt, ...)
+{
+    char msg[LINE_MAX_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    if (atomic_load_explicit(&current_format, memory_order_relaxed) == HK_LOG_FORMAT_JSON) {
+        log_json(HK_LOG_ERROR, msg, len, n >= 0 && (size_t)n >= sizeof msg);
+        return;
+    }
+    sanitize(msg, len);
+    char line[LINE_MAX_BYTES + 64];
+    int w = snprintf(line, sizeof line, "%s: %.*s\n", program, (int)len, msg);
+    write_all(line, w < 0 ? 0 : (size_t)w < sizeof line ? (size_t)w : sizeof line - 1);
+}

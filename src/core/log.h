@@ -41,6 +41,11 @@ HK_MUST_CHECK hk_status hk_log_format_parse(const char *s, hk_log_format *out);
 
 void hk_log(hk_log_level level, const char *fmt, ...) HK_PRINTF(2, 3);
 
+/* A failure a command reports before it exits, whatever the level: "PROGRAM: message" on
+ * its own line in the text format, an error record in the JSON one (so that every line a
+ * JSON-logging process writes parses). */
+void hk_log_report(const char *program, const char *fmt, ...) HK_PRINTF(2, 3);
+
 #define hk_log_debug(...) hk_log(HK_LOG_DEBUG, __VA_ARGS__)
 #define hk_log_info(...) hk_log(HK_LOG_INFO, __VA_ARGS__)
 #define hk_log_warn(...) hk_log(HK_LOG_WARN, __VA_ARGS__)

@@ -5,6 +5,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "domain/catalog.h"
 #include "domain/domain.h"
 #include "json/jsonw.h"
@@ -56,7 +57,7 @@ static int create(const hk_cli_options *o, hk_store *store, hk_buf *b)
     hk_status st =
         hk_admin_key_create(store, o->workspace, o->permissions, o->description, &k, key, &err);
     if (st) {
-        fprintf(stderr, "hookd: cannot create a key: %s\n", err.message);
+        hk_log_report("hookd", "cannot create a key: %s", err.message);
         return exit_for(st);
     }
     key_fields(b, &k, "apiKeyId");
@@ -78,7 +79,7 @@ static int list(const hk_cli_options *o, hk_store *store, hk_buf *b)
     hk_status st = hk_admin_key_list(store, o->workspace, a, &keys, &n, &err);
     int rc = HK_EXIT_OK;
     if (st) {
-        fprintf(stderr, "hookd: cannot list keys: %s\n", err.message);
+        hk_log_report("hookd", "cannot list keys: %s", err.message);
         rc = exit_for(st);
     }
     for (size_t i = 0; !st && i < n && rc == HK_EXIT_OK; i++) {
@@ -97,7 +98,7 @@ static int revoke(const hk_cli_options *o, hk_store *store, hk_buf *b)
     hk_error err;
     hk_status st = hk_admin_key_revoke(store, o->key_id, &err);
     if (st) {
-        fprintf(stderr, "hookd: cannot revoke the key: %s\n", err.message);
+        hk_log_report("hookd", "cannot revoke the key: %s", err.message);
         return exit_for(st);
     }
     JSONW_LIT(b, "{\"revoked\":");
@@ -127,7 +128,7 @@ int hk_keys_run(const hk_cli_options *o, hk_store *store)
     }
     hk_buf_free(&b);
     if (rc == HK_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-        fprintf(stderr, "hookd: cannot write to standard output\n");
+        hk_log_report("hookd", "cannot write to standard output");
         rc = HK_EXIT_FAILURE;
     }
     return rc;

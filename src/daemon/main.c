@@ -60,19 +60,19 @@ static int run_bootstrap(const hk_cli_options *o)
     hk_error_clear(&err);
 
     if (open_store(o->data_dir, &store, &err) != HK_OK) {
-        fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
+        hk_log_report("hookd", "cannot open the store: %s", err.message);
         goto out;
     }
     hk_status st = hk_workspace_bootstrap(store, o->workspace_name, &result, &err);
     if (st != HK_OK) {
-        fprintf(stderr, "hookd: cannot create a workspace: %s\n", err.message);
+        hk_log_report("hookd", "cannot create a workspace: %s", err.message);
         /* A rejected --name is the caller's mistake, like any other bad argument. */
         rc = st == HK_EINVAL ? HK_EXIT_USAGE : HK_EXIT_FAILURE;
         goto out;
     }
     printf("{\"workspaceId\":\"%s\",\"apiKey\":\"%s\"}\n", result.workspace_id, result.api_key);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "hookd: cannot write the result to standard output\n");
+        hk_log_report("hookd", "cannot write the result to standard output");
         goto out;
     }
     rc = HK_EXIT_OK;
@@ -89,14 +89,14 @@ static int run_key_command(const hk_cli_options *o)
     char path[4096];
     snprintf(path, sizeof path, "%s/hookd.db", o->data_dir);
     if (access(path, F_OK) != 0) {
-        fprintf(stderr, "hookd: no store in %s (run hookd bootstrap first)\n", o->data_dir);
+        hk_log_report("hookd", "no store in %s (run hookd bootstrap first)", o->data_dir);
         return HK_EXIT_USAGE;
     }
     hk_store *store = NULL;
     hk_error err;
     hk_error_clear(&err);
     if (open_store(o->data_dir, &store, &err) != HK_OK) {
-        fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
+        hk_log_report("hookd", "cannot open the store: %s", err.message);
         return HK_EXIT_FAILURE;
     }
     int rc = hk_keys_run(o, store);
@@ -110,7 +110,7 @@ static int run_backup(const hk_cli_options *o)
     hk_error err;
     hk_status st = hk_store_backup(o->data_dir, o->backup_to, &info, &err);
     if (st) {
-        fprintf(stderr, "hookd: backup failed: %s\n", err.message);
+        hk_log_report("hookd", "backup failed: %s", err.message);
         return st == HK_EIO ? HK_EXIT_FAILURE : HK_EXIT_USAGE;
     }
     hk_buf b;
@@ -275,7 +275,7 @@ static int run_serve(const hk_cli_options *o)
     /* A malformed address is a usage error; check it before opening anything. */
     hk_listen_addr addr;
     if (hk_listen_parse(o->listen, &addr, &err) != HK_OK) {
-        fprintf(stderr, "hookd: %s\n", err.message);
+        hk_log_report("hookd", "%s", err.message);
         print_usage_hint(HK_CMD_SERVE);
         rc = HK_EXIT_USAGE;
         goto out;
@@ -286,28 +286,28 @@ static int run_serve(const hk_cli_options *o)
     raise_fd_limit();
 
     if (hk_instance_lock(o->data_dir, &lock_fd, &err) != HK_OK) {
-        fprintf(stderr, "hookd: %s\n", err.message);
+        hk_log_report("hookd", "%s", err.message);
         goto out;
     }
     if (open_store(o->data_dir, &store, &err) != HK_OK) {
-        fprintf(stderr, "hookd: cannot open the store: %s\n", err.message);
+        hk_log_report("hookd", "cannot open the store: %s", err.message);
         goto out;
     }
     if (api_new(store, &graphql, &err) != HK_OK) {
-        fprintf(stderr, "hookd: cannot set up the GraphQL API: %s\n", err.message);
+        hk_log_report("hookd", "cannot set up the GraphQL API: %s", err.message);
         goto out;
     }
     if (start_dispatcher(o, store, &dispatcher, &err) != HK_OK) {
-        fprintf(stderr, "hookd: cannot start the webhook dispatcher: %s\n", err.message);
+        hk_log_report("hookd", "cannot start the webhook dispatcher: %s", err.message);
         goto out;
     }
     if (o->retention_ms > 0 && hk_retention_start(store, o->retention_ms, &retention, &err)) {
-        fprintf(stderr, "hookd: cannot start retention: %s\n", err.message);
+        hk_log_report("hookd", "cannot start retention: %s", err.message);
         goto out;
     }
     if (start_server(o, &addr, store, graphql, dispatcher, retention, started_ms, &server, &err) !=
         HK_OK) {
-        fprintf(stderr, "hookd: %s\n", err.message);
+        hk_log_report("hookd", "%s", err.message);
         goto out;
     }
 

@@ -43,8 +43,8 @@ static void forward_non_records(FILE *f)
     rewind(f);
     while (fgets(line, sizeof line, f)) {
         int64_t t;
-        if (strncmp(line, "{\"time\":", 8) == 0)
-            continue; /* a JSON record */
+        if (strncmp(line, "{\"time\":", 8) == 0 || strncmp(line, "hookd: ", 7) == 0)
+            continue; /* a JSON record, or a report (test_report's) */
         if (strlen(line) < HK_TIME_ISO_LEN || hk_time_parse(line, HK_TIME_ISO_LEN, &t) != HK_OK)
             fputs(line, stderr);
     }
@@ -312,6 +312,27 @@ static void test_json_format(void **state)
     free(out);
 }
 
+/* Reports: "prog: message" in text whatever the level, an error record in JSON. */
+static void test_report(void **state)
+{
+    hk_log_set_level(HK_LOG_OFF);
+    hk_log_report("hookd", "cannot listen on %s: %s", "127.0.0.1:1", "in use\n");
+    hk_log_set_format(HK_LOG_FORMAT_JSON);
+    hk_log_report("hookd", "no store in \"%s\"", "/x");
+    size_t len;
+    char *out = captured(state, &len);
+    const char *json = strchr(out, '\n');
+    assert_non_null(json);
+    assert_memory_equal(out, "hookd: cannot listen on 127.0.0.1:1: in use \n",
+                        (size_t)(json - out) + 1);
+    json_t *j = json_loads(json + 1, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "level")), "error");
+    assert_string_equal(json_string_value(json_object_get(j, "msg")), "no store in \"/x\"");
+    json_decref(j);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_line_per_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_do_not_interleave, setup, teardown),
         cmocka_unit_test(test_gate),
     };
