@@ -32,6 +32,7 @@ typedef enum option_id {
     OPT_DESCRIPTION,
     OPT_ID,
     OPT_TO,
+    OPT_FROM,
     OPT_CONFIG,
     OPT_COUNT,
 } option_id;
@@ -40,7 +41,7 @@ typedef enum option_id {
 #define FOR_KEYS                                                                                   \
     (FOR_COMMAND(HK_CMD_KEY_CREATE) | FOR_COMMAND(HK_CMD_KEY_LIST) | FOR_COMMAND(HK_CMD_KEY_REVOKE))
 /* The commands that work on an existing store (not serve, not bootstrap). */
-#define FOR_TOOLS (FOR_KEYS | FOR_COMMAND(HK_CMD_BACKUP))
+#define FOR_TOOLS (FOR_KEYS | FOR_COMMAND(HK_CMD_BACKUP) | FOR_COMMAND(HK_CMD_RESTORE))
 
 typedef struct option_def {
     const char *flag;
@@ -79,6 +80,7 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_DESCRIPTION] = {"--description", NULL, FOR_COMMAND(HK_CMD_KEY_CREATE)},
     [OPT_ID] = {"--id", NULL, FOR_COMMAND(HK_CMD_KEY_REVOKE)},
     [OPT_TO] = {"--to", NULL, FOR_COMMAND(HK_CMD_BACKUP)},
+    [OPT_FROM] = {"--from", NULL, FOR_COMMAND(HK_CMD_RESTORE)},
     [OPT_CONFIG] = {"--config", "HOOKD_CONFIG",
                     FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
 };
@@ -94,10 +96,10 @@ static const char *const command_names[] = {
     [HK_CMD_VERSION] = "version",   [HK_CMD_BOOTSTRAP] = "bootstrap",
     [HK_CMD_SERVE] = "serve",       [HK_CMD_KEY_CREATE] = "key-create",
     [HK_CMD_KEY_LIST] = "key-list", [HK_CMD_KEY_REVOKE] = "key-revoke",
-    [HK_CMD_BACKUP] = "backup",
+    [HK_CMD_BACKUP] = "backup",     [HK_CMD_RESTORE] = "restore",
 };
 /* Every command has its name: a command added without one fails the build here. */
-_Static_assert(sizeof command_names / sizeof command_names[0] == HK_CMD_BACKUP + 1,
+_Static_assert(sizeof command_names / sizeof command_names[0] == HK_CMD_RESTORE + 1,
                "command_names must name every hk_cli_command");
 
 const char *hk_cli_command_name(hk_cli_command command)
@@ -114,8 +116,8 @@ static bool is_help_flag(const char *arg)
 static bool lookup_command(const char *name, hk_cli_command *out)
 {
     static const hk_cli_command named[] = {
-        HK_CMD_BOOTSTRAP,  HK_CMD_SERVE,  HK_CMD_KEY_CREATE, HK_CMD_KEY_LIST,
-        HK_CMD_KEY_REVOKE, HK_CMD_BACKUP, HK_CMD_HELP,       HK_CMD_VERSION,
+        HK_CMD_BOOTSTRAP, HK_CMD_SERVE,   HK_CMD_KEY_CREATE, HK_CMD_KEY_LIST, HK_CMD_KEY_REVOKE,
+        HK_CMD_BACKUP,    HK_CMD_RESTORE, HK_CMD_HELP,       HK_CMD_VERSION,
     };
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
         if (strcmp(name, command_names[named[i]]) == 0) {
@@ -498,6 +500,9 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
     out->backup_to = values->value[OPT_TO];
     if (!st && command == HK_CMD_BACKUP && !out->backup_to)
         st = hk_error_set(err, HK_EINVAL, NULL, "backup needs --to FILE");
+    out->restore_from = values->value[OPT_FROM];
+    if (!st && command == HK_CMD_RESTORE && !out->restore_from)
+        st = hk_error_set(err, HK_EINVAL, NULL, "restore needs --from FILE");
     out->https_cert = values->value[OPT_HTTPS_CERT];
     out->https_key = values->value[OPT_HTTPS_KEY];
     if (!st && !out->https_cert != !out->https_key)
@@ -568,6 +573,7 @@ static const char overview_usage[] =
     "  key-list    list API keys (ids and permissions, never the keys)\n"
     "  key-revoke  revoke an API key\n"
     "  backup      copy the database, consistently, while serve runs\n"
+    "  restore     put a backup in place (no serve may run on the directory)\n"
     "  help [CMD]  show this help, or the help of CMD\n"
     "\n"
     "  hookd --version   print the version\n"
@@ -694,11 +700,27 @@ static const char backup_usage[] =
     "Writes a consistent copy of the database in DIR to FILE (which must not exist), also\n"
     "while serve runs: the copy is one snapshot, compacted, synced, then checked, and\n"
     "prints {\"backup\":FILE,\"bytes\":...,\"schemaVersion\":...}. To restore, stop hookd\n"
-    "and copy FILE to DIR/hookd.db (removing DIR/hookd.db-wal and DIR/hookd.db-shm).\n"
+    "and run hookd restore --data-dir DIR --from FILE.\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
     "  --to FILE             the new backup file\n"
+    "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
+    "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
+    "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
+    "  -h, --help            show this help\n";
+
+static const char restore_usage[] =
+    "Usage: hookd restore --data-dir DIR --from FILE\n"
+    "\n"
+    "Makes the backup FILE (from hookd backup) the database of DIR, which no hookd serve\n"
+    "may be using (exits 1 if one is). FILE is checked first; the database it replaces is\n"
+    "kept as DIR/hookd.db.before-restore. Prints {\"restored\":FILE,...}. Deliveries that\n"
+    "were pending in the backup are sent when serve starts (receivers de-duplicate).\n"
+    "\n"
+    "Options:\n"
+    "  --data-dir DIR        the data directory (env HOOKD_DATA_DIR); created if missing\n"
+    "  --from FILE           the backup file\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
     "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
     "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"
@@ -724,6 +746,9 @@ void hk_cli_print_usage(FILE *f, hk_cli_command topic)
         break;
     case HK_CMD_BACKUP:
         fputs(backup_usage, f);
+        break;
+    case HK_CMD_RESTORE:
+        fputs(restore_usage, f);
         break;
     case HK_CMD_VERSION:
         fputs("Usage: hookd --version\n", f);

@@ -12,6 +12,7 @@
  *   hookd key-list --data-dir DIR [--workspace ID]
  *   hookd key-revoke --data-dir DIR --id KEY_ID
  *   hookd backup --data-dir DIR --to FILE
+ *   hookd restore --data-dir DIR --from FILE
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
@@ -69,6 +70,7 @@ typedef enum hk_cli_command {
     HK_CMD_KEY_LIST,
     HK_CMD_KEY_REVOKE,
     HK_CMD_BACKUP,
+    HK_CMD_RESTORE,
 } hk_cli_command;
 
 typedef struct hk_cli_options {
@@ -94,11 +96,12 @@ typedef struct hk_cli_options {
     const char *https_cert; /* serve: PEM paths, both or neither (NULL: plain HTTP) */
     const char *https_key;
     /* key-create, key-list, key-revoke */
-    const char *workspace;   /* key-create (required), key-list (NULL: every workspace) */
-    uint32_t permissions;    /* key-create: HK_PERM_* bits, every one unless --permissions */
-    const char *description; /* key-create: NULL when not given */
-    const char *key_id;      /* key-revoke (required) */
-    const char *backup_to;   /* backup (required): the new file */
+    const char *workspace;    /* key-create (required), key-list (NULL: every workspace) */
+    uint32_t permissions;     /* key-create: HK_PERM_* bits, every one unless --permissions */
+    const char *description;  /* key-create: NULL when not given */
+    const char *key_id;       /* key-revoke (required) */
+    const char *backup_to;    /* backup (required): the new file */
+    const char *restore_from; /* restore (required): the backup file */
 } hk_cli_options;
 
 /*

@@ -6,8 +6,8 @@
  * therefore holds an exclusive flock(2) on DATA_DIR/serve.lock for its whole
  * life; the kernel drops it when the process ends, however it ends (a
  * SIGKILL leaves no stale lock). The file holds the holder's pid, for the
- * message. The operator commands (key-*, backup) do not take it: they are
- * meant to run beside a server.
+ * message. The operator commands key-* and backup do not take it: they are
+ * meant to run beside a server; restore takes it, to be sure none runs.
  */
 #ifndef HOOKD_DAEMON_INSTANCE_LOCK_H
 #define HOOKD_DAEMON_INSTANCE_LOCK_H

@@ -124,6 +124,45 @@ static int run_backup(const hk_cli_options *o)
     return ok ? HK_EXIT_OK : HK_EXIT_FAILURE;
 }
 
+/* Under the directory's instance lock, so that no server can be running on it. */
+static int run_restore(const hk_cli_options *o)
+{
+    int lock_fd = -1;
+    hk_error err;
+    hk_status st = hk_instance_lock(o->data_dir, &lock_fd, &err);
+    if (st) {
+        hk_log_report("hookd", "cannot restore: %s", err.message);
+        return HK_EXIT_FAILURE;
+    }
+    hk_backup_info info;
+    bool kept;
+    st = hk_store_restore(o->data_dir, o->restore_from, &info, &kept, &err);
+    hk_instance_unlock(lock_fd);
+    if (st) {
+        hk_log_report("hookd", "restore failed: %s", err.message);
+        return st == HK_EIO ? HK_EXIT_FAILURE : HK_EXIT_USAGE;
+    }
+    hk_buf b;
+    hk_buf_init(&b, 0);
+    JSONW_LIT(&b, "{\"restored\":");
+    (void)jsonw_string(&b, o->restore_from);
+    hk_buf_printf(&b, ",\"bytes\":%lld,\"schemaVersion\":%d,\"previous\":", (long long)info.bytes,
+                  info.schema_version);
+    if (kept) {
+        hk_buf aside;
+        hk_buf_init(&aside, 0);
+        hk_buf_printf(&aside, "%s/hookd.db.before-restore", o->data_dir);
+        (void)jsonw_string(&b, aside.data ? aside.data : "");
+        hk_buf_free(&aside);
+    } else {
+        JSONW_LIT(&b, "null");
+    }
+    JSONW_LIT(&b, "}\n");
+    bool ok = !b.err && fwrite(b.data, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
+    hk_buf_free(&b);
+    return ok ? HK_EXIT_OK : HK_EXIT_FAILURE;
+}
+
 /* Must run before the first thread is created: threads inherit the signal mask. */
 static void block_stop_signals(sigset_t *stop_signals)
 {
@@ -361,6 +400,8 @@ int main(int argc, char **argv)
         return run_key_command(&opts);
     case HK_CMD_BACKUP:
         return run_backup(&opts);
+    case HK_CMD_RESTORE:
+        return run_restore(&opts);
     default:
         hk_cli_print_usage(stderr, HK_CMD_NONE);
         return HK_EXIT_USAGE;

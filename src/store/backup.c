@@ -1,5 +1,7 @@
 #include "store/backup.h"
 
+#include "store/sqlite_schema.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -119,4 +121,126 @@ hk_status hk_store_backup(const char *data_dir, const char *dest, hk_backup_info
     if (!st && stat(dest, &sb) == 0)
         info->bytes = (int64_t)sb.st_size;
     return st;
+}
+
+/* Copies src to a new file dest (O_EXCL), synced. */
+static hk_status copy_file(const char *src, const char *dest, hk_error *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return hk_error_set(err, HK_EIO, NULL, "cannot read %s: %s", src, strerror(errno));
+    int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int saved = errno;
+        close(in);
+        return hk_error_set(err, HK_EIO, NULL, "cannot create %s: %s", dest, strerror(saved));
+    }
+    hk_status st = HK_OK;
+    char buf[1 << 16];
+    ssize_t n;
+    while (!st && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            st = hk_error_set(err, HK_EIO, NULL, "cannot read %s: %s", src, strerror(errno));
+            break;
+        }
+        for (ssize_t done = 0; !st && done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                st = hk_error_set(err, HK_EIO, NULL, "cannot write %s: %s", dest, strerror(errno));
+            else
+                done += w;
+        }
+    }
+    if (!st && fsync(out) != 0)
+        st = hk_error_set(err, HK_EIO, NULL, "cannot sync %s: %s", dest, strerror(errno));
+    close(in);
+    if (close(out) != 0 && !st)
+        st = hk_error_set(err, HK_EIO, NULL, "cannot write %s: %s", dest, strerror(errno));
+    if (st)
+        unlink(dest);
+    return st;
+}
+
+/* Folds the old database's WAL into it (no server runs), so that the file alone is whole. */
+static hk_status checkpoint_old(const char *db_path, hk_error *err)
+{
+    sqlite3 *db = NULL;
+    hk_status st = HK_OK;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+        st = hk_error_set(err, HK_EIO, NULL, "cannot checkpoint %s: %s", db_path,
+                          db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return st;
+}
+
+/* The current database, if any, becomes hookd.db.before-restore; its -wal and -shm go. */
+static hk_status set_aside(const char *dir, bool *kept, hk_error *err)
+{
+    char db[4096], aside[4200], side[4200];
+    snprintf(db, sizeof db, "%s/hookd.db", dir);
+    snprintf(aside, sizeof aside, "%s/hookd.db.before-restore", dir);
+    struct stat sb;
+    *kept = stat(db, &sb) == 0;
+    if (*kept) {
+        hk_status st = checkpoint_old(db, err);
+        if (st)
+            return st;
+        if (rename(db, aside) != 0)
+            return hk_error_set(err, HK_EIO, NULL, "cannot move %s aside: %s", db, strerror(errno));
+    }
+    static const char *const sides[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+        snprintf(side, sizeof side, "%s%s", db, sides[i]);
+        if (unlink(side) != 0 && errno != ENOENT)
+            return hk_error_set(err, HK_EIO, NULL, "cannot remove %s: %s", side, strerror(errno));
+    }
+    return HK_OK;
+}
+
+hk_status hk_store_restore(const char *data_dir, const char *src, hk_backup_info *info,
+                           bool *previous_kept, hk_error *err)
+{
+    memset(info, 0, sizeof *info);
+    *previous_kept = false;
+    hk_error_clear(err);
+    struct stat sb;
+    if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return hk_error_set(err, HK_EINVAL, NULL, "%s is not a file", src);
+    hk_error check;
+    if (check_copy(src, info, &check) != HK_OK)
+        return hk_error_set(err, HK_EINVAL, NULL, "%s is not a hookd backup: %s", src,
+                            check.message);
+    int known;
+    (void)sqlite_schema_migrations(&known);
+    if (info->schema_version < 1 || info->schema_version > known)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "%s has schema version %d; this hookd knows 1 to %d", src,
+                            info->schema_version, known);
+    info->bytes = (int64_t)sb.st_size;
+    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
+        return hk_error_set(err, HK_EIO, NULL, "cannot create %s: %s", data_dir, strerror(errno));
+    char db[4096], tmp[4200];
+    snprintf(db, sizeof db, "%s/hookd.db", data_dir);
+    snprintf(tmp, sizeof tmp, "%s.restoring", db);
+    unlink(tmp); /* left by a restore that died: ours to replace, the lock is held */
+    hk_status st = copy_file(src, tmp, err);
+    if (!st)
+        st = set_aside(data_dir, previous_kept, err);
+    if (!st && rename(tmp, db) != 0) {
+        st = hk_error_set(err, HK_EIO, NULL, "cannot move %s into place: %s", tmp, strerror(errno));
+        char aside[4200];
+        snprintf(aside, sizeof aside, "%s/hookd.db.before-restore", data_dir);
+        if (*previous_kept && rename(aside, db) == 0) /* back as it was */
+            *previous_kept = false;
+    }
+    if (st) {
+        unlink(tmp);
+        return st;
+    }
+    return sync_parent(db, err);
 }

@@ -10,13 +10,14 @@
  * synced: a crash never leaves a half-written file under the destination's
  * name. Then it is opened and checked (PRAGMA quick_check).
  *
- * Restoring is copying the file to DATA_DIR/hookd.db while no hookd runs on
- * that directory (and removing any hookd.db-wal and hookd.db-shm there).
- * A PostgreSQL store would be backed up with pg_dump instead.
+ * Restoring (hk_store_restore, hookd restore) puts such a copy in place of
+ * DATA_DIR/hookd.db while no server runs on the directory. A PostgreSQL
+ * store would be backed up with pg_dump instead.
  */
 #ifndef HOOKD_STORE_BACKUP_H
 #define HOOKD_STORE_BACKUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -34,5 +35,18 @@ typedef struct hk_backup_info {
  */
 HK_MUST_CHECK hk_status hk_store_backup(const char *data_dir, const char *dest,
                                         hk_backup_info *info, hk_error *err);
+
+/*
+ * Makes the backup `src` the database of data_dir (created when missing).
+ * The caller must hold the directory's instance lock (daemon/instance_lock.h):
+ * no server may run on it. `src` is checked first (PRAGMA quick_check, and
+ * a schema version this hookd knows: HK_EINVAL otherwise, nothing changed).
+ * The database it replaces, if any, is checkpointed and kept as
+ * hookd.db.before-restore (replacing an older one); the copy is written as
+ * hookd.db.restoring, synced, and renamed into place. *previous_kept says
+ * whether there was one. HK_EIO with the system's reason otherwise.
+ */
+HK_MUST_CHECK hk_status hk_store_restore(const char *data_dir, const char *src,
+                                         hk_backup_info *info, bool *previous_kept, hk_error *err);
 
 #endif

@@ -495,11 +495,19 @@ if bootstrap_once "$bk_data" && start_on_free_port "$tmp/bk.out" "$tmp/bk.err" \
     expect_status "backup to an existing file is a usage error (2)" 2 "$bin" backup \
         --data-dir "$bk_data" --to "$tmp/backup.db"
     expect_status "backup without --to is a usage error (2)" 2 "$bin" backup --data-dir "$bk_data"
+    expect_status "restore while serve runs on the directory exits 1" 1 "$bin" restore \
+        --data-dir "$bk_data" --from "$tmp/backup.db"
+    check_output "it says a server holds the directory" "another hookd serve" "$tmp/err"
     kill -TERM "$server_pid"
     wait_exit "$server_pid" 5 || fail "the backup server stops on SIGTERM"
+    echo "not a database" >"$tmp/junk.db"
+    expect_status "restore from a file that is not a backup is a usage error (2)" 2 \
+        "$bin" restore --data-dir "$bk_data" --from "$tmp/junk.db"
     # Restored into a new directory and served: what the backup saw, and only that.
-    mkdir -p "$tmp/restored"
-    cp "$tmp/backup.db" "$tmp/restored/hookd.db"
+    expect_status "restore into a new directory exits 0" 0 "$bin" restore \
+        --data-dir "$tmp/restored" --from "$tmp/backup.db"
+    check "restore prints what it restored" matches "$(cat "$tmp/out")" \
+        '^\{"restored":".*/backup\.db","bytes":[1-9][0-9]*,"schemaVersion":[0-9]+,"previous":null\}$'
     if start_on_free_port "$tmp/rs.out" "$tmp/rs.err" "$bin" serve --data-dir "$tmp/restored" \
         --listen; then
         by_email() {
@@ -513,6 +521,11 @@ if bootstrap_once "$bk_data" && start_on_free_port "$tmp/bk.out" "$tmp/bk.err" \
             '"customerByEmail":null'
         kill -TERM "$server_pid"
         wait_exit "$server_pid" 5 || fail "the restored server stops on SIGTERM"
+        # Over the original store (stopped): it goes back to the backup, the old one kept aside.
+        expect_status "restore over a store exits 0 and keeps the old one" 0 "$bin" restore \
+            --data-dir "$bk_data" --from "$tmp/backup.db"
+        check "the old database is kept as hookd.db.before-restore" \
+            test -s "$bk_data/hookd.db.before-restore"
     else
         fail "serve starts on the restored backup" "stderr: $(head -c 400 "$tmp/rs.err")"
     fi

@@ -2,7 +2,8 @@
  * test_store_backup.c - hk_store_backup: a copy made while writes go on is
  * one consistent snapshot that opens as a store with everything committed
  * before it; an existing destination, or a missing store, is refused and
- * nothing is written.
+ * nothing is written. hk_store_restore: checked, put in place, the old
+ * database kept aside.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,11 +118,71 @@ static void test_backup_while_writing(void **state)
     assert_int_equal(access(partial, F_OK), -1);
 }
 
+/* Restore: the backup replaces the database (kept aside), after it was checked; a file that
+ * is not a backup changes nothing. */
+static void test_restore(void **state)
+{
+    test_env *e = *state;
+    hk_bootstrap_result boot;
+    hk_error err;
+    assert_int_equal(hk_workspace_bootstrap(e->store, "restore", &boot, &err), HK_OK);
+    assert_int_equal(hk_auth_api_key(e->store, boot.api_key, strlen(boot.api_key), &e->ctx, &err),
+                     HK_OK);
+    writer w = {e, 3, 0};
+    write_customers(&w);
+    char dest[300], target[300], path[400];
+    snprintf(dest, sizeof dest, "%s/copy.db", e->dir);
+    hk_backup_info info;
+    assert_int_equal(hk_store_backup(e->dir, dest, &info, &err), HK_OK);
+
+    /* a second store, with other content, restored over */
+    snprintf(target, sizeof target, "%s/target", e->dir);
+    hk_store_options o;
+    hk_store_options_init(&o);
+    o.data_dir = target;
+    hk_store *other;
+    assert_int_equal(hk_store_open(&o, &other, &err), HK_OK);
+    hk_bootstrap_result other_boot;
+    assert_int_equal(hk_workspace_bootstrap(other, "other", &other_boot, &err), HK_OK);
+    hk_store_close(other);
+
+    /* not a backup: refused, nothing changed */
+    char junk[320];
+    snprintf(junk, sizeof junk, "%s/junk.db", e->dir);
+    FILE *f = fopen(junk, "w");
+    assert_non_null(f);
+    fputs("not a database, not even close to one, but long enough to look like a file\n", f);
+    fclose(f);
+    bool kept = true;
+    assert_int_equal(hk_store_restore(target, junk, &info, &kept, &err), HK_EINVAL);
+    assert_non_null(strstr(err.message, "not a hookd backup"));
+    assert_false(kept);
+    snprintf(path, sizeof path, "%s/hookd.db.before-restore", target);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(hk_store_restore(target, "/nonexistent-hookd.db", &info, &kept, &err),
+                     HK_EINVAL);
+
+    /* restored: the backup's workspace and customers; the old database aside, whole */
+    assert_int_equal(hk_store_restore(target, dest, &info, &kept, &err), HK_OK);
+    assert_true(kept);
+    assert_int_equal(info.schema_version, hk_store_schema_version(e->store));
+    assert_int_equal(customers_in(target, boot.api_key), 3);
+    assert_int_equal(access(path, F_OK), 0);
+    char aside_dir[320];
+    snprintf(aside_dir, sizeof aside_dir, "%s/aside", e->dir);
+    assert_int_equal(mkdir(aside_dir, 0700), 0);
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/hookd.db'", path, aside_dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(customers_in(aside_dir, other_boot.api_key), 0); /* opens: its key works */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backup_while_writing, test_env_setup,
                                         test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_restore, test_env_setup, test_env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
