@@ -156,6 +156,14 @@ static size_t json_escape(char *out, size_t room, const char *msg, size_t n, siz
     return w;
 }
 
+/* Formats a message into msg: its length, and *cut when it did not fit whole. */
+static size_t format_message(char msg[LINE_MAX_BYTES], bool *cut, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(msg, LINE_MAX_BYTES, fmt, ap);
+    *cut = n >= LINE_MAX_BYTES;
+    return n < 0 ? 0 : *cut ? LINE_MAX_BYTES - 1 : (size_t)n;
+}
+
 /* msg (n bytes) is the message, or its start when `cut`. */
 static void log_json(hk_log_level level, const char *msg, size_t n, bool cut)
 {
@@ -183,12 +191,12 @@ void hk_log(hk_log_level level, const char *fmt, ...)
         return;
     if (atomic_load_explicit(&current_format, memory_order_relaxed) == HK_LOG_FORMAT_JSON) {
         char msg[LINE_MAX_BYTES];
+        bool cut;
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(msg, sizeof msg, fmt, ap);
+        size_t len = format_message(msg, &cut, fmt, ap);
         va_end(ap);
-        size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
-        log_json(level, msg, len, n >= 0 && (size_t)n >= sizeof msg);
+        log_json(level, msg, len, cut);
         return;
     }
     char line[LINE_MAX_BYTES + 1]; /* + the NUL vsnprintf always writes */
@@ -239,13 +247,13 @@ bool hk_log_gate_ok(hk_log_gate *g, unsigned *failures)
 void hk_log_report(const char *program, const char *fmt, ...)
 {
     char msg[LINE_MAX_BYTES];
+    bool cut;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t len = format_message(msg, &cut, fmt, ap);
     va_end(ap);
-    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
     if (atomic_load_explicit(&current_format, memory_order_relaxed) == HK_LOG_FORMAT_JSON) {
-        log_json(HK_LOG_ERROR, msg, len, n >= 0 && (size_t)n >= sizeof msg);
+        log_json(HK_LOG_ERROR, msg, len, cut);
         return;
     }
     sanitize(msg, len);

@@ -104,6 +104,16 @@ static int run_key_command(const hk_cli_options *o)
     return rc;
 }
 
+/* Writes the result line built in b to standard output and frees b: an exit code. */
+static int emit(hk_buf *b)
+{
+    bool ok = !b->err && fwrite(b->data, 1, b->len, stdout) == b->len && fflush(stdout) == 0;
+    hk_buf_free(b);
+    if (!ok)
+        hk_log_report("hookd", "cannot write the result to standard output");
+    return ok ? HK_EXIT_OK : HK_EXIT_FAILURE;
+}
+
 static int run_backup(const hk_cli_options *o)
 {
     hk_backup_info info;
@@ -119,9 +129,7 @@ static int run_backup(const hk_cli_options *o)
     (void)jsonw_string(&b, o->backup_to);
     hk_buf_printf(&b, ",\"bytes\":%lld,\"schemaVersion\":%d}\n", (long long)info.bytes,
                   info.schema_version);
-    bool ok = !b.err && fwrite(b.data, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
-    hk_buf_free(&b);
-    return ok ? HK_EXIT_OK : HK_EXIT_FAILURE;
+    return emit(&b);
 }
 
 /* Under the directory's instance lock, so that no server can be running on it. */
@@ -158,9 +166,7 @@ static int run_restore(const hk_cli_options *o)
         JSONW_LIT(&b, "null");
     }
     JSONW_LIT(&b, "}\n");
-    bool ok = !b.err && fwrite(b.data, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
-    hk_buf_free(&b);
-    return ok ? HK_EXIT_OK : HK_EXIT_FAILURE;
+    return emit(&b);
 }
 
 /* Must run before the first thread is created: threads inherit the signal mask. */
