@@ -157,11 +157,9 @@ static int run_restore(const hk_cli_options *o)
     hk_buf_printf(&b, ",\"bytes\":%lld,\"schemaVersion\":%d,\"previous\":", (long long)info.bytes,
                   info.schema_version);
     if (kept) {
-        hk_buf aside;
-        hk_buf_init(&aside, 0);
-        hk_buf_printf(&aside, "%s/hookd.db.before-restore", o->data_dir);
-        (void)jsonw_string(&b, aside.data ? aside.data : "");
-        hk_buf_free(&aside);
+        char aside[4200];
+        snprintf(aside, sizeof aside, "%s/hookd.db.before-restore", o->data_dir);
+        (void)jsonw_string(&b, aside);
     } else {
         JSONW_LIT(&b, "null");
     }

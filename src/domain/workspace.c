@@ -86,20 +86,28 @@ typedef struct key_job {
     char *key_out;
 } key_job;
 
+/* Gives k (workspace, machine user, permissions set) a new id and key, and stores it; the key
+ * goes to key_out, shown once. */
+static hk_status insert_new_key(const store_tx *tx, store_api_key *k, int64_t at, char *key_out,
+                                hk_error *err)
+{
+    char hash[HK_SHA256_HEX_BUF];
+    hk_status st = hk_id_new(HK_ID_API_KEY, k->id);
+    if (!st)
+        st = make_key(key_out, hash);
+    if (st)
+        return hk_error_set(err, st, NULL, "cannot make a key");
+    st = tx->ops->api_key_insert(tx->conn, k, hash, at);
+    return st ? domain_store_error(err, st, "storing the key") : HK_OK;
+}
+
 static hk_status key_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     key_job *j = arg;
     store_api_key k = {.permissions = j->permissions};
-    char hash[HK_SHA256_HEX_BUF];
     snprintf(k.workspace_id, sizeof k.workspace_id, "%s", j->ctx->workspace_id);
     snprintf(k.machine_user_id, sizeof k.machine_user_id, "%s", j->machine_user_id);
-    hk_status st = hk_id_new(HK_ID_API_KEY, k.id);
-    if (!st)
-        st = make_key(j->key_out, hash);
-    if (st)
-        return hk_error_set(err, st, NULL, "cannot make a key");
-    st = tx->ops->api_key_insert(tx->conn, &k, hash, hk_now_ms());
-    return st ? domain_store_error(err, st, "storing the key") : HK_OK;
+    return insert_new_key(tx, &k, hk_now_ms(), j->key_out, err);
 }
 
 hk_status hk_api_key_create(const hk_ctx *ctx, const char *machine_user_id, uint32_t permissions,
@@ -141,18 +149,12 @@ static hk_status admin_key_tx(const store_tx *tx, void *arg, hk_error *err)
         return hk_error_field(err, HK_ENOTFOUND, NULL, "workspace", HK_FIELD_NOT_FOUND,
                               "no workspace %s (or it has no machine user)", info->workspace_id);
     store_api_key k = {.permissions = info->permissions, .description = info->description};
-    char hash[HK_SHA256_HEX_BUF];
     snprintf(k.workspace_id, sizeof k.workspace_id, "%s", info->workspace_id);
     snprintf(k.machine_user_id, sizeof k.machine_user_id, "%s", info->machine_user_id);
-    st = hk_id_new(HK_ID_API_KEY, k.id);
-    if (!st)
-        st = make_key(j->key_out, hash);
-    if (st)
-        return hk_error_set(err, st, NULL, "cannot make a key");
     info->created_at = hk_now_ms();
+    st = insert_new_key(tx, &k, info->created_at, j->key_out, err);
     snprintf(info->id, sizeof info->id, "%s", k.id);
-    st = tx->ops->api_key_insert(tx->conn, &k, hash, info->created_at);
-    return st ? domain_store_error(err, st, "storing the key") : HK_OK;
+    return st;
 }
 
 hk_status hk_admin_key_create(hk_store *store, const char *workspace_id, uint32_t permissions,

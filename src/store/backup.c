@@ -99,9 +99,10 @@ hk_status hk_store_backup(const char *data_dir, const char *dest, hk_backup_info
         return hk_error_set(err, HK_EINVAL, NULL, "path too long");
     if (stat(src, &sb) != 0)
         return hk_error_set(err, HK_ENOTFOUND, NULL, "no store in %s", data_dir);
-    if (lstat(dest, &sb) == 0 || lstat(partial, &sb) == 0)
+    const char *taken = lstat(dest, &sb) == 0 ? dest : lstat(partial, &sb) == 0 ? partial : NULL;
+    if (taken)
         return hk_error_set(err, HK_EINVAL, NULL, "%s already exists: back up to a new file",
-                            lstat(dest, &sb) == 0 ? dest : partial);
+                            taken);
     hk_status st = vacuum_into(src, partial, err);
     if (!st)
         st = sync_path(partial, O_RDONLY, err);
