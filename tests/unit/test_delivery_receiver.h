@@ -3,8 +3,10 @@
  * it listens on 127.0.0.1 (a free port), keeps connections alive, records
  * every request (head and body) and answers with scripted statuses, after an
  * optional delay. A path with "slow" in it waits delay_ms first; one with
- * "cuthead" gets half a response head and a closed connection. One thread
- * per connection, all joined by receiver_stop.
+ * "cuthead" gets half a response head and a closed connection; the scripted
+ * status RECEIVER_CLOSE closes the connection after reading the request,
+ * without a byte of answer. One thread per connection, all joined by
+ * receiver_stop.
  */
 #ifndef HOOKD_TESTS_DELIVERY_RECEIVER_H
 #define HOOKD_TESTS_DELIVERY_RECEIVER_H
@@ -27,11 +29,13 @@
 #define RECEIVER_MAX_REQUESTS 256
 #define RECEIVER_MAX_CONNS 64
 #define RECEIVER_HEAD_MAX 8192
+#define RECEIVER_CLOSE (-1) /* a scripted "status": close without answering */
 
 typedef struct received {
     char head[RECEIVER_HEAD_MAX]; /* request line and headers, NUL-terminated */
     char *body;                   /* malloc'd, NUL-terminated */
     size_t body_len;
+    int64_t at_ms; /* CLOCK_MONOTONIC, when its body was read */
 } received;
 
 typedef struct receiver {
@@ -58,6 +62,13 @@ typedef struct receiver_conn {
     receiver *r;
     int fd;
 } receiver_conn;
+
+static inline int64_t receiver_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static inline void receiver_sleep_ms(int ms)
 {
@@ -162,13 +173,17 @@ static inline void receiver_answer(receiver *r, int fd, int status, bool slow)
         "HTTP/1.1 %d Scripted\r\nContent-Type: text/plain\r\n%s"
         "Content-Length: 2\r\n\r\nok",
         status, status >= 300 && status < 400 ? "Location: http://127.0.0.1:1/elsewhere\r\n" : "");
-    if (!atomic_load(&r->stop) && write(fd, resp, (size_t)n) < 0)
-        perror("receiver write");
+    /* No longer active once the answer is on its way: counted after the
+     * write, a client that got the answer could send its next request (on
+     * another connection) before this thread counted the end, and the count
+     * would see one request too many at once. */
     pthread_mutex_lock(&r->lock);
     r->active--;
     if (slow)
         r->active_slow--;
     pthread_mutex_unlock(&r->lock);
+    if (!atomic_load(&r->stop) && write(fd, resp, (size_t)n) < 0)
+        perror("receiver write");
 }
 
 static inline void *receiver_conn_main(void *arg)
@@ -190,6 +205,7 @@ static inline void *receiver_conn_main(void *arg)
             free(req.body);
             break;
         }
+        req.at_ms = receiver_now_ms();
         bool slow = r->all_slow || strstr(req.head, "slow") != NULL;
         bool cut_head = strstr(req.head, "cuthead") != NULL;
         pthread_mutex_lock(&r->lock);
@@ -199,6 +215,10 @@ static inline void *receiver_conn_main(void *arg)
         else
             free(req.body);
         pthread_mutex_unlock(&r->lock);
+        if (status == RECEIVER_CLOSE) { /* read, and not a byte back */
+            shutdown(fd, SHUT_RDWR);
+            break;
+        }
         if (cut_head) { /* a status line, half a header, and the connection goes */
             static const char half[] = "HTTP/1.1 200 OK\r\nContent-Type: text/pl";
             if (write(fd, half, sizeof half - 1) < 0)
