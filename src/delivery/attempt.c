@@ -240,6 +240,10 @@ static void connect_error(const delivery_outcome_in *in, char *error, size_t siz
 
 static void transfer_error(const delivery_outcome_in *in, char *error, size_t size)
 {
+    if (in->resend_refused) {
+        snprintf(error, size, "connection closed after the request was sent, with no answer");
+        return;
+    }
     if (in->address_refused && in->http_status == 0) {
         snprintf(error, size, "destination address not allowed");
         return;

@@ -93,6 +93,7 @@ typedef struct delivery_outcome_in {
     long http_status;       /* CURLINFO_RESPONSE_CODE, 0: none */
     long os_errno;          /* CURLINFO_OS_ERRNO */
     bool address_refused;   /* the target guard refused an address of this attempt */
+    bool resend_refused;    /* the connection closed with no answer after the request went */
     bool body_cut;          /* the write callback stopped a too-long response on purpose */
     bool headers_complete;  /* the last response's header section ended (its blank line) */
     int64_t timeout_ms;     /* the per-attempt timeout in force */

@@ -63,6 +63,26 @@ static size_t on_response_header(char *data, size_t size, size_t nmemb, void *ar
     return n;
 }
 
+/*
+ * Runs before each request libcurl sends for the job. More than one means
+ * libcurl is about to send the attempt again: it does so, silently, when a
+ * kept-alive connection closes after taking the request without a byte of
+ * answer (it takes that for a stale connection). The receiver may well have
+ * got and acted on the first one, so a second copy, same attempt id and
+ * number, would be a request nobody recorded. The attempt fails instead and
+ * is retried on the schedule, as its own attempt.
+ */
+static int on_before_request(void *arg, char *primary_ip, char *local_ip, int primary_port,
+                             int local_port)
+{
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    delivery_job *job = arg;
+    if (job->requests_sent++ == 0)
+        return CURL_PREREQFUNC_OK;
+    job->resend_refused = true;
+    return CURL_PREREQFUNC_ABORT;
+}
+
 /* Runs for every address libcurl is about to connect to: the SSRF guard. */
 static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 {
@@ -146,6 +166,7 @@ static CURLcode set_shared_options(CURL *e, const delivery_transfer_config *cfg)
     SET(e, rc, CURLOPT_WRITEFUNCTION, on_response_body);
     SET(e, rc, CURLOPT_HEADERFUNCTION, on_response_header);
     SET(e, rc, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    SET(e, rc, CURLOPT_PREREQFUNCTION, on_before_request);
     if (cfg->share)
         SET(e, rc, CURLOPT_SHARE, cfg->share);
     if (cfg->tls_client_cert)
@@ -170,6 +191,7 @@ static CURLcode set_attempt_options(delivery_job *job, const char *url, struct c
     SET(e, rc, CURLOPT_WRITEDATA, job);
     SET(e, rc, CURLOPT_HEADERDATA, job);
     SET(e, rc, CURLOPT_OPENSOCKETDATA, job);
+    SET(e, rc, CURLOPT_PREREQDATA, job);
     SET(e, rc, CURLOPT_ERRORBUFFER, job->curl_error);
     SET(e, rc, CURLOPT_PRIVATE, job);
     return rc;
@@ -182,6 +204,7 @@ static void clear_attempt_options(CURL *e)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)NULL);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)NULL);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)NULL);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, (void *)NULL);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)NULL);
 }
@@ -281,6 +304,8 @@ static hk_status start_attempt(delivery_job *job)
     job->error[0] = job->curl_error[0] = job->excerpt[0] = '\0';
     job->excerpt_len = job->response_bytes = 0;
     job->address_refused = job->body_cut = job->headers_complete = false;
+    job->requests_sent = 0;
+    job->resend_refused = false;
     if (hk_id_new(HK_ID_ATTEMPT, at->attempt_id) != HK_OK)
         return fail_prepare(job, HK_EINTERNAL, "internal error: cannot make an attempt id");
     return HK_OK;
@@ -344,6 +369,7 @@ void delivery_transfer_finish(delivery_job *job, CURLcode code, const delivery_t
     delivery_outcome_in in = {
         .code = code,
         .address_refused = job->address_refused,
+        .resend_refused = job->resend_refused,
         .body_cut = job->body_cut,
         .headers_complete = job->headers_complete,
         .timeout_ms = cfg->timeout_ms,
