@@ -2,11 +2,23 @@
  * dispatcher.c - the delivery loop (see dispatcher.h).
  *
  * Everything below runs on the dispatcher thread except hk_dispatcher_start,
- * hk_dispatcher_notify, hk_dispatcher_stop and hk_dispatcher_get_stats.
+ * hk_dispatcher_notify*, hk_dispatcher_stop and hk_dispatcher_get_stats.
  * A claimed delivery is a delivery_job; it is in exactly one place at a
  * time: queued behind its target, in flight (a libcurl handle in the multi
  * handle), or finished and waiting to be recorded. "Held" deliveries (all
- * three) never exceed max_in_flight, which bounds memory.
+ * three) never exceed 2 x max_in_flight, which bounds memory.
+ *
+ * Isolation (issue 14). The store is asked for deliveries target by target,
+ * never "the oldest due, whoever they are for": each claim names the targets
+ * that can start more attempts now and how many each can take (its `limit`
+ * plus as many again waiting, fewer under a rate cap), workspaces in turn.
+ * A target that is slow or hanging therefore never holds more than its own
+ * slots, whatever its backlog, and the others' deliveries are claimed as
+ * soon as they are due. The dispatcher learns which targets have work from
+ * the store's commit hook (the targets a commit made deliveries due for),
+ * from each claim (the target's next due time), from the attempts it
+ * records (retry times), and from a scan of the targets with pending
+ * deliveries, once a second and whenever the hook cannot name them.
  */
 #include "delivery/dispatcher.h"
 
@@ -33,18 +45,25 @@
 #define LEASE_MARGIN_MS 5000
 /* The longest sleep: expired leases are not announced, so look again. */
 #define IDLE_RECHECK_MS 1000
-/* After a claim whose deliveries all had to wait for their lease (their
- * targets saturated), claiming again at once would only lease more of them. */
-#define SATURATED_BACKOFF_MS 250
+/* How often every target with pending deliveries is looked at in the store
+ * (expired leases, work another process made due). */
+#define SCAN_INTERVAL_MS 1000
+/* Targets per scan read: a scan of thousands goes over several passes. */
+#define SCAN_PAGE 256
 /* After a failed record, wait before trying again. */
 #define RECORD_RETRY_MS 1000
 /* How often queues are cut down to what their targets can start in time. */
 #define SWEEP_INTERVAL_MS 100
 /* Results per hk_delivery_record call. */
 #define RECORD_CHUNK 256
+/* Notifications kept between two passes; past it, scan instead. */
+#define INCOMING_MAX 4096
 /* A store failure that repeats (claims retried every second while the
  * store refuses writes) is logged once per this window, with a count. */
 #define FAILURE_LOG_WINDOW_MS 60000
+/* A target under a requests-per-second cap has at most this many seconds
+ * of attempts claimed ahead. */
+#define PACED_LOOKAHEAD_S 2
 
 struct hk_dispatcher {
     hk_store *store;
@@ -56,14 +75,14 @@ struct hk_dispatcher {
     CURLSH *share;
     pthread_t thread;
     bool thread_started, hook_installed, curl_ready;
-    atomic_bool notified;
     atomic_bool stopping;
 
     /* Owned by the dispatcher thread. */
     delivery_targets *targets;
     delivery_template_cache *templates;
-    hk_arena *claim_arena;  /* rows of the last claim, and their events while routed */
-    hk_event *claim_events; /* claim_batch of them, for the rows of the last claim */
+    hk_arena *claim_arena;   /* rows of the last claim, and their events while routed */
+    hk_delivery *claim_rows; /* max_held of them: the last claim's rows, contiguous */
+    hk_event *claim_events;  /* for claim_rows */
     bool *claim_found;
     hk_arena *scratch;    /* one delivery's load and request temporaries */
     delivery_job *flight; /* in-flight list */
@@ -73,10 +92,37 @@ struct hk_dispatcher {
     int64_t oldest_result_ms;  /* monotonic */
     int64_t record_retry_ms;   /* monotonic; no record before this after a failure */
     hk_delivery_result *batch; /* RECORD_CHUNK results for hk_delivery_record */
-    int64_t next_claim_at;     /* wall clock */
-    bool more_due;             /* the last claim was full: claim again when there is room */
-    int64_t next_sweep_ms;     /* monotonic: next look at the queues */
+    hk_record_policy policy;
+    size_t record_disabled; /* targets the record committing disabled */
+    int64_t next_sweep_ms;  /* monotonic: next look at the queues */
     hk_dispatcher_stats stats;
+
+    /* Claim planning. `plan_dirty`: something changed that may allow a claim
+     * (an attempt ended, a notification, a claim or scan came back), so the
+     * slots are looked at again; otherwise only once next_claim_at comes. */
+    bool plan_dirty;
+    int64_t next_claim_at;        /* wall clock */
+    char rr_workspace[HK_ID_MAX]; /* the workspace the last claim served last */
+    hk_claim_want *wants;         /* claim_batch of them */
+    delivery_target **want_slots; /* their slots, claiming meanwhile */
+    delivery_target **candidates; /* planning scratch, grown with the slots */
+    size_t candidates_cap;
+
+    /* Scanning the store for targets with pending deliveries. */
+    int64_t next_scan_ms; /* monotonic */
+    bool scanning;        /* a scan is under way, continuing from the cursor */
+    char scan_ws[HK_ID_MAX], scan_target[HK_ID_MAX];
+
+    /* Targets waiting for their requests-per-second cap to let an attempt go. */
+    delivery_target **paced;
+    size_t n_paced, paced_cap;
+
+    /* Notifications from the commit hook (writer thread), under notify_lock. */
+    pthread_mutex_t notify_lock;
+    hk_due_target *incoming, *draining; /* INCOMING_MAX each, swapped by drain */
+    size_t n_incoming;
+    bool incoming_any;
+    atomic_bool notified;
 
     /* The store works for the loop asynchronously: at most one claim and one
      * record are committing at a time while attempts go on. Their callbacks
@@ -86,10 +132,10 @@ struct hk_dispatcher {
     atomic_bool claim_done, record_done;
     hk_status claim_status, record_status;
     char claim_error[HK_ERROR_MESSAGE_MAX], record_error[HK_ERROR_MESSAGE_MAX];
-    hk_delivery *claim_rows; /* in claim_arena */
-    size_t claim_n, claim_want;
-    int64_t claim_next_due, claim_now, claim_lease_end;
-    size_t recording; /* the first `recording` results are in the record committing */
+    size_t claim_n;          /* wants in the claim committing */
+    int64_t claim_now;       /* wall clock it claimed at */
+    int64_t claim_lease_end; /* monotonic */
+    size_t recording;        /* the first `recording` results are in the record committing */
     /* Held by a callback while it signals, so that stop cannot free the
      * multi handle under its curl_multi_wakeup. */
     pthread_mutex_t signal_lock;
@@ -98,7 +144,7 @@ struct hk_dispatcher {
     hk_dispatcher_stats published;
 
     /* Repeated store failures, logged through a gate each (hk_log_gate). */
-    hk_log_gate claim_log, record_log, load_log;
+    hk_log_gate claim_log, record_log, load_log, scan_log;
 };
 
 /* ---- bookkeeping ---- */
@@ -135,6 +181,15 @@ static size_t max_held(const hk_dispatcher *d)
     return 2 * d->o.max_in_flight;
 }
 
+static int64_t min_time(int64_t a, int64_t b)
+{
+    if (a == HK_TIME_NONE)
+        return b;
+    if (b == HK_TIME_NONE)
+        return a;
+    return a < b ? a : b;
+}
+
 /* The job leaves its target's slot. The slot itself is freed when idle, but
  * only by whoever holds it (route, harvest): a slot must not vanish under a
  * caller still walking its queue. */
@@ -153,9 +208,14 @@ static void forget(hk_dispatcher *d, delivery_job *job)
     free(job);
 }
 
+/* Gives a claimed delivery back to its lease, and has its target claimed
+ * for again once the lease has run out at the latest. */
 static void defer(hk_dispatcher *d, delivery_job *job)
 {
     d->stats.deferred++;
+    delivery_target *slot = job->target;
+    if (slot && slot->due_at == HK_TIME_NONE)
+        slot->due_at = hk_now_ms() + d->o.lease_ms;
     forget(d, job);
 }
 
@@ -248,7 +308,7 @@ static void enter_flight(hk_dispatcher *d, delivery_job *job)
         d->flight->flight_prev = job;
     d->flight = job;
     d->in_flight++;
-    if (++job->target->in_flight == d->o.per_target_in_flight)
+    if (++job->target->in_flight == job->target->limit)
         job->target->progress_ms = hk_mono_ms(); /* full from now: see queue_cap */
 }
 
@@ -318,8 +378,10 @@ static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
         return false;
     }
     log_recovery(&d->load_log, "loading deliveries");
-    if (found && !reuse)
+    if (found && !reuse) {
         slot->conf_loaded_ms = now;
+        slot->rps = slot->conf.max_requests_per_second;
+    }
     if (!found || !slot->conf.is_enabled) {
         delivery_transfer_drop(job);
         push_result(d, job);
@@ -329,6 +391,48 @@ static bool load(hk_dispatcher *d, delivery_job *job, hk_delivery_job *dj)
     dj->secret = slot->conf_secret;
     return true;
 }
+
+/* ---- pacing: a target's requests-per-second cap ---- */
+
+static int64_t mono_us(void)
+{
+    return hk_mono_ms() * 1000; /* hk_mono_ms is what the loop sleeps by */
+}
+
+/* Whether the target's cap lets an attempt start now. */
+static bool pace_allows(const delivery_target *slot, int64_t now_us)
+{
+    return slot->rps == 0 || now_us >= slot->next_start_us;
+}
+
+/* An attempt starts: the next may start 1/rps later (a steady pace, no
+ * bursts: at most rps + 1 requests in any second). */
+static void pace_note_start(delivery_target *slot, int64_t now_us)
+{
+    if (slot->rps == 0)
+        return;
+    int64_t from = slot->next_start_us > now_us ? slot->next_start_us : now_us;
+    slot->next_start_us = from + 1000000 / (int64_t)slot->rps;
+}
+
+/* The slot waits for its pace: it goes on the paced list (once). */
+static void pace_wait(hk_dispatcher *d, delivery_target *slot)
+{
+    if (slot->paced)
+        return;
+    if (d->n_paced == d->paced_cap) {
+        size_t ncap = d->paced_cap ? 2 * d->paced_cap : 16;
+        delivery_target **grown = realloc(d->paced, ncap * sizeof *grown);
+        if (!grown)
+            return; /* its queue waits for the next attempt to end or the sweep */
+        d->paced = grown;
+        d->paced_cap = ncap;
+    }
+    d->paced[d->n_paced++] = slot;
+    slot->paced = true;
+}
+
+/* ---- starting attempts ---- */
 
 static void start(hk_dispatcher *d, delivery_job *job)
 {
@@ -352,6 +456,7 @@ static void start(hk_dispatcher *d, delivery_job *job)
         fail_unsent(d, job);
         return;
     }
+    pace_note_start(job->target, mono_us());
     enter_flight(d, job);
 }
 
@@ -360,40 +465,47 @@ static void start(hk_dispatcher *d, delivery_job *job)
  * start within their lease, judging by how long its attempts take — the
  * average of the finished ones, or how long it has been full without one
  * finishing, whichever is longer (a target that hangs is noticed before its
- * first timeout). The others go back to their lease, so that a slow target
- * cannot hold every claimed delivery while those of other targets wait unclaimed.
+ * first timeout). The others go back to their lease. Claims ask for little
+ * more than a target can start (see want), so this only trims the queue of
+ * a target that slowed down after it was claimed for.
  */
 static size_t queue_cap(const hk_dispatcher *d, const delivery_target *slot, int64_t now)
 {
     int64_t pace = slot->duration_ms;
-    if (slot->in_flight >= d->o.per_target_in_flight && now - slot->progress_ms > pace)
+    if (slot->in_flight >= slot->limit && now - slot->progress_ms > pace)
         pace = now - slot->progress_ms;
     size_t cap = max_held(d);
     int64_t window = d->o.lease_ms - d->o.timeout_ms - LEASE_MARGIN_MS;
-    if (pace > 0 && (uint64_t)(window / pace) < cap / d->o.per_target_in_flight)
-        cap = d->o.per_target_in_flight * (size_t)(window / pace);
+    if (pace > 0 && (uint64_t)(window / pace) < cap / slot->limit)
+        cap = slot->limit * (size_t)(window / pace);
     if (d->o.per_target_queue > 0 && d->o.per_target_queue < cap)
         cap = d->o.per_target_queue;
     return cap;
 }
 
-static bool slot_free(const hk_dispatcher *d, const delivery_target *slot)
+static bool slot_free(const delivery_target *slot)
 {
-    return slot->in_flight < d->o.per_target_in_flight;
+    return slot->in_flight < slot->limit;
 }
 
-/* Starts what waits for `slot` while it and the dispatcher have room; when
- * only the dispatcher's limit holds it back, the slot waits on the ready list. */
+/* Starts what waits for `slot` while it, its pace and the dispatcher have
+ * room; a slot held back by the dispatcher's limit only waits on the ready
+ * list, one held back by its pace on the paced list. */
 static void start_queued(hk_dispatcher *d, delivery_target *slot)
 {
     delivery_job *job;
-    while (slot_free(d, slot) && d->in_flight < d->o.max_in_flight &&
+    int64_t now_us = mono_us();
+    while (slot_free(slot) && d->in_flight < d->o.max_in_flight && pace_allows(slot, now_us) &&
            (job = delivery_target_pop(slot))) {
         d->queued--;
         start(d, job);
     }
-    if (slot->queued > 0 && slot_free(d, slot))
-        delivery_targets_mark_ready(d->targets, slot);
+    if (slot->queued > 0 && slot_free(slot)) {
+        if (!pace_allows(slot, now_us))
+            pace_wait(d, slot);
+        else
+            delivery_targets_mark_ready(d->targets, slot);
+    }
 }
 
 /* Serves the slots that waited for the dispatcher's limit, in turn. */
@@ -406,26 +518,57 @@ static void start_ready(hk_dispatcher *d)
     }
 }
 
-/* A claimed job goes out now, waits behind its target, or back to its lease. */
-static void route(hk_dispatcher *d, delivery_job *job)
+/* Serves the slots whose pace now lets an attempt go. */
+static void start_paced(hk_dispatcher *d)
 {
-    delivery_target *slot = delivery_targets_get(d->targets, job->delivery.target_id);
-    if (!slot) {
-        defer(d, job);
-        return;
+    int64_t now_us = mono_us();
+    size_t kept = 0, n = d->n_paced;
+    for (size_t i = 0; i < n; i++) {
+        delivery_target *slot = d->paced[i];
+        if (pace_allows(slot, now_us)) {
+            slot->paced = false;
+            start_queued(d, slot); /* may put it back: appended past n */
+        } else {
+            d->paced[kept++] = slot;
+        }
     }
+    /* Keep the ones that were put back while serving. */
+    for (size_t i = n; i < d->n_paced; i++)
+        d->paced[kept++] = d->paced[i];
+    d->n_paced = kept;
+}
+
+/* When the first paced slot may go (monotonic ms), or -1 when none waits. */
+static int64_t next_paced_ms(const hk_dispatcher *d)
+{
+    int64_t first = -1;
+    for (size_t i = 0; i < d->n_paced; i++) {
+        int64_t at = (d->paced[i]->next_start_us + 999) / 1000;
+        if (first < 0 || at < first)
+            first = at;
+    }
+    return first;
+}
+
+/* A claimed job goes out now, waits behind its target, or back to its lease. */
+static void route(hk_dispatcher *d, delivery_job *job, delivery_target *slot)
+{
     job->target = slot;
-    if (slot_free(d, slot) && d->in_flight < d->o.max_in_flight && slot->queued == 0) {
+    if (slot_free(slot) && d->in_flight < d->o.max_in_flight && slot->queued == 0 &&
+        pace_allows(slot, mono_us())) {
         start(d, job);
     } else if (slot->queued < queue_cap(d, slot, hk_mono_ms())) {
         delivery_target_push(slot, job);
         d->queued++;
-        if (slot_free(d, slot))
-            delivery_targets_mark_ready(d->targets, slot);
+        if (slot_free(slot)) {
+            if (!pace_allows(slot, mono_us()))
+                pace_wait(d, slot);
+            else
+                delivery_targets_mark_ready(d->targets, slot);
+        }
     } else {
         defer(d, job);
     }
-    delivery_targets_release_idle(d->targets, slot);
 }
 
 /* Cuts a queue down to what its target can start within the leases. */
@@ -452,24 +595,238 @@ static void sweep(hk_dispatcher *d)
     delivery_targets_each_queued(d->targets, trim_queue, d);
 }
 
-/* ---- claiming ---- */
-
-static bool claim_wanted(hk_dispatcher *d, int64_t now)
+/* A target's attempt ended: a success earns it one more attempt at once (up
+ * to the per-target limit); a sign that it is overloaded or down (no
+ * response, 429, 5xx) halves what it gets and stops claiming ahead for it,
+ * so a target that hangs holds one slot, not eight. Other failures (a 4xx,
+ * a redirect) say nothing about its capacity. */
+static void adapt(hk_dispatcher *d, delivery_target *slot, const hk_delivery_result *r)
 {
-    if (atomic_load(&d->stopping) || held(d) >= max_held(d))
-        return false;
-    /* Read the flag only when a claim can follow, so a notification that
-     * arrives while we are full is kept for later. */
-    bool notified = atomic_exchange(&d->notified, false);
-    return notified || d->more_due || now >= d->next_claim_at;
+    if (r->drop)
+        return;
+    int code = r->attempt.status_code;
+    if (r->succeeded) {
+        slot->failing = false;
+        if (slot->limit < d->o.per_target_in_flight)
+            slot->limit++;
+    } else if (code == 0 || code == 429 || code >= 500) {
+        slot->failing = true;
+        slot->limit = slot->limit > 1 ? slot->limit / 2 : 1;
+    }
 }
 
-static void after_claim(hk_dispatcher *d, int64_t now, size_t n, size_t want, int64_t next_due)
+/* ---- learning what is due ---- */
+
+/* The store may have something of `slot` to claim from `at` on. */
+static void due_by(hk_dispatcher *d, delivery_target *slot, int64_t at)
 {
-    d->more_due = n == want;
-    d->next_claim_at = now + IDLE_RECHECK_MS;
-    if (next_due != HK_TIME_NONE && next_due < d->next_claim_at)
-        d->next_claim_at = next_due;
+    slot->due_at = min_time(slot->due_at, at);
+    if (slot->claiming)
+        slot->notified = true; /* the claim's answer may predate this */
+    d->plan_dirty = true;
+}
+
+/* Takes the commit hook's notifications (see hk_dispatcher_notify_due). */
+static void drain_notifications(hk_dispatcher *d)
+{
+    if (!atomic_exchange(&d->notified, false))
+        return;
+    pthread_mutex_lock(&d->notify_lock);
+    hk_due_target *list = d->incoming;
+    size_t n = d->n_incoming;
+    bool any = d->incoming_any;
+    d->incoming = d->draining;
+    d->draining = list;
+    d->n_incoming = 0;
+    d->incoming_any = false;
+    pthread_mutex_unlock(&d->notify_lock);
+    int64_t now = hk_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        delivery_target *slot =
+            delivery_targets_track(d->targets, list[i].workspace_id, list[i].target_id);
+        if (slot)
+            due_by(d, slot, now);
+        else
+            any = true; /* out of memory: the scan will find it */
+    }
+    if (any && !d->scanning) {
+        d->next_scan_ms = 0; /* at once */
+        d->plan_dirty = true;
+    }
+}
+
+/*
+ * One read of the targets with pending deliveries, continuing a scan: every
+ * target found gets a slot and learns its earliest due time. A scan only
+ * ever makes due times earlier: its snapshot may predate a claim or a
+ * notification, and a due time too early costs one empty claim, while one
+ * too late would leave deliveries waiting.
+ */
+static void scan(hk_dispatcher *d)
+{
+    int64_t mono = hk_mono_ms();
+    if (atomic_load(&d->stopping) || (!d->scanning && mono < d->next_scan_ms))
+        return;
+    if (!d->scanning) {
+        d->scanning = true;
+        d->scan_ws[0] = d->scan_target[0] = '\0';
+    }
+    hk_due_target *rows;
+    size_t n;
+    hk_error err;
+    hk_arena_reset(d->scratch);
+    if (hk_delivery_due_targets(d->store, d->scan_ws, d->scan_target, SCAN_PAGE, d->scratch, &rows,
+                                &n, &err) != HK_OK) {
+        d->stats.store_errors++;
+        log_failure(&d->scan_log, "cannot look for targets with deliveries", err.message);
+        d->scanning = false;
+        d->next_scan_ms = mono + SCAN_INTERVAL_MS;
+        return;
+    }
+    log_recovery(&d->scan_log, "looking for targets with deliveries");
+    d->stats.scans += n < SCAN_PAGE;
+    for (size_t i = 0; i < n; i++) {
+        delivery_target *slot =
+            delivery_targets_track(d->targets, rows[i].workspace_id, rows[i].target_id);
+        if (slot && (slot->due_at == HK_TIME_NONE || rows[i].next_due < slot->due_at))
+            due_by(d, slot, rows[i].next_due);
+    }
+    if (n == SCAN_PAGE) { /* more: the next pass goes on from here */
+        snprintf(d->scan_ws, sizeof d->scan_ws, "%s", rows[n - 1].workspace_id);
+        snprintf(d->scan_target, sizeof d->scan_target, "%s", rows[n - 1].target_id);
+        return;
+    }
+    d->scanning = false;
+    d->next_scan_ms = mono + SCAN_INTERVAL_MS;
+}
+
+/* ---- claiming ---- */
+
+/* How many more deliveries the target should be claimed for: what it may
+ * have in flight, as many again waiting (none while it is failing: a target
+ * that is down need not hold deliveries it cannot take), at most
+ * PACED_LOOKAHEAD_S seconds of its pace, less what it holds. */
+static size_t want(const delivery_target *slot)
+{
+    size_t cap = slot->failing ? slot->limit : 2 * slot->limit;
+    if (slot->rps > 0 && (size_t)slot->rps * PACED_LOOKAHEAD_S < cap)
+        cap = (size_t)slot->rps * PACED_LOOKAHEAD_S;
+    size_t has = slot->in_flight + slot->queued;
+    return cap > has ? cap - has : 0;
+}
+
+typedef struct plan_state {
+    hk_dispatcher *d;
+    int64_t now;      /* wall clock */
+    int64_t next_due; /* the earliest due time after now among the slots */
+    size_t n;
+} plan_state;
+
+static void consider(delivery_target *slot, void *arg)
+{
+    plan_state *p = arg;
+    if (slot->claiming || slot->due_at == HK_TIME_NONE)
+        return;
+    if (slot->due_at > p->now) {
+        p->next_due = min_time(p->next_due, slot->due_at);
+        return;
+    }
+    if (want(slot) == 0)
+        return; /* it asks again when one of its attempts ends */
+    if (p->n < p->d->candidates_cap)
+        p->d->candidates[p->n++] = slot;
+}
+
+/* Workspaces in order, and in each the target claimed for longest ago first. */
+static int by_workspace(const void *a, const void *b)
+{
+    const delivery_target *x = *(delivery_target *const *)a, *y = *(delivery_target *const *)b;
+    int c = strcmp(x->workspace_id, y->workspace_id);
+    if (c)
+        return c;
+    return (x->last_claim_ms > y->last_claim_ms) - (x->last_claim_ms < y->last_claim_ms);
+}
+
+static bool grow_candidates(hk_dispatcher *d)
+{
+    size_t need = delivery_targets_count(d->targets);
+    if (need <= d->candidates_cap)
+        return true;
+    delivery_target **grown = realloc(d->candidates, need * sizeof *grown);
+    if (!grown)
+        return false;
+    d->candidates = grown;
+    d->candidates_cap = need;
+    return true;
+}
+
+/* Adds `slot` to the claim with as many as it wants, within the budget. */
+static void ask(hk_dispatcher *d, delivery_target *slot, size_t *budget, int64_t mono)
+{
+    size_t k = want(slot);
+    if (k > *budget)
+        k = *budget;
+    hk_claim_want *w = &d->wants[d->claim_n];
+    memset(w, 0, sizeof *w);
+    snprintf(w->workspace_id, sizeof w->workspace_id, "%s", slot->workspace_id);
+    snprintf(w->target_id, sizeof w->target_id, "%s", slot->id);
+    w->max = k;
+    d->want_slots[d->claim_n++] = slot;
+    slot->claiming = true;
+    slot->notified = false;
+    slot->last_claim_ms = mono;
+    *budget -= k;
+}
+
+/*
+ * Picks the targets to claim for: due now, with room. Workspaces take turns
+ * (one target each per round, starting after the workspace the last claim
+ * served last), so that under a shortage of slots a workspace with many
+ * targets does not crowd out one with few. Returns the number of wants.
+ */
+static size_t plan(hk_dispatcher *d, int64_t now)
+{
+    d->claim_n = 0;
+    if (!grow_candidates(d))
+        return 0;
+    plan_state p = {d, now, HK_TIME_NONE, 0};
+    delivery_targets_each(d->targets, consider, &p);
+    d->next_claim_at = p.next_due == HK_TIME_NONE ? now + IDLE_RECHECK_MS : p.next_due;
+    if (p.n == 0)
+        return 0;
+    qsort(d->candidates, p.n, sizeof *d->candidates, by_workspace);
+    /* Runs of one workspace each, taken in turn, from the first workspace
+     * after the one served last. */
+    size_t first = 0;
+    while (first < p.n && strcmp(d->candidates[first]->workspace_id, d->rr_workspace) <= 0)
+        first++;
+    if (first == p.n)
+        first = 0;
+    size_t budget = max_held(d) - held(d);
+    int64_t mono = hk_mono_ms();
+    bool progress = true;
+    while (progress && budget > 0 && d->claim_n < d->o.claim_batch) {
+        progress = false; /* a round: the next target of every workspace */
+        size_t i = first, visited = 0;
+        while (visited < p.n && budget > 0 && d->claim_n < d->o.claim_batch) {
+            size_t end = i + 1;
+            while (end < p.n &&
+                   strcmp(d->candidates[end]->workspace_id, d->candidates[i]->workspace_id) == 0)
+                end++;
+            for (size_t k = i; k < end; k++) {
+                if (d->candidates[k]->claiming)
+                    continue;
+                ask(d, d->candidates[k], &budget, mono);
+                snprintf(d->rr_workspace, sizeof d->rr_workspace, "%s",
+                         d->candidates[k]->workspace_id);
+                progress = true;
+                break;
+            }
+            visited += end - i;
+            i = end == p.n ? 0 : end;
+        }
+    }
+    return d->claim_n;
 }
 
 /* Writer thread: a claim or record is done; wake the loop. */
@@ -491,27 +848,36 @@ static void claim_committed(void *arg, hk_status st, const hk_error *err)
     signal_done(d, &d->claim_done);
 }
 
-/* Submits a claim when one is wanted; its rows are routed by `claimed`
- * while the attempts in flight go on. */
+/* Gives the wants' slots back, as if nothing had been claimed. */
+static void unplan(hk_dispatcher *d)
+{
+    for (size_t i = 0; i < d->claim_n; i++)
+        d->want_slots[i]->claiming = false;
+    d->claim_n = 0;
+}
+
+/* Submits a claim for the targets that can take more now; its rows are
+ * routed by `claimed` while the attempts in flight go on. */
 static void claim(hk_dispatcher *d)
 {
     int64_t now = hk_now_ms();
-    if (d->claim_busy || !claim_wanted(d, now))
+    if (d->claim_busy || atomic_load(&d->stopping) || held(d) >= max_held(d))
         return;
-    size_t want = max_held(d) - held(d);
-    if (want > d->o.claim_batch)
-        want = d->o.claim_batch;
+    if (!d->plan_dirty && now < d->next_claim_at)
+        return;
+    d->plan_dirty = false;
+    if (plan(d, now) == 0)
+        return;
     hk_arena_reset(d->claim_arena);
     d->claim_now = now;
-    d->claim_want = want;
     d->claim_lease_end = hk_mono_ms() + d->o.lease_ms;
     hk_error err;
-    if (hk_delivery_claim_submit(d->store, now, d->o.lease_ms, want, d->claim_arena, &d->claim_rows,
-                                 &d->claim_n, &d->claim_next_due, claim_committed, d,
-                                 &err) != HK_OK) {
+    if (hk_delivery_claim_targets_submit(d->store, now, d->o.lease_ms, d->wants, d->claim_n,
+                                         d->claim_arena, claim_committed, d, &err) != HK_OK) {
         d->stats.store_errors++;
         log_failure(&d->claim_log, "cannot claim deliveries", err.message);
-        after_claim(d, now, 0, want, HK_TIME_NONE);
+        unplan(d);
+        d->next_claim_at = now + IDLE_RECHECK_MS;
         return;
     }
     d->claim_busy = true;
@@ -549,6 +915,25 @@ static void take_event(delivery_job *job, const hk_event *ev, bool found)
     job->event_loaded = true;
 }
 
+/* After a claim: each target learns when its next delivery is due; its rows
+ * are gathered into claim_rows (their events are read together). */
+static size_t settle_wants(hk_dispatcher *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->claim_n; i++) {
+        hk_claim_want *w = &d->wants[i];
+        delivery_target *slot = d->want_slots[i];
+        slot->claiming = false;
+        slot->due_at = w->next_due;
+        if (slot->notified) /* made due while the claim was committing */
+            slot->due_at = min_time(slot->due_at, d->claim_now);
+        slot->notified = false;
+        memcpy(d->claim_rows + n, w->rows, w->n * sizeof *w->rows);
+        n += w->n;
+    }
+    return n;
+}
+
 /* Routes what the last claim got, once it has committed. While stopping,
  * the rows are left to their leases instead (due again at the next start). */
 static void claimed(hk_dispatcher *d)
@@ -556,41 +941,44 @@ static void claimed(hk_dispatcher *d)
     if (!d->claim_busy || !atomic_exchange_explicit(&d->claim_done, false, memory_order_acquire))
         return;
     d->claim_busy = false;
-    int64_t now = d->claim_now;
-    size_t want = d->claim_want, n = d->claim_n;
+    d->plan_dirty = true;
     if (d->claim_status != HK_OK) {
         d->stats.store_errors++;
         log_failure(&d->claim_log, "cannot claim deliveries", d->claim_error);
-        after_claim(d, now, 0, want, HK_TIME_NONE);
+        unplan(d);
+        d->plan_dirty = false;
+        d->next_claim_at = d->claim_now + IDLE_RECHECK_MS;
         return;
     }
     log_recovery(&d->claim_log, "claiming deliveries");
-    after_claim(d, now, n, want, d->claim_next_due);
+    size_t n = settle_wants(d);
     d->stats.claimed += n;
     if (atomic_load(&d->stopping)) {
         d->stats.deferred += n;
+        d->claim_n = 0;
         return;
     }
-    uint64_t deferred_before = d->stats.deferred;
     bool events = load_claim_events(d, n);
-    for (size_t i = 0; i < n; i++) {
-        delivery_job *job = calloc(1, sizeof *job);
-        if (!job) {
-            d->stats.deferred += n - i; /* their leases bring them back */
-            break;
+    size_t row = 0;
+    for (size_t i = 0; i < d->claim_n; i++) {
+        delivery_target *slot = d->want_slots[i];
+        for (size_t k = 0; k < d->wants[i].n; k++, row++) {
+            delivery_job *job = calloc(1, sizeof *job);
+            if (!job) {
+                d->stats.deferred++; /* its lease brings it back */
+                slot->due_at = min_time(slot->due_at, d->claim_now + d->o.lease_ms);
+                continue;
+            }
+            job->delivery = d->claim_rows[row];
+            job->lease_end_ms = d->claim_lease_end;
+            if (events)
+                take_event(job, &d->claim_events[row], d->claim_found[row]);
+            route(d, job, slot);
         }
-        job->delivery = d->claim_rows[i];
-        job->lease_end_ms = d->claim_lease_end;
-        if (events)
-            take_event(job, &d->claim_events[i], d->claim_found[i]);
-        route(d, job);
+        delivery_targets_release_idle(d->targets, slot);
     }
-    if (n > 0 && d->stats.deferred - deferred_before == n) {
-        d->more_due = false;
-        d->next_claim_at = now + SATURATED_BACKOFF_MS;
-    }
+    d->claim_n = 0;
 }
-
 /* ---- finishing and recording ---- */
 
 static void harvest(hk_dispatcher *d)
@@ -612,11 +1000,19 @@ static void harvest(hk_dispatcher *d)
         leave_flight(d, job);
         delivery_target_observe(slot, job->result.attempt.duration_ms);
         slot->progress_ms = hk_mono_ms();
+        adapt(d, slot, &job->result);
         push_result(d, job);
         start_queued(d, slot);
+        /* A target with nothing in hand reads its settings (URL, secret)
+         * afresh at its next attempt: a change made meanwhile applies at once. */
+        if (slot->in_flight == 0 && slot->queued == 0)
+            slot->conf_loaded_ms = 0;
         delivery_targets_release_idle(d->targets, slot);
+        d->plan_dirty = true; /* room for more */
     }
     start_ready(d);
+    if (d->n_paced > 0)
+        start_paced(d);
 }
 
 /* Writer thread: the record committed or failed. */
@@ -637,7 +1033,8 @@ static void record_now(hk_dispatcher *d)
     for (delivery_job *j = d->results; j && n < RECORD_CHUNK; j = j->next)
         d->batch[n++] = j->result;
     hk_error err;
-    if (hk_delivery_record_submit(d->store, d->batch, n, record_committed, d, &err) != HK_OK) {
+    if (hk_delivery_record_submit(d->store, d->batch, n, &d->policy, &d->record_disabled,
+                                  record_committed, d, &err) != HK_OK) {
         d->stats.store_errors++;
         log_failure(&d->record_log, "cannot record delivery attempts", err.message);
         d->record_retry_ms = hk_mono_ms() + RECORD_RETRY_MS;
@@ -645,6 +1042,19 @@ static void record_now(hk_dispatcher *d)
     }
     d->recording = n;
     d->record_busy = true;
+}
+
+/* A recorded retry makes its target due again at the retry's time: the
+ * store's due time is now that, where before it was the lease's end. */
+static void note_retry(hk_dispatcher *d, const delivery_job *j)
+{
+    const hk_delivery_result *r = &j->result;
+    if (r->drop || r->succeeded || r->retry_at == HK_TIME_NONE)
+        return;
+    delivery_target *slot =
+        delivery_targets_track(d->targets, j->delivery.workspace_id, j->delivery.target_id);
+    if (slot)
+        due_by(d, slot, r->retry_at);
 }
 
 /* Frees what the last record wrote, once committed; after a failure the
@@ -666,9 +1076,11 @@ static void recorded(hk_dispatcher *d)
     d->record_retry_ms = 0;
     d->stats.record_batches++;
     d->stats.recorded += n;
+    d->stats.targets_disabled += d->record_disabled;
     for (size_t i = 0; i < n; i++) {
         delivery_job *j = d->results;
         d->results = j->next;
+        note_retry(d, j);
         forget(d, j);
     }
     if (!d->results)
@@ -719,6 +1131,7 @@ static void publish_stats(hk_dispatcher *d)
     d->stats.in_flight = d->in_flight;
     d->stats.queued = d->queued;
     d->stats.unrecorded = d->unrecorded;
+    d->stats.targets_tracked = delivery_targets_count(d->targets);
     delivery_template_cache_counts(d->templates, &d->stats.template_hits,
                                    &d->stats.template_misses);
     pthread_mutex_lock(&d->stats_lock);
@@ -735,13 +1148,20 @@ static int64_t min64(int64_t a, int64_t b)
 static int sleep_ms(hk_dispatcher *d)
 {
     int64_t t = IDLE_RECHECK_MS;
-    /* A claim or record committing wakes the loop when it is done. */
+    int64_t mono = hk_mono_ms();
+    /* A claim or record committing wakes the loop when it is done; so do
+     * notifications and finished attempts (plan_dirty). */
     if (!atomic_load(&d->stopping) && held(d) < max_held(d) && !d->claim_busy)
-        t = d->more_due ? 0 : min64(t, d->next_claim_at - hk_now_ms());
+        t = d->plan_dirty ? 0 : min64(t, d->next_claim_at - hk_now_ms());
+    if (!atomic_load(&d->stopping))
+        t = min64(t, d->scanning ? 0 : d->next_scan_ms - mono);
+    int64_t paced = next_paced_ms(d);
+    if (paced >= 0)
+        t = min64(t, paced - mono);
     if (d->unrecorded > 0 && !d->record_busy) {
         int64_t at =
             d->record_retry_ms ? d->record_retry_ms : d->oldest_result_ms + d->o.record_delay_ms;
-        t = min64(t, at - hk_mono_ms());
+        t = min64(t, at - mono);
     }
     return t < 0 ? 0 : (int)t;
 }
@@ -752,9 +1172,13 @@ static void pass(hk_dispatcher *d, int timeout_ms)
     curl_multi_perform(d->multi, &running);
     harvest(d);
     recorded(d);
+    drain_notifications(d);
     claimed(d);
+    if (d->n_paced > 0)
+        start_paced(d);
     sweep(d);
     record(d);
+    scan(d);
     claim(d);
     publish_stats(d);
     if (timeout_ms < 0)
@@ -817,18 +1241,31 @@ static void *run(void *arg)
 
 /* ---- public API ---- */
 
-void hk_dispatcher_notify(hk_dispatcher *d)
+void hk_dispatcher_notify_due(hk_dispatcher *d, const hk_due_target *due, size_t n, bool any)
 {
     if (!d)
         return;
+    pthread_mutex_lock(&d->notify_lock);
+    if (d->n_incoming + n > INCOMING_MAX) {
+        any = true;
+        n = 0;
+    }
+    memcpy(d->incoming + d->n_incoming, due, n * sizeof *due);
+    d->n_incoming += n;
+    d->incoming_any |= any;
+    pthread_mutex_unlock(&d->notify_lock);
     atomic_store(&d->notified, true);
     curl_multi_wakeup(d->multi);
 }
 
-static void commit_hook(void *arg, size_t deliveries)
+void hk_dispatcher_notify(hk_dispatcher *d)
 {
-    (void)deliveries;
-    hk_dispatcher_notify(arg);
+    hk_dispatcher_notify_due(d, NULL, 0, true);
+}
+
+static void commit_hook(void *arg, const hk_due_target *due, size_t n, bool any)
+{
+    hk_dispatcher_notify_due(arg, due, n, any);
 }
 
 void hk_dispatcher_get_stats(hk_dispatcher *d, hk_dispatcher_stats *out)
@@ -856,8 +1293,15 @@ static void destroy(hk_dispatcher *d)
     delivery_targets_free(d->targets);
     delivery_template_cache_free(d->templates);
     hk_arena_free(d->claim_arena);
+    free(d->claim_rows);
     free(d->claim_events);
     free(d->claim_found);
+    free(d->wants);
+    free(d->want_slots);
+    free(d->candidates);
+    free(d->paced);
+    free(d->incoming);
+    free(d->draining);
     hk_arena_free(d->scratch);
     free(d->batch);
     free(d->user_agent);
@@ -866,6 +1310,7 @@ static void destroy(hk_dispatcher *d)
     free(d->tls_ca_file);
     pthread_mutex_destroy(&d->stats_lock);
     pthread_mutex_destroy(&d->signal_lock);
+    pthread_mutex_destroy(&d->notify_lock);
     free(d);
 }
 
@@ -949,11 +1394,19 @@ static hk_status setup_memory(hk_dispatcher *d, hk_error *err)
     d->targets = delivery_targets_new();
     d->templates = delivery_template_cache_new(d->o.template_cache);
     d->claim_arena = hk_arena_new(0);
-    d->claim_events = calloc(d->o.claim_batch, sizeof *d->claim_events);
-    d->claim_found = calloc(d->o.claim_batch, sizeof *d->claim_found);
+    /* A claim takes at most what may be held. */
+    size_t rows = max_held(d);
+    d->claim_rows = calloc(rows, sizeof *d->claim_rows);
+    d->claim_events = calloc(rows, sizeof *d->claim_events);
+    d->claim_found = calloc(rows, sizeof *d->claim_found);
+    d->wants = calloc(d->o.claim_batch, sizeof *d->wants);
+    d->want_slots = calloc(d->o.claim_batch, sizeof *d->want_slots);
+    d->incoming = calloc(INCOMING_MAX, sizeof *d->incoming);
+    d->draining = calloc(INCOMING_MAX, sizeof *d->draining);
     d->scratch = hk_arena_new(0);
     d->batch = calloc(RECORD_CHUNK, sizeof *d->batch);
-    if (!d->targets || !d->templates || !d->claim_arena || !d->claim_events || !d->claim_found ||
+    if (!d->targets || !d->templates || !d->claim_arena || !d->claim_rows || !d->claim_events ||
+        !d->claim_found || !d->wants || !d->want_slots || !d->incoming || !d->draining ||
         !d->scratch || !d->batch)
         return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
     return HK_OK;
@@ -974,14 +1427,19 @@ static void log_start(const hk_dispatcher *d)
 {
     char schedule[256];
     hk_retry_schedule_format(&d->o.retry, schedule, sizeof schedule);
-    hk_log_info("dispatcher started: timeout %lld ms, %zu in flight (%zu per target), retries %s%s",
+    char disable[64] = "never";
+    if (d->o.disable_failing_after_ms > 0)
+        snprintf(disable, sizeof disable, "after %lld ms of failures",
+                 (long long)d->o.disable_failing_after_ms);
+    hk_log_info("dispatcher started: timeout %lld ms, %zu in flight (%zu per target), retries %s, "
+                "targets disabled %s%s",
                 (long long)d->o.timeout_ms, d->o.max_in_flight, d->o.per_target_in_flight, schedule,
-                d->o.tls_client_cert ? ", TLS client certificate" : "");
+                disable, d->o.tls_client_cert ? ", TLS client certificate" : "");
 }
 
 static hk_status start_thread(hk_dispatcher *d, hk_error *err)
 {
-    atomic_store(&d->notified, true); /* claim at once: deliveries may be due already */
+    d->next_scan_ms = 0; /* look at once: deliveries may be due already */
     int rc = pthread_create(&d->thread, NULL, run, d);
     if (rc != 0)
         return hk_error_set(err, HK_EINTERNAL, NULL, "cannot start the dispatcher thread: %s",
@@ -1004,8 +1462,10 @@ hk_status hk_dispatcher_start(hk_store *store, const hk_dispatcher_options *o, h
     d->store = store;
     pthread_mutex_init(&d->stats_lock, NULL);
     pthread_mutex_init(&d->signal_lock, NULL);
+    pthread_mutex_init(&d->notify_lock, NULL);
     d->claim_log.window_ms = d->record_log.window_ms = d->load_log.window_ms =
-        FAILURE_LOG_WINDOW_MS;
+        d->scan_log.window_ms = FAILURE_LOG_WINDOW_MS;
+    d->policy.disable_after_ms = o->disable_failing_after_ms;
     atomic_init(&d->claim_done, false);
     atomic_init(&d->record_done, false);
     atomic_init(&d->notified, false);

@@ -8,17 +8,21 @@
  * attempt in batches (at most ~record_delay_ms after it ended) with the next
  * retry time from the schedule, or failed after the last retry. It sleeps
  * until the next delivery is due (at most 1 s, so expired leases are seen),
- * or until hk_dispatcher_notify says new deliveries were committed.
+ * or until hk_dispatcher_notify_due says new deliveries were committed.
  *
- * Fairness: at most per_target_in_flight attempts per target at once, so one
- * slow target cannot take every connection. Claimed deliveries of a busy
- * target wait in an in-memory queue, oldest first, as many as the target can
- * start within their lease judging by how long its attempts take (or how
- * long it has been stuck); the rest are left to their lease and come back
- * when it runs out, which lets the next claims reach other targets. Fast
- * targets therefore never lose a claim, and a target that hangs holds little
- * more than its own slots. An attempt is only started while its lease still
- * covers the whole attempt, so one process never sends a delivery twice.
+ * Isolation: deliveries are claimed per target, each target for no more
+ * than it can start (its current limit, and as many again waiting), with
+ * workspaces taking turns; so a slow or hanging target never holds more than
+ * its own slots, and never delays another target's deliveries, whatever its
+ * backlog. A target's limit starts at 1 and grows by one per success up to
+ * per_target_in_flight; a timeout, a refused connection, a 429 or a 5xx
+ * halves it and stops claiming ahead for it. A target may cap its requests
+ * per second (paced evenly) and ask for its deliveries in order per
+ * customer (the store holds back a customer's next delivery until the one
+ * before is done). A target whose attempts have all failed for
+ * disable_failing_after_ms is disabled. An attempt is only started while
+ * its lease still covers the whole attempt, so one process never sends a
+ * delivery twice.
  *
  * Memory is bounded: at most 2 x max_in_flight claimed deliveries are held
  * (in flight, queued, or waiting to be recorded), plus the template cache.
@@ -32,6 +36,7 @@
 
 #include "core/error.h"
 #include "delivery/retry.h"
+#include "domain/model.h"
 #include "store/store.h"
 
 #define HK_DISPATCHER_DEFAULT_USER_AGENT "Plain-Webhooks/1.0 (plain.com; help@plain.com)"
@@ -53,8 +58,10 @@ typedef struct hk_dispatcher_options {
     int64_t record_delay_ms;     /* longest an outcome waits to be recorded, default 10 */
     int64_t stop_grace_ms;       /* how long stop lets attempts finish, default 2000 */
     size_t template_cache;       /* body templates kept, default 128 */
-    bool set_commit_hook;        /* default true: start installs hk_dispatcher_notify as the
-                                    store's commit hook, stop removes it */
+    int64_t disable_failing_after_ms; /* disable a target failing this long, default 5 days;
+                                         0: never */
+    bool set_commit_hook;             /* default true: start installs hk_dispatcher_notify as the
+                                         store's commit hook, stop removes it */
 } hk_dispatcher_options;
 
 /* Fills in the defaults. */
@@ -81,9 +88,13 @@ typedef struct hk_dispatcher hk_dispatcher;
 HK_MUST_CHECK hk_status hk_dispatcher_start(hk_store *store, const hk_dispatcher_options *o,
                                             hk_dispatcher **out, hk_error *err);
 
-/* Says that deliveries may have become due: the loop claims at once instead
- * of at its next timer. Thread-safe, never blocks, cheap: meant for the
+/* Says that deliveries became due for these n targets (next_due ignored),
+ * or, with `any`, for targets that cannot be named (the loop then looks at
+ * every target with pending deliveries). The loop claims at once instead of
+ * at its next timer. Thread-safe, cheap, only a short lock: meant for the
  * store's commit hook. Accepts NULL. */
+void hk_dispatcher_notify_due(hk_dispatcher *d, const hk_due_target *due, size_t n, bool any);
+/* The same for "any". */
 void hk_dispatcher_notify(hk_dispatcher *d);
 
 /*
@@ -122,6 +133,9 @@ typedef struct hk_dispatcher_stats {
     uint64_t store_errors;   /* claim/load/record failures */
     uint64_t template_hits;
     uint64_t template_misses;
+    uint64_t scans;                    /* looks at every target with pending deliveries */
+    uint64_t targets_disabled;         /* targets disabled for failing too long */
+    size_t targets_tracked;            /* targets with work in hand or known pending */
     hk_latency_histogram attempt_ms;   /* every attempt made: its duration */
     hk_latency_histogram delivered_ms; /* every success: event committed -> its attempt ended */
     size_t in_flight;                  /* attempts running now */

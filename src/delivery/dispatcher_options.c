@@ -33,6 +33,7 @@ void hk_dispatcher_options_init(hk_dispatcher_options *o)
     o->stop_grace_ms = 2000;
     o->template_cache = 128;
     o->set_commit_hook = true;
+    o->disable_failing_after_ms = (int64_t)5 * 24 * 3600 * 1000; /* 5 days, like Svix */
 }
 
 int64_t hk_dispatcher_lease_ms(const hk_dispatcher_options *o)
@@ -51,7 +52,8 @@ static hk_status check_numbers(const hk_dispatcher_options *o, hk_error *err)
         return hk_error_set(err, HK_EINVAL, NULL, "per-target in flight must be at least 1");
     if (o->claim_batch < 1 || o->template_cache < 1)
         return hk_error_set(err, HK_EINVAL, NULL, "claim batch and template cache must be >= 1");
-    if (o->record_delay_ms < 0 || o->stop_grace_ms < 0 || o->lease_ms < 0)
+    if (o->record_delay_ms < 0 || o->stop_grace_ms < 0 || o->lease_ms < 0 ||
+        o->disable_failing_after_ms < 0)
         return hk_error_set(err, HK_EINVAL, NULL, "delays must not be negative");
     if (hk_dispatcher_lease_ms(o) < o->timeout_ms + MIN_LEASE_OVER_TIMEOUT_MS)
         return hk_error_set(err, HK_EINVAL, NULL,

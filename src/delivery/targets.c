@@ -5,12 +5,15 @@
 #include "delivery/targets.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Slots exist only for targets with work in hand (at most max-in-flight plus
- * their queues), so a fixed table stays short-chained. */
-#define BUCKETS 256
+#include "core/clock.h"
+
+/* Slots exist for targets with work in hand or pending in the store: at
+ * most 25 per workspace. A fixed table stays short-chained for thousands. */
+#define BUCKETS 1024
 
 struct delivery_targets {
     size_t count;
@@ -52,27 +55,53 @@ void delivery_targets_free(delivery_targets *t)
     free(t);
 }
 
-delivery_target *delivery_targets_get(delivery_targets *t, const char *target_id)
+delivery_target *delivery_targets_find(delivery_targets *t, const char *target_id)
 {
-    size_t b = bucket_of(target_id);
-    for (delivery_target *s = t->buckets[b]; s; s = s->next)
+    for (delivery_target *s = t->buckets[bucket_of(target_id)]; s; s = s->next)
         if (strcmp(s->id, target_id) == 0)
             return s;
-    delivery_target *s = calloc(1, sizeof *s);
-    if (!s)
+    return NULL;
+}
+
+delivery_target *delivery_targets_get(delivery_targets *t, const char *target_id)
+{
+    delivery_target *s = delivery_targets_find(t, target_id);
+    if (s)
+        return s;
+    if (!(s = calloc(1, sizeof *s)))
         return NULL;
     size_t n = strnlen(target_id, HK_ID_MAX - 1);
     memcpy(s->id, target_id, n);
     s->id[n] = '\0';
+    s->due_at = HK_TIME_NONE;
+    s->limit = 1; /* slow start: a target earns concurrency by answering */
+    size_t b = bucket_of(target_id);
     s->next = t->buckets[b];
     t->buckets[b] = s;
     t->count++;
     return s;
 }
 
+delivery_target *delivery_targets_track(delivery_targets *t, const char *workspace_id,
+                                        const char *target_id)
+{
+    delivery_target *s = delivery_targets_get(t, target_id);
+    if (s && !s->workspace_id[0])
+        snprintf(s->workspace_id, sizeof s->workspace_id, "%s", workspace_id);
+    return s;
+}
+
+void delivery_targets_each(delivery_targets *t, void (*fn)(delivery_target *, void *), void *arg)
+{
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (delivery_target *s = t->buckets[b]; s; s = s->next)
+            fn(s, arg);
+}
+
 void delivery_targets_release_idle(delivery_targets *t, delivery_target *slot)
 {
-    if (!slot || slot->in_flight > 0 || slot->queued > 0 || slot->ready)
+    if (!slot || slot->in_flight > 0 || slot->queued > 0 || slot->ready || slot->paced ||
+        slot->claiming || slot->due_at != HK_TIME_NONE)
         return;
     delivery_target **link = &t->buckets[bucket_of(slot->id)];
     while (*link && *link != slot)

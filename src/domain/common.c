@@ -105,8 +105,7 @@ hk_status domain_validate_url(const char *field, const char *url, hk_error *err)
     size_t n = strlen(url);
     if (n == 0 || n > HK_URL_MAX_BYTES || !hk_utf8_valid(url, n))
         return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
-                              "%s must be a URL of at most %d characters", field,
-                              HK_URL_MAX_BYTES);
+                              "%s must be a URL of at most %d characters", field, HK_URL_MAX_BYTES);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
             return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
@@ -151,8 +150,8 @@ hk_status domain_validate_url(const char *field, const char *url, hk_error *err)
 
 hk_status outbox_insert_event(const store_tx *tx, const char *ws, hk_event_type type,
                               hk_change_type change, const hk_customer *customer,
-                              const hk_customer *previous, int64_t now,
-                              char event_id[HK_ID_MAX], hk_error *err)
+                              const hk_customer *previous, int64_t now, char event_id[HK_ID_MAX],
+                              hk_error *err)
 {
     hk_buf payload;
     hk_buf_init(&payload, 0);
@@ -181,9 +180,21 @@ out:
     return st;
 }
 
-hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
-                      hk_change_type change, const hk_customer *customer,
-                      const hk_customer *previous, int64_t now, hk_error *err)
+typedef struct note_job {
+    const store_tx *tx;
+    const char *ws;
+} note_job;
+
+/* A delivery due now was made for target_id: tell the dispatcher. */
+static void note_created(void *arg, const char *target_id)
+{
+    note_job *j = arg;
+    store_note_due(j->tx, j->ws, target_id);
+}
+
+hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type, hk_change_type change,
+                      const hk_customer *customer, const hk_customer *previous, int64_t now,
+                      hk_error *err)
 {
     char id[HK_ID_MAX];
     hk_status st = outbox_insert_event(tx, ws, type, change, customer, previous, now, id, err);
@@ -192,11 +203,15 @@ hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type,
     hk_event ev = {.type = type, .timestamp = now};
     memcpy(ev.id, id, HK_ID_MAX);
     snprintf(ev.workspace_id, sizeof ev.workspace_id, "%s", ws);
+    /* Ordered targets keep each customer's events in order: the event is
+     * about the customer as it is now, or as it was (deleted). */
+    const hk_customer *about = customer ? customer : previous;
+    if (about)
+        snprintf(ev.customer_id, sizeof ev.customer_id, "%s", about->id);
     size_t n = 0;
-    st = tx->ops->deliveries_create(tx->conn, &ev, now, &n);
+    note_job note = {tx, ws};
+    st = tx->ops->deliveries_create(tx->conn, &ev, now, note_created, &note, &n);
     if (st)
         return domain_store_error(err, st, "recording the deliveries");
-    if (tx->deliveries_due)
-        *tx->deliveries_due += n;
     return HK_OK;
 }

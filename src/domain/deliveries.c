@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "domain/domain_int.h"
 
 const char *hk_delivery_status_name(hk_delivery_status s)
@@ -28,21 +29,173 @@ const char *hk_delivery_status_name(hk_delivery_status s)
 
 /* ---- dispatcher ---- */
 
+/* Targets asked for per discovery read: bounds one read's length. */
+#define DUE_TARGETS_PAGE 256
+
+typedef struct due_targets_job {
+    const char *after_ws, *after_target;
+    size_t max;
+    hk_arena *arena;
+    hk_due_target **out;
+    size_t *n;
+} due_targets_job;
+
+static hk_status due_targets_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    due_targets_job *j = arg;
+    hk_status st = tx->ops->deliveries_due_targets(tx->conn, j->after_ws, j->after_target, j->max,
+                                                   j->arena, j->out, j->n);
+    return st ? domain_store_error(err, st, "finding targets with deliveries") : HK_OK;
+}
+
+hk_status hk_delivery_due_targets(hk_store *store, const char *after_ws, const char *after_target,
+                                  size_t max, hk_arena *arena, hk_due_target **out, size_t *n,
+                                  hk_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    hk_error_clear(err);
+    if (max == 0 || !after_ws || !after_target)
+        return hk_error_set(err, HK_EINVAL, NULL, "due targets: a cursor and a positive max");
+    due_targets_job j = {after_ws, after_target, max, arena, out, n};
+    return store_read(store, due_targets_tx, &j, err);
+}
+
 typedef struct claim_job {
+    int64_t now, lease_until;
+    hk_claim_want *wants;
+    size_t n;
+    hk_arena *arena;
+} claim_job;
+
+static hk_status claim_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    claim_job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        hk_claim_want *w = &j->wants[i];
+        hk_status st = tx->ops->deliveries_claim_target(tx->conn, w->workspace_id, w->target_id,
+                                                        j->now, j->lease_until, w->max, j->arena,
+                                                        &w->rows, &w->n, &w->next_due);
+        if (st)
+            return domain_store_error(err, st, "claiming deliveries");
+    }
+    return HK_OK;
+}
+
+static hk_status check_wants(int64_t lease_ms, hk_claim_want *wants, size_t n, hk_error *err)
+{
+    if (lease_ms <= 0)
+        return hk_error_set(err, HK_EINVAL, NULL, "claim: the lease must be positive");
+    for (size_t i = 0; i < n; i++) {
+        if (wants[i].max == 0)
+            return hk_error_set(err, HK_EINVAL, NULL, "claim: every target needs a positive max");
+        wants[i].rows = NULL;
+        wants[i].n = 0;
+        wants[i].next_due = HK_TIME_NONE;
+    }
+    return HK_OK;
+}
+
+hk_status hk_delivery_claim_targets(hk_store *store, int64_t now, int64_t lease_ms,
+                                    hk_claim_want *wants, size_t n, hk_arena *arena, hk_error *err)
+{
+    hk_error_clear(err);
+    hk_status st = check_wants(lease_ms, wants, n, err);
+    if (st)
+        return st;
+    claim_job j = {now, now + lease_ms, wants, n, arena};
+    return store_write(store, claim_tx, &j, err);
+}
+
+/* Every target with a pending, timed delivery, in one transaction's view. */
+static hk_status all_due_targets(const store_tx *tx, hk_arena *a, hk_due_target **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    hk_due_target *all = NULL;
+    const char *ws = "", *target = "";
+    for (;;) {
+        hk_due_target *page;
+        size_t got;
+        hk_status st =
+            tx->ops->deliveries_due_targets(tx->conn, ws, target, DUE_TARGETS_PAGE, a, &page, &got);
+        if (st)
+            return st;
+        if (*n + got > cap) {
+            size_t ncap = cap ? 2 * cap : DUE_TARGETS_PAGE;
+            while (ncap < *n + got)
+                ncap *= 2;
+            hk_due_target *grown = hk_arena_calloc(a, ncap, sizeof *grown);
+            if (!grown)
+                return HK_ENOMEM;
+            if (*n)
+                memcpy(grown, all, *n * sizeof *all);
+            all = grown;
+            cap = ncap;
+        }
+        if (got)
+            memcpy(all + *n, page, got * sizeof *page);
+        *n += got;
+        if (got < DUE_TARGETS_PAGE)
+            break;
+        ws = all[*n - 1].workspace_id;
+        target = all[*n - 1].target_id;
+    }
+    *out = all;
+    return HK_OK;
+}
+
+static int by_next_due(const void *a, const void *b)
+{
+    int64_t x = ((const hk_due_target *)a)->next_due, y = ((const hk_due_target *)b)->next_due;
+    return (x > y) - (x < y);
+}
+
+typedef struct global_claim_job {
     int64_t now, lease_until;
     size_t max;
     hk_arena *arena;
     hk_delivery **out;
     size_t *n;
     int64_t *next_due;
-} claim_job;
+} global_claim_job;
 
-static hk_status claim_tx(const store_tx *tx, void *arg, hk_error *err)
+static hk_status global_claim_tx(const store_tx *tx, void *arg, hk_error *err)
 {
-    claim_job *j = arg;
-    hk_status st = tx->ops->deliveries_claim(tx->conn, j->now, j->lease_until, j->max, j->arena,
-                                             j->out, j->n, j->next_due);
-    return st ? domain_store_error(err, st, "claiming deliveries") : HK_OK;
+    global_claim_job *j = arg;
+    hk_due_target *targets;
+    size_t nt;
+    hk_status st = all_due_targets(tx, j->arena, &targets, &nt);
+    hk_delivery *rows = hk_arena_calloc(j->arena, j->max + 1, sizeof *rows);
+    if (!st && !rows)
+        st = HK_ENOMEM;
+    if (st)
+        return domain_store_error(err, st, "claiming deliveries");
+    qsort(targets, nt, sizeof *targets, by_next_due);
+    size_t got = 0;
+    int64_t next = HK_TIME_NONE;
+    for (size_t i = 0; i < nt; i++) {
+        hk_due_target *t = &targets[i];
+        int64_t after = t->next_due;
+        if (got < j->max && t->next_due <= j->now) {
+            hk_delivery *some;
+            size_t k;
+            st = tx->ops->deliveries_claim_target(tx->conn, t->workspace_id, t->target_id, j->now,
+                                                  j->lease_until, j->max - got, j->arena, &some, &k,
+                                                  &after);
+            if (st)
+                return domain_store_error(err, st, "claiming deliveries");
+            memcpy(rows + got, some, k * sizeof *some);
+            got += k;
+        }
+        if (after != HK_TIME_NONE && (next == HK_TIME_NONE || after < next))
+            next = after;
+    }
+    *j->out = rows;
+    *j->n = got;
+    *j->next_due = next;
+    return HK_OK;
 }
 
 hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms, size_t max,
@@ -55,8 +208,8 @@ hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms, size
     hk_error_clear(err);
     if (max == 0 || lease_ms <= 0)
         return hk_error_set(err, HK_EINVAL, NULL, "claim: max and lease must be positive");
-    claim_job j = {now, now + lease_ms, max, arena, out, n, next_due};
-    return store_write(store, claim_tx, &j, err);
+    global_claim_job j = {now, now + lease_ms, max, arena, out, n, next_due};
+    return store_write(store, global_claim_tx, &j, err);
 }
 
 typedef struct load_job {
@@ -148,16 +301,34 @@ typedef struct backlog_job {
     hk_delivery_backlog *out;
 } backlog_job;
 
+/* Per target: one seek for its oldest due time, and a count of its due rows
+ * up to what the cap leaves, so a scrape costs O(targets + counted). */
 static hk_status backlog_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     backlog_job *j = arg;
-    int64_t next_due;
-    hk_status st = tx->ops->deliveries_due(tx->conn, j->now, j->cap, &j->out->due, &next_due);
+    hk_arena *a = hk_arena_new(0);
+    if (!a)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory reading the backlog");
+    hk_due_target *targets;
+    size_t nt;
+    hk_status st = all_due_targets(tx, a, &targets, &nt);
+    for (size_t i = 0; !st && i < nt; i++) {
+        const hk_due_target *t = &targets[i];
+        if (t->next_due > j->now)
+            continue;
+        if (j->out->oldest_due == HK_TIME_NONE || t->next_due < j->out->oldest_due)
+            j->out->oldest_due = t->next_due;
+        if (j->out->due >= j->cap)
+            continue;
+        size_t k;
+        st = tx->ops->deliveries_count_due(tx->conn, t->workspace_id, t->target_id, j->now,
+                                           j->cap - j->out->due, &k);
+        j->out->due += k;
+    }
+    hk_arena_free(a);
     if (st)
         return domain_store_error(err, st, "reading the delivery backlog");
     j->out->due_capped = j->out->due >= j->cap;
-    if (next_due != HK_TIME_NONE && next_due <= j->now)
-        j->out->oldest_due = next_due;
     return HK_OK;
 }
 
@@ -211,31 +382,129 @@ hk_status hk_events_prune(hk_store *store, int64_t before_ms, size_t budget, hk_
 typedef struct record_job {
     const hk_delivery_result *results;
     size_t n;
+    hk_record_policy policy;
+    size_t *disabled;
 } record_job;
+
+/* What one record saw of a target: its attempts' outcomes, in order. */
+typedef struct target_outcome {
+    const hk_delivery *d; /* the first of its results, for the ids */
+    bool any_ok;          /* some attempt succeeded */
+    bool last_ok;         /* the last attempt succeeded */
+    int64_t failing_from; /* start of the first failure after the last success */
+} target_outcome;
+
+static void fold_outcome(target_outcome *o, size_t *n, const hk_delivery_result *r)
+{
+    const hk_delivery *d = r->delivery;
+    target_outcome *t = NULL;
+    for (size_t i = 0; i < *n && !t; i++)
+        if (strcmp(o[i].d->target_id, d->target_id) == 0 &&
+            strcmp(o[i].d->workspace_id, d->workspace_id) == 0)
+            t = &o[i];
+    if (!t) {
+        t = &o[(*n)++];
+        *t = (target_outcome){.d = d, .failing_from = HK_TIME_NONE};
+    }
+    if (r->succeeded) {
+        t->any_ok = t->last_ok = true;
+        t->failing_from = HK_TIME_NONE;
+    } else {
+        t->last_ok = false;
+        if (t->failing_from == HK_TIME_NONE)
+            t->failing_from = r->attempt.started_at;
+    }
+}
+
+/* A target's failing_since after one record's attempts; disables it when it
+ * has failed for longer than the policy allows. */
+static hk_status note_health(const store_tx *tx, const record_job *j, const target_outcome *t,
+                             int64_t now)
+{
+    const hk_delivery *d = t->d;
+    int64_t since;
+    bool enabled, found;
+    hk_status st = HK_OK;
+    if (t->any_ok || t->last_ok)
+        st = tx->ops->target_note_health(tx->conn, d->workspace_id, d->target_id, true, 0, &since,
+                                         &enabled, &found);
+    if (!st && !t->last_ok)
+        st = tx->ops->target_note_health(tx->conn, d->workspace_id, d->target_id, false,
+                                         t->failing_from, &since, &enabled, &found);
+    if (st || t->last_ok || !found || !enabled || j->policy.disable_after_ms <= 0 ||
+        since == HK_TIME_NONE || now - since < j->policy.disable_after_ms)
+        return st;
+    st = tx->ops->target_auto_disable(tx->conn, d->workspace_id, d->target_id, now);
+    if (!st)
+        st = tx->ops->deliveries_fail_for_target(tx->conn, d->workspace_id, d->target_id, now);
+    if (st)
+        return st;
+    if (j->disabled)
+        (*j->disabled)++;
+    char at[HK_TIME_ISO_BUF];
+    hk_time_format(since, at);
+    hk_log_warn("webhook target %s of workspace %s disabled: every attempt has failed since %s; "
+                "its pending deliveries failed (updateWebhookTarget with isEnabled: true enables "
+                "it again, hookdResendFailedWebhookDeliveries sends them again)",
+                d->target_id, d->workspace_id, at);
+    return HK_OK;
+}
+
+/* A delivery to an ordered target that leaves pending lets its customer's
+ * next one go. */
+static hk_status release_successor(const store_tx *tx, const hk_delivery_result *r, int64_t now)
+{
+    const hk_delivery *d = r->delivery;
+    if (!d->customer_id[0] || (!r->drop && !r->succeeded && r->retry_at != HK_TIME_NONE))
+        return HK_OK;
+    bool unblocked;
+    hk_status st = tx->ops->delivery_unblock_next(tx->conn, d->workspace_id, d->target_id,
+                                                  d->customer_id, now, &unblocked);
+    if (!st && unblocked)
+        store_note_due(tx, d->workspace_id, d->target_id);
+    return st;
+}
 
 static hk_status record_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     record_job *j = arg;
     int64_t now = hk_now_ms();
-    for (size_t i = 0; i < j->n; i++) {
+    target_outcome *outcomes = calloc(j->n, sizeof *outcomes);
+    if (!outcomes)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory recording attempts");
+    size_t n_targets = 0;
+    hk_status st = HK_OK;
+    if (j->disabled)
+        *j->disabled = 0;
+    for (size_t i = 0; !st && i < j->n; i++) {
         const hk_delivery_result *r = &j->results[i];
-        hk_status st = tx->ops->delivery_record(tx->conn, r, now);
-        if (st)
-            return domain_store_error(err, st, "recording an attempt");
-        /* A retry due at once (a zero delay) must wake the dispatcher too. */
-        if (!r->drop && !r->succeeded && r->retry_at != HK_TIME_NONE && tx->deliveries_due)
-            (*tx->deliveries_due)++;
+        st = tx->ops->delivery_record(tx->conn, r, now);
+        if (!st)
+            st = release_successor(tx, r, now);
+        if (!r->drop)
+            fold_outcome(outcomes, &n_targets, r);
     }
-    return HK_OK;
+    for (size_t i = 0; !st && i < n_targets; i++)
+        st = note_health(tx, j, &outcomes[i], now);
+    free(outcomes);
+    return st ? domain_store_error(err, st, "recording an attempt") : HK_OK;
+}
+
+static hk_record_policy policy_or_default(const hk_record_policy *p)
+{
+    hk_record_policy none = {0};
+    return p ? *p : none;
 }
 
 hk_status hk_delivery_record(hk_store *store, const hk_delivery_result *results, size_t n,
-                             hk_error *err)
+                             const hk_record_policy *policy, size_t *disabled, hk_error *err)
 {
     hk_error_clear(err);
+    if (disabled)
+        *disabled = 0;
     if (n == 0)
         return HK_OK;
-    record_job j = {results, n};
+    record_job j = {results, n, policy_or_default(policy), disabled};
     return store_write(store, record_tx, &j, err);
 }
 
@@ -271,27 +540,27 @@ static hk_status async_submit(hk_store *store, store_fn fn, async_job *a, hk_err
     return st;
 }
 
-hk_status hk_delivery_claim_submit(hk_store *store, int64_t now, int64_t lease_ms, size_t max,
-                                   hk_arena *arena, hk_delivery **out, size_t *n, int64_t *next_due,
-                                   hk_delivery_done_fn done, void *arg, hk_error *err)
+hk_status hk_delivery_claim_targets_submit(hk_store *store, int64_t now, int64_t lease_ms,
+                                           hk_claim_want *wants, size_t n, hk_arena *arena,
+                                           hk_delivery_done_fn done, void *arg, hk_error *err)
 {
-    *out = NULL;
-    *n = 0;
-    *next_due = HK_TIME_NONE;
     hk_error_clear(err);
-    if (max == 0 || lease_ms <= 0 || !done)
-        return hk_error_set(err, HK_EINVAL, NULL,
-                            "claim: max and lease must be positive, and a callback given");
+    hk_status st = check_wants(lease_ms, wants, n, err);
+    if (st)
+        return st;
+    if (n == 0 || !done)
+        return hk_error_set(err, HK_EINVAL, NULL, "claim: no targets, or no callback");
     async_job *a = calloc(1, sizeof *a);
     if (!a)
         return hk_error_set(err, HK_ENOMEM, NULL, "claim: out of memory");
-    a->u.claim = (claim_job){now, now + lease_ms, max, arena, out, n, next_due};
+    a->u.claim = (claim_job){now, now + lease_ms, wants, n, arena};
     a->done = done;
     a->arg = arg;
     return async_submit(store, claim_tx, a, err);
 }
 
 hk_status hk_delivery_record_submit(hk_store *store, const hk_delivery_result *results, size_t n,
+                                    const hk_record_policy *policy, size_t *disabled,
                                     hk_delivery_done_fn done, void *arg, hk_error *err)
 {
     hk_error_clear(err);
@@ -300,7 +569,7 @@ hk_status hk_delivery_record_submit(hk_store *store, const hk_delivery_result *r
     async_job *a = calloc(1, sizeof *a);
     if (!a)
         return hk_error_set(err, HK_ENOMEM, NULL, "record: out of memory");
-    a->u.record = (record_job){results, n};
+    a->u.record = (record_job){results, n, policy_or_default(policy), disabled};
     a->done = done;
     a->arg = arg;
     return async_submit(store, record_tx, a, err);
@@ -315,8 +584,8 @@ static hk_status release_tx(const store_tx *tx, void *arg, hk_error *err)
 {
     release_job *j = arg;
     hk_status st = tx->ops->deliveries_release_leases(tx->conn, j->now, j->n);
-    if (!st && tx->deliveries_due)
-        *tx->deliveries_due += *j->n;
+    if (!st && *j->n > 0)
+        store_note_due_any(tx);
     return st ? domain_store_error(err, st, "releasing leases") : HK_OK;
 }
 
@@ -491,8 +760,7 @@ static hk_status resend_tx(const store_tx *tx, void *arg, hk_error *err)
                                  hk_now_ms());
     if (st)
         return domain_store_error(err, st, "re-sending the event");
-    if (tx->deliveries_due)
-        (*tx->deliveries_due)++;
+    store_note_due(tx, j->ctx->workspace_id, j->target_id);
     return HK_OK;
 }
 
@@ -532,8 +800,8 @@ static hk_status resend_failed_tx(const store_tx *tx, void *arg, hk_error *err)
                                           hk_now_ms(), j->count);
     if (st)
         return domain_store_error(err, st, "re-sending failed deliveries");
-    if (tx->deliveries_due)
-        *tx->deliveries_due += *j->count;
+    if (*j->count > 0)
+        store_note_due(tx, j->ctx->workspace_id, j->target_id);
     return HK_OK;
 }
 
@@ -593,8 +861,7 @@ static hk_status send_test_tx(const store_tx *tx, void *arg, hk_error *err)
     st = tx->ops->delivery_rearm(tx->conn, j->ctx->workspace_id, j->target_id, j->event_id, now);
     if (st)
         return domain_store_error(err, st, "queueing the test event");
-    if (tx->deliveries_due)
-        (*tx->deliveries_due)++;
+    store_note_due(tx, j->ctx->workspace_id, j->target_id);
     return HK_OK;
 }
 

@@ -39,6 +39,9 @@ typedef struct hk_delivery {
     int64_t created_at;
     int64_t updated_at;
     char event_type[64]; /* filled by lists only ("" elsewhere) */
+    /* Set only for a target delivering in order per customer: the customer
+     * whose next delivery waits for this one ("" otherwise). */
+    char customer_id[HK_ID_MAX];
 } hk_delivery;
 
 #define HK_ATTEMPT_EXCERPT_MAX 1024 /* bytes of the response body kept */
@@ -57,12 +60,45 @@ typedef struct hk_attempt {
 /* ---- dispatcher ---- */
 
 /*
- * Claims up to `max` pending deliveries due at `now` and not leased, oldest
- * due first, leasing them until now + lease_ms. *next_due is the earliest
- * time a pending delivery can be claimed — its due time, or the end of its
- * lease, when a lease runs out it is due again (HK_TIME_NONE when nothing is
- * pending) — so the caller knows how long it may sleep. Rows are allocated
- * in `arena`.
+ * Targets with pending deliveries (see hk_due_target), in (workspace, target)
+ * order strictly after (after_ws, after_target) ("" and "": from the first),
+ * at most `max`, read in one snapshot: one index seek per target, whatever
+ * their backlogs. The dispatcher's way to find work it was not told about
+ * (expired leases, other processes). Rows in `arena`.
+ */
+HK_MUST_CHECK hk_status hk_delivery_due_targets(hk_store *store, const char *after_ws,
+                                                const char *after_target, size_t max,
+                                                hk_arena *arena, hk_due_target **out, size_t *n,
+                                                hk_error *err);
+
+/* What a claim asks of one target, and, once it committed, what it got. */
+typedef struct hk_claim_want {
+    char workspace_id[HK_ID_MAX];
+    char target_id[HK_ID_MAX];
+    size_t max; /* deliveries to claim at most, >= 1 */
+    /* Filled when the claim has committed: */
+    hk_delivery *rows; /* n of them, due order, in the claim's arena */
+    size_t n;
+    int64_t next_due; /* when the target's next pending delivery can be claimed
+                         (HK_TIME_NONE: none has a due time) */
+} hk_claim_want;
+
+/*
+ * Claims, for each of n targets, up to wants[i].max of its pending
+ * deliveries due at `now`, oldest due first, leasing them until now +
+ * lease_ms: a claim never takes more for a target than the caller can start,
+ * so one target's backlog never crowds out another's (issue 14). Rows are
+ * allocated in `arena`.
+ */
+HK_MUST_CHECK hk_status hk_delivery_claim_targets(hk_store *store, int64_t now, int64_t lease_ms,
+                                                  hk_claim_want *wants, size_t n, hk_arena *arena,
+                                                  hk_error *err);
+
+/*
+ * Claims up to `max` pending deliveries due at `now` over every target,
+ * targets whose next delivery is the oldest first (for tools and tests; the
+ * dispatcher claims per target). *next_due is the earliest time a pending
+ * delivery can be claimed afterwards (HK_TIME_NONE when nothing is pending).
  */
 HK_MUST_CHECK hk_status hk_delivery_claim(hk_store *store, int64_t now, int64_t lease_ms,
                                           size_t max, hk_arena *arena, hk_delivery **out, size_t *n,
@@ -106,29 +142,45 @@ typedef struct hk_delivery_result {
     bool drop;        /* the target or event is gone: mark cancelled, record no attempt */
 } hk_delivery_result;
 
-/* Records attempts and moves the deliveries on (succeeded / pending again /
+/* How recording treats targets that keep failing. */
+typedef struct hk_record_policy {
+    /* A target whose attempts have all failed for this long (from the first
+     * failure after its last success) is disabled, its pending deliveries
+     * failed so that they can be re-sent once it is enabled again; 0: never. */
+    int64_t disable_after_ms;
+} hk_record_policy;
+
+/*
+ * Records attempts and moves the deliveries on (succeeded / pending again /
  * failed / cancelled), releasing their leases, in one transaction. Only a
- * delivery still pending is changed: one cancelled meanwhile stays so. */
+ * delivery still pending is changed: one cancelled meanwhile stays so. A
+ * delivery to a target ordered by customer that leaves pending lets that
+ * customer's next one go. Each target's failing_since follows its attempts,
+ * and targets failing for longer than the policy allows are disabled:
+ * *disabled (unless NULL) counts them, each is logged. `policy` NULL: never.
+ */
 HK_MUST_CHECK hk_status hk_delivery_record(hk_store *store, const hk_delivery_result *results,
-                                           size_t n, hk_error *err);
+                                           size_t n, const hk_record_policy *policy,
+                                           size_t *disabled, hk_error *err);
 
 /*
  * Asynchronous claim and record, for the dispatcher: they return at once and
  * `done` is called on the store's writer thread once the transaction is
- * committed (HK_OK; for a claim, *out, *n and *next_due are then set) or
+ * committed (HK_OK; for a claim, the wants' rows, n and next_due are then set) or
  * rolled back (the status, and `err` with the message). Every pointer passed
  * must stay valid until then. `done` must not block or call into the store.
  * On failure to submit (the store is closing), `done` is never called.
  */
 typedef void (*hk_delivery_done_fn)(void *arg, hk_status st, const hk_error *err);
 
-HK_MUST_CHECK hk_status hk_delivery_claim_submit(hk_store *store, int64_t now, int64_t lease_ms,
-                                                 size_t max, hk_arena *arena, hk_delivery **out,
-                                                 size_t *n, int64_t *next_due,
-                                                 hk_delivery_done_fn done, void *arg,
-                                                 hk_error *err);
+HK_MUST_CHECK hk_status hk_delivery_claim_targets_submit(hk_store *store, int64_t now,
+                                                         int64_t lease_ms, hk_claim_want *wants,
+                                                         size_t n, hk_arena *arena,
+                                                         hk_delivery_done_fn done, void *arg,
+                                                         hk_error *err);
 HK_MUST_CHECK hk_status hk_delivery_record_submit(hk_store *store,
                                                   const hk_delivery_result *results, size_t n,
+                                                  const hk_record_policy *policy, size_t *disabled,
                                                   hk_delivery_done_fn done, void *arg,
                                                   hk_error *err);
 

@@ -289,9 +289,38 @@ typedef struct hk_target_update_input {
 
 HK_MUST_CHECK hk_status hk_target_create(const hk_ctx *ctx, const hk_target_input *in,
                                          hk_arena *arena, hk_webhook_target *out, hk_error *err);
-/* Disabling a target cancels its pending deliveries. */
+/* Disabling a target cancels its pending deliveries; enabling one clears
+ * its failure record (failing_since, auto_disabled_at). */
 HK_MUST_CHECK hk_status hk_target_update(const hk_ctx *ctx, const hk_target_update_input *in,
                                          hk_arena *arena, hk_webhook_target *out, hk_error *err);
+
+/* The most maxRequestsPerSecond can be. */
+#define HK_TARGET_MAX_RPS 100000
+
+/* How hookd delivers to a target (hookd's own settings; fields not set are
+ * kept). */
+typedef struct hk_target_delivery_input {
+    const char *webhook_target_id;
+    bool ordered_by_customer_set;
+    bool ordered_by_customer;
+    bool max_requests_per_second_set;
+    bool max_requests_per_second_null; /* null: no cap */
+    int64_t max_requests_per_second;   /* 1..HK_TARGET_MAX_RPS */
+} hk_target_delivery_input;
+
+/*
+ * Sets a target's delivery settings (webhookTarget:edit). Ordered by
+ * customer: each customer's events reach the target one at a time, in
+ * commit order, the next waiting until the one before succeeded or failed
+ * for good; other customers are not held. It applies to events made from
+ * then on; turning it off lets every waiting delivery go at once. A cap on
+ * requests per second paces attempts to the target. Validation errors name
+ * the field (maxRequestsPerSecond out of range).
+ */
+HK_MUST_CHECK hk_status hk_target_update_delivery(const hk_ctx *ctx,
+                                                  const hk_target_delivery_input *in,
+                                                  hk_arena *arena, hk_webhook_target *out,
+                                                  hk_error *err);
 /* Cancels its pending deliveries; events are kept. */
 HK_MUST_CHECK hk_status hk_target_delete(const hk_ctx *ctx, const char *webhook_target_id,
                                          hk_error *err);

@@ -91,6 +91,11 @@ typedef struct hk_webhook_target {
     hk_actor created_by;
     int64_t updated_at;
     hk_actor updated_by;
+    /* How hookd delivers to it (hookd's own, not Plain's; see deliveries.h). */
+    bool ordered_by_customer;         /* a customer's events one at a time, in commit order */
+    uint32_t max_requests_per_second; /* 0: no cap */
+    int64_t failing_since;    /* start of the current run of failed attempts, HK_TIME_NONE: none */
+    int64_t auto_disabled_at; /* when hookd disabled it for failing too long, else HK_TIME_NONE */
 } hk_webhook_target;
 
 typedef struct hk_workspace {
@@ -136,6 +141,14 @@ typedef enum hk_change_type {
 } hk_change_type;
 
 /* An event as stored: its payload object is rendered once, at creation. */
+/* A target with pending deliveries, and the earliest time one of them can
+ * be claimed (its due time, or when its lease runs out). */
+typedef struct hk_due_target {
+    char workspace_id[HK_ID_MAX];
+    char target_id[HK_ID_MAX];
+    int64_t next_due;
+} hk_due_target;
+
 typedef struct hk_event {
     char id[HK_ID_MAX];
     char workspace_id[HK_ID_MAX];
@@ -143,6 +156,7 @@ typedef struct hk_event {
     int64_t timestamp;
     const char *payload_json; /* the "payload" object, compact JSON */
     size_t payload_len;
+    char customer_id[HK_ID_MAX]; /* the customer it is about (ordered delivery); "" unknown */
 } hk_event;
 
 #endif

@@ -101,6 +101,7 @@ static hk_status create_tx(const store_tx *tx, void *arg, hk_error *err)
     t->url = domain_dup(j->arena, in->url, &st);
     t->description = domain_dup(j->arena, in->description, &st);
     t->is_enabled = in->is_enabled;
+    t->failing_since = t->auto_disabled_at = HK_TIME_NONE;
     t->created_at = t->updated_at = now;
     t->created_by = t->updated_by = j->ctx->actor;
     if (!st)
@@ -139,8 +140,8 @@ static hk_status load_target(const store_tx *tx, const hk_ctx *ctx, const char *
     if (st)
         return domain_store_error(err, st, "looking up the target");
     if (!found)
-        return hk_error_field(err, HK_ENOTFOUND, "not_found", "webhookTargetId",
-                              HK_FIELD_NOT_FOUND, "no webhook target with this id");
+        return hk_error_field(err, HK_ENOTFOUND, "not_found", "webhookTargetId", HK_FIELD_NOT_FOUND,
+                              "no webhook target with this id");
     return HK_OK;
 }
 
@@ -162,6 +163,8 @@ static hk_status update_tx(const store_tx *tx, void *arg, hk_error *err)
         snprintf(t.version, sizeof t.version, "%s", in->version.value);
     if (in->is_enabled_set)
         t.is_enabled = in->is_enabled;
+    if (!was_enabled && t.is_enabled) /* a fresh start, whoever disabled it */
+        t.failing_since = t.auto_disabled_at = HK_TIME_NONE;
     if (!st && in->event_types_set)
         st = own_event_types(j->arena, in->event_types, in->n_event_types, &t);
     if (st)
@@ -194,8 +197,8 @@ hk_status hk_target_update(const hk_ctx *ctx, const hk_target_update_input *in, 
         st = validate_description(in->description.value, err);
     if (!st && in->version.set) {
         st = in->version.value ? validate_version(in->version.value, err)
-                               : hk_error_field(err, HK_EINVAL, NULL, "version",
-                                                HK_FIELD_REQUIRED, "version may not be null");
+                               : hk_error_field(err, HK_EINVAL, NULL, "version", HK_FIELD_REQUIRED,
+                                                "version may not be null");
     }
     if (!st && in->event_types_set)
         st = validate_event_types(in->event_types, in->n_event_types, err);
@@ -203,6 +206,64 @@ hk_status hk_target_update(const hk_ctx *ctx, const hk_target_update_input *in, 
         return st;
     target_job j = {ctx, NULL, &copy, arena, out};
     return store_write(ctx->store, update_tx, &j, err);
+}
+
+typedef struct delivery_job {
+    const hk_ctx *ctx;
+    const hk_target_delivery_input *in;
+    hk_arena *arena;
+    hk_webhook_target *out;
+} delivery_job;
+
+static hk_status update_delivery_tx(const store_tx *tx, void *arg, hk_error *err)
+{
+    delivery_job *j = arg;
+    const hk_target_delivery_input *in = j->in;
+    int64_t now = hk_now_ms();
+    hk_webhook_target t;
+    hk_status st = load_target(tx, j->ctx, in->webhook_target_id, j->arena, &t, err);
+    if (st)
+        return st;
+    bool was_ordered = t.ordered_by_customer;
+    if (in->ordered_by_customer_set)
+        t.ordered_by_customer = in->ordered_by_customer;
+    if (in->max_requests_per_second_set)
+        t.max_requests_per_second =
+            in->max_requests_per_second_null ? 0 : (uint32_t)in->max_requests_per_second;
+    t.updated_at = now;
+    t.updated_by = j->ctx->actor;
+    st = tx->ops->target_update(tx->conn, &t);
+    size_t released = 0;
+    if (!st && was_ordered && !t.ordered_by_customer)
+        st = tx->ops->deliveries_unblock_all(tx->conn, t.workspace_id, t.id, now, &released);
+    if (st)
+        return domain_store_error(err, st, "updating the target");
+    if (released > 0)
+        store_note_due(tx, t.workspace_id, t.id);
+    *j->out = t;
+    return HK_OK;
+}
+
+hk_status hk_target_update_delivery(const hk_ctx *ctx, const hk_target_delivery_input *in,
+                                    hk_arena *arena, hk_webhook_target *out, hk_error *err)
+{
+    hk_error_clear(err);
+    memset(out, 0, sizeof *out);
+    hk_target_delivery_input copy = *in;
+    char id[HK_ID_MAX];
+    hk_status st = domain_copy_id("webhookTargetId", in->webhook_target_id, id, err);
+    copy.webhook_target_id = id;
+    if (!st)
+        st = domain_require(ctx, HK_PERM_WEBHOOK_TARGET_EDIT, err);
+    if (!st && in->max_requests_per_second_set && !in->max_requests_per_second_null &&
+        (in->max_requests_per_second < 1 || in->max_requests_per_second > HK_TARGET_MAX_RPS))
+        st = hk_error_field(err, HK_EINVAL, NULL, "maxRequestsPerSecond", HK_FIELD_VALIDATION,
+                            "maxRequestsPerSecond must be from 1 to %d, or null for no cap",
+                            HK_TARGET_MAX_RPS);
+    if (st)
+        return st;
+    delivery_job j = {ctx, &copy, arena, out};
+    return store_write(ctx->store, update_delivery_tx, &j, err);
 }
 
 typedef struct id_job {

@@ -102,6 +102,27 @@ static const char *const migrations[] = {
      * migration of two statements, not two array elements missing a comma) */
     ("ALTER TABLE api_keys ADD COLUMN description TEXT;"
      "CREATE INDEX api_keys_workspace ON api_keys (workspace_id, id);"),
+
+    /* 5: delivery isolation (issue 14). Claims are made per target, so a
+     * saturated target's backlog is never read while others wait: the due
+     * index is keyed by target. Rows with no due time (a delivery waiting for
+     * an earlier one of the same customer, ordered targets only) are left out
+     * of it, so a long chain of waiting rows costs nothing to skip.
+     * deliveries.customer_id is set only for ordered targets, which keeps the
+     * customer index empty for every other target. Targets carry their
+     * delivery settings and how long they have been failing. */
+    ("ALTER TABLE webhook_targets ADD COLUMN ordered_by_customer INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE webhook_targets ADD COLUMN max_rps INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE webhook_targets ADD COLUMN failing_since INTEGER;"
+     "ALTER TABLE webhook_targets ADD COLUMN auto_disabled_at INTEGER;"
+     "ALTER TABLE deliveries ADD COLUMN customer_id TEXT;"
+     "DROP INDEX deliveries_due;"
+     "CREATE INDEX deliveries_due_by_target ON deliveries"
+     "  (workspace_id, target_id, next_attempt_at)"
+     "  WHERE status = 0 AND next_attempt_at IS NOT NULL;"
+     "CREATE INDEX deliveries_customer ON deliveries"
+     "  (workspace_id, target_id, customer_id, event_id)"
+     "  WHERE status = 0 AND customer_id IS NOT NULL;"),
 };
 
 const char *const *sqlite_schema_migrations(int *count)

@@ -44,8 +44,8 @@ struct hk_store {
      * then on (see hk_store_healthy); only a restart clears it. */
     bool failed;
     hk_store_stats stats;
-    intent **batch;   /* scratch, max_batch entries, writer thread only */
-    size_t batch_due; /* deliveries made due by the batch running, writer only */
+    intent **batch;           /* scratch, max_batch entries, writer thread only */
+    store_due_set *batch_due; /* targets made due by the batch running, writer only */
     hk_store_commit_hook commit_hook;
     void *commit_hook_arg;
     hk_status *results; /* scratch, max_batch entries, writer thread only */
@@ -122,7 +122,7 @@ static void fail_batch(intent **batch, size_t n, size_t from, hk_status *results
 /* Runs one intent inside its own savepoint. */
 static hk_status run_guarded(hk_store *s, intent *it)
 {
-    store_tx tx = {s->ops, s->writer, &s->batch_due};
+    store_tx tx = {s->ops, s->writer, s->batch_due};
     hk_status st = s->ops->savepoint(s->writer);
     if (st)
         return hk_error_set(it->err, st, NULL, "store: cannot open a savepoint");
@@ -149,7 +149,7 @@ static hk_status run_guarded(hk_store *s, intent *it)
  */
 static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *res)
 {
-    store_tx tx = {s->ops, s->writer, &s->batch_due};
+    store_tx tx = {s->ops, s->writer, s->batch_due};
     for (size_t i = 0; i < n; i++) {
         uint64_t mark = s->ops->rows_written(s->writer);
         res[i] = batch[i]->fn(&tx, batch[i]->arg, batch[i]->err);
@@ -166,7 +166,7 @@ static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *r
 static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, hk_status *res)
 {
     s->ops->rollback(s->writer);
-    s->batch_due = 0;
+    store_due_set_clear(s->batch_due);
     if (s->ops->begin(s->writer))
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -187,7 +187,7 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
     bool unknown = false; /* the commit's fsync failed: see hk_store_healthy */
     for (size_t i = 0; i < n; i++)
         res[i] = HK_OK;
-    s->batch_due = 0;
+    store_due_set_clear(s->batch_due);
 
     if (s->ops->begin(s->writer)) {
         fail_batch(batch, n, 0, res, "store: cannot begin a transaction");
@@ -227,8 +227,11 @@ out:
     hk_store_commit_hook hook = s->commit_hook;
     void *hook_arg = s->commit_hook_arg;
     pthread_mutex_unlock(&s->lock);
-    if (committed && s->batch_due && hook)
-        hook(hook_arg, s->batch_due);
+    size_t n_due;
+    bool any_due;
+    const hk_due_target *due = store_due_set_items(s->batch_due, &n_due, &any_due);
+    if (committed && (n_due > 0 || any_due) && hook)
+        hook(hook_arg, due, n_due, any_due);
     for (size_t i = 0; i < n; i++)
         finish(batch[i], res[i]);
 }
@@ -465,7 +468,8 @@ hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err
     pthread_cond_init(&s->read_free, NULL);
     s->batch = calloc(s->opts.max_batch, sizeof *s->batch);
     s->results = calloc(s->opts.max_batch, sizeof *s->results);
-    if (!s->opts.data_dir || !s->batch || !s->results) {
+    s->batch_due = store_due_set_new();
+    if (!s->opts.data_dir || !s->batch || !s->results || !s->batch_due) {
         st = hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
         goto out;
     }
@@ -508,6 +512,7 @@ void hk_store_close(hk_store *s)
     free(s->idle);
     free(s->batch);
     free(s->results);
+    store_due_set_free(s->batch_due);
     free((char *)s->opts.data_dir);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);

@@ -19,14 +19,15 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "domain/model.h"
 
 typedef struct hk_store hk_store;
 
 typedef struct hk_store_options {
-    const char *data_dir;   /* created when missing; the SQLite file lives here */
-    bool durable;           /* synchronous=FULL (default true); false for throwaway stores */
-    size_t max_batch;       /* mutations per commit, 0: default (512) */
-    size_t readers;         /* read connections, 0: default (2 x cores, at least 4) */
+    const char *data_dir; /* created when missing; the SQLite file lives here */
+    bool durable;         /* synchronous=FULL (default true); false for throwaway stores */
+    size_t max_batch;     /* mutations per commit, 0: default (512) */
+    size_t readers;       /* read connections, 0: default (2 x cores, at least 4) */
 } hk_store_options;
 
 /* Sets the defaults: durable, default batch and readers, data_dir NULL. */
@@ -46,10 +47,12 @@ int hk_store_schema_version(const hk_store *s);
 
 /*
  * Called on the writer thread after each commit that made deliveries due
- * (new events, re-sends), with how many. It must not block: it is meant to
+ * (new events, re-sends), with the n targets that got them (next_due 0), or
+ * `any` when they cannot all be named (then n is 0: look at every target).
+ * The list is valid during the call only. It must not block: it is meant to
  * wake the dispatcher. Set it before the store is shared; NULL removes it.
  */
-typedef void (*hk_store_commit_hook)(void *arg, size_t deliveries);
+typedef void (*hk_store_commit_hook)(void *arg, const hk_due_target *due, size_t n, bool any);
 void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg);
 
 /*

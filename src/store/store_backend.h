@@ -220,24 +220,75 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*target_list)(store_conn *c, const char *ws, hk_arena *a,
                                            hk_webhook_target **out, size_t *n);
 
-    /* The outbox: an event, and one pending delivery (due at `due_at`) per
+    /*
+     * The outbox: an event, and one pending delivery (due at `due_at`) per
      * target of the event's workspace that is enabled and subscribed to its
-     * type now. *n_created tells how many. */
+     * type now. For a target ordered by customer the delivery carries
+     * ev->customer_id, and has no due time while an earlier delivery of that
+     * customer to that target is pending (it waits its turn: see
+     * delivery_unblock_next). `created`, unless NULL, is called with the id
+     * of every target given a delivery due now. *n_created tells how many.
+     */
     HK_MUST_CHECK hk_status (*event_insert)(store_conn *c, const hk_event *ev);
     HK_MUST_CHECK hk_status (*deliveries_create)(store_conn *c, const hk_event *ev, int64_t due_at,
-                                                 size_t *n_created);
+                                                 void (*created)(void *arg, const char *target_id),
+                                                 void *arg, size_t *n_created);
     /* Marks the pending deliveries of a target cancelled. */
     HK_MUST_CHECK hk_status (*deliveries_cancel_for_target)(store_conn *c, const char *ws,
                                                             const char *target_id, int64_t at);
+    /* Marks the pending deliveries of a target failed (for good). */
+    HK_MUST_CHECK hk_status (*deliveries_fail_for_target)(store_conn *c, const char *ws,
+                                                          const char *target_id, int64_t at);
 
     /* ---- delivery (see src/domain/deliveries.h for the semantics) ---- */
 
-    /* Due, pending, unleased deliveries in due order, leased until
-     * lease_until; *next_due: the earliest time a pending delivery can be
-     * claimed (its due time, or when its lease runs out). */
-    HK_MUST_CHECK hk_status (*deliveries_claim)(store_conn *c, int64_t now, int64_t lease_until,
-                                                size_t max, hk_arena *a, hk_delivery **out,
-                                                size_t *n, int64_t *next_due);
+    /*
+     * The targets that have pending deliveries with a due time (a lease's end
+     * counts: see deliveries_claim_target), in (workspace, target) order
+     * strictly after (after_ws, after_target) ("", "": from the first), at
+     * most `max`, each with the earliest such time. Costs one index seek per
+     * target, whatever their backlogs.
+     */
+    HK_MUST_CHECK hk_status (*deliveries_due_targets)(store_conn *c, const char *after_ws,
+                                                      const char *after_target, size_t max,
+                                                      hk_arena *a, hk_due_target **out, size_t *n);
+    /* One target's pending deliveries due at `now`, in due order, at most
+     * `max`, leased until lease_until (a lease moves the due time to the
+     * lease's end); *next_due: the earliest time that target's next pending
+     * delivery can be claimed after this claim, HK_TIME_NONE when none has a
+     * due time. */
+    HK_MUST_CHECK hk_status (*deliveries_claim_target)(store_conn *c, const char *ws,
+                                                       const char *target_id, int64_t now,
+                                                       int64_t lease_until, size_t max, hk_arena *a,
+                                                       hk_delivery **out, size_t *n,
+                                                       int64_t *next_due);
+    /* One target's pending deliveries due at `now`, counted up to `cap`. */
+    HK_MUST_CHECK hk_status (*deliveries_count_due)(store_conn *c, const char *ws,
+                                                    const char *target_id, int64_t now, size_t cap,
+                                                    size_t *n);
+    /* Ordered targets: the oldest pending delivery of `customer_id` to the
+     * target, if it waits without a due time, becomes due at `now`.
+     * *unblocked tells whether one did. */
+    HK_MUST_CHECK hk_status (*delivery_unblock_next)(store_conn *c, const char *ws,
+                                                     const char *target_id, const char *customer_id,
+                                                     int64_t now, bool *unblocked);
+    /* Every pending delivery of the target waiting without a due time becomes
+     * due at `now` (ordering turned off); *n: how many. */
+    HK_MUST_CHECK hk_status (*deliveries_unblock_all)(store_conn *c, const char *ws,
+                                                      const char *target_id, int64_t now,
+                                                      size_t *n);
+    /* A target's health after attempts: `ok` clears failing_since; otherwise
+     * it becomes `failed_at` unless already set. *failing_since: its value
+     * now; *enabled: whether the target is enabled. *found false when the
+     * target is gone. */
+    HK_MUST_CHECK hk_status (*target_note_health)(store_conn *c, const char *ws,
+                                                  const char *target_id, bool ok, int64_t failed_at,
+                                                  int64_t *failing_since, bool *enabled,
+                                                  bool *found);
+    /* Disables the target as hookd's own decision: is_enabled off,
+     * auto_disabled_at and updated_at = at, updated_by the system actor. */
+    HK_MUST_CHECK hk_status (*target_auto_disable)(store_conn *c, const char *ws,
+                                                   const char *target_id, int64_t at);
     HK_MUST_CHECK hk_status (*event_get)(store_conn *c, const char *ws, const char *id, hk_arena *a,
                                          hk_event *out, bool *found);
     /* Inserts the attempt (unless result->drop) and moves a still-pending
@@ -245,10 +296,6 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*delivery_record)(store_conn *c, const hk_delivery_result *r,
                                                int64_t now);
     HK_MUST_CHECK hk_status (*deliveries_release_leases)(store_conn *c, int64_t now, size_t *n);
-    /* *due: pending deliveries due at `now` and not leased, counted up to
-     * `cap`; *next_due: as for deliveries_claim. */
-    HK_MUST_CHECK hk_status (*deliveries_due)(store_conn *c, int64_t now, size_t cap, size_t *due,
-                                              int64_t *next_due);
     /* Retention, over every workspace: deletes the events whose id sorts below
      * `cutoff` (an event id floor, hk_id_floor_at), with their deliveries and
      * attempts (deleted targets' too), except that in a workspace nothing at or

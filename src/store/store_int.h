@@ -23,16 +23,31 @@
 
 #include <semaphore.h>
 
+#include "store/due_set.h"
 #include "store/store.h"
 #include "store/store_backend.h"
 
 typedef struct store_tx {
     const store_ops *ops;
     store_conn *conn;
-    /* Writes only: add the number of deliveries a mutation made due, so the
-     * commit hook can wake the dispatcher. NULL on reads. */
-    size_t *deliveries_due;
+    /* Writes only (NULL on reads): the targets a mutation made deliveries due
+     * for, so that the commit hook can wake the dispatcher for them. */
+    store_due_set *due;
 } store_tx;
+
+/* A mutation made a delivery to (ws, target_id) due now, or soon. */
+static inline void store_note_due(const store_tx *tx, const char *ws, const char *target_id)
+{
+    if (tx->due)
+        store_due_set_add(tx->due, ws, target_id);
+}
+
+/* A mutation made deliveries due for targets it cannot name. */
+static inline void store_note_due_any(const store_tx *tx)
+{
+    if (tx->due)
+        store_due_set_any(tx->due);
+}
 
 typedef hk_status (*store_fn)(const store_tx *tx, void *arg, hk_error *err);
 

@@ -67,9 +67,16 @@ enum stmt_id {
     S_EV_INSERT,
     S_DLV_CREATE,
     S_DLV_CANCEL,
+    S_DLV_FAIL_ALL,
     S_DLV_CLAIM,
     S_DLV_LEASE,
     S_DLV_NEXT_DUE,
+    S_DLV_DUE_TARGETS,
+    S_DLV_UNBLOCK_NEXT,
+    S_DLV_UNBLOCK_ALL,
+    S_TG_HEALTH_OK,
+    S_TG_HEALTH_FAIL,
+    S_TG_AUTO_DISABLE,
     S_EV_GET,
     S_ATT_INSERT,
     S_DLV_DONE,
@@ -102,7 +109,8 @@ enum stmt_id {
     "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
 #define KEY_COLS "id, workspace_id, machine_user_id, permissions, description, created_at"
 #define TARGET_COLS                                                                                \
-    "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by"
+    "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by,"   \
+    " ordered_by_customer, max_rps, failing_since, auto_disabled_at"
 
 static const char *const sql[STMT_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -168,10 +176,18 @@ static const char *const sql[STMT_COUNT] = {
                      " AND group_id = ?3",
     [S_TG_COUNT] = "SELECT count(*) FROM webhook_targets WHERE workspace_id = ?1",
     [S_TG_INSERT] = "INSERT INTO webhook_targets (workspace_id, " TARGET_COLS ")"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [S_TG_UPDATE] = "UPDATE webhook_targets SET url = ?3, description = ?4, version = ?5,"
                     " is_enabled = ?6, created_at = ?7, created_by = ?8, updated_at = ?9,"
-                    " updated_by = ?10 WHERE workspace_id = ?1 AND id = ?2",
+                    " updated_by = ?10, ordered_by_customer = ?11, max_rps = ?12,"
+                    " failing_since = ?13, auto_disabled_at = ?14"
+                    " WHERE workspace_id = ?1 AND id = ?2",
+    [S_TG_HEALTH_OK] = "UPDATE webhook_targets SET failing_since = NULL"
+                       " WHERE workspace_id = ?1 AND id = ?2 RETURNING failing_since, is_enabled",
+    [S_TG_HEALTH_FAIL] = "UPDATE webhook_targets SET failing_since = coalesce(failing_since, ?3)"
+                         " WHERE workspace_id = ?1 AND id = ?2 RETURNING failing_since, is_enabled",
+    [S_TG_AUTO_DISABLE] = "UPDATE webhook_targets SET is_enabled = 0, auto_disabled_at = ?3,"
+                          " updated_at = ?3, updated_by = ?4 WHERE workspace_id = ?1 AND id = ?2",
     [S_TG_DELETE] = "DELETE FROM webhook_targets WHERE workspace_id = ?1 AND id = ?2",
     [S_TG_GET] = "SELECT " TARGET_COLS " FROM webhook_targets WHERE workspace_id = ?1 AND id = ?2",
     [S_TG_LIST] = "SELECT " TARGET_COLS " FROM webhook_targets WHERE workspace_id = ?1 ORDER BY id",
@@ -182,25 +198,55 @@ static const char *const sql[STMT_COUNT] = {
                    " AND target_id = ?2 ORDER BY position",
     [S_EV_INSERT] = "INSERT INTO events (id, workspace_id, type, timestamp, payload)"
                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* An ordered target's delivery waits, with no due time, while an earlier
+     * one of the same customer is pending there. RETURNING names the targets
+     * given a delivery due now, for the dispatcher. */
     [S_DLV_CREATE] = "INSERT INTO deliveries (workspace_id, event_id, target_id, status, attempts,"
-                     " next_attempt_at, created_at, updated_at)"
-                     " SELECT ?1, ?2, s.target_id, 0, 0, ?4, ?4, ?4"
+                     " next_attempt_at, created_at, updated_at, customer_id)"
+                     " SELECT ?1, ?2, s.target_id, 0, 0,"
+                     "  CASE WHEN t.ordered_by_customer = 1 AND EXISTS (SELECT 1 FROM deliveries p"
+                     "   INDEXED BY deliveries_customer WHERE p.workspace_id = ?1"
+                     "   AND p.target_id = s.target_id AND p.customer_id = ?5 AND p.status = 0)"
+                     "  THEN NULL ELSE ?4 END, ?4, ?4,"
+                     "  CASE WHEN t.ordered_by_customer = 1 THEN ?5 END"
                      " FROM target_subscriptions s JOIN webhook_targets t"
                      "  ON t.workspace_id = s.workspace_id AND t.id = s.target_id"
-                     " WHERE s.workspace_id = ?1 AND s.event_type = ?3 AND t.is_enabled = 1",
+                     " WHERE s.workspace_id = ?1 AND s.event_type = ?3 AND t.is_enabled = 1"
+                     " RETURNING target_id, next_attempt_at",
     [S_DLV_CANCEL] = "UPDATE deliveries SET status = 3, updated_at = ?3, lease_until = NULL"
                      " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0",
+    [S_DLV_FAIL_ALL] = "UPDATE deliveries SET status = 2, updated_at = ?3, lease_until = NULL,"
+                       " next_attempt_at = NULL"
+                       " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0",
     /* A lease moves the delivery's due time to the lease's end: a claim then
-     * reads only due rows off the deliveries_due index, instead of stepping
-     * over every leased one (held by the dispatcher, up to hundreds) and
-     * looking up its lease in the table, which made a claim cost O(held). */
+     * reads only due rows off the deliveries_due_by_target index, instead of
+     * stepping over every leased one (held by the dispatcher, up to hundreds)
+     * and looking up its lease in the table, which made a claim cost O(held). */
     [S_DLV_CLAIM] = "SELECT workspace_id, target_id, event_id, status, attempts, next_attempt_at,"
-                    " created_at, updated_at FROM deliveries WHERE status = 0"
-                    " AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2",
+                    " created_at, updated_at, customer_id FROM deliveries"
+                    " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0"
+                    " AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4",
     [S_DLV_LEASE] = "UPDATE deliveries SET lease_until = ?4, next_attempt_at = ?4"
                     " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3",
-    [S_DLV_NEXT_DUE] = "SELECT next_attempt_at FROM deliveries WHERE status = 0"
+    [S_DLV_NEXT_DUE] = "SELECT next_attempt_at FROM deliveries WHERE workspace_id = ?1"
+                       " AND target_id = ?2 AND status = 0 AND next_attempt_at IS NOT NULL"
                        " ORDER BY next_attempt_at LIMIT 1",
+    /* One step of a loose index scan: the next target after (?1, ?2) with a
+     * pending, timed delivery, and its earliest time (one seek). */
+    [S_DLV_DUE_TARGETS] = "SELECT workspace_id, target_id, next_attempt_at FROM deliveries"
+                          " WHERE status = 0 AND next_attempt_at IS NOT NULL"
+                          " AND (workspace_id, target_id) > (?1, ?2)"
+                          " ORDER BY workspace_id, target_id, next_attempt_at LIMIT 1",
+    [S_DLV_UNBLOCK_NEXT] =
+        "UPDATE deliveries SET next_attempt_at = ?4, updated_at = ?4"
+        " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0 AND next_attempt_at IS NULL"
+        " AND event_id = (SELECT event_id FROM deliveries INDEXED BY deliveries_customer"
+        "  WHERE workspace_id = ?1 AND target_id = ?2 AND customer_id = ?3 AND status = 0"
+        "  ORDER BY event_id LIMIT 1)",
+    [S_DLV_UNBLOCK_ALL] = "UPDATE deliveries INDEXED BY deliveries_customer"
+                          " SET next_attempt_at = ?3, updated_at = ?3"
+                          " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0"
+                          " AND customer_id IS NOT NULL AND next_attempt_at IS NULL",
     [S_EV_GET] = "SELECT type, timestamp, payload FROM events WHERE workspace_id = ?1 AND id = ?2",
     [S_ATT_INSERT] =
         "INSERT OR IGNORE INTO attempts (workspace_id, target_id, event_id, number, id,"
@@ -234,14 +280,17 @@ static const char *const sql[STMT_COUNT] = {
                  " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 0),"
                  " (SELECT count(*) FROM deliveries WHERE workspace_id = ?1 AND status = 3)",
     /* Capped: a count walks the index, and a backlog can be millions long. */
-    [S_DLV_DUE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 0"
-                        " AND next_attempt_at <= ?1 LIMIT ?2)",
+    [S_DLV_DUE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE workspace_id = ?1"
+                        " AND target_id = ?2 AND status = 0 AND next_attempt_at <= ?3 LIMIT ?4)",
     /* Retention (events_prune): every statement is a range of a primary key or
-     * index. The pending minimum reads the deliveries_due index alone (the
-     * planner would scan the table: it has no statistics to prefer it). */
+     * index. The pending minimum reads the deliveries_due_by_target index
+     * alone (the planner would scan the table: it has no statistics to prefer
+     * it). Rows left out of that index (waiting for an earlier delivery of
+     * their customer) never hold the minimum: that earlier one is in it. */
     [S_PRUNE_WORKSPACES] = "SELECT id FROM workspaces ORDER BY id",
     [S_PRUNE_PENDING] = "SELECT workspace_id, min(event_id) FROM deliveries"
-                        " INDEXED BY deliveries_due WHERE status = 0 GROUP BY workspace_id",
+                        " INDEXED BY deliveries_due_by_target"
+                        " WHERE status = 0 AND next_attempt_at IS NOT NULL GROUP BY workspace_id",
     [S_PRUNE_NEXT_TARGET] = "SELECT target_id FROM deliveries WHERE workspace_id = ?1"
                             " AND target_id > ?2 ORDER BY target_id LIMIT 1",
     [S_PRUNE_DLV_BOUND] = "SELECT event_id FROM deliveries WHERE workspace_id = ?1"
@@ -1702,6 +1751,10 @@ static hk_status target_write(store_conn *c, enum stmt_id id, const hk_webhook_t
     bind_text(s, 5, t->version);
     sqlite3_bind_int(s, 6, t->is_enabled);
     bind_stamps(s, 7, t->created_at, &t->created_by, t->updated_at, &t->updated_by);
+    sqlite3_bind_int(s, 11, t->ordered_by_customer);
+    sqlite3_bind_int64(s, 12, t->max_requests_per_second);
+    bind_time(s, 13, t->failing_since);
+    bind_time(s, 14, t->auto_disabled_at);
     hk_status st = exec_write(c, s);
     if (!st && id == S_TG_UPDATE && sqlite3_changes(c->db) == 0)
         st = HK_ENOTFOUND;
@@ -1773,7 +1826,79 @@ static hk_status read_target_row(sqlite3_stmt *s, const char *ws, hk_arena *a, h
     col_actor(s, 6, &t->created_by);
     t->updated_at = sqlite3_column_int64(s, 7);
     col_actor(s, 8, &t->updated_by);
+    t->ordered_by_customer = sqlite3_column_int(s, 9) != 0;
+    t->max_requests_per_second = (uint32_t)sqlite3_column_int64(s, 10);
+    t->failing_since = col_time(s, 11);
+    t->auto_disabled_at = col_time(s, 12);
     return st;
+}
+
+/* Runs an UPDATE ... RETURNING of at most one row: *row tells whether it
+ * matched; its columns are read by `read` before the statement is reset. */
+static hk_status exec_returning_one(store_conn *c, sqlite3_stmt *s, const char *what,
+                                    void (*read)(sqlite3_stmt *, void *), void *arg, bool *row)
+{
+    *row = false;
+    if (c->fail_countdown > 0 && --c->fail_countdown == 0) {
+        done(s);
+        return HK_EIO;
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *row = true;
+        read(s, arg);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            ;
+    }
+    hk_status st = rc == SQLITE_DONE ? HK_OK : db_error(c, what);
+    done(s);
+    return st;
+}
+
+typedef struct health_row {
+    int64_t failing_since;
+    bool enabled;
+} health_row;
+
+static void read_health(sqlite3_stmt *s, void *arg)
+{
+    health_row *h = arg;
+    h->failing_since = col_time(s, 0);
+    h->enabled = sqlite3_column_int(s, 1) != 0;
+}
+
+static hk_status target_note_health(store_conn *c, const char *ws, const char *target_id, bool ok,
+                                    int64_t failed_at, int64_t *failing_since, bool *enabled,
+                                    bool *found)
+{
+    *failing_since = HK_TIME_NONE;
+    *enabled = false;
+    sqlite3_stmt *s = stmt(c, ok ? S_TG_HEALTH_OK : S_TG_HEALTH_FAIL);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    if (!ok)
+        sqlite3_bind_int64(s, 3, failed_at);
+    health_row h = {HK_TIME_NONE, false};
+    hk_status st = exec_returning_one(c, s, "target_note_health", read_health, &h, found);
+    *failing_since = h.failing_since;
+    *enabled = h.enabled;
+    return st;
+}
+
+static hk_status target_auto_disable(store_conn *c, const char *ws, const char *target_id,
+                                     int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_TG_AUTO_DISABLE);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, at);
+    hk_actor system = {.type = HK_ACTOR_SYSTEM, .id = "hookd"};
+    bind_actor(s, 4, &system);
+    return exec_write(c, s);
 }
 
 static hk_status target_get(store_conn *c, const char *ws, const char *id, hk_arena *a,
@@ -1852,20 +1977,48 @@ static hk_status event_insert(store_conn *c, const hk_event *ev)
 }
 
 static hk_status deliveries_create(store_conn *c, const hk_event *ev, int64_t due_at,
+                                   void (*created)(void *arg, const char *target_id), void *arg,
                                    size_t *n_created)
 {
     *n_created = 0;
     sqlite3_stmt *s = stmt(c, S_DLV_CREATE);
     if (!s)
         return HK_EIO;
+    if (c->fail_countdown > 0 && --c->fail_countdown == 0) {
+        done(s);
+        return HK_EIO;
+    }
     bind_text(s, 1, ev->workspace_id);
     bind_text(s, 2, ev->id);
     bind_text(s, 3, hk_event_type_name(ev->type));
     sqlite3_bind_int64(s, 4, due_at);
-    hk_status st = exec_write(c, s);
+    bind_text(s, 5, ev->customer_id[0] ? ev->customer_id : NULL);
+    /* Every change happens at the first step; the rest only reads the
+     * RETURNING rows. */
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        n++;
+        if (created && sqlite3_column_type(s, 1) != SQLITE_NULL)
+            created(arg, (const char *)sqlite3_column_text(s, 0));
+    }
+    hk_status st = rc == SQLITE_DONE ? HK_OK : db_error(c, "deliveries_create");
+    done(s);
     if (!st)
-        *n_created = (size_t)sqlite3_changes(c->db);
+        *n_created = n;
     return st;
+}
+
+static hk_status deliveries_fail_for_target(store_conn *c, const char *ws, const char *target_id,
+                                            int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_DLV_FAIL_ALL);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, at);
+    return exec_write(c, s);
 }
 
 static hk_status deliveries_cancel_for_target(store_conn *c, const char *ws, const char *target_id,
@@ -1893,6 +2046,7 @@ static void read_delivery_row(sqlite3_stmt *s, hk_delivery *d)
     d->next_attempt_at = col_time(s, 5);
     d->created_at = sqlite3_column_int64(s, 6);
     d->updated_at = sqlite3_column_int64(s, 7);
+    col_id(s, 8, d->customer_id);
 }
 
 static hk_status lease(store_conn *c, const hk_delivery *d, int64_t lease_until)
@@ -1907,14 +2061,17 @@ static hk_status lease(store_conn *c, const hk_delivery *d, int64_t lease_until)
     return exec_write(c, s);
 }
 
-/* When the next pending delivery can be claimed: its due time, or the end
- * of its lease (see S_DLV_LEASE). */
-static hk_status next_due_time(store_conn *c, int64_t *next_due)
+/* When the target's next pending delivery can be claimed: its due time, or
+ * the end of its lease (see S_DLV_LEASE). */
+static hk_status target_next_due(store_conn *c, const char *ws, const char *target_id,
+                                 int64_t *next_due)
 {
     *next_due = HK_TIME_NONE;
     sqlite3_stmt *s = stmt(c, S_DLV_NEXT_DUE);
     if (!s)
         return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
     bool row;
     hk_status st = step_one(c, s, "next_due", &row);
     if (row)
@@ -1923,28 +2080,46 @@ static hk_status next_due_time(store_conn *c, int64_t *next_due)
     return st;
 }
 
-static hk_status deliveries_due(store_conn *c, int64_t now, size_t cap, size_t *due,
-                                int64_t *next_due)
+static hk_status deliveries_due_targets(store_conn *c, const char *after_ws,
+                                        const char *after_target, size_t max, hk_arena *a,
+                                        hk_due_target **out, size_t *n)
 {
-    *due = 0;
-    hk_status st = next_due_time(c, next_due);
-    if (st || *next_due == HK_TIME_NONE || *next_due > now)
-        return st;
-    sqlite3_stmt *s = stmt(c, S_DLV_DUE_COUNT);
-    if (!s)
-        return HK_EIO;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)cap);
-    bool row;
-    st = step_one(c, s, "deliveries_due", &row);
-    if (row)
-        *due = (size_t)sqlite3_column_int64(s, 0);
-    done(s);
+    *out = NULL;
+    *n = 0;
+    hk_due_target *list = hk_arena_calloc(a, max + 1, sizeof *list);
+    sqlite3_stmt *s = stmt(c, S_DLV_DUE_TARGETS);
+    if (!list || !s)
+        return list ? HK_EIO : HK_ENOMEM;
+    const char *ws = after_ws, *target = after_target;
+    hk_status st = HK_OK;
+    size_t got = 0;
+    while (got < max) {
+        bind_text(s, 1, ws);
+        bind_text(s, 2, target);
+        bool row;
+        st = step_one(c, s, "deliveries_due_targets", &row);
+        if (row) {
+            hk_due_target *t = &list[got++];
+            col_id(s, 0, t->workspace_id);
+            col_id(s, 1, t->target_id);
+            t->next_due = col_time(s, 2);
+            ws = t->workspace_id;
+            target = t->target_id;
+        }
+        done(s);
+        if (st || !row)
+            break;
+    }
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
     return st;
 }
 
-static hk_status deliveries_claim(store_conn *c, int64_t now, int64_t lease_until, size_t max,
-                                  hk_arena *a, hk_delivery **out, size_t *n, int64_t *next_due)
+static hk_status deliveries_claim_target(store_conn *c, const char *ws, const char *target_id,
+                                         int64_t now, int64_t lease_until, size_t max, hk_arena *a,
+                                         hk_delivery **out, size_t *n, int64_t *next_due)
 {
     *out = NULL;
     *n = 0;
@@ -1953,24 +2128,78 @@ static hk_status deliveries_claim(store_conn *c, int64_t now, int64_t lease_unti
     sqlite3_stmt *s = stmt(c, S_DLV_CLAIM);
     if (!list || !s)
         return list ? HK_EIO : HK_ENOMEM;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
     hk_status st = HK_OK;
     size_t got = 0;
     int rc = SQLITE_DONE;
     while (got < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
         read_delivery_row(s, &list[got++]);
     if (got < max && rc != SQLITE_DONE)
-        st = db_error(c, "deliveries_claim");
+        st = db_error(c, "deliveries_claim_target");
     done(s);
     for (size_t i = 0; !st && i < got; i++)
         st = lease(c, &list[i], lease_until);
     if (!st)
-        st = next_due_time(c, next_due);
+        st = target_next_due(c, ws, target_id, next_due);
     if (!st) {
         *out = list;
         *n = got;
     }
+    return st;
+}
+
+static hk_status deliveries_count_due(store_conn *c, const char *ws, const char *target_id,
+                                      int64_t now, size_t cap, size_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_DLV_DUE_COUNT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)cap);
+    bool row;
+    hk_status st = step_one(c, s, "deliveries_count_due", &row);
+    if (row)
+        *n = (size_t)sqlite3_column_int64(s, 0);
+    done(s);
+    return st;
+}
+
+static hk_status delivery_unblock_next(store_conn *c, const char *ws, const char *target_id,
+                                       const char *customer_id, int64_t now, bool *unblocked)
+{
+    *unblocked = false;
+    sqlite3_stmt *s = stmt(c, S_DLV_UNBLOCK_NEXT);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    bind_text(s, 3, customer_id);
+    sqlite3_bind_int64(s, 4, now);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        *unblocked = sqlite3_changes(c->db) > 0;
+    return st;
+}
+
+static hk_status deliveries_unblock_all(store_conn *c, const char *ws, const char *target_id,
+                                        int64_t now, size_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_DLV_UNBLOCK_ALL);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, now);
+    hk_status st = exec_write(c, s);
+    if (!st)
+        *n = (size_t)sqlite3_changes(c->db);
     return st;
 }
 
@@ -2272,7 +2501,8 @@ static hk_status delivery_page(store_conn *c, const char *ws, const char *target
     hk_buf_init(&q, 0);
     int param = 2;
     hk_buf_puts(&q, "SELECT d.workspace_id, d.target_id, d.event_id, d.status, d.attempts,"
-                    " d.next_attempt_at, d.created_at, d.updated_at, e.type FROM deliveries d"
+                    " d.next_attempt_at, d.created_at, d.updated_at, d.customer_id, e.type"
+                    " FROM deliveries d"
                     " JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id"
                     " WHERE d.workspace_id = ?1 AND d.target_id = ?2");
     if (status >= 0)
@@ -2296,7 +2526,7 @@ static hk_status delivery_page(store_conn *c, const char *ws, const char *target
     int rc = SQLITE_DONE;
     while (got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         read_delivery_row(s, &list[got]);
-        const char *type = (const char *)sqlite3_column_text(s, 8);
+        const char *type = (const char *)sqlite3_column_text(s, 9);
         snprintf(list[got].event_type, sizeof list[got].event_type, "%s", type ? type : "");
         got++;
     }
@@ -2465,11 +2695,17 @@ const store_ops store_sqlite_ops = {
     .event_insert = event_insert,
     .deliveries_create = deliveries_create,
     .deliveries_cancel_for_target = deliveries_cancel_for_target,
-    .deliveries_claim = deliveries_claim,
+    .deliveries_due_targets = deliveries_due_targets,
+    .deliveries_claim_target = deliveries_claim_target,
+    .deliveries_count_due = deliveries_count_due,
+    .delivery_unblock_next = delivery_unblock_next,
+    .deliveries_unblock_all = deliveries_unblock_all,
+    .deliveries_fail_for_target = deliveries_fail_for_target,
+    .target_note_health = target_note_health,
+    .target_auto_disable = target_auto_disable,
     .event_get = event_get,
     .delivery_record = delivery_record,
     .deliveries_release_leases = deliveries_release_leases,
-    .deliveries_due = deliveries_due,
     .events_prune = events_prune,
     .delivery_page = delivery_page,
     .attempt_list = attempt_list,

@@ -659,7 +659,7 @@ static void test_operator_deliveries(void **state)
                                .error = "HTTP 503",
                                .response_excerpt = "busy"};
     assert_int_equal(hk_id_new(HK_ID_ATTEMPT, res.attempt.attempt_id), HK_OK);
-    assert_int_equal(hk_delivery_record(f->env->store, &res, 1, &err), HK_OK);
+    assert_int_equal(hk_delivery_record(f->env->store, &res, 1, NULL, NULL, &err), HK_OK);
 
     r = deliveries(f, target, "FAILED");
     assert_size_at(r, "data.hookdWebhookDeliveries.edges", 1);

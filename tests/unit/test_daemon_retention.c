@@ -40,7 +40,7 @@ static void deliver_all(test_env *e)
         res.attempt.started_at = hk_now_ms();
         res.attempt.status_code = 200;
         assert_int_equal(hk_id_new(HK_ID_ATTEMPT, res.attempt.attempt_id), HK_OK);
-        assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+        assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     }
 }
 

@@ -1104,13 +1104,17 @@ static void test_failure_at_every_write_leaves_nothing(void **state)
 
 /* ---- deliveries ---- */
 
-static size_t hook_calls, hook_deliveries;
+static size_t hook_calls, hook_deliveries, hook_any;
+static char hook_target[HK_ID_MAX];
 
-static void count_hook(void *arg, size_t n)
+static void count_hook(void *arg, const hk_due_target *due, size_t n, bool any)
 {
     (void)arg;
     hook_calls++;
     hook_deliveries += n;
+    if (n > 0)
+        snprintf(hook_target, sizeof hook_target, "%s", due[n - 1].target_id);
+    hook_any += any;
 }
 
 static hk_delivery_result attempt_result(const hk_delivery *d, bool ok, int code, int64_t retry)
@@ -1142,6 +1146,8 @@ static void test_delivery_lifecycle(void **state)
     assert_int_equal(upsert(e, &e->ctx, &in, &r, &c, &err), HK_OK);
     assert_int_equal(hook_calls, 1);
     assert_int_equal(hook_deliveries, 1);
+    assert_string_equal(hook_target, t.id); /* the hook names the target */
+    assert_int_equal(hook_any, 0);
     (void)g;
 
     /* claim leases it: a second claim gets nothing */
@@ -1200,7 +1206,7 @@ static void test_delivery_lifecycle(void **state)
     /* a failure with a retry: pending again, due later, attempt recorded */
     int64_t retry = now + 5000;
     hk_delivery_result res = attempt_result(&ds[0], false, 500, retry);
-    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     assert_int_equal(
         hk_delivery_claim(e->store, now, 60000, 10, e->arena, &again, &n2, &next_due, &err), HK_OK);
     assert_int_equal(n2, 0);
@@ -1213,7 +1219,7 @@ static void test_delivery_lifecycle(void **state)
 
     /* the last failure: failed for good */
     res = attempt_result(&again[0], false, 500, HK_TIME_NONE);
-    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     hk_attempt *atts;
     assert_int_equal(hk_attempt_list(&e->ctx, t.id, ds[0].event_id, e->arena, &atts, &n, &err),
                      HK_OK);
@@ -1248,7 +1254,7 @@ static void test_delivery_lifecycle(void **state)
     assert_int_equal(n2, 1);
     assert_int_equal(again[0].attempts, 2);
     res = attempt_result(&again[0], true, 200, HK_TIME_NONE);
-    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     hk_delivery_filter ok = {HK_DELIVERY_SUCCEEDED};
     assert_int_equal(hk_delivery_list(&e->ctx, t.id, &ok, &pg, e->arena, &list, &n, &info, &err),
                      HK_OK);
@@ -1273,7 +1279,7 @@ static void test_delivery_lifecycle(void **state)
 
     /* a dropped delivery (target gone) becomes cancelled */
     res = (hk_delivery_result){.delivery = &again[0], .drop = true};
-    assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+    assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     assert_int_equal(test_counts(e, &e->ctx).deliveries_cancelled, 1);
     hk_store_set_commit_hook(e->store, NULL, NULL);
 }
@@ -1949,7 +1955,7 @@ static void deliver_all(test_env *e, const char *keep_pending)
         bool pend = keep_pending && strcmp(ds[i].event_id, keep_pending) == 0;
         hk_delivery_result res =
             attempt_result(&ds[i], !pend, pend ? 500 : 200, pend ? hk_now_ms() + 3600000 : 0);
-        assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+        assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     }
 }
 
@@ -2029,7 +2035,7 @@ static void test_retention_prunes_old_events(void **state)
     assert_int_equal(n, 2); /* ev2 to t2, ev3 re-sent to t2 */
     for (size_t i = 0; i < n; i++) {
         hk_delivery_result res = attempt_result(&ds[i], true, 200, 0);
-        assert_int_equal(hk_delivery_record(e->store, &res, 1, &err), HK_OK);
+        assert_int_equal(hk_delivery_record(e->store, &res, 1, NULL, NULL, &err), HK_OK);
     }
     assert_int_equal(hk_events_prune(e->store, later, 100, &pr, &err), HK_OK);
     assert_int_equal(pr.events, 2);
@@ -2088,9 +2094,9 @@ static void test_retention_query_plans(void **state)
     static const struct {
         const char *sql, *want;
     } plans[] = {
-        {"SELECT workspace_id, min(event_id) FROM deliveries INDEXED BY deliveries_due"
-         " WHERE status = 0 GROUP BY workspace_id",
-         "deliveries_due"},
+        {"SELECT workspace_id, min(event_id) FROM deliveries INDEXED BY deliveries_due_by_target"
+         " WHERE status = 0 AND next_attempt_at IS NOT NULL GROUP BY workspace_id",
+         "deliveries_due_by_target"},
         {"SELECT target_id FROM deliveries WHERE workspace_id = ?1 AND target_id > ?2 ORDER BY "
          "target_id LIMIT 1",
          "PRIMARY KEY (workspace_id=? AND target_id>?)"},
