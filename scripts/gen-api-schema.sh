@@ -4,7 +4,8 @@
 # other type stays as Plain defines it, so documents written for Plain
 # validate unchanged, and fields hookd does not model resolve to null or [].
 # hookd's own operator operations (src/api/hookd.graphql) are merged in: their
-# root fields join Query and Mutation, their types are appended.
+# root fields join Query and Mutation, the fields given for Plain's own types
+# (WebhookTarget) join those types, their other types are appended.
 #   scripts/gen-api-schema.sh [PLAIN_SCHEMA] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +26,10 @@ regenerateWorkspaceHmac"
     BEGIN {
         n = split(q, a, /[ \n]+/); for (i = 1; i <= n; i++) keep["Query", a[i]] = 1
         n = split(m, a, /[ \n]+/); for (i = 1; i <= n; i++) keep["Mutation", a[i]] = 1
-        # hookd.graphql: root blocks become extra fields, the rest is appended
+        # hookd.graphql: root blocks and blocks of Plain types become extra fields,
+        # the rest is appended
         while ((getline line < ext) > 0) {
-            if (line ~ /^type (Query|Mutation) \{/) { into = substr(line, 6); sub(/ \{.*/, "", into); continue }
+            if (line ~ /^type (Query|Mutation|WebhookTarget) \{/) { into = substr(line, 6); sub(/ \{.*/, "", into); continue }
             if (into != "" && line ~ /^\}/) { into = ""; continue }
             if (into != "") extra[into] = extra[into] line "\n"
             else if (line !~ /^#/) rest = rest line "\n"
@@ -35,6 +37,8 @@ regenerateWorkspaceHmac"
     }
     END { printf "\n%s", rest }
     /^type (Query|Mutation) \{/ { root = $2; print; next }
+    /^type WebhookTarget \{/ { merged = $2; print; next }
+    merged != "" && /^\}/ { printf "%s", extra[merged]; merged = ""; print; next }
     root != "" && /^\}/ { printf "%s", extra[root]; root = ""; pending = ""; print; next }
     root != "" {
         # Descriptions precede their field: hold them until the field decides.

@@ -38,6 +38,7 @@ HK_MUST_CHECK hk_status resolve_bind_customers(gql_schema *s);
 HK_MUST_CHECK hk_status resolve_bind_groups(gql_schema *s);
 HK_MUST_CHECK hk_status resolve_bind_workspace(gql_schema *s);
 HK_MUST_CHECK hk_status resolve_bind_deliveries(gql_schema *s);
+HK_MUST_CHECK hk_status resolve_bind_target_delivery(gql_schema *s);
 
 /* Binds a table of resolvers; stops at the first failure. */
 typedef struct resolve_binding {

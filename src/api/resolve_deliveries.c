@@ -101,6 +101,13 @@ static hk_status d_next_attempt_at(gql_field_ctx *fc, const void *p, gql_result 
         fc, d->status == HK_DELIVERY_PENDING ? d->next_attempt_at : HK_TIME_NONE, out);
 }
 
+static hk_status d_waiting(gql_field_ctx *fc, const void *p, gql_result *out)
+{
+    const hk_delivery *d = dl(p);
+    gql_result_bool(out, d->status == HK_DELIVERY_PENDING && d->next_attempt_at == HK_TIME_NONE);
+    return HK_OK;
+}
+
 static hk_status d_created_at(gql_field_ctx *fc, const void *p, gql_result *out)
 {
     return resolve_datetime(fc, dl(p)->created_at, out);
@@ -211,6 +218,7 @@ static const resolve_binding bindings[] = {
     {"HookdWebhookDelivery", "status", d_status},
     {"HookdWebhookDelivery", "attemptCount", d_attempt_count},
     {"HookdWebhookDelivery", "nextAttemptAt", d_next_attempt_at},
+    {"HookdWebhookDelivery", "waitingForEarlierDelivery", d_waiting},
     {"HookdWebhookDelivery", "createdAt", d_created_at},
     {"HookdWebhookDelivery", "updatedAt", d_updated_at},
     {"HookdWebhookDelivery", "attempts", d_attempts},

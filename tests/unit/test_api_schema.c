@@ -94,6 +94,8 @@ static const char *const map_types[] = {
     "HookdResendWebhookEventOutput",
     "HookdResendFailedWebhookDeliveriesOutput",
     "HookdSendTestWebhookEventOutput",
+    "HookdWebhookTargetDelivery",
+    "HookdUpdateWebhookTargetDeliveryOutput",
 };
 
 static void test_served_schema_is_complete(void **state)

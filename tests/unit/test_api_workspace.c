@@ -412,6 +412,69 @@ static void test_target_update_delete(void **state)
     json_decref(r);
 }
 
+static const char delivery_doc[] =
+    "mutation d($input: HookdUpdateWebhookTargetDeliveryInput!) {"
+    " hookdUpdateWebhookTargetDelivery(input: $input) { webhookTarget { id hookdDelivery {"
+    " orderedByCustomer maxRequestsPerSecond failingSince { iso8601 } autoDisabledAt { iso8601 }"
+    " } } error { code fields { field } } } }";
+
+/* hookdUpdateWebhookTargetDelivery: set, kept when absent, cap removed by null, validated. */
+static void test_target_delivery_settings(void **state)
+{
+    fixture *f = *state;
+    char id[HK_ID_MAX];
+    snprintf(id, sizeof id, "%s", create_id(f, "https://example.com/ordered"));
+    json_t *r = post(f, delivery_doc,
+                     json_pack("{s:{s:s, s:b, s:i}}", "input", "webhookTargetId", id,
+                               "orderedByCustomer", 1, "maxRequestsPerSecond", 20));
+    assert_null_at(r, "data.hookdUpdateWebhookTargetDelivery.error");
+    json_t *d = json_at(r, "data.hookdUpdateWebhookTargetDelivery.webhookTarget.hookdDelivery");
+    assert_true_at(d, "orderedByCustomer");
+    assert_int_equal(json_integer_value(json_at(d, "maxRequestsPerSecond")), 20);
+    assert_null_at(d, "failingSince");
+    assert_null_at(d, "autoDisabledAt");
+    json_decref(r);
+
+    /* Absent: kept; null: the cap goes. */
+    r = post(f, delivery_doc,
+             json_pack("{s:{s:s, s:n}}", "input", "webhookTargetId", id, "maxRequestsPerSecond"));
+    d = json_at(r, "data.hookdUpdateWebhookTargetDelivery.webhookTarget.hookdDelivery");
+    assert_true_at(d, "orderedByCustomer");
+    assert_null_at(d, "maxRequestsPerSecond");
+    json_decref(r);
+
+    /* Read back through Plain's own query. */
+    r = post(f,
+             "query q($id: ID!) { webhookTarget(webhookTargetId: $id) { hookdDelivery {"
+             " orderedByCustomer maxRequestsPerSecond } } }",
+             json_pack("{s:s}", "id", id));
+    assert_true_at(r, "data.webhookTarget.hookdDelivery.orderedByCustomer");
+    json_decref(r);
+
+    /* Out of range: a validation error naming the field, nothing changed. */
+    r = post(f, delivery_doc,
+             json_pack("{s:{s:s, s:b, s:i}}", "input", "webhookTargetId", id, "orderedByCustomer",
+                       0, "maxRequestsPerSecond", 0));
+    assert_str_at(r, "data.hookdUpdateWebhookTargetDelivery.error.code", "input_validation");
+    assert_str_at(r, "data.hookdUpdateWebhookTargetDelivery.error.fields.0.field",
+                  "maxRequestsPerSecond");
+    assert_null_at(r, "data.hookdUpdateWebhookTargetDelivery.webhookTarget");
+    json_decref(r);
+    r = post(f,
+             "query q($id: ID!) { webhookTarget(webhookTargetId: $id) { hookdDelivery {"
+             " orderedByCustomer } } }",
+             json_pack("{s:s}", "id", id));
+    assert_true_at(r, "data.webhookTarget.hookdDelivery.orderedByCustomer");
+    json_decref(r);
+
+    /* An unknown target: not_found on webhookTargetId. */
+    r = post(f, delivery_doc,
+             json_pack("{s:{s:s, s:b}}", "input", "webhookTargetId",
+                       "whTarget_00000000000000000000000000", "orderedByCustomer", 1));
+    assert_str_at(r, "data.hookdUpdateWebhookTargetDelivery.error.code", "not_found");
+    json_decref(r);
+}
+
 static void expect_create_field_error(fixture *f, json_t *input, const char *field)
 {
     json_t *r = post(f, create_doc, json_pack("{s:o}", "input", input));
@@ -808,6 +871,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_webhook_versions, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_target_create_get_list, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_target_delivery_settings, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_target_update_delete, api_fixture_setup,
                                         api_fixture_teardown),

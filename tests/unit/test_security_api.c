@@ -476,6 +476,11 @@ static const iso_case iso_cases[] = {
      "mutation m($i: HookdSendTestWebhookEventInput!) { hookdSendTestWebhookEvent(input: $i) {"
      " eventId " ERR " } }",
      "{\"i\":{\"webhookTargetId\":\"@T@\"}}"},
+    {"hookdUpdateWebhookTargetDelivery",
+     "mutation m($i: HookdUpdateWebhookTargetDeliveryInput!) {"
+     " hookdUpdateWebhookTargetDelivery(input: $i) { webhookTarget { id } " ERR " } }",
+     "{\"i\":{\"webhookTargetId\":\"@T@\",\"orderedByCustomer\":true,"
+     "\"maxRequestsPerSecond\":5}}"},
 };
 
 /* A value of A and what it becomes in the ghost run. */
@@ -824,6 +829,10 @@ static const perm_case perm_cases[] = {
      "mutation m($i: HookdSendTestWebhookEventInput!) { hookdSendTestWebhookEvent(input: $i) {"
      " eventId " ERR " } }",
      "{\"i\":{\"webhookTargetId\":\"@T@\"}}"},
+    {"hookdUpdateWebhookTargetDelivery", HK_PERM_WEBHOOK_TARGET_EDIT,
+     "mutation m($i: HookdUpdateWebhookTargetDeliveryInput!) {"
+     " hookdUpdateWebhookTargetDelivery(input: $i) { " ERR " } }",
+     "{\"i\":{\"webhookTargetId\":\"@T@\",\"maxRequestsPerSecond\":5}}"},
 };
 
 static const perm_case_also membership_read_cases[] = {
