@@ -15,8 +15,8 @@
 #include "cli/table.h"
 
 #define DELIVERY_FIELDS                                                                            \
-    "eventId eventType webhookTargetId status attemptCount nextAttemptAt { iso8601 } createdAt { " \
-    "iso8601 } updatedAt { iso8601 }"
+    "eventId eventType webhookTargetId status attemptCount nextAttemptAt { iso8601 } "             \
+    "waitingForEarlierDelivery createdAt { iso8601 } updatedAt { iso8601 }"
 #define ATTEMPT_FIELDS                                                                             \
     "attempts { id number startedAt { iso8601 } durationMs statusCode error responseExcerpt }"
 
@@ -24,7 +24,8 @@ static const char list_doc[] =
     "query hookctlDeliveries($target: ID!, $status: HookdWebhookDeliveryStatus, $first: Int, "
     "$after: String) { hookdWebhookDeliveries(webhookTargetId: $target, status: $status, first: "
     "$first, after: $after) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } "
-    "edges { cursor node { " DELIVERY_FIELDS " } } } }";
+    "edges { cursor node { " DELIVERY_FIELDS " } } } webhookTarget(webhookTargetId: $target) { "
+    "hookdDelivery { orderedByCustomer maxRequestsPerSecond failingSince { iso8601 } } } }";
 /* The API lists deliveries but has no lookup by event: find the edge before the event, then
  * read the one delivery after that cursor with its attempts. */
 static const char scan_doc[] =
@@ -46,13 +47,41 @@ static const char recover_doc[] =
 /* How many pages (of 100 deliveries) are scanned for one event before giving up. */
 #define SCAN_MAX_PAGES 1000
 
+/* PENDING, or WAITING when it waits for an earlier delivery of its customer. */
+static const char *status_of(json_t *n)
+{
+    const char *status = jpath_str(n, "status", "?");
+    return jpath_bool(n, "waitingForEarlierDelivery") ? "WAITING" : status;
+}
+
 static cli_style status_style(const char *status)
 {
     if (strcmp(status, "SUCCEEDED") == 0)
         return STYLE_OK;
     if (strcmp(status, "FAILED") == 0)
         return STYLE_BAD;
-    return strcmp(status, "PENDING") == 0 ? STYLE_WARN : STYLE_DIM;
+    return strcmp(status, "PENDING") == 0 || strcmp(status, "WAITING") == 0 ? STYLE_WARN
+                                                                            : STYLE_DIM;
+}
+
+/* The target's delivery settings, above its deliveries. */
+static void print_settings(const cli_out *o, json_t *target)
+{
+    json_t *d = json_object_get(target, "hookdDelivery");
+    if (!d)
+        return;
+    long long rps = jpath_int(d, "maxRequestsPerSecond", 0);
+    char line[160];
+    int n = snprintf(line, sizeof line, "%s",
+                     jpath_bool(d, "orderedByCustomer") ? "ordered by customer" : "any order");
+    if (rps > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", at most %lld requests/s", rps);
+    else
+        n += snprintf(line + n, sizeof line - (size_t)n, ", no rate cap");
+    const char *failing = jpath_str(d, "failingSince.iso8601", NULL);
+    if (failing)
+        snprintf(line + n, sizeof line - (size_t)n, "; failing since %s", failing);
+    fprintf(o->f, "delivery: %s\n\n", line);
 }
 
 /* ---- printers ---- */
@@ -67,7 +96,7 @@ static void print_list(const cli_out *o, json_t *conn)
     json_array_foreach(json_object_get(conn, "edges"), i, edge)
     {
         json_t *n = json_object_get(edge, "node");
-        const char *status = jpath_str(n, "status", "?");
+        const char *status = status_of(n);
         char count[24];
         snprintf(count, sizeof count, "%lld", jpath_int(n, "attemptCount", 0));
         table_row(t);
@@ -113,7 +142,7 @@ static void print_attempts(const cli_out *o, json_t *attempts)
 
 static void print_delivery(const cli_out *o, json_t *d)
 {
-    const char *status = jpath_str(d, "status", "?");
+    const char *status = status_of(d);
     char count[24];
     snprintf(count, sizeof count, "%lld", jpath_int(d, "attemptCount", 0));
     out_kv(o, "event id", jpath_str(d, "eventId", NULL));
@@ -206,8 +235,10 @@ static int run_list(cli_ctx *c)
         out_error("%s", r.message);
     else if (c->out->json)
         out_json(c->out, r.data);
-    else
+    else {
+        print_settings(c->out, json_object_get(r.data, "webhookTarget"));
         print_list(c->out, json_object_get(r.data, "hookdWebhookDeliveries"));
+    }
     client_result_clear(&r);
     return rc;
 }

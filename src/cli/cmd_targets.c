@@ -1,9 +1,12 @@
 /*
  * cmd_targets.c - hookctl targets: create, list, show, update, delete
- * (Plain's webhook target operations) and test (hookd's test event).
+ * (Plain's webhook target operations), test (hookd's test event) and
+ * delivery (hookd's delivery settings: ordered by customer, a rate cap).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/exit_codes.h"
 #include "cli/jpath.h"
@@ -12,7 +15,8 @@
 
 #define TARGET_FIELDS                                                                              \
     "id url description version isEnabled eventSubscriptions { eventType } createdAt { iso8601 "   \
-    "} updatedAt { iso8601 }"
+    "} updatedAt { iso8601 } hookdDelivery { orderedByCustomer maxRequestsPerSecond "              \
+    "failingSince { iso8601 } autoDisabledAt { iso8601 } }"
 
 static const char create_doc[] =
     "mutation hookctlCreateTarget($input: CreateWebhookTargetInput!) { "
@@ -33,8 +37,28 @@ static const char delete_doc[] =
 static const char test_doc[] =
     "mutation hookctlTestTarget($input: HookdSendTestWebhookEventInput!) { "
     "hookdSendTestWebhookEvent(input: $input) { eventId " OP_ERROR_FIELDS " } }";
+static const char delivery_doc[] =
+    "mutation hookctlTargetDelivery($input: HookdUpdateWebhookTargetDeliveryInput!) { "
+    "hookdUpdateWebhookTargetDelivery(input: $input) { webhookTarget { " TARGET_FIELDS
+    " } " OP_ERROR_FIELDS " } }";
 
 /* ---- printers ---- */
+
+/* "ordered by customer, 10/s" / "ordered by customer" / "10/s" / "-": how hookd delivers. */
+static void delivery_summary(json_t *t, char *out, size_t cap)
+{
+    json_t *d = json_object_get(t, "hookdDelivery");
+    bool ordered = jpath_bool(d, "orderedByCustomer");
+    long long rps = jpath_int(d, "maxRequestsPerSecond", 0);
+    if (ordered && rps > 0)
+        snprintf(out, cap, "ordered by customer, %lld/s", rps);
+    else if (ordered)
+        snprintf(out, cap, "ordered by customer");
+    else if (rps > 0)
+        snprintf(out, cap, "%lld/s", rps);
+    else
+        snprintf(out, cap, "-");
+}
 
 static void print_target(const cli_out *o, json_t *t)
 {
@@ -49,6 +73,15 @@ static void print_target(const cli_out *o, json_t *t)
     free(events);
     out_kv(o, "created", jpath_str(t, "createdAt.iso8601", NULL));
     out_kv(o, "updated", jpath_str(t, "updatedAt.iso8601", NULL));
+    char summary[64];
+    delivery_summary(t, summary, sizeof summary);
+    out_kv(o, "delivery", strcmp(summary, "-") == 0 ? "any order, no rate cap" : summary);
+    const char *failing = jpath_str(t, "hookdDelivery.failingSince.iso8601", NULL);
+    if (failing)
+        out_kv_styled(o, "failing since", failing, STYLE_BAD);
+    const char *auto_off = jpath_str(t, "hookdDelivery.autoDisabledAt.iso8601", NULL);
+    if (auto_off)
+        out_kv_styled(o, "disabled by hookd", auto_off, STYLE_BAD);
 }
 
 static void print_payload_target(const cli_out *o, json_t *payload)
@@ -58,22 +91,31 @@ static void print_payload_target(const cli_out *o, json_t *payload)
 
 static void print_list(const cli_out *o, json_t *conn)
 {
-    static const char *const headers[] = {"ID",      "URL",    "VERSION",
-                                          "ENABLED", "EVENTS", "DESCRIPTION"};
-    cli_table *t = table_new(6, headers);
+    static const char *const headers[] = {"ID",     "URL",      "VERSION",    "ENABLED",
+                                          "EVENTS", "DELIVERY", "DESCRIPTION"};
+    cli_table *t = table_new(7, headers);
     size_t i;
     json_t *edge;
     json_array_foreach(json_object_get(conn, "edges"), i, edge)
     {
         json_t *n = json_object_get(edge, "node");
         bool enabled = jpath_bool(n, "isEnabled");
+        bool failing = jpath_str(n, "hookdDelivery.failingSince.iso8601", NULL) != NULL;
+        bool auto_off = jpath_str(n, "hookdDelivery.autoDisabledAt.iso8601", NULL) != NULL;
         char *events = jpath_join(json_object_get(n, "eventSubscriptions"), "eventType", ",");
+        char summary[64];
+        delivery_summary(n, summary, sizeof summary);
         table_row(t);
         table_cell(t, jpath_str(n, "id", NULL), STYLE_PLAIN);
         table_cell(t, jpath_str(n, "url", NULL), STYLE_PLAIN);
         table_cell(t, jpath_str(n, "version", NULL), STYLE_PLAIN);
-        table_cell(t, enabled ? "yes" : "no", enabled ? STYLE_OK : STYLE_BAD);
+        table_cell(t,
+                   enabled    ? (failing ? "yes, failing" : "yes")
+                   : auto_off ? "no (by hookd)"
+                              : "no",
+                   enabled && !failing ? STYLE_OK : STYLE_BAD);
         table_cell(t, events, STYLE_PLAIN);
+        table_cell(t, summary, STYLE_PLAIN);
         table_cell(t, jpath_str(n, "description", NULL), STYLE_PLAIN);
         free(events);
     }
@@ -169,6 +211,49 @@ static int run_test(cli_ctx *c)
     return op_mutate(c, test_doc, input_vars(input), "hookdSendTestWebhookEvent", print_test);
 }
 
+/* --max-rps N (1..100000) or none; NULL after a usage error. */
+static json_t *rps_input(const char *v, bool *bad)
+{
+    *bad = false;
+    if (strcmp(v, "none") == 0)
+        return json_null();
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < 1 || n > 100000) {
+        *bad = true;
+        return NULL;
+    }
+    return json_integer(n);
+}
+
+static int run_delivery(cli_ctx *c)
+{
+    const cli_args *a = c->args;
+    if (args_has(a, "ordered-by-customer") && args_has(a, "any-order"))
+        return op_usage(c, "--ordered-by-customer and --any-order exclude each other");
+    json_t *input = json_pack("{s:s}", "webhookTargetId", a->positional[0]);
+    if (args_has(a, "ordered-by-customer") || args_has(a, "any-order"))
+        json_object_set_new(input, "orderedByCustomer",
+                            json_boolean(args_has(a, "ordered-by-customer")));
+    if (args_has(a, "max-rps")) {
+        bool bad;
+        json_t *rps = rps_input(args_get(a, "max-rps"), &bad);
+        if (bad) {
+            json_decref(input);
+            return op_usage(c, "--max-rps must be a number from 1 to 100000, or none");
+        }
+        json_object_set_new(input, "maxRequestsPerSecond", rps);
+    }
+    if (json_object_size(input) == 1) {
+        json_decref(input);
+        return op_usage(c, "nothing to change: give --ordered-by-customer, --any-order or "
+                           "--max-rps");
+    }
+    return op_mutate(c, delivery_doc, input_vars(input), "hookdUpdateWebhookTargetDelivery",
+                     print_payload_target);
+}
+
 /* ---- table ---- */
 
 static const cli_opt create_opts[] = {
@@ -232,6 +317,24 @@ static const cli_spec test_spec = {
     1,
     false};
 
+static const cli_opt delivery_opts[] = {
+    {"ordered-by-customer", NULL, 0,
+     "deliver each customer's events one at a time, in the order they happened"},
+    {"any-order", NULL, 0, "deliver events as they come (the default)"},
+    {"max-rps", "N", 0, "at most N requests per second to this target; none: no cap"},
+    {NULL, NULL, 0, NULL},
+};
+static const cli_spec delivery_spec = {
+    "targets delivery ID [--ordered-by-customer | --any-order] [--max-rps N|none]",
+    "Sets how hookd delivers to a webhook target.",
+    "Ordered by customer: a customer's next event waits until the one before succeeded or\n"
+    "failed for good; other customers are not held. It applies to events made from now on;\n"
+    "--any-order lets every waiting delivery go at once. --max-rps paces the attempts evenly.",
+    delivery_opts,
+    1,
+    1,
+    false};
+
 static const cli_command commands[] = {
     {"create", &create_spec, run_create},
     {"list", &list_spec, run_list},
@@ -239,8 +342,11 @@ static const cli_command commands[] = {
     {"update", &update_spec, run_update},
     {"delete", &delete_spec, run_delete},
     {"test", &test_spec, run_test},
+    {"delivery", &delivery_spec, run_delivery},
     {NULL, NULL, NULL},
 };
 
 const cli_group cmd_targets = {
-    "targets", "Webhook targets: create, list, show, update, delete, send a test event.", commands};
+    "targets",
+    "Webhook targets: create, list, show, update, delete, send a test event, delivery settings.",
+    commands};

@@ -158,7 +158,7 @@ commands=("customers upsert" "customers show" "customers list" "customers mark-s
     "customers unmark-spam" "customers delete" "groups create" "groups list" "groups show"
     "groups update" "groups delete" "groups add-customer" "groups remove-customer"
     "targets create" "targets list" "targets show" "targets update" "targets delete"
-    "targets test" "deliveries list" "deliveries attempts" "deliveries resend"
+    "targets test" "targets delivery" "deliveries list" "deliveries attempts" "deliveries resend"
     "deliveries recover" "hmac show" "hmac regenerate" "workspace show" "versions")
 help_ok=0
 for c in "${commands[@]}"; do
@@ -411,9 +411,25 @@ expect "the server's --url before the command, the target's after it" 0 'url +ht
 other=$(sed -n 's/^  id  *//p' "$tmp/out")
 
 hc targets list
-expect "targets list" 0 '^ID +URL +VERSION +ENABLED +EVENTS +DESCRIPTION' "$target" 'dev box'
+expect "targets list" 0 '^ID +URL +VERSION +ENABLED +EVENTS +DELIVERY +DESCRIPTION' "$target" 'dev box'
 hc targets show "$target"
-expect "targets show" 0 "id +$target" 'version +[0-9]{4}-'
+expect "targets show" 0 "id +$target" 'version +[0-9]{4}-' 'delivery +any order, no rate cap'
+hc targets delivery "$target" --ordered-by-customer --max-rps 50
+expect "targets delivery sets ordering and a rate cap" 0 'delivery +ordered by customer, 50/s'
+hc targets list
+expect "targets list shows the delivery settings" 0 "$target.*ordered by customer, 50/s"
+hc targets delivery "$target" --max-rps none
+expect "targets delivery --max-rps none removes the cap" 0 'delivery +ordered by customer$'
+hc targets delivery "$target" --max-rps 0
+expect_err "--max-rps 0 is a usage error" 2 'from 1 to 100000'
+hc targets delivery "$target" --ordered-by-customer --any-order
+expect_err "--ordered-by-customer with --any-order is a usage error" 2 'exclude each other'
+hc targets delivery "$target"
+expect_err "targets delivery with nothing to change is a usage error" 2 'nothing to change'
+hc targets delivery whTarget_00000000000000000000000000 --any-order
+expect_err "targets delivery of an unknown id is not found (4)" 4 'not_found'
+hc targets delivery "$target" --any-order
+expect "targets delivery --any-order" 0 'delivery +any order, no rate cap'
 hc targets show whTarget_00000000000000000000000000
 expect_err "targets show of an unknown id is not found (4)" 4 'no webhook target'
 hc targets update "$target" --disable --description "paused"
@@ -443,7 +459,8 @@ expect_err "targets test of an unknown target is not found (4)" 4 'not_found'
 
 hc customers upsert --email carol@example.com --full-name Carol >/dev/null
 hc deliveries list "$target"
-expect "deliveries list" 0 '^EVENT ID +TYPE +STATUS +ATTEMPTS' "$test_event" 'customer.customer_created'
+expect "deliveries list" 0 '^delivery: any order, no rate cap' '^EVENT ID +TYPE +STATUS +ATTEMPTS' \
+    "$test_event" 'customer.customer_created'
 hc deliveries list "$target" --json
 check_js "deliveries list --json" \
     "d.hookdWebhookDeliveries.edges.some(e => e.node.eventId === '$test_event')"
