@@ -25,6 +25,7 @@ typedef enum option_id {
     OPT_TLS_CLIENT_KEY,
     OPT_TLS_CA_FILE,
     OPT_RETENTION,
+    OPT_DISABLE_FAILING,
     OPT_HTTPS_CERT,
     OPT_HTTPS_KEY,
     OPT_WORKSPACE,
@@ -72,6 +73,8 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_TLS_CLIENT_KEY] = {"--tls-client-key", "HOOKD_TLS_CLIENT_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_TLS_CA_FILE] = {"--tls-ca-file", "HOOKD_TLS_CA_FILE", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETENTION] = {"--retention", "HOOKD_RETENTION", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_DISABLE_FAILING] = {"--disable-failing-targets-after",
+                             "HOOKD_DISABLE_FAILING_TARGETS_AFTER", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_CERT] = {"--https-cert", "HOOKD_HTTPS_CERT", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_KEY] = {"--https-key", "HOOKD_HTTPS_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_WORKSPACE] = {"--workspace", NULL,
@@ -396,6 +399,27 @@ static hk_status parse_retention(const option_values *values, int64_t *out, hk_e
     return HK_OK;
 }
 
+/* "never", or a duration from 1 ms to 3650d (default 5d, as Svix does). */
+static hk_status parse_disable_failing(const option_values *values, int64_t *out, hk_error *err)
+{
+    const char *value = values->value[OPT_DISABLE_FAILING];
+    *out = HK_DEFAULT_DISABLE_FAILING_MS;
+    if (!value)
+        return HK_OK;
+    if (strcmp(value, "never") == 0) {
+        *out = 0;
+        return HK_OK;
+    }
+    int64_t ms = 0;
+    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < 1 || ms > HK_RETENTION_MAX_MS)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid --disable-failing-targets-after '%s' (from %s): use never or "
+                            "a duration up to 3650d, e.g. 5d",
+                            value, values->source[OPT_DISABLE_FAILING]);
+    *out = ms;
+    return HK_OK;
+}
+
 static hk_status parse_schedule(const option_values *values, hk_retry_schedule *out, hk_error *err)
 {
     const char *value = values->value[OPT_RETRY_SCHEDULE];
@@ -427,6 +451,8 @@ static hk_status resolve_delivery(const option_values *values, hk_cli_options *o
     if (!st)
         st = parse_count(values, OPT_PER_TARGET_IN_FLIGHT, HK_DEFAULT_PER_TARGET_IN_FLIGHT,
                          &out->per_target_in_flight, err);
+    if (!st)
+        st = parse_disable_failing(values, &out->disable_failing_after_ms, err);
     return st;
 }
 
@@ -637,8 +663,13 @@ static const char serve_usage[] =
     "  --delivery-timeout D      time allowed per attempt, e.g. 30s or 500ms\n"
     "                            (env HOOKD_DELIVERY_TIMEOUT; default 30s)\n"
     "  --max-in-flight N         attempts at once (env HOOKD_MAX_IN_FLIGHT; default 256)\n"
-    "  --per-target-in-flight N  attempts at once per target\n"
-    "                            (env HOOKD_PER_TARGET_IN_FLIGHT; default 8)\n"
+    "  --per-target-in-flight N  attempts at once per target, at most: a target starts at one\n"
+    "                            and earns more by answering (env HOOKD_PER_TARGET_IN_FLIGHT;\n"
+    "                            default 8)\n"
+    "  --disable-failing-targets-after D  disable a target whose attempts have all failed\n"
+    "                            for D; its pending deliveries fail, to be re-sent once it is\n"
+    "                            enabled again; never to keep trying\n"
+    "                            (env HOOKD_DISABLE_FAILING_TARGETS_AFTER; default 5d)\n"
     "  --user-agent TEXT         the User-Agent sent (env HOOKD_USER_AGENT; default\n"
     "                            Plain-Webhooks/1.0 (plain.com; help@plain.com))\n"
     "  --tls-client-cert PEM     client certificate presented to targets (mTLS)\n"

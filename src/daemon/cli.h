@@ -58,6 +58,8 @@ enum {
 #define HK_MAX_DELIVERY_TIMEOUT_MS ((int64_t)3600 * 1000)
 #define HK_DEFAULT_MAX_IN_FLIGHT 256
 #define HK_DEFAULT_PER_TARGET_IN_FLIGHT 8
+/* A target whose attempts have all failed for this long is disabled. */
+#define HK_DEFAULT_DISABLE_FAILING_MS ((int64_t)5 * 24 * 3600 * 1000)
 #define HK_MAX_IN_FLIGHT_LIMIT 65536
 
 typedef enum hk_cli_command {
@@ -88,6 +90,7 @@ typedef struct hk_cli_options {
     int64_t delivery_timeout_ms;      /* 1..HK_MAX_DELIVERY_TIMEOUT_MS */
     size_t max_in_flight;             /* 1..HK_MAX_IN_FLIGHT_LIMIT */
     size_t per_target_in_flight;      /* 1..HK_MAX_IN_FLIGHT_LIMIT */
+    int64_t disable_failing_after_ms; /* 0: never; default HK_DEFAULT_DISABLE_FAILING_MS */
     const char *user_agent;           /* NULL: Plain's */
     const char *tls_client_cert;      /* PEM paths, NULL when not given */
     const char *tls_client_key;

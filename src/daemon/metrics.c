@@ -39,8 +39,9 @@ static const dispatcher_line dispatcher_lines[] = {
           "Deliveries failed for good, after their last retry."),
     COUNT(dropped, "hookd_deliveries_dropped_total",
           "Deliveries dropped because their event or target is gone or disabled."),
-    COUNT(deferred, "hookd_deliveries_deferred_total",
-          "Claimed deliveries left to their lease because their target was saturated."),
+    COUNT(
+        deferred, "hookd_deliveries_deferred_total",
+        "Claimed deliveries left to their lease (their target slowed down, or hookd is stopping)."),
     COUNT(aborted, "hookd_delivery_attempts_aborted_total",
           "Attempts cut short by a stop (sent again after the restart)."),
     COUNT(recorded, "hookd_delivery_results_recorded_total", "Attempt outcomes written."),
@@ -50,10 +51,16 @@ static const dispatcher_line dispatcher_lines[] = {
           "Bodies rendered from a cached template."),
     COUNT(template_misses, "hookd_delivery_template_cache_misses_total",
           "Bodies whose template had to be built."),
+    COUNT(targets_disabled, "hookd_targets_disabled_total",
+          "Webhook targets disabled because every attempt failed for too long."),
+    COUNT(scans, "hookd_delivery_scans_total",
+          "Looks at every target with pending deliveries in the store."),
     LEVEL(in_flight, "hookd_delivery_attempts_in_flight", "Attempts running now."),
     LEVEL(queued, "hookd_deliveries_queued", "Claimed deliveries waiting for their target."),
     LEVEL(unrecorded, "hookd_delivery_results_unrecorded",
           "Finished attempts not yet written to the store."),
+    LEVEL(targets_tracked, "hookd_delivery_targets_tracked",
+          "Webhook targets the dispatcher follows: with attempts in hand or pending deliveries."),
 };
 
 static void header(hk_buf *out, const char *name, kind k, const char *help)

@@ -561,6 +561,172 @@ static void test_hanging_target_does_not_starve_others(void **state)
     assert_int_equal(max_slow, 1);
 }
 
+/* ---- delivery settings (issue 14) ---- */
+
+static void set_delivery(fixture *f, const hk_webhook_target *t, bool ordered, uint32_t rps)
+{
+    hk_target_delivery_input in = {.webhook_target_id = t->id,
+                                   .ordered_by_customer_set = true,
+                                   .ordered_by_customer = ordered,
+                                   .max_requests_per_second_set = true,
+                                   .max_requests_per_second_null = rps == 0,
+                                   .max_requests_per_second = rps};
+    hk_webhook_target out;
+    hk_error err;
+    hk_status st = hk_target_update_delivery(&f->env->ctx, &in, f->env->arena, &out, &err);
+    if (st)
+        fail_msg("delivery settings: %s", err.message);
+}
+
+/* A cap of 10 requests a second paces a burst evenly: 100 ms apart. */
+static void test_max_requests_per_second_paces_attempts(void **state)
+{
+    fixture *f = *state;
+    hk_webhook_target t;
+    make_target(f, local_url(f, "/paced"), &t);
+    set_delivery(f, &t, false, 10);
+    for (int i = 0; i < 12; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "paced%d@example.com", i);
+        create_customer(f, email);
+    }
+    start_dispatcher(f);
+    WAIT_UNTIL(f, settled(f, 12));
+    assert_int_equal(receiver_count(&f->rx), 12);
+    const received *r = f->rx.requests;
+    for (int i = 1; i < 12; i++) {
+        int64_t gap = r[i].at_ms - r[i - 1].at_ms;
+        if (gap < 90) /* a few ms of jitter on a loaded machine, never a burst */
+            fail_msg("requests %d and %d came %lld ms apart at 10/s", i - 1, i, (long long)gap);
+    }
+    assert_true(r[11].at_ms - r[0].at_ms >= 1050);
+}
+
+static hk_customer upsert_named(fixture *f, const char *email, const char *name)
+{
+    hk_upsert_customer_input in = {
+        .identifier_kind = HK_CUSTOMER_BY_EMAIL,
+        .identifier = email,
+        .on_create = {.full_name = name, .email = email},
+        .on_update = {.full_name = {.set = true, .value = name}},
+    };
+    hk_upsert_result r;
+    hk_customer c;
+    hk_error err;
+    if (hk_customer_upsert(&f->env->ctx, &in, f->env->arena, &r, &c, &err))
+        fail_msg("upsert: %s", err.message);
+    return c;
+}
+
+/* The customer id of a received body, in `out`. */
+static void customer_of(const received *r, char out[HK_ID_MAX])
+{
+    json_error_t jerr;
+    json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
+    assert_non_null(body);
+    json_t *c = json_object_get(json_object_get(body, "payload"), "customer");
+    snprintf(out, HK_ID_MAX, "%s", json_string_value(json_object_get(c, "id")));
+    json_decref(body);
+}
+
+/* Ordered by customer: each customer's events arrive one at a time in commit
+ * order, the next only after the one before succeeded (a failed one is
+ * retried first); the other customer's are not held meanwhile. */
+static void test_ordered_by_customer_in_commit_order(void **state)
+{
+    fixture *f = *state;
+    f->rx.script[0] = 500; /* whichever head goes first fails once */
+    f->rx.n_script = 1;
+    hk_webhook_target t;
+    make_target(f, local_url(f, "/ordered"), &t);
+    const char *events[] = {"customer.customer_created", "customer.customer_updated"};
+    hk_target_update_input up = {.webhook_target_id = t.id,
+                                 .event_types_set = true,
+                                 .n_event_types = 2,
+                                 .event_types = events};
+    hk_webhook_target out;
+    hk_error err;
+    assert_int_equal(hk_target_update(&f->env->ctx, &up, f->env->arena, &out, &err), HK_OK);
+    set_delivery(f, &t, true, 0);
+    /* Commit order: x1 x2 y1 x3 y2. */
+    hk_customer x = upsert_named(f, "x@example.com", "X one");
+    upsert_named(f, "x@example.com", "X two");
+    hk_customer y = upsert_named(f, "y@example.com", "Y one");
+    upsert_named(f, "x@example.com", "X three");
+    upsert_named(f, "y@example.com", "Y two");
+    start_dispatcher(f);
+    WAIT_UNTIL(f, stats(f).succeeded >= 5 && settled(f, 6));
+    assert_int_equal(receiver_count(&f->rx), 6);
+
+    /* Per customer: the events in commit order, the failed one twice in a row. */
+    char who[6][HK_ID_MAX], ev[6][512];
+    for (int i = 0; i < 6; i++) {
+        customer_of(&f->rx.requests[i], who[i]);
+        snprintf(ev[i], sizeof ev[i], "%s", hdr(&f->rx.requests[i], "Plain-Event-Id"));
+    }
+    const char *failed_ev = ev[0];
+    int retry_at = -1;
+    for (int i = 1; i < 6 && retry_at < 0; i++)
+        if (strcmp(ev[i], failed_ev) == 0)
+            retry_at = i;
+    assert_true(retry_at > 0);
+    const char *customers[2] = {x.id, y.id};
+    for (int c = 0; c < 2; c++) {
+        const char *prev = "";
+        for (int i = 0; i < 6; i++) {
+            if (strcmp(who[i], customers[c]) != 0)
+                continue;
+            bool repeat = i == retry_at;
+            if (repeat)
+                assert_string_equal(ev[i], prev);
+            else if (strcmp(ev[i], prev) <= 0) /* event ids sort in commit order */
+                fail_msg("customer %s: %s arrived after %s", customers[c], ev[i], prev);
+            /* Nothing of this customer between its failure and the retry. */
+            if (strcmp(who[0], customers[c]) == 0 && i > 0 && i < retry_at)
+                fail_msg("customer %s: request %d came before its failed head's retry", who[0], i);
+            prev = ev[i];
+        }
+    }
+    /* The other customer was not held: it got a request before the retry. */
+    bool other_went = false;
+    for (int i = 1; i < retry_at; i++)
+        other_went |= strcmp(who[i], who[0]) != 0;
+    assert_true(other_went);
+}
+
+/* A target whose every attempt fails for longer than allowed is disabled,
+ * counted, and nothing more is sent to it. */
+static void test_failing_target_is_disabled(void **state)
+{
+    fixture *f = *state;
+    hk_error err;
+    assert_int_equal(
+        hk_retry_schedule_parse("50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,"
+                                "50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms",
+                                &f->o.retry, &err),
+        HK_OK);
+    f->o.disable_failing_after_ms = 300;
+    f->rx.default_status = 500;
+    hk_webhook_target t;
+    make_target(f, local_url(f, "/failing"), &t);
+    create_customer(f, "d1@example.com");
+    create_customer(f, "d2@example.com");
+    int64_t t0 = hk_mono_ms();
+    start_dispatcher(f);
+    WAIT_UNTIL(f, stats(f).targets_disabled == 1 && settled(f, 1));
+    assert_true(hk_mono_ms() - t0 >= 300);
+    hk_webhook_target got;
+    bool found;
+    assert_int_equal(hk_target_get(&f->env->ctx, t.id, f->env->arena, &got, &found, &err), HK_OK);
+    assert_false(got.is_enabled);
+    assert_true(got.auto_disabled_at != HK_TIME_NONE);
+    assert_true(got.failing_since != HK_TIME_NONE);
+    assert_int_equal(test_counts(f->env, &f->env->ctx).deliveries_pending, 0);
+    size_t before = receiver_count(&f->rx);
+    receiver_sleep_ms(300);
+    assert_int_equal(receiver_count(&f->rx), before);
+}
+
 static void test_stop_aborts_and_next_start_resends(void **state)
 {
     fixture *f = *state;
@@ -652,6 +818,9 @@ int main(void)
         T(test_every_request_is_a_recorded_attempt),
         T(test_per_target_limit_spares_other_targets),
         T(test_hanging_target_does_not_starve_others),
+        T(test_max_requests_per_second_paces_attempts),
+        T(test_ordered_by_customer_in_commit_order),
+        T(test_failing_target_is_disabled),
         T(test_stop_aborts_and_next_start_resends),
         T(test_many_deliveries_reuse_connections),
         T(test_options_checked),
