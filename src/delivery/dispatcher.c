@@ -64,6 +64,9 @@
 /* A target under a requests-per-second cap has at most this many seconds
  * of attempts claimed ahead. */
 #define PACED_LOOKAHEAD_S 2
+/* A target that answers fast has this much of its work claimed ahead:
+ * longer than a claim takes to commit under load. */
+#define LOOKAHEAD_MS 50
 
 struct hk_dispatcher {
     hk_store *store;
@@ -703,12 +706,23 @@ static void scan(hk_dispatcher *d)
 /* ---- claiming ---- */
 
 /* How many more deliveries the target should be claimed for: what it may
- * have in flight, as many again waiting (none while it is failing: a target
- * that is down need not hold deliveries it cannot take), at most
- * PACED_LOOKAHEAD_S seconds of its pace, less what it holds. */
-static size_t want(const delivery_target *slot)
+ * have in flight, and waiting behind that what it gets through in
+ * LOOKAHEAD_MS at its pace (at least as many again as it may have in flight,
+ * at most half of what the dispatcher holds), so that a fast target never
+ * idles while its next claim commits; none waiting while it is failing (a
+ * target that is down need not hold deliveries it cannot take), at most
+ * PACED_LOOKAHEAD_S seconds under a rate cap; less what it holds. */
+static size_t want(const hk_dispatcher *d, const delivery_target *slot)
 {
-    size_t cap = slot->failing ? slot->limit : 2 * slot->limit;
+    size_t waiting = slot->limit;
+    if (slot->failing) {
+        waiting = 0;
+    } else if (slot->duration_ms > 0 && slot->duration_ms < LOOKAHEAD_MS) {
+        waiting = slot->limit * (size_t)(LOOKAHEAD_MS / slot->duration_ms);
+        if (waiting > max_held(d) / 2)
+            waiting = max_held(d) / 2;
+    }
+    size_t cap = slot->limit + waiting;
     if (slot->rps > 0 && (size_t)slot->rps * PACED_LOOKAHEAD_S < cap)
         cap = (size_t)slot->rps * PACED_LOOKAHEAD_S;
     size_t has = slot->in_flight + slot->queued;
@@ -731,7 +745,7 @@ static void consider(delivery_target *slot, void *arg)
         p->next_due = min_time(p->next_due, slot->due_at);
         return;
     }
-    if (want(slot) == 0)
+    if (want(p->d, slot) == 0)
         return; /* it asks again when one of its attempts ends */
     if (p->n < p->d->candidates_cap)
         p->d->candidates[p->n++] = slot;
@@ -763,7 +777,7 @@ static bool grow_candidates(hk_dispatcher *d)
 /* Adds `slot` to the claim with as many as it wants, within the budget. */
 static void ask(hk_dispatcher *d, delivery_target *slot, size_t *budget, int64_t mono)
 {
-    size_t k = want(slot);
+    size_t k = want(d, slot);
     if (k > *budget)
         k = *budget;
     hk_claim_want *w = &d->wants[d->claim_n];
