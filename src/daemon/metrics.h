@@ -9,8 +9,9 @@
  * authenticated, like /healthz).
  *
  * The backlog (hookd_deliveries_due, hookd_delivery_lag_seconds) is one read
- * of the store per render: an index seek for the oldest due delivery, and a
- * count of the due ones that stops at HK_METRICS_DUE_CAP. When that read
+ * of the store per render: an index seek per target with pending deliveries
+ * (its oldest due one), and a count of the due ones that stops at
+ * HK_METRICS_DUE_CAP. When that read
  * fails, the backlog lines are left out (a scraper then sees the series go
  * stale rather than a false zero) and the rest is still rendered.
  */
