@@ -502,6 +502,26 @@ static void bind_time(sqlite3_stmt *s, int i, int64_t t)
         sqlite3_bind_int64(s, i, t);
 }
 
+/* Runs a write statement whose parameters are (?1 workspace, ?2 target, ?3
+ * time), the shape of most changes to a target's deliveries; *changes
+ * (unless NULL) gets the rows it changed. */
+static hk_status exec_target_write(store_conn *c, enum stmt_id id, const char *ws,
+                                   const char *target_id, int64_t at, size_t *changes)
+{
+    if (changes)
+        *changes = 0;
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, target_id);
+    sqlite3_bind_int64(s, 3, at);
+    hk_status st = exec_write(c, s);
+    if (!st && changes)
+        *changes = (size_t)sqlite3_changes(c->db);
+    return st;
+}
+
 static int64_t col_time(sqlite3_stmt *s, int i)
 {
     return sqlite3_column_type(s, i) == SQLITE_NULL ? HK_TIME_NONE : sqlite3_column_int64(s, i);
@@ -2012,25 +2032,13 @@ static hk_status deliveries_create(store_conn *c, const hk_event *ev, int64_t du
 static hk_status deliveries_fail_for_target(store_conn *c, const char *ws, const char *target_id,
                                             int64_t at)
 {
-    sqlite3_stmt *s = stmt(c, S_DLV_FAIL_ALL);
-    if (!s)
-        return HK_EIO;
-    bind_text(s, 1, ws);
-    bind_text(s, 2, target_id);
-    sqlite3_bind_int64(s, 3, at);
-    return exec_write(c, s);
+    return exec_target_write(c, S_DLV_FAIL_ALL, ws, target_id, at, NULL);
 }
 
 static hk_status deliveries_cancel_for_target(store_conn *c, const char *ws, const char *target_id,
                                               int64_t at)
 {
-    sqlite3_stmt *s = stmt(c, S_DLV_CANCEL);
-    if (!s)
-        return HK_EIO;
-    bind_text(s, 1, ws);
-    bind_text(s, 2, target_id);
-    sqlite3_bind_int64(s, 3, at);
-    return exec_write(c, s);
+    return exec_target_write(c, S_DLV_CANCEL, ws, target_id, at, NULL);
 }
 
 /* ---- delivery ---- */
@@ -2190,17 +2198,7 @@ static hk_status delivery_unblock_next(store_conn *c, const char *ws, const char
 static hk_status deliveries_unblock_all(store_conn *c, const char *ws, const char *target_id,
                                         int64_t now, size_t *n)
 {
-    *n = 0;
-    sqlite3_stmt *s = stmt(c, S_DLV_UNBLOCK_ALL);
-    if (!s)
-        return HK_EIO;
-    bind_text(s, 1, ws);
-    bind_text(s, 2, target_id);
-    sqlite3_bind_int64(s, 3, now);
-    hk_status st = exec_write(c, s);
-    if (!st)
-        *n = (size_t)sqlite3_changes(c->db);
-    return st;
+    return exec_target_write(c, S_DLV_UNBLOCK_ALL, ws, target_id, now, n);
 }
 
 static hk_status event_get(store_conn *c, const char *ws, const char *id, hk_arena *a,
