@@ -26,6 +26,8 @@ typedef enum option_id {
     OPT_TLS_CA_FILE,
     OPT_RETENTION,
     OPT_DISABLE_FAILING,
+    OPT_DEFAULT_VERSION,
+    OPT_HMAC_SECRET,
     OPT_HTTPS_CERT,
     OPT_HTTPS_KEY,
     OPT_WORKSPACE,
@@ -48,6 +50,7 @@ typedef struct option_def {
     const char *flag;
     const char *env; /* NULL: no environment fallback */
     unsigned commands;
+    bool switch_only; /* takes no value on the command line ("yes"; a config file says yes/no) */
 } option_def;
 
 static const option_def option_defs[OPT_COUNT] = {
@@ -75,6 +78,9 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_RETENTION] = {"--retention", "HOOKD_RETENTION", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_DISABLE_FAILING] = {"--disable-failing-targets-after",
                              "HOOKD_DISABLE_FAILING_TARGETS_AFTER", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_DEFAULT_VERSION] = {"--default-webhook-version", "HOOKD_DEFAULT_WEBHOOK_VERSION",
+                             FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_HMAC_SECRET] = {"--hmac-secret", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP), true},
     [OPT_HTTPS_CERT] = {"--https-cert", "HOOKD_HTTPS_CERT", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_KEY] = {"--https-key", "HOOKD_HTTPS_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_WORKSPACE] = {"--workspace", NULL,
@@ -176,6 +182,11 @@ static hk_status take_option(hk_cli_command command, int argc, char **argv, int 
                             command_names[command]);
     }
     const char *flag = option_defs[id].flag;
+    if (option_defs[id].switch_only) {
+        if (value)
+            return hk_error_set(err, HK_EINVAL, NULL, "option %s takes no value", flag);
+        value = "yes";
+    }
     if (!value) {
         /* A following option is a forgotten value, not a value starting with dashes. */
         if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0)
@@ -399,6 +410,21 @@ static hk_status parse_retention(const option_values *values, int64_t *out, hk_e
     return HK_OK;
 }
 
+/* A switch: on when given on the command line; a config file says yes or no. */
+static hk_status parse_switch(const option_values *values, option_id id, bool *out, hk_error *err)
+{
+    const char *v = values->value[id];
+    *out = false;
+    if (!v || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+        return HK_OK;
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
+        *out = true;
+        return HK_OK;
+    }
+    return hk_error_set(err, HK_EINVAL, NULL, "%s is yes or no, not '%s' (from %s)",
+                        option_defs[id].flag, v, values->source[id]);
+}
+
 /* "never", or a duration from 1 ms to 3650d (default 5d, as Svix does). */
 static hk_status parse_disable_failing(const option_values *values, int64_t *out, hk_error *err)
 {
@@ -501,6 +527,17 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
     out->workspace_name =
         values->value[OPT_NAME] ? values->value[OPT_NAME] : HK_DEFAULT_WORKSPACE_NAME;
     out->listen = values->value[OPT_LISTEN] ? values->value[OPT_LISTEN] : HK_DEFAULT_LISTEN;
+    hk_status sw = parse_switch(values, OPT_HMAC_SECRET, &out->bootstrap_hmac_secret, err);
+    if (sw)
+        return sw;
+    out->default_webhook_version = values->value[OPT_DEFAULT_VERSION];
+    if (out->default_webhook_version &&
+        !hk_webhook_version_find(out->default_webhook_version,
+                                 strlen(out->default_webhook_version)))
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "unsupported webhook version '%s' (from %s): use one of 2024-09-18, "
+                            "2025-08-06, 2026-02-27, 2026-03-13, 2026-04-21",
+                            out->default_webhook_version, values->source[OPT_DEFAULT_VERSION]);
 
     const char *level = values->value[OPT_LOG_LEVEL];
     if (level && hk_log_level_parse(level, &out->log_level) != HK_OK)
@@ -607,7 +644,7 @@ static const char overview_usage[] =
     "Run 'hookd COMMAND --help' for the options of a command.\n";
 
 static const char bootstrap_usage[] =
-    "Usage: hookd bootstrap --data-dir DIR [--name NAME] [--log-level LEVEL]\n"
+    "Usage: hookd bootstrap --data-dir DIR [--name NAME] [--hmac-secret] [--log-level LEVEL]\n"
     "\n"
     "Creates a workspace with a machine user and an API key holding every permission, and\n"
     "prints {\"workspaceId\":...,\"apiKey\":...} as one JSON line. Each call creates a new\n"
@@ -616,6 +653,9 @@ static const char bootstrap_usage[] =
     "Options:\n"
     "  --data-dir DIR     where the database lives (env HOOKD_DATA_DIR); created if missing\n"
     "  --name NAME        the workspace name (default \"" HK_DEFAULT_WORKSPACE_NAME "\")\n"
+    "  --hmac-secret      also generate the workspace's HMAC secret, so deliveries are\n"
+    "                     signed from the start; printed as \"hmacSecret\" (as Plain, a\n"
+    "                     workspace has none until one is generated)\n"
     "  --log-level LEVEL  debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"
     "  --log-format F     text or json, one object per line (env HOOKD_LOG_FORMAT;\n"
     "                     default text)\n"
@@ -666,6 +706,9 @@ static const char serve_usage[] =
     "  --per-target-in-flight N  attempts at once per target, at most: a target starts at one\n"
     "                            and earns more by answering (env HOOKD_PER_TARGET_IN_FLIGHT;\n"
     "                            default 8)\n"
+    "  --default-webhook-version V  the version of targets created without one\n"
+    "                            (env HOOKD_DEFAULT_WEBHOOK_VERSION; default the latest,\n"
+    "                            2026-04-21; Plain's SDK 5.12 verifies 2026-02-27 only)\n"
     "  --disable-failing-targets-after D  disable a target whose attempts have all failed\n"
     "                            for D; its pending deliveries fail, to be re-sent once it is\n"
     "                            enabled again; never to keep trying\n"

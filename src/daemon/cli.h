@@ -91,6 +91,8 @@ typedef struct hk_cli_options {
     size_t max_in_flight;             /* 1..HK_MAX_IN_FLIGHT_LIMIT */
     size_t per_target_in_flight;      /* 1..HK_MAX_IN_FLIGHT_LIMIT */
     int64_t disable_failing_after_ms; /* 0: never; default HK_DEFAULT_DISABLE_FAILING_MS */
+    const char *default_webhook_version; /* serve: NULL: the latest (checked supported) */
+    bool bootstrap_hmac_secret;          /* bootstrap: generate the HMAC secret too */
     const char *user_agent;           /* NULL: Plain's */
     const char *tls_client_cert;      /* PEM paths, NULL when not given */
     const char *tls_client_key;

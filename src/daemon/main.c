@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "daemon/cli.h"
+#include "domain/catalog.h"
 #include "daemon/http_server.h"
 #include "daemon/instance_lock.h"
 #include "daemon/keys.h"
@@ -49,6 +50,25 @@ static hk_status open_store(const char *data_dir, hk_store **out, hk_error *err)
     return hk_store_open(&options, out, err);
 }
 
+/* bootstrap --hmac-secret: the new workspace's secret, generated as its own key would
+ * (regenerateWorkspaceHmac), copied into `out`. */
+static hk_status bootstrap_hmac(hk_store *store, const hk_bootstrap_result *r,
+                                char out[HK_HMAC_SECRET_BUF], hk_error *err)
+{
+    hk_ctx ctx;
+    hk_hmac_secret h;
+    hk_arena *a = hk_arena_new(0);
+    if (!a)
+        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    hk_status st = hk_auth_api_key(store, r->api_key, strlen(r->api_key), &ctx, err);
+    if (!st)
+        st = hk_workspace_hmac_regenerate(&ctx, a, &h, err);
+    if (!st)
+        snprintf(out, HK_HMAC_SECRET_BUF, "%s", h.secret);
+    hk_arena_free(a);
+    return st;
+}
+
 /* The output is one JSON line a script can parse. Ids and keys are written without escaping:
  * they are made of letters, digits, '_' and '-' only (SPEC §1; base64url keys). */
 static int run_bootstrap(const hk_cli_options *o)
@@ -56,6 +76,7 @@ static int run_bootstrap(const hk_cli_options *o)
     int rc = HK_EXIT_FAILURE;
     hk_store *store = NULL;
     hk_bootstrap_result result = {0};
+    char secret[HK_HMAC_SECRET_BUF] = "";
     hk_error err;
     hk_error_clear(&err);
 
@@ -70,7 +91,14 @@ static int run_bootstrap(const hk_cli_options *o)
         rc = st == HK_EINVAL ? HK_EXIT_USAGE : HK_EXIT_FAILURE;
         goto out;
     }
-    printf("{\"workspaceId\":\"%s\",\"apiKey\":\"%s\"}\n", result.workspace_id, result.api_key);
+    if (o->bootstrap_hmac_secret && bootstrap_hmac(store, &result, secret, &err) != HK_OK) {
+        hk_log_report("hookd", "cannot generate the workspace's HMAC secret: %s", err.message);
+        goto out;
+    }
+    printf("{\"workspaceId\":\"%s\",\"apiKey\":\"%s\"", result.workspace_id, result.api_key);
+    if (o->bootstrap_hmac_secret)
+        printf(",\"hmacSecret\":\"%s\"", secret);
+    printf("}\n");
     if (fflush(stdout) != 0 || ferror(stdout)) {
         hk_log_report("hookd", "cannot write the result to standard output");
         goto out;
@@ -78,6 +106,7 @@ static int run_bootstrap(const hk_cli_options *o)
     rc = HK_EXIT_OK;
 out:
     explicit_bzero(result.api_key, sizeof result.api_key);
+    explicit_bzero(secret, sizeof secret);
     hk_store_close(store);
     return rc;
 }
@@ -327,6 +356,8 @@ static int run_serve(const hk_cli_options *o)
     sigset_t stop_signals;
     block_stop_signals(&stop_signals);
     apply_target_policy();
+    if (o->default_webhook_version) /* checked supported when the options were read */
+        (void)hk_webhook_version_set_default(o->default_webhook_version);
     raise_fd_limit();
 
     if (hk_instance_lock(o->data_dir, &lock_fd, &err) != HK_OK) {

@@ -14,6 +14,21 @@ const char *hk_webhook_version_latest(void)
     return hk_webhook_versions[hk_webhook_version_count - 1].version;
 }
 
+static const char *default_version; /* NULL: the latest */
+
+const char *hk_webhook_version_default(void)
+{
+    return default_version ? default_version : hk_webhook_version_latest();
+}
+
+bool hk_webhook_version_set_default(const char *v)
+{
+    const hk_webhook_version *found = v ? hk_webhook_version_find(v, strlen(v)) : NULL;
+    if (found)
+        default_version = found->version;
+    return found != NULL;
+}
+
 static bool equals(const char *a, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(a, lit, n) == 0;

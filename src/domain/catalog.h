@@ -21,6 +21,13 @@ typedef struct hk_webhook_version {
 extern const hk_webhook_version hk_webhook_versions[];
 extern const size_t hk_webhook_version_count;
 const char *hk_webhook_version_latest(void);
+/* The version a target gets when created without one: the latest unless
+ * hk_webhook_version_set_default chose another (hookd serve
+ * --default-webhook-version). Static. */
+const char *hk_webhook_version_default(void);
+/* False (and nothing changed) when `v` is not a supported version. Call it
+ * before serving: it is read without a lock. */
+bool hk_webhook_version_set_default(const char *v);
 /* The catalog entry for `v` (exact match), NULL when unsupported. */
 const hk_webhook_version *hk_webhook_version_find(const char *v, size_t n);
 

@@ -115,7 +115,10 @@ hk_status domain_validate_url(const char *field, const char *url, hk_error *err)
     bool allowed = hk_domain_private_targets_allowed();
     if (!https && !(http && allowed))
         return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
-                              "%s must be an https:// URL", field);
+                              "%s must be an https:// URL%s", field,
+                              http ? " (for development, hookd serve with "
+                                     "HOOKD_ALLOW_PRIVATE_TARGETS=1 allows http://)"
+                                   : "");
     const char *auth = url + (https ? 8 : 7);
     size_t auth_len = strcspn(auth, "/?#");
     const char *at = memrchr(auth, '@', auth_len);
@@ -144,7 +147,10 @@ hk_status domain_validate_url(const char *field, const char *url, hk_error *err)
                               "%s has no valid host", field);
     if (!allowed && host_is_private(h))
         return hk_error_field(err, HK_EINVAL, NULL, field, HK_FIELD_VALIDATION,
-                              "%s points to a private, loopback or link-local address", field);
+                              "%s points to a private, loopback or link-local address (for "
+                              "development, hookd serve with HOOKD_ALLOW_PRIVATE_TARGETS=1 "
+                              "allows it)",
+                              field);
     return HK_OK;
 }
 

@@ -117,6 +117,8 @@ typedef struct hk_machine_user {
 } hk_machine_user;
 
 /* The workspace's HMAC secret (SPEC §2); secret NULL when none was made. */
+#define HK_HMAC_SECRET_BUF 65 /* 64 hex characters (32 random bytes) and a NUL */
+
 typedef struct hk_hmac_secret {
     const char *secret;
     int64_t created_at; /* first generated */

@@ -97,7 +97,7 @@ static hk_status create_tx(const store_tx *tx, void *arg, hk_error *err)
         return hk_error_set(err, st, NULL, "cannot make a target id");
     snprintf(t->workspace_id, sizeof t->workspace_id, "%s", j->ctx->workspace_id);
     snprintf(t->version, sizeof t->version, "%s",
-             in->version ? in->version : hk_webhook_version_latest());
+             in->version ? in->version : hk_webhook_version_default());
     t->url = domain_dup(j->arena, in->url, &st);
     t->description = domain_dup(j->arena, in->description, &st);
     t->is_enabled = in->is_enabled;

@@ -225,9 +225,10 @@ fi
 
 # ---- scripts/run.sh (make run) ----
 
-shows_new_workspace() { # FILE: the id, the key and the warning that it is shown once
+shows_new_workspace() { # FILE: the id, the key, the HMAC secret, the warning that it is shown once
     grep -qE "w_[0-9A-HJKMNP-TV-Z]{26}" "$1" && grep -qE "hkey_[A-Za-z0-9_-]{43}" "$1" &&
-        grep -qi "shown once" "$1"
+        grep -qE "HMAC secret: +[0-9a-f]{64}" "$1" && grep -qi "shown once" "$1" &&
+        grep -q "development mode" "$1"
 }
 shows_new_workspace_at_all() { # FILE: any trace of a workspace id or key
     grep -qE "w_[0-9A-HJKMNP-TV-Z]{26}|hkey_" "$1"
@@ -245,13 +246,40 @@ for start in first second; do
         fail "run.sh serves on its $start start" "stderr: $(head -c 400 "$tmp/run.err")"
     fi
     if [ "$start" = first ]; then
-        check "run.sh shows the workspace id and key on the first start" \
+        check "run.sh shows the workspace id, key and HMAC secret on the first start" \
             shows_new_workspace "$tmp/run.out"
+        run_key=$(sed -n 's/^ *API key: *//p' "$tmp/run.out" | head -n 1)
     else
         check "run.sh does not bootstrap again on the second start" \
             not shows_new_workspace_at_all "$tmp/run.out"
     fi
 done
+
+# make run is for development: a local http:// receiver is a valid target there
+if start_on_free_port "$tmp/run.out" "$tmp/run.err" "${run_sh[@]}"; then
+    curl -s -o "$tmp/run-target.json" "http://127.0.0.1:$server_port/graphql/v1" \
+        -H "Authorization: Bearer $run_key" -H 'Content-Type: application/json' \
+        -d '{"query":"mutation { createWebhookTarget(input: {url: \"http://127.0.0.1:9/hook\", eventSubscriptions: [{eventType: \"customer.customer_created\"}], isEnabled: true, description: \"\"}) { webhookTarget { url } error { message } } }"}' || true
+    check "make run accepts a local http:// target (development mode)" \
+        grep -q '"url":"http://127.0.0.1:9/hook"' "$tmp/run-target.json"
+    kill -TERM "$server_pid"
+    wait_exit "$server_pid" 5 || fail "run.sh's server stops on SIGTERM (target start)"
+else
+    fail "run.sh serves for the target check" "stderr: $(head -c 400 "$tmp/run.err")"
+fi
+
+# bootstrap --hmac-secret; serve --default-webhook-version
+if out=$($TIMEOUT "$bin" bootstrap --data-dir "$tmp/hmac-data" --hmac-secret 2>"$tmp/err") &&
+    [[ $out =~ \"hmacSecret\":\"[0-9a-f]{64}\"\} ]]; then
+    pass "bootstrap --hmac-secret prints the new secret"
+else
+    fail "bootstrap --hmac-secret prints the new secret" "stdout: $out" "stderr: $(head -c 300 "$tmp/err")"
+fi
+expect_status "--hmac-secret takes no value" 2 "$bin" bootstrap --data-dir "$tmp/hmac-data" \
+    --hmac-secret=maybe
+expect_status "an unsupported --default-webhook-version exits 2" 2 "$bin" serve \
+    --data-dir "$tmp/hmac-data" --default-webhook-version 2020-01-01
+check_output "the refusal lists the supported versions" "2026-02-27" "$tmp/err"
 
 # ---- config file ----
 

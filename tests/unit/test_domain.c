@@ -835,6 +835,26 @@ static void test_list_limits_and_membership_read(void **state)
 
 /* ---- targets and the outbox ---- */
 
+/* hookd serve --default-webhook-version: the version of targets created without one; the
+ * latest stays the latest (webhookVersions). */
+static void test_default_webhook_version(void **state)
+{
+    test_env *e = *state;
+    hk_webhook_target t;
+    hk_error err;
+    hk_target_input in = {.url = "https://example.com/h", .description = "d", .is_enabled = true};
+    assert_false(hk_webhook_version_set_default("1999-01-01"));
+    assert_string_equal(hk_webhook_version_default(), "2026-04-21");
+    assert_true(hk_webhook_version_set_default("2026-02-27"));
+    assert_int_equal(hk_target_create(&e->ctx, &in, e->arena, &t, &err), HK_OK);
+    assert_string_equal(t.version, "2026-02-27");
+    in.version = "2025-08-06"; /* one given wins */
+    assert_int_equal(hk_target_create(&e->ctx, &in, e->arena, &t, &err), HK_OK);
+    assert_string_equal(t.version, "2025-08-06");
+    assert_string_equal(hk_webhook_version_latest(), "2026-04-21");
+    assert_true(hk_webhook_version_set_default(hk_webhook_version_latest()));
+}
+
 static void test_targets(void **state)
 {
     test_env *e = *state;
@@ -2229,6 +2249,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_limits_and_membership_read, test_env_setup,
                                         test_env_teardown),
         cmocka_unit_test_setup_teardown(test_targets, test_env_setup, test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_default_webhook_version, test_env_setup,
+                                        test_env_teardown),
         cmocka_unit_test_setup_teardown(test_target_limit, test_env_setup, test_env_teardown),
         cmocka_unit_test_setup_teardown(test_fanout_and_cancellation, test_env_setup,
                                         test_env_teardown),
