@@ -20,28 +20,36 @@
     CUSTOMER_FIELDS " customerGroupMemberships(first: 100) { edges { node { customerGroup { key "  \
                     "} } } }"
 
-static const char upsert_doc[] =
-    "mutation hookctlUpsertCustomer($input: UpsertCustomerInput!) { upsertCustomer(input: "
-    "$input) { result customer { " CUSTOMER_FULL " } " OP_ERROR_FIELDS " } }";
-static const char by_id_doc[] = "query hookctlCustomer($v: ID!) { customer(customerId: $v) "
-                                "{ " CUSTOMER_FULL " } }";
-static const char by_email_doc[] = "query hookctlCustomerByEmail($v: String!) { "
-                                   "customerByEmail(email: $v) { " CUSTOMER_FULL " } }";
-static const char by_external_id_doc[] =
-    "query hookctlCustomerByExternalId($v: ID!) { customerByExternalId(externalId: $v) "
-    "{ " CUSTOMER_FULL " } }";
+/* Each one-customer document twice: with the groups, and without them for a key that may
+ * not read them (op_show_or, op_mutate_or). */
+#define UPSERT_DOC(fields)                                                                         \
+    "mutation hookctlUpsertCustomer($input: UpsertCustomerInput!) { upsertCustomer(input: "        \
+    "$input) { result customer { " fields " } " OP_ERROR_FIELDS " } }"
+#define BY_ID_DOC(fields)                                                                          \
+    "query hookctlCustomer($v: ID!) { customer(customerId: $v) { " fields " } }"
+#define BY_EMAIL_DOC(fields)                                                                       \
+    "query hookctlCustomerByEmail($v: String!) { customerByEmail(email: $v) { " fields " } }"
+#define BY_EXTERNAL_ID_DOC(fields)                                                                 \
+    "query hookctlCustomerByExternalId($v: ID!) { customerByExternalId(externalId: $v) { " fields  \
+    " } }"
+#define MARK_DOC(fields)                                                                           \
+    "mutation hookctlMarkSpam($input: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: "      \
+    "$input) { customer { " fields " } " OP_ERROR_FIELDS " } }"
+#define UNMARK_DOC(fields)                                                                         \
+    "mutation hookctlUnmarkSpam($input: UnmarkCustomerAsSpamInput!) { "                            \
+    "unmarkCustomerAsSpam(input: $input) { customer { " fields " } " OP_ERROR_FIELDS " } }"
+
+/* What reading the groups needs; a key without it gets the customer without them. */
+static const char *const groups_need[] = {"customerGroupMembership:read", "customerGroup:read",
+                                          NULL};
+/* The last command fell back to the lean document: print_customer says so. */
+static bool groups_hidden;
 static const char list_doc[] =
     "query hookctlCustomers($filters: CustomersFilter, $sortBy: CustomersSort, $first: Int, "
     "$after: String, $last: Int, $before: String) { customers(filters: $filters, sortBy: $sortBy, "
     "first: $first, after: $after, last: $last, before: $before) { totalCount pageInfo { "
     "hasNextPage hasPreviousPage startCursor endCursor "
     "} edges { cursor node { " CUSTOMER_FIELDS " } } } }";
-static const char mark_doc[] =
-    "mutation hookctlMarkSpam($input: MarkCustomerAsSpamInput!) { markCustomerAsSpam(input: "
-    "$input) { customer { " CUSTOMER_FULL " } " OP_ERROR_FIELDS " } }";
-static const char unmark_doc[] =
-    "mutation hookctlUnmarkSpam($input: UnmarkCustomerAsSpamInput!) { "
-    "unmarkCustomerAsSpam(input: $input) { customer { " CUSTOMER_FULL " } " OP_ERROR_FIELDS " } }";
 static const char delete_doc[] =
     "mutation hookctlDeleteCustomer($input: DeleteCustomerInput!) { deleteCustomer(input: "
     "$input) { " OP_ERROR_FIELDS " } }";
@@ -64,6 +72,8 @@ static void print_customer(const cli_out *o, json_t *c)
         char *keys = jpath_join(memberships, "node.customerGroup.key", ", ");
         out_kv(o, "groups", keys);
         free(keys);
+    } else if (groups_hidden) {
+        out_kv_styled(o, "groups", "not shown: the API key may not read them", STYLE_DIM);
     }
     out_kv(o, "created", jpath_str(c, "createdAt.iso8601", NULL));
     out_kv(o, "updated", jpath_str(c, "updatedAt.iso8601", NULL));
@@ -142,17 +152,20 @@ static int run_upsert(cli_ctx *c)
            verified ? json_pack("{s:s, s:b}", "email", email, "isVerified", 1) : NULL);
     json_t *input = json_pack("{s:{s:s}, s:o, s:o}", "identifier", "emailAddress", email,
                               "onCreate", on_create, "onUpdate", on_update);
-    return op_mutate(c, upsert_doc, input_vars(input), "upsertCustomer", print_upsert);
+    return op_mutate_or(c, UPSERT_DOC(CUSTOMER_FULL), UPSERT_DOC(CUSTOMER_FIELDS), groups_need,
+                        input_vars(input), "upsertCustomer", print_upsert, &groups_hidden);
 }
 
 static int run_show(cli_ctx *c)
 {
     static const struct {
-        const char *option, *doc, *field, *what;
+        const char *option, *doc, *lean, *field, *what;
     } by[] = {
-        {"id", by_id_doc, "customer", "id"},
-        {"email", by_email_doc, "customerByEmail", "email"},
-        {"external-id", by_external_id_doc, "customerByExternalId", "external id"},
+        {"id", BY_ID_DOC(CUSTOMER_FULL), BY_ID_DOC(CUSTOMER_FIELDS), "customer", "id"},
+        {"email", BY_EMAIL_DOC(CUSTOMER_FULL), BY_EMAIL_DOC(CUSTOMER_FIELDS), "customerByEmail",
+         "email"},
+        {"external-id", BY_EXTERNAL_ID_DOC(CUSTOMER_FULL), BY_EXTERNAL_ID_DOC(CUSTOMER_FIELDS),
+         "customerByExternalId", "external id"},
     };
     int chosen = -1;
     for (int i = 0; i < 3; i++) {
@@ -167,8 +180,9 @@ static int run_show(cli_ctx *c)
     const char *value = args_get(c->args, by[chosen].option);
     char missing[256];
     snprintf(missing, sizeof missing, "no customer with %s %.200s", by[chosen].what, value);
-    return op_show(c, by[chosen].doc, json_pack("{s:s}", "v", value), by[chosen].field, missing,
-                   print_customer);
+    return op_show_or(c, by[chosen].doc, by[chosen].lean, groups_need,
+                      json_pack("{s:s}", "v", value), by[chosen].field, missing, print_customer,
+                      &groups_hidden);
 }
 
 static int run_list(cli_ctx *c)
@@ -220,12 +234,14 @@ static int run_list(cli_ctx *c)
 
 static int run_mark(cli_ctx *c)
 {
-    return op_mutate(c, mark_doc, customer_id_input(c), "markCustomerAsSpam", print_spam);
+    return op_mutate_or(c, MARK_DOC(CUSTOMER_FULL), MARK_DOC(CUSTOMER_FIELDS), groups_need,
+                        customer_id_input(c), "markCustomerAsSpam", print_spam, &groups_hidden);
 }
 
 static int run_unmark(cli_ctx *c)
 {
-    return op_mutate(c, unmark_doc, customer_id_input(c), "unmarkCustomerAsSpam", print_spam);
+    return op_mutate_or(c, UNMARK_DOC(CUSTOMER_FULL), UNMARK_DOC(CUSTOMER_FIELDS), groups_need,
+                        customer_id_input(c), "unmarkCustomerAsSpam", print_spam, &groups_hidden);
 }
 
 static int run_delete(cli_ctx *c)

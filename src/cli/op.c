@@ -26,13 +26,11 @@ int op_run(cli_ctx *c, const char *document, json_t *vars, json_t **data)
     return CLI_EXIT_OK;
 }
 
-int op_show(cli_ctx *c, const char *document, json_t *vars, const char *field, const char *missing,
-            op_printer print)
+/* op_show's handling of a data document (consumed). */
+static int show_data(cli_ctx *c, json_t *data, const char *field, const char *missing,
+                     op_printer print)
 {
-    json_t *data;
-    int rc = op_run(c, document, vars, &data);
-    if (rc)
-        return rc;
+    int rc = CLI_EXIT_OK;
     json_t *value = json_object_get(data, field);
     if (c->out->json)
         out_json(c->out, data);
@@ -44,6 +42,14 @@ int op_show(cli_ctx *c, const char *document, json_t *vars, const char *field, c
     }
     json_decref(data);
     return rc;
+}
+
+int op_show(cli_ctx *c, const char *document, json_t *vars, const char *field, const char *missing,
+            op_printer print)
+{
+    json_t *data;
+    int rc = op_run(c, document, vars, &data);
+    return rc ? rc : show_data(c, data, field, missing, print);
 }
 
 int op_mutation_error_exit(json_t *error)
@@ -59,12 +65,10 @@ int op_mutation_error_exit(json_t *error)
     return CLI_EXIT_FAILED;
 }
 
-int op_mutate(cli_ctx *c, const char *document, json_t *vars, const char *field, op_printer print)
+/* op_mutate's handling of a data document (consumed). */
+static int mutate_data(cli_ctx *c, json_t *data, const char *field, op_printer print)
 {
-    json_t *data;
-    int rc = op_run(c, document, vars, &data);
-    if (rc)
-        return rc;
+    int rc = CLI_EXIT_OK;
     json_t *payload = json_object_get(data, field);
     json_t *error = json_object_get(payload, "error");
     if (c->out->json)
@@ -77,6 +81,69 @@ int op_mutate(cli_ctx *c, const char *document, json_t *vars, const char *field,
     }
     json_decref(data);
     return rc;
+}
+
+int op_mutate(cli_ctx *c, const char *document, json_t *vars, const char *field, op_printer print)
+{
+    json_t *data;
+    int rc = op_run(c, document, vars, &data);
+    return rc ? rc : mutate_data(c, data, field, print);
+}
+
+static bool names_any(const char *text, const char *const *needs)
+{
+    for (; text && *needs; needs++)
+        if (strstr(text, *needs))
+            return true;
+    return false;
+}
+
+int op_show_or(cli_ctx *c, const char *full, const char *lean, const char *const *needs,
+               json_t *vars, const char *field, const char *missing, op_printer print,
+               bool *fell_back)
+{
+    cli_result r;
+    client_run(c->client, full, vars, &r);
+    *fell_back = r.exit == CLI_EXIT_AUTH && names_any(r.message, needs);
+    if (*fell_back) {
+        client_result_clear(&r);
+        return op_show(c, lean, vars, field, missing, print);
+    }
+    json_decref(vars);
+    if (r.exit != CLI_EXIT_OK) {
+        out_error("%s", r.message);
+        client_result_clear(&r);
+        return r.exit;
+    }
+    json_t *data = r.data;
+    r.data = NULL;
+    client_result_clear(&r);
+    return show_data(c, data, field, missing, print);
+}
+
+int op_mutate_or(cli_ctx *c, const char *full, const char *lean, const char *const *needs,
+                 json_t *vars, const char *field, op_printer print, bool *fell_back)
+{
+    cli_result r;
+    client_run(c->client, full, vars, &r);
+    json_t *error = json_object_get(json_object_get(r.data, field), "error");
+    *fell_back = r.exit == CLI_EXIT_OK && json_is_object(error) &&
+                 strcmp(jpath_str(error, "code", ""), "forbidden") == 0 &&
+                 names_any(jpath_str(error, "message", NULL), needs);
+    if (*fell_back) {
+        client_result_clear(&r);
+        return op_mutate(c, lean, vars, field, print);
+    }
+    json_decref(vars);
+    if (r.exit != CLI_EXIT_OK) {
+        out_error("%s", r.message);
+        client_result_clear(&r);
+        return r.exit;
+    }
+    json_t *data = r.data;
+    r.data = NULL;
+    client_result_clear(&r);
+    return mutate_data(c, data, field, print);
 }
 
 int op_list(cli_ctx *c, const char *document, json_t *vars, const char *field, op_printer print)

@@ -34,6 +34,21 @@ int op_show(cli_ctx *c, const char *document, json_t *vars, const char *field, c
 /* A mutation: checks `field`.error, then prints the payload. */
 int op_mutate(cli_ctx *c, const char *document, json_t *vars, const char *field, op_printer print);
 
+/*
+ * op_show and op_mutate for a document `full` that selects what some keys may
+ * not read (a customer's groups): when the server refuses with a missing
+ * permission named in `needs` (a NULL-terminated list) — a FORBIDDEN error, or
+ * a `forbidden` MutationError, which the server gives before changing
+ * anything — the operation runs again with `lean`, which selects less, and
+ * *fell_back says so. Any other outcome of `full` is reported as op_show or
+ * op_mutate would.
+ */
+int op_show_or(cli_ctx *c, const char *full, const char *lean, const char *const *needs,
+               json_t *vars, const char *field, const char *missing, op_printer print,
+               bool *fell_back);
+int op_mutate_or(cli_ctx *c, const char *full, const char *lean, const char *const *needs,
+                 json_t *vars, const char *field, op_printer print, bool *fell_back);
+
 /* One page of a connection at root field `field`; `print` gets the connection. */
 int op_list(cli_ctx *c, const char *document, json_t *vars, const char *field, op_printer print);
 

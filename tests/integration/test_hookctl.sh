@@ -521,6 +521,18 @@ expect_err "a wrong API key on a mutation is 3 too" 3 'UNAUTHENTICATED'
 hc customers show --id "$ann"
 expect "... and changed nothing" 0 "id +$ann"
 
+# A key that may write customers but not read their groups: the customer, without the groups.
+bounded "$bin" key-create --data-dir "$tmp/data" --workspace "$workspace_id" \
+    --permissions customer:read,customer:create,customer:edit --log-level warn >"$tmp/key2" 2>&1
+narrow=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$tmp/key2")
+hc --api-key "$narrow" customers upsert --email narrow@example.com --full-name Narrow
+expect "customers upsert with a key that may not read groups" 0 '^CREATED' \
+    'email +narrow@example.com' 'groups +not shown'
+hc --api-key "$narrow" customers show --email narrow@example.com
+expect "customers show with a key that may not read groups" 0 'full name +Narrow' 'groups +not shown'
+hc customers show --email narrow@example.com
+expect "... and an all-permission key sees them" 0 'full name +Narrow' 'groups +-?$'
+
 # ---- the server cannot be reached (5) ----
 
 hc --url "http://127.0.0.1:$(closed_port)/graphql/v1" workspace show
