@@ -299,14 +299,9 @@ hk_status resolve_group_refs(gql_field_ctx *fc, const gql_value *list, const cha
         return HK_ENOMEM;
     for (size_t i = 0; i < list->u.list.n; i++) {
         const gql_value *it = &list->u.list.items[i];
-        if (resolve_input_string(it, "externalId")) {
-            char name[HK_ERROR_FIELD_MAX];
-            snprintf(name, sizeof name, "%s[%zu].externalId", field, i);
-            return hk_error_field(err, HK_EINVAL, NULL, name, HK_FIELD_VALIDATION,
-                                  "hookd finds customer groups by id or key only");
-        }
         refs[i].id = resolve_input_string(it, "customerGroupId");
         refs[i].key = resolve_input_string(it, "customerGroupKey");
+        refs[i].external_id = resolve_input_string(it, "externalId");
     }
     *out = refs;
     *n = list->u.list.n;

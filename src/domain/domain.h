@@ -148,10 +148,11 @@ typedef enum hk_customer_key {
     HK_CUSTOMER_BY_ID,
 } hk_customer_key;
 
-/* A group named by id or by key. */
+/* A group named by id, by key or by its external id (exactly one). */
 typedef struct hk_group_ref {
-    const char *id;  /* one of id */
-    const char *key; /* or key */
+    const char *id;
+    const char *key;
+    const char *external_id; /* a group's own externalId: refused when two groups share it */
 } hk_group_ref;
 
 /* An optional input: `set` false means "leave as is"; `value` NULL with

@@ -260,20 +260,23 @@ static hk_status resolve_group(const store_tx *tx, const hk_ctx *ctx, const char
                                const hk_group_ref *r, size_t i, hk_arena *a, hk_customer_group *g,
                                hk_error *err)
 {
-    bool by_key = r->id == NULL;
+    store_lookup by = r->id ? STORE_BY_ID : r->key ? STORE_BY_KEY : STORE_BY_EXTERNAL_ID;
+    const char *value = r->id ? r->id : r->key ? r->key : r->external_id;
+    const char *input = r->id ? "customerGroupId" : r->key ? "customerGroupKey" : "externalId";
+    const char *what = r->id ? "id" : r->key ? "key" : "externalId";
+    char name[HK_ERROR_FIELD_MAX];
+    snprintf(name, sizeof name, "%s[%zu].%s", field, i, input);
     bool found;
-    hk_status st =
-        tx->ops->group_get(tx->conn, ctx->workspace_id, by_key ? STORE_BY_KEY : STORE_BY_ID,
-                           by_key ? r->key : r->id, a, g, &found);
+    hk_status st = tx->ops->group_get(tx->conn, ctx->workspace_id, by, value, a, g, &found);
+    if (st == HK_ECONFLICT)
+        return hk_error_field(err, HK_EINVAL, NULL, name, HK_FIELD_VALIDATION,
+                              "more than one customer group has this externalId: name the group "
+                              "by customerGroupId or customerGroupKey");
     if (st)
         return domain_store_error(err, st, "looking up the group");
-    if (!found) {
-        char name[HK_ERROR_FIELD_MAX];
-        snprintf(name, sizeof name, "%s[%zu].%s", field, i,
-                 by_key ? "customerGroupKey" : "customerGroupId");
+    if (!found)
         return hk_error_field(err, HK_ENOTFOUND, "not_found", name, HK_FIELD_NOT_FOUND,
-                              "no customer group with this %s", by_key ? "key" : "id");
-    }
+                              "no customer group with this %s", what);
     return HK_OK;
 }
 
@@ -304,11 +307,14 @@ hk_status domain_check_group_refs(const char *field, const hk_group_ref *groups,
 {
     hk_status st = hk_validate_list_size(field, n, err);
     for (size_t i = 0; !st && i < n; i++) {
-        if ((groups[i].id == NULL) == (groups[i].key == NULL)) {
+        int given =
+            (groups[i].id != NULL) + (groups[i].key != NULL) + (groups[i].external_id != NULL);
+        if (given != 1) {
             char name[HK_ERROR_FIELD_MAX];
             snprintf(name, sizeof name, "%s[%zu]", field, i);
             st = hk_error_field(err, HK_EINVAL, NULL, name, HK_FIELD_VALIDATION,
-                                "give exactly one of customerGroupId and customerGroupKey");
+                                "give exactly one of customerGroupId, customerGroupKey and "
+                                "externalId");
         }
     }
     return st;

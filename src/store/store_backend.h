@@ -194,7 +194,9 @@ typedef struct store_ops {
                                                      const store_page *p, hk_arena *a,
                                                      hk_customer **out, size_t *n);
 
-    /* Customer groups and memberships. */
+    /* Customer groups and memberships. group_get looks a group up by id, key or
+     * external id (STORE_BY_EXTERNAL_ID: HK_ECONFLICT when more than one group
+     * of the workspace has it, since external ids of groups are not unique). */
     HK_MUST_CHECK hk_status (*group_get)(store_conn *c, const char *ws, store_lookup by,
                                          const char *value, hk_arena *a, hk_customer_group *out,
                                          bool *found);

@@ -48,6 +48,7 @@ enum stmt_id {
     S_CU_DELETE_MEMBERSHIPS,
     S_GR_BY_ID,
     S_GR_BY_KEY,
+    S_GR_BY_EXTERNAL_ID,
     S_GR_INSERT,
     S_GR_UPDATE,
     S_GR_DELETE,
@@ -161,6 +162,9 @@ static const char *const sql[STMT_COUNT] = {
     [S_GR_BY_ID] = "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1 AND id = ?2",
     [S_GR_BY_KEY] =
         "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1 AND key = ?2",
+    /* Two rows at most: a second one makes the lookup ambiguous. */
+    [S_GR_BY_EXTERNAL_ID] = "SELECT " GROUP_COLS " FROM customer_groups WHERE workspace_id = ?1"
+                            " AND external_id = ?2 ORDER BY id LIMIT 2",
     [S_GR_INSERT] = "INSERT INTO customer_groups (workspace_id, " GROUP_COLS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_GR_UPDATE] = "UPDATE customer_groups SET name = ?3, key = ?4, color = ?5, external_id = ?6,"
@@ -1637,7 +1641,9 @@ static hk_status group_get(store_conn *c, const char *ws, store_lookup by, const
 {
     *found = false;
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = stmt(c, by == STORE_BY_KEY ? S_GR_BY_KEY : S_GR_BY_ID);
+    sqlite3_stmt *s = stmt(c, by == STORE_BY_KEY           ? S_GR_BY_KEY
+                              : by == STORE_BY_EXTERNAL_ID ? S_GR_BY_EXTERNAL_ID
+                                                           : S_GR_BY_ID);
     if (!s)
         return HK_EIO;
     bind_text(s, 1, ws);
@@ -1647,6 +1653,15 @@ static hk_status group_get(store_conn *c, const char *ws, store_lookup by, const
     if (row) {
         st = read_group_cols(s, 0, ws, a, out);
         *found = st == HK_OK;
+    }
+    if (!st && row && by == STORE_BY_EXTERNAL_ID) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *found = false;
+            st = HK_ECONFLICT;
+        } else if (rc != SQLITE_DONE) {
+            st = db_error(c, "group_get");
+        }
     }
     done(s);
     return st;

@@ -587,6 +587,38 @@ static void test_memberships(void **state)
                      HK_ENOTFOUND);
     assert_int_equal(test_counts(e, &e->ctx).events, 5);
     assert_int_equal(hk_group_delete(&e->ctx, g1.id, &err), HK_OK);
+    /* A group by its externalId (as groups are created with one); two groups sharing one
+     * make it ambiguous, naming none is refused, and nothing changes on a failure. */
+    hk_customer_group g3, g4, g5;
+    char cid[HK_ID_MAX]; /* c and c2 were cleared by the refused calls above */
+    bool found;
+    assert_int_equal(hk_customer_get(&e->ctx, HK_CUSTOMER_BY_EMAIL, "m2@example.com", e->arena, &c2,
+                                     &found, &err),
+                     HK_OK);
+    assert_true(found);
+    snprintf(cid, sizeof cid, "%s", c2.id);
+    hk_group_input x3 = {.name = "X", .key = "x3", .color = "#111", .external_id = "ext-x"};
+    hk_group_input d4 = {.name = "D", .key = "d4", .color = "#222", .external_id = "ext-dup"};
+    hk_group_input d5 = {.name = "D", .key = "d5", .color = "#333", .external_id = "ext-dup"};
+    assert_int_equal(hk_group_create(&e->ctx, &x3, e->arena, &g3, &err), HK_OK);
+    assert_int_equal(hk_group_create(&e->ctx, &d4, e->arena, &g4, &err), HK_OK);
+    assert_int_equal(hk_group_create(&e->ctx, &d5, e->arena, &g5, &err), HK_OK);
+    hk_group_ref by_ext[] = {{.external_id = "ext-x"}};
+    assert_int_equal(hk_membership_add(&e->ctx, cid, by_ext, 1, e->arena, &c2, &err), HK_OK);
+    assert_int_equal(c2.n_memberships, 1);
+    assert_string_equal(c2.memberships[0].group.key, "x3");
+    hk_group_ref dup[] = {{.external_id = "ext-dup"}};
+    assert_int_equal(hk_membership_add(&e->ctx, cid, dup, 1, e->arena, &c2, &err), HK_EINVAL);
+    assert_string_equal(err.fields[0].field, "customerGroupIdentifiers[0].externalId");
+    hk_group_ref none[] = {{.external_id = "no-such"}};
+    assert_int_equal(hk_membership_add(&e->ctx, cid, none, 1, e->arena, &c2, &err), HK_ENOTFOUND);
+    assert_string_equal(err.fields[0].field, "customerGroupIdentifiers[0].externalId");
+    hk_group_ref two[] = {{.key = "a", .external_id = "ext-x"}};
+    assert_int_equal(hk_membership_add(&e->ctx, cid, two, 1, e->arena, &c2, &err), HK_EINVAL);
+    assert_int_equal(test_counts(e, &e->ctx).memberships, 2);
+    hk_group_ref back[] = {{.external_id = "ext-x"}};
+    assert_int_equal(hk_membership_remove(&e->ctx, cid, back, 1, e->arena, &c2, &err), HK_OK);
+    assert_int_equal(c2.n_memberships, 0);
 }
 
 static json_t *stored_payloads(test_env *e, const char *ws);
