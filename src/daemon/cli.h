@@ -86,15 +86,15 @@ typedef struct hk_cli_options {
     hk_log_level log_level;
     hk_log_format log_format;
     /* serve: the delivery engine */
-    hk_retry_schedule retry_schedule; /* SPEC §5's unless given */
-    int64_t delivery_timeout_ms;      /* 1..HK_MAX_DELIVERY_TIMEOUT_MS */
-    size_t max_in_flight;             /* 1..HK_MAX_IN_FLIGHT_LIMIT */
-    size_t per_target_in_flight;      /* 1..HK_MAX_IN_FLIGHT_LIMIT */
-    int64_t disable_failing_after_ms; /* 0: never; default HK_DEFAULT_DISABLE_FAILING_MS */
+    hk_retry_schedule retry_schedule;    /* SPEC §5's unless given */
+    int64_t delivery_timeout_ms;         /* 1..HK_MAX_DELIVERY_TIMEOUT_MS */
+    size_t max_in_flight;                /* 1..HK_MAX_IN_FLIGHT_LIMIT */
+    size_t per_target_in_flight;         /* 1..HK_MAX_IN_FLIGHT_LIMIT */
+    int64_t disable_failing_after_ms;    /* 0: never; default HK_DEFAULT_DISABLE_FAILING_MS */
     const char *default_webhook_version; /* serve: NULL: the latest (checked supported) */
     bool bootstrap_hmac_secret;          /* bootstrap: generate the HMAC secret too */
-    const char *user_agent;           /* NULL: Plain's */
-    const char *tls_client_cert;      /* PEM paths, NULL when not given */
+    const char *user_agent;              /* NULL: Plain's */
+    const char *tls_client_cert;         /* PEM paths, NULL when not given */
     const char *tls_client_key;
     const char *tls_ca_file;
     int64_t retention_ms;   /* serve: 0 keeps everything, else HK_RETENTION_MIN_MS..MAX_MS */

@@ -5,9 +5,9 @@
  * at start and both dispatch: every delivery could go out twice. serve
  * therefore holds an exclusive flock(2) on DATA_DIR/serve.lock for its whole
  * life; the kernel drops it when the process ends, however it ends (a
- * SIGKILL leaves no stale lock). The file holds the holder's pid, for the
- * message. The operator commands key-* and backup do not take it: they are
- * meant to run beside a server; restore takes it, to be sure none runs.
+ * SIGKILL leaves no stale lock, only the file). The file holds the holder's
+ * pid, for the message, and is removed on a clean release. The operator commands key-* and backup
+ * do not take it: they are meant to run beside a server; restore takes it, to be sure none runs.
  */
 #ifndef HOOKD_DAEMON_INSTANCE_LOCK_H
 #define HOOKD_DAEMON_INSTANCE_LOCK_H
@@ -20,7 +20,9 @@
  * cannot be made or locked. */
 HK_MUST_CHECK hk_status hk_instance_lock(const char *data_dir, int *fd_out, hk_error *err);
 
-/* Releases the lock (closes the descriptor). Accepts -1. */
-void hk_instance_unlock(int fd);
+/* Releases the lock: removes DATA_DIR/serve.lock (still holding it, so a
+ * process waiting on the old file notices it is gone: see hk_instance_lock)
+ * and closes the descriptor. Accepts -1. */
+void hk_instance_unlock(const char *data_dir, int fd);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -22,7 +23,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "daemon/cli.h"
-#include "domain/catalog.h"
 #include "daemon/http_server.h"
 #include "daemon/instance_lock.h"
 #include "daemon/keys.h"
@@ -161,11 +161,15 @@ static int run_backup(const hk_cli_options *o)
     return emit(&b);
 }
 
-/* Under the directory's instance lock, so that no server can be running on it. */
+/* Under the directory's instance lock, so that no server can be running on it. A failed
+ * restore leaves the directory as it found it: no lock file, and no directory when it made
+ * one. */
 static int run_restore(const hk_cli_options *o)
 {
     int lock_fd = -1;
     hk_error err;
+    struct stat before;
+    bool existed = stat(o->data_dir, &before) == 0;
     hk_status st = hk_instance_lock(o->data_dir, &lock_fd, &err);
     if (st) {
         hk_log_report("hookd", "cannot restore: %s", err.message);
@@ -174,7 +178,9 @@ static int run_restore(const hk_cli_options *o)
     hk_backup_info info;
     bool kept;
     st = hk_store_restore(o->data_dir, o->restore_from, &info, &kept, &err);
-    hk_instance_unlock(lock_fd);
+    hk_instance_unlock(o->data_dir, lock_fd);
+    if (st && !existed)
+        (void)rmdir(o->data_dir); /* only when empty */
     if (st) {
         hk_log_report("hookd", "restore failed: %s", err.message);
         return st == HK_EIO ? HK_EXIT_FAILURE : HK_EXIT_USAGE;
@@ -398,7 +404,7 @@ out:
     hk_dispatcher_stop(dispatcher);
     api_free(graphql);
     hk_store_close(store);
-    hk_instance_unlock(lock_fd); /* after the store is closed: the next server may open it */
+    hk_instance_unlock(o->data_dir, lock_fd); /* after the store is closed: the next server */
     if (rc == HK_EXIT_OK)
         hk_log_info("stopped");
     return rc;

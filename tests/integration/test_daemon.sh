@@ -528,10 +528,14 @@ if bootstrap_once "$bk_data" && start_on_free_port "$tmp/bk.out" "$tmp/bk.err" \
     check_output "it says a server holds the directory" "another hookd serve" "$tmp/err"
     kill -TERM "$server_pid"
     wait_exit "$server_pid" 5 || fail "the backup server stops on SIGTERM"
+    check "a server that stopped cleanly leaves no serve.lock" not test -e "$bk_data/serve.lock"
     echo "not a database" >"$tmp/junk.db"
     expect_status "restore from a file that is not a backup is a usage error (2)" 2 \
         "$bin" restore --data-dir "$bk_data" --from "$tmp/junk.db"
     # Restored into a new directory and served: what the backup saw, and only that.
+    expect_status "restore of a bad file into a new directory exits 2" 2 "$bin" restore \
+        --data-dir "$tmp/not-restored" --from "$tmp/junk.db"
+    check "... and leaves no directory and no serve.lock behind" not test -e "$tmp/not-restored"
     expect_status "restore into a new directory exits 0" 0 "$bin" restore \
         --data-dir "$tmp/restored" --from "$tmp/backup.db"
     check "restore prints what it restored" matches "$(cat "$tmp/out")" \
