@@ -50,13 +50,28 @@ static bool is_control(const unsigned char *p, size_t n)
     return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
 }
 
+/* A control character or a byte that is not UTF-8, written visibly: \n \r \t, \x1b,
+ * \u0085. Returns the bytes written (at most 6). */
+static size_t escape(const unsigned char *p, size_t n, char *out)
+{
+    if (n == 1 && (p[0] == '\n' || p[0] == '\r' || p[0] == '\t')) {
+        out[0] = '\\';
+        out[1] = p[0] == '\n' ? 'n' : p[0] == '\r' ? 'r' : 't';
+        return 2;
+    }
+    if (n == 2) /* a C1 control, U+0080..U+009F */
+        return (size_t)snprintf(out, 7, "\\u%04x", ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu));
+    return (size_t)snprintf(out, 5, "\\x%02x", p[0]);
+}
+
 char *out_clean(const char *s, size_t max_points)
 {
     if (!s)
         s = "-";
     size_t len = strlen(s);
-    /* Each byte gives at most one byte (a '?' or itself), plus "..." after a cut. */
-    char *out = malloc(len + 4);
+    /* Each byte gives at most four bytes ("\x1b"; a C1 control's two give six), plus "..."
+     * after a cut and the NUL. */
+    char *out = malloc(4 * len + 4);
     if (!out)
         return NULL;
     bool cut = max_points > 3 && hk_utf8_count(s, len) > max_points;
@@ -66,7 +81,7 @@ char *out_clean(const char *s, size_t max_points)
     for (size_t points = 0; *p && points < keep; points++) {
         size_t n = char_len(p);
         if (n == 0 || is_control(p, n)) {
-            out[o++] = '?';
+            o += escape(p, n ? n : 1, out + o);
             p += n ? n : 1;
             continue;
         }

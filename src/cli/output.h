@@ -44,7 +44,9 @@ bool out_color_wanted(bool no_color_flag);
 
 /*
  * A copy of `s` (NULL gives "-") that is safe to print: C0/C1 control
- * characters and DEL become '?'. With max_points > 0, text longer than that
+ * characters and DEL are written as visible escapes (\n, \r, \t, \x1b,
+ * \u0085), as are bytes that are not UTF-8, so "ok\n" reads as sent and
+ * nothing reaches the terminal raw. With max_points > 0, text longer than that
  * many code points is cut and ends in "...". NULL when out of memory.
  * The caller frees it.
  */

@@ -367,9 +367,14 @@ expect "groups delete" 0 '^done'
 hc groups delete "$beta"
 expect_err "deleting it again is not found (4)" 4 'not_found'
 
-# A name holding terminal escapes: shown with '?' for the control characters.
+# A name holding terminal escapes: the control characters are shown as escapes, not sent raw.
 hc groups create --name $'Evil\e[31mRed\a' --key evil --color '#123456'
-expect "a name with control characters is shown cleaned" 0 'name +Evil\?\[31mRed\?'
+expect "a name with control characters is shown cleaned" 0 'name +Evil\\x1b\[31mRed\\x07'
+if grep -q $'\e' "$tmp/out"; then
+    fail "no escape byte reaches the terminal" "stdout: $(head -c 300 "$tmp/out" | od -c | head -5)"
+else
+    pass "no escape byte reaches the terminal"
+fi
 
 # Lists that are read page by page (100 a page) are still one --json document.
 for i in $(seq 1 101); do
@@ -593,7 +598,7 @@ if [ -s "$tmp/fake.port" ]; then
     hc --url "$fake/graphql/v1" deliveries attempts whTarget_1 pEv_2
     expect "deliveries attempts: one row per attempt" 0 'status +FAILED' 'attempts +3' \
         '^# +STARTED +DURATION +STATUS +ERROR +RESPONSE' \
-        '^1 +2026-01-31T12:00:01.000Z +12 ms +500 +HTTP 500 +oops\?\[2J\?more$' \
+        '^1 +2026-01-31T12:00:01.000Z +12 ms +500 +HTTP 500 +oops\\x1b\[2J\\nmore$' \
         '^2 +2026-01-31T12:00:02.000Z +24 ms +- +timeout +-$' '^3 .* 302 +redirect not followed'
     hc --url "$fake/graphql/v1" deliveries attempts whTarget_1 pEv_9
     expect_err "deliveries attempts of an event not in the list is not found (4)" 4 'no delivery'
