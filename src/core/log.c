@@ -164,39 +164,69 @@ static size_t format_message(char msg[LINE_MAX_BYTES], bool *cut, const char *fm
     return n < 0 ? 0 : *cut ? LINE_MAX_BYTES - 1 : (size_t)n;
 }
 
+/* The ids' fields (',"eventId":"..."' ...) into out (room bytes at most): their length. Ids
+ * are short (HK_ID_MAX), so every one fits in the room kept for them. */
+static size_t id_fields(char *out, size_t room, const hk_log_ids *ids)
+{
+    if (!ids)
+        return 0;
+    const struct {
+        const char *name, *value;
+    } f[] = {{"workspaceId", ids->workspace_id},
+             {"webhookTargetId", ids->target_id},
+             {"eventId", ids->event_id},
+             {"attemptId", ids->attempt_id}};
+    size_t w = 0;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (!f[i].value || !f[i].value[0])
+            continue;
+        int head = snprintf(out + w, room - w, ",\"%s\":\"", f[i].name);
+        if (head < 0 || (size_t)head + 2 > room - w)
+            break;
+        w += (size_t)head;
+        size_t used;
+        w += json_escape(out + w, room - w - 1, f[i].value, strlen(f[i].value), &used);
+        out[w++] = '"';
+    }
+    return w;
+}
+
+/* Room kept in a JSON line for the ids' fields: four names and ids, escaped. */
+#define ID_FIELDS_MAX 512
+
 /* msg (n bytes) is the message, or its start when `cut`. */
-static void log_json(hk_log_level level, const char *msg, size_t n, bool cut)
+static void log_json(hk_log_level level, const hk_log_ids *ids, const char *msg, size_t n, bool cut)
 {
     char line[LINE_MAX_BYTES];
     char time[HK_TIME_ISO_BUF];
     hk_time_format(hk_now_ms(), time);
     int head = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", time,
                         names[level]);
-    const char tail[] = "\"}\n";
-    /* Room for the message, then "..." if it is cut, then the tail. */
-    size_t room = sizeof line - (size_t)head - (sizeof tail - 1) - strlen(ELLIPSIS);
+    const char tail[] = "}\n";
+    /* Room for the message, then "..." if it is cut, its closing quote, the ids, the tail. */
+    size_t room =
+        sizeof line - (size_t)head - (sizeof tail - 1) - strlen(ELLIPSIS) - 1 - ID_FIELDS_MAX;
     size_t used;
     size_t len = (size_t)head + json_escape(line + head, room, msg, n, &used);
     if (used < n || cut) {
         memcpy(line + len, ELLIPSIS, strlen(ELLIPSIS));
         len += strlen(ELLIPSIS);
     }
+    line[len++] = '"';
+    len += id_fields(line + len, ID_FIELDS_MAX, ids);
     memcpy(line + len, tail, sizeof tail - 1);
     write_all(line, len + sizeof tail - 1);
 }
 
-void hk_log(hk_log_level level, const char *fmt, ...)
+static void vlog(hk_log_level level, const hk_log_ids *ids, const char *fmt, va_list ap)
 {
     if ((unsigned)level >= HK_LOG_OFF || (int)level < (int)hk_log_get_level())
         return;
     if (atomic_load_explicit(&current_format, memory_order_relaxed) == HK_LOG_FORMAT_JSON) {
         char msg[LINE_MAX_BYTES];
         bool cut;
-        va_list ap;
-        va_start(ap, fmt);
         size_t len = format_message(msg, &cut, fmt, ap);
-        va_end(ap);
-        log_json(level, msg, len, cut);
+        log_json(level, ids, msg, len, cut);
         return;
     }
     char line[LINE_MAX_BYTES + 1]; /* + the NUL vsnprintf always writes */
@@ -207,10 +237,7 @@ void hk_log(hk_log_level level, const char *fmt, ...)
 
     /* Room for the message and its '\n'. */
     size_t room = LINE_MAX_BYTES - PREFIX_LEN - 1;
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(line + PREFIX_LEN, room + 1, fmt, ap);
-    va_end(ap);
     if (n < 0)
         n = 0;
     size_t len = (size_t)n;
@@ -219,6 +246,22 @@ void hk_log(hk_log_level level, const char *fmt, ...)
     sanitize(line + PREFIX_LEN, len);
     line[PREFIX_LEN + len] = '\n';
     write_all(line, PREFIX_LEN + len + 1);
+}
+
+void hk_log(hk_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void hk_log_with(hk_log_level level, const hk_log_ids *ids, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, ids, fmt, ap);
+    va_end(ap);
 }
 
 bool hk_log_gate_fail(hk_log_gate *g, int64_t now_ms, unsigned *suppressed)
@@ -253,7 +296,7 @@ void hk_log_report(const char *program, const char *fmt, ...)
     size_t len = format_message(msg, &cut, fmt, ap);
     va_end(ap);
     if (atomic_load_explicit(&current_format, memory_order_relaxed) == HK_LOG_FORMAT_JSON) {
-        log_json(HK_LOG_ERROR, msg, len, cut);
+        log_json(HK_LOG_ERROR, NULL, msg, len, cut);
         return;
     }
     sanitize(msg, len);

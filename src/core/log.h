@@ -41,6 +41,20 @@ HK_MUST_CHECK hk_status hk_log_format_parse(const char *s, hk_log_format *out);
 
 void hk_log(hk_log_level level, const char *fmt, ...) HK_PRINTF(2, 3);
 
+/* The ids a record is about. In the JSON format each becomes a field of its own
+ * ("workspaceId", "webhookTargetId", "eventId", "attemptId"), so a log pipeline can
+ * filter on them; the text format shows the message alone (which names them too).
+ * NULL or "" fields are left out. */
+typedef struct hk_log_ids {
+    const char *workspace_id;
+    const char *target_id;
+    const char *event_id;
+    const char *attempt_id;
+} hk_log_ids;
+
+/* hk_log with ids (NULL: none). */
+void hk_log_with(hk_log_level level, const hk_log_ids *ids, const char *fmt, ...) HK_PRINTF(3, 4);
+
 /* A failure a command reports before it exits, whatever the level: "PROGRAM: message" on
  * its own line in the text format, an error record in the JSON one (so that every line a
  * JSON-logging process writes parses). */

@@ -264,25 +264,30 @@ static void log_result(const delivery_job *job)
 {
     const hk_delivery_result *r = &job->result;
     const hk_delivery *dl = &job->delivery;
+    hk_log_ids ids = {dl->workspace_id, dl->target_id, dl->event_id,
+                      r->drop ? NULL : r->attempt.attempt_id};
     if (r->drop) {
-        hk_log_info("delivery of %s to %s dropped: the event or target is gone or disabled",
+        hk_log_with(HK_LOG_INFO, &ids,
+                    "delivery of %s to %s dropped: the event or target is gone or disabled",
                     dl->event_id, dl->target_id);
     } else if (r->succeeded) {
-        hk_log_debug("delivered %s to %s (%s): attempt %u, HTTP %d, %lld ms", dl->event_id,
-                     dl->target_id, job->log_url, r->attempt.number, r->attempt.status_code,
-                     (long long)r->attempt.duration_ms);
+        hk_log_with(HK_LOG_DEBUG, &ids, "delivered %s to %s (%s): attempt %u, HTTP %d, %lld ms",
+                    dl->event_id, dl->target_id, job->log_url, r->attempt.number,
+                    r->attempt.status_code, (long long)r->attempt.duration_ms);
     } else if (r->retry_at == HK_TIME_NONE) {
-        hk_log_warn("delivery of %s to %s (%s) failed for good after attempt %u: %s", dl->event_id,
+        hk_log_with(HK_LOG_WARN, &ids,
+                    "delivery of %s to %s (%s) failed for good after attempt %u: %s", dl->event_id,
                     dl->target_id, job->log_url, r->attempt.number, r->attempt.error);
     } else {
         char at[HK_TIME_ISO_BUF];
         hk_time_format(r->retry_at, at);
-        hk_log_info("delivery of %s to %s (%s): attempt %u failed: %s; retry at %s", dl->event_id,
+        hk_log_with(HK_LOG_INFO, &ids,
+                    "delivery of %s to %s (%s): attempt %u failed: %s; retry at %s", dl->event_id,
                     dl->target_id, job->log_url, r->attempt.number, r->attempt.error, at);
     }
     if (job->address_refused)
-        hk_log_warn("delivery to %s (%s): refused to connect to a %s address", dl->target_id,
-                    job->log_url, hk_addr_class_name(job->refused_class));
+        hk_log_with(HK_LOG_WARN, &ids, "delivery to %s (%s): refused to connect to a %s address",
+                    dl->target_id, job->log_url, hk_addr_class_name(job->refused_class));
 }
 
 /* A finished job joins the results to record. */

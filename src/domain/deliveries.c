@@ -443,7 +443,9 @@ static hk_status note_health(const store_tx *tx, const record_job *j, const targ
         (*j->disabled)++;
     char at[HK_TIME_ISO_BUF];
     hk_time_format(since, at);
-    hk_log_warn("webhook target %s of workspace %s disabled: every attempt has failed since %s; "
+    hk_log_ids ids = {.workspace_id = d->workspace_id, .target_id = d->target_id};
+    hk_log_with(HK_LOG_WARN, &ids,
+                "webhook target %s of workspace %s disabled: every attempt has failed since %s; "
                 "its pending deliveries failed (updateWebhookTarget with isEnabled: true enables "
                 "it again, hookdResendFailedWebhookDeliveries sends them again)",
                 d->target_id, d->workspace_id, at);

@@ -312,6 +312,46 @@ static void test_json_format(void **state)
     free(out);
 }
 
+/* Ids as fields of their own in JSON (absent ones left out); the text format unchanged. */
+static void test_ids(void **state)
+{
+    hk_log_ids ids = {.workspace_id = "w_1",
+                      .target_id = "whTarget_2",
+                      .event_id = "pEv_3",
+                      .attempt_id = ""}; /* "" is left out, like NULL */
+    hk_log_with(HK_LOG_INFO, &ids, "text %d", 1);
+    hk_log_set_format(HK_LOG_FORMAT_JSON);
+    hk_log_with(HK_LOG_WARN, &ids, "delivery of %s failed", "pEv_3");
+    hk_log_ids odd = {.event_id = "a\"b"};
+    hk_log_with(HK_LOG_WARN, &odd, "odd");
+    hk_log_with(HK_LOG_WARN, NULL, "none");
+    size_t len;
+    char *out = captured(state, &len);
+    char *line = strchr(out, '\n');
+    assert_non_null(line);
+    assert_non_null(strstr(out, "INFO  text 1\n"));
+    json_t *j = json_loads(line + 1, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_object_size(j), 6);
+    assert_string_equal(json_string_value(json_object_get(j, "msg")), "delivery of pEv_3 failed");
+    assert_string_equal(json_string_value(json_object_get(j, "workspaceId")), "w_1");
+    assert_string_equal(json_string_value(json_object_get(j, "webhookTargetId")), "whTarget_2");
+    assert_string_equal(json_string_value(json_object_get(j, "eventId")), "pEv_3");
+    assert_null(json_object_get(j, "attemptId"));
+    json_decref(j);
+    line = strchr(line + 1, '\n');
+    j = json_loads(line + 1, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "eventId")), "a\"b");
+    json_decref(j);
+    line = strchr(line + 1, '\n');
+    j = json_loads(line + 1, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_object_size(j), 3);
+    json_decref(j);
+    free(out);
+}
+
 /* Reports: "prog: message" in text whatever the level, an error record in JSON. */
 static void test_report(void **state)
 {
@@ -342,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_do_not_interleave, setup, teardown),
         cmocka_unit_test(test_gate),
     };
