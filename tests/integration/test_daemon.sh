@@ -284,13 +284,21 @@ check_output "the refusal lists the supported versions" "2026-02-27" "$tmp/err"
 # ---- config file ----
 
 conf=$tmp/hookd.conf
-conf_port=$((20000 + RANDOM % 40000))
-printf '%s\n' '# hookd settings' "listen = \"127.0.0.1:$conf_port\"" \
-    'retry-schedule = 100ms, 200ms' 'log-level = warn' >"$conf"
-"$bin" serve --data-dir "$tmp/conf-data" --config "$conf" >"$tmp/conf.out" 2>"$tmp/conf.err" &
-conf_pid=$!
-started_pids+=("$conf_pid")
-if wait_ready "$conf_pid" "$conf_port"; then
+# A random port may be taken by another test running beside this one: try another then.
+for ((attempt = 0; attempt < 8; attempt++)); do
+    conf_port=$((20000 + RANDOM % 40000))
+    printf '%s\n' '# hookd settings' "listen = \"127.0.0.1:$conf_port\"" \
+        'retry-schedule = 100ms, 200ms' 'log-level = warn' >"$conf"
+    "$bin" serve --data-dir "$tmp/conf-data" --config "$conf" >"$tmp/conf.out" 2>"$tmp/conf.err" &
+    conf_pid=$!
+    started_pids+=("$conf_pid")
+    conf_ready=0
+    wait_ready "$conf_pid" "$conf_port" && conf_ready=1 && break
+    kill -KILL "$conf_pid" 2>/dev/null || true
+    wait "$conf_pid" 2>/dev/null || true
+    grep -q "Address already in use" "$tmp/conf.err" || break
+done
+if [ "$conf_ready" = 1 ]; then
     pass "a config file sets the listen address"
     kill -TERM "$conf_pid"
     wait_exit "$conf_pid" 5 || fail "the config-file server stops on SIGTERM"
