@@ -15,6 +15,7 @@
 #include <hookd/verify.h>
 
 #include "cli/exit_codes.h"
+#include "cli/listen_forward.h"
 #include "cli/listen_http.h"
 #include "cli/listen_print.h"
 #include "cli/op.h"
@@ -23,6 +24,7 @@
 #define DEFAULT_HOST "127.0.0.1"
 #define SECRET_ENV "HOOKD_WEBHOOK_SECRET"
 #define MAX_VERSIONS 16
+#define FORWARD_TIMEOUT_MS 10000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -37,8 +39,25 @@ typedef struct listener {
     hk_verify_options verify;
     char detail[256]; /* the library's description of the first problem it found */
     const char *versions[MAX_VERSIONS];
+    lf_forwarder *forward; /* --forward-to, or NULL */
     unsigned long verified, rejected;
 } listener;
+
+/* A verified delivery goes on to the application; its answer is listen's answer (no
+ * answer: 502, so that hookd retries). */
+static void forward(listener *l, const lh_request *req, listen_delivery *d, lh_reply *reply,
+                    lf_result *fr)
+{
+    lf_forward(l->forward, req, fr);
+    d->forwarded = true;
+    d->forward_status = fr->status;
+    d->forward_ms = fr->took_ms;
+    d->forward_error = fr->error[0] ? fr->error : NULL;
+    d->status = fr->status ? fr->status : 502;
+    reply->status = d->status;
+    snprintf(reply->text, sizeof reply->text, "%.*s", LH_REPLY_TEXT - 1,
+             fr->status ? fr->excerpt : fr->error);
+}
 
 static void on_request(void *ctx, const lh_request *req, lh_reply *reply)
 {
@@ -60,11 +79,14 @@ static void on_request(void *ctx, const lh_request *req, lh_reply *reply)
         .event_type = req->event_type,
         .attempt = req->attempt,
     };
-    listen_print(l->out, &d);
     reply->status = d.status;
     /* The sender's log gets the reason, cut to what a reply holds. */
     snprintf(reply->text, sizeof reply->text, "%.*s", LH_REPLY_TEXT - 1,
              r == HK_VERIFY_OK ? "ok" : message);
+    lf_result fr;
+    if (r == HK_VERIFY_OK && l->forward)
+        forward(l, req, &d, reply, &fr);
+    listen_print(l->out, &d);
     if (r == HK_VERIFY_OK)
         l->verified++;
     else
@@ -133,6 +155,22 @@ static int set_versions(cli_ctx *c, listener *l)
     return 0;
 }
 
+/* --forward-to URL [--forward-timeout D]. */
+static int set_forward(cli_ctx *c, listener *l)
+{
+    const char *url = args_get(c->args, "forward-to");
+    const char *t = args_get(c->args, "forward-timeout");
+    int64_t timeout = FORWARD_TIMEOUT_MS;
+    if (t && (hk_duration_parse(t, strlen(t), &timeout) != HK_OK || timeout < 1))
+        return op_usage(c, "--forward-timeout must be a duration such as 10s or 500ms");
+    if (!url)
+        return t ? op_usage(c, "--forward-timeout goes with --forward-to") : 0;
+    char err[128];
+    if (!(l->forward = lf_forwarder_new(url, timeout, err, sizeof err)))
+        return op_usage(c, "%s", err);
+    return 0;
+}
+
 static int configure(cli_ctx *c, listener *l)
 {
     hk_verify_options_init(&l->verify);
@@ -144,7 +182,8 @@ static int configure(cli_ctx *c, listener *l)
                            " (the workspace's HMAC secret: hookctl hmac show)");
     if (parse_tolerance(c, &l->verify.tolerance_ms))
         return CLI_EXIT_USAGE;
-    return set_versions(c, l);
+    int rc = set_versions(c, l);
+    return rc ? rc : set_forward(c, l);
 }
 
 /* ---- running ---- */
@@ -213,11 +252,16 @@ static int run_listen(cli_ctx *c)
         lh_server_new(host ? host : DEFAULT_HOST, port_text, host != NULL, err, sizeof err);
     if (!s) {
         out_error("%s", err);
+        lf_forwarder_free(l.forward);
         return CLI_EXIT_FAILED;
     }
     announce(s, host ? host : DEFAULT_HOST);
+    if (l.forward)
+        fprintf(stderr, "hookctl listen: forwarding verified deliveries to %s\n",
+                lf_forwarder_url(l.forward));
     rc = serve(s, &l);
     lh_server_free(s);
+    lf_forwarder_free(l.forward);
     return rc;
 }
 
@@ -229,11 +273,14 @@ static const cli_opt listen_opts[] = {
     {"host", "H", 0, "the address to listen on (default " DEFAULT_HOST ")"},
     {"tolerance", "T", 0, "how far an attempt's time may be from now: 300s (default), none"},
     {"version", "V", OPT_REPEAT, "accept only this webhook version (repeatable; default: all)"},
+    {"forward-to", "URL", 0, "POST each verified delivery on to URL (your application)"},
+    {"forward-timeout", "D", 0, "how long the application may take (default 10s)"},
     {NULL, NULL, 0, NULL},
 };
 
 static const cli_spec listen_spec = {
-    "listen --port P [--secret S] [--host H] [--tolerance T] [--version V]... [--json]",
+    "listen --port P [--secret S] [--host H] [--tolerance T] [--version V]...\n"
+    "              [--forward-to URL [--forward-timeout D]] [--json]",
     "Receives webhooks locally, verifies them and prints each event as it arrives.",
     "A development receiver: point a target at it (hookctl targets create --url\n"
     "http://127.0.0.1:P/ ...; the server must allow private targets). Every POST is checked\n"
@@ -243,6 +290,9 @@ static const cli_spec listen_spec = {
     "attempt, target, the customer and what changed. With --json, one line per delivery:\n"
     "{receivedAt, status, verified, eventId, eventType, attempt, targetId, customerEmail, ...}\n"
     "or {..., verified: false, error, message} (error: bad_signature, stale_timestamp, ...).\n"
+    "With --forward-to, each verified delivery is POSTed on to URL with its body and headers,\n"
+    "and the application's status is what hookd gets (no answer: 502), so hookd retries what\n"
+    "it failed; unverified ones are not forwarded.\n"
     "Needs no server and no API key. Listens on loopback unless --host says otherwise.\n"
     "The address is printed on standard error once listening.\n"
     "\n"

@@ -35,6 +35,7 @@ typedef struct head {
     size_t content_length;
     bool keep_alive, expect_continue, is_post, is_head;
     size_t method, target, signature, event_id, event_type, attempt; /* offsets, or NONE */
+    size_t n_headers, names[LH_MAX_HEADERS], values[LH_MAX_HEADERS]; /* every header */
     int error;                                                       /* 0, or the status */
     const char *why;
 } head;
@@ -108,6 +109,12 @@ static void set_connection(head *h, char *v)
 static void header(head *h, char *base, char *name, char *value, bool *length_seen)
 {
     size_t off = (size_t)(value - base);
+    if (h->n_headers == LH_MAX_HEADERS) {
+        refuse(h, 431, "more than 64 header lines");
+        return;
+    }
+    h->names[h->n_headers] = (size_t)(name - base);
+    h->values[h->n_headers++] = off;
     if (strcasecmp(name, "content-length") == 0)
         set_length(h, value, length_seen);
     else if (strcasecmp(name, "transfer-encoding") == 0)
@@ -310,7 +317,12 @@ static void dispatch(conn *c, const lh_handlers *hs)
         .attempt = value_at(c, c->h.attempt),
         .body = c->in + c->h.len,
         .body_len = c->h.content_length,
+        .n_headers = c->h.n_headers,
     };
+    for (size_t i = 0; i < c->h.n_headers; i++) {
+        req.header_names[i] = c->in + c->h.names[i];
+        req.header_values[i] = c->in + c->h.values[i];
+    }
     lh_reply reply = {.status = 500, .text = "no reply"};
     hs->request(hs->ctx, &req, &reply);
     c->closing = !c->h.keep_alive;

@@ -22,6 +22,7 @@
 #define LH_BODY_MAX ((size_t)1 << 20)  /* Content-Length */
 #define LH_IDLE_MS 60000               /* a connection silent this long is closed */
 #define LH_REPLY_TEXT 256
+#define LH_MAX_HEADERS 64 /* header lines per request; more get 431 */
 
 /* A complete POST. Strings are NUL-terminated and valid until the handler returns; header
  * values the request did not carry are NULL. The Plain-* headers other than the signature are
@@ -34,6 +35,10 @@ typedef struct lh_request {
     const char *attempt;    /* Plain-Webhook-Delivery-Attempt-Number */
     const char *body;       /* body_len bytes; not NUL-terminated */
     size_t body_len;
+    /* Every header line as received (names as sent, values trimmed), for forwarding. */
+    size_t n_headers;
+    const char *header_names[LH_MAX_HEADERS];
+    const char *header_values[LH_MAX_HEADERS];
 } lh_request;
 
 typedef struct lh_reply {

@@ -265,6 +265,22 @@ static void print_rejected(const cli_out *o, const listen_delivery *d)
     print_words(o, words, styles, 4);
 }
 
+/* "-> forwarded: 200 in 3 ms" or "-> forwarded: connection refused (answered 502)". */
+static void print_forward(const cli_out *o, const listen_delivery *d)
+{
+    char text[192];
+    if (d->forward_status)
+        snprintf(text, sizeof text, "forwarded: %d in %lld ms", d->forward_status,
+                 (long long)d->forward_ms);
+    else
+        snprintf(text, sizeof text, "forwarded: %s (answered %d)",
+                 d->forward_error ? d->forward_error : "no answer", d->status);
+    fputs(INDENT, o->f);
+    bool ok = d->forward_status >= 200 && d->forward_status <= 299;
+    out_text(o, ok ? STYLE_OK : STYLE_BAD, text);
+    fputc('\n', o->f);
+}
+
 static void print_text(const cli_out *o, const listen_delivery *d)
 {
     print_clock(o, d->received_ms);
@@ -273,6 +289,8 @@ static void print_text(const cli_out *o, const listen_delivery *d)
         print_verified(o, d);
     else
         print_rejected(o, d);
+    if (d->forwarded)
+        print_forward(o, d);
 }
 
 /* ---- for scripts ---- */
@@ -348,6 +366,12 @@ static void print_json(const cli_out *o, const listen_delivery *d)
         add_verified(j, d->wh);
     else
         add_rejected(j, d);
+    if (d->forwarded)
+        json_object_set_new(
+            j, "forward",
+            json_pack("{s:o, s:I, s:o}", "status",
+                      d->forward_status ? json_integer(d->forward_status) : json_null(), "ms",
+                      (json_int_t)d->forward_ms, "error", opt_string(d->forward_error)));
     out_json(o, j);
     json_decref(j);
 }

@@ -25,6 +25,12 @@ typedef struct listen_delivery {
     const char *event_id;   /* the Plain-Event-Id header, or NULL (never verified) */
     const char *event_type; /* Plain-Event-Type, or NULL */
     const char *attempt;    /* Plain-Webhook-Delivery-Attempt-Number, or NULL */
+    /* --forward-to: what the application answered a verified delivery (forwarded false when
+     * it was not forwarded). */
+    bool forwarded;
+    int forward_status; /* 0: no answer */
+    int64_t forward_ms;
+    const char *forward_error; /* why there was no answer, or NULL */
 } listen_delivery;
 
 /* The stable code of a library result for --json: "bad_signature", "stale_timestamp", ... */

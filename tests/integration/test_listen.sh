@@ -388,6 +388,73 @@ else
     fail "--host 0.0.0.0 is allowed, with a warning" "$(cat "$tmp/D.err")"
 fi
 
+# ---- --forward-to: verified deliveries go on to an application ----
+
+# The application: answers 500 to its first request, then 200; records each request.
+cat >"$tmp/app.mjs" <<'EOF'
+import http from "node:http";
+import fs from "node:fs";
+let n = 0;
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    n++;
+    fs.appendFileSync(process.argv[3], JSON.stringify({ path: req.url, headers: req.headers,
+      body: Buffer.concat(chunks).toString("utf8") }) + "\n");
+    res.writeHead(n === 1 ? 500 : 200, { "content-type": "text/plain" });
+    res.end(n === 1 ? "app says no" : "app ok");
+  });
+});
+server.listen(0, "127.0.0.1", () => fs.writeFileSync(process.argv[2], String(server.address().port)));
+EOF
+: >"$tmp/app.log"
+node "$tmp/app.mjs" "$tmp/app.port" "$tmp/app.log" &
+started_pids+=("$!")
+for ((i = 0; i < 200; i++)); do [ -s "$tmp/app.port" ] && break; sleep 0.05; done
+app=http://127.0.0.1:$(cat "$tmp/app.port")/app
+start_listen F --json --secret "$secret" --forward-to "$app"
+pid_f=$listen_pid url_f=$listen_url
+if grep -q "forwarding verified deliveries to $app" "$tmp/F.err"; then
+    pass "listen --forward-to says where it forwards"
+else
+    fail "listen --forward-to says where it forwards" "$(cat "$tmp/F.err")"
+fi
+hc --json targets create --url "$url_f" --event customer.customer_created
+target_f=$(jsonv 'd.createWebhookTarget.webhookTarget.id')
+hc customers upsert --email fwd@example.com --full-name "Forward Me"
+wait_lines "$tmp/F.out" 2 || fail "two attempts reach F" "$(cat "$tmp/F.out")"
+check_lines "F: the application's 500 is hookd's answer, then its 200 (hookd retried)" \
+    "$tmp/F.out" "L.length === 2 && L[0].status === 500 && L[0].forward.status === 500 && L[1].status === 200 && L[1].forward.status === 200 && L[1].attempt === 2"
+check_lines "the application got both, with the body and Plain's headers as sent" "$tmp/app.log" \
+    "L.length === 2 && L.every(r => r.path === '/app' && JSON.parse(r.body).type === 'customer.customer_created' && /^[0-9a-f]{64}\$/.test(r.headers['plain-request-signature']) && r.headers['plain-webhook-target-id'] === '$target_f' && r.headers['content-type'] === 'application/json') && L[1].headers['plain-webhook-delivery-attempt-number'] === '2'"
+hc --json deliveries list "$target_f"
+if [ "$(jsonv 'd.hookdWebhookDeliveries.edges[0].node.status')" = SUCCEEDED ]; then
+    pass "hookd recorded the delivery succeeded on its second attempt"
+else
+    fail "hookd recorded the delivery succeeded" "$(head -c 400 "$tmp/out")"
+fi
+# Unverified: answered 400, never forwarded.
+printf '{"not":"plain"}' >"$tmp/bad.json"
+code=$(post "$url_f" wrong-secret "$tmp/bad.json")
+check_lines "an unverified request is not forwarded" "$tmp/app.log" "L.length === 2"
+[ "$code" = 400 ] && pass "... and answered 400" || fail "unverified answered 400" "got $code"
+# No application: 502, so that hookd retries.
+dead=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+start_listen G --json --secret "$secret" --forward-to "http://127.0.0.1:$dead/app" \
+    --forward-timeout 2s
+pid_g=$listen_pid url_g=$listen_url
+hc targets create --url "$url_g" --event customer.customer_created
+hc customers upsert --email fwd2@example.com --full-name "Forward Nowhere"
+wait_lines "$tmp/G.out" 1 || fail "an attempt reaches G" "$(cat "$tmp/G.out")"
+check_lines "no application: 502 to hookd, with the reason" "$tmp/G.out" \
+    "L[0].status === 502 && L[0].forward.status === null && /refused|connect/i.test(L[0].forward.error)"
+hc listen --port 0 --secret s --forward-to ftp://x/
+[ "$rc" -eq 2 ] && pass "--forward-to needs an http(s) URL (2)" || fail "--forward-to ftp" "status $rc"
+hc listen --port 0 --secret s --forward-timeout 1s
+[ "$rc" -eq 2 ] && pass "--forward-timeout alone is a usage error (2)" ||
+    fail "--forward-timeout alone" "status $rc"
+
 # ---- stopping, and the secret never printed ----
 
 stop A "$pid_a" TERM
@@ -395,7 +462,9 @@ stop B "$pid_b" INT
 stop C "$pid_c" TERM
 stop D "$pid_d" TERM
 stop E "$pid_e" TERM
-if grep -qF -- "$secret" "$tmp"/[A-E].out "$tmp"/[A-E].err "$tmp"/tty.log 2>/dev/null; then
+stop F "$pid_f" TERM
+stop G "$pid_g" TERM
+if grep -qF -- "$secret" "$tmp"/[A-G].out "$tmp"/[A-G].err "$tmp"/tty.log 2>/dev/null; then
     fail "the secret never appears in listen's output"
 else
     pass "the secret never appears in listen's output"
