@@ -27,6 +27,7 @@ typedef enum option_id {
     OPT_RETENTION,
     OPT_DISABLE_FAILING,
     OPT_DEFAULT_VERSION,
+    OPT_METRICS_TARGET_LABELS,
     OPT_HMAC_SECRET,
     OPT_HTTPS_CERT,
     OPT_HTTPS_KEY,
@@ -81,6 +82,8 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_DEFAULT_VERSION] = {"--default-webhook-version", "HOOKD_DEFAULT_WEBHOOK_VERSION",
                              FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HMAC_SECRET] = {"--hmac-secret", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP), true},
+    [OPT_METRICS_TARGET_LABELS] = {"--metrics-target-labels", "HOOKD_METRICS_TARGET_LABELS",
+                                   FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_CERT] = {"--https-cert", "HOOKD_HTTPS_CERT", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_KEY] = {"--https-key", "HOOKD_HTTPS_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_WORKSPACE] = {"--workspace", NULL,
@@ -410,6 +413,21 @@ static hk_status parse_retention(const option_values *values, int64_t *out, hk_e
     return HK_OK;
 }
 
+/* --metrics-target-labels: 0 (none) to HK_MAX_METRICS_TARGET_LABELS. */
+static hk_status parse_target_labels(const option_values *values, size_t *out, hk_error *err)
+{
+    const char *v = values->value[OPT_METRICS_TARGET_LABELS];
+    *out = HK_DEFAULT_METRICS_TARGET_LABELS;
+    if (!v)
+        return HK_OK;
+    if (strcmp(v, "0") == 0) {
+        *out = 0;
+        return HK_OK;
+    }
+    return parse_count_max(values, OPT_METRICS_TARGET_LABELS, HK_DEFAULT_METRICS_TARGET_LABELS,
+                           HK_MAX_METRICS_TARGET_LABELS, out, err);
+}
+
 /* A switch: on when given on the command line; a config file says yes or no. */
 static hk_status parse_switch(const option_values *values, option_id id, bool *out, hk_error *err)
 {
@@ -479,6 +497,8 @@ static hk_status resolve_delivery(const option_values *values, hk_cli_options *o
                          &out->per_target_in_flight, err);
     if (!st)
         st = parse_disable_failing(values, &out->disable_failing_after_ms, err);
+    if (!st)
+        st = parse_target_labels(values, &out->metrics_target_labels, err);
     return st;
 }
 
@@ -691,6 +711,9 @@ static const char serve_usage[] =
     "  --https-cert PEM      serve HTTPS with this certificate (chain) file\n"
     "                        (env HOOKD_HTTPS_CERT; default: plain HTTP)\n"
     "  --https-key PEM       its private key (env HOOKD_HTTPS_KEY)\n"
+    "  --metrics-target-labels N  webhook targets with /metrics lines of their own, 0 to\n"
+    "                        10000 (the first N to make an attempt; later ones as\n"
+    "                        target=\"_other\"; env HOOKD_METRICS_TARGET_LABELS; default 100)\n"
     "  --retention D         delete events older than D (e.g. 30d) with their deliveries and\n"
     "                        attempts; never a pending delivery (env HOOKD_RETENTION;\n"
     "                        default none: keep everything)\n"

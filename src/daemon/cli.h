@@ -58,6 +58,8 @@ enum {
 #define HK_MAX_DELIVERY_TIMEOUT_MS ((int64_t)3600 * 1000)
 #define HK_DEFAULT_MAX_IN_FLIGHT 256
 #define HK_DEFAULT_PER_TARGET_IN_FLIGHT 8
+#define HK_DEFAULT_METRICS_TARGET_LABELS 100
+#define HK_MAX_METRICS_TARGET_LABELS 10000
 /* A target whose attempts have all failed for this long is disabled. */
 #define HK_DEFAULT_DISABLE_FAILING_MS ((int64_t)5 * 24 * 3600 * 1000)
 #define HK_MAX_IN_FLIGHT_LIMIT 65536
@@ -92,6 +94,7 @@ typedef struct hk_cli_options {
     size_t per_target_in_flight;         /* 1..HK_MAX_IN_FLIGHT_LIMIT */
     int64_t disable_failing_after_ms;    /* 0: never; default HK_DEFAULT_DISABLE_FAILING_MS */
     const char *default_webhook_version; /* serve: NULL: the latest (checked supported) */
+    size_t metrics_target_labels;        /* serve: 0..HK_MAX_METRICS_TARGET_LABELS */
     bool bootstrap_hmac_secret;          /* bootstrap: generate the HMAC secret too */
     const char *user_agent;              /* NULL: Plain's */
     const char *tls_client_cert;         /* PEM paths, NULL when not given */

@@ -330,6 +330,7 @@ static hk_status start_dispatcher(const hk_cli_options *o, hk_store *store, hk_d
     options.max_in_flight = o->max_in_flight;
     options.per_target_in_flight = o->per_target_in_flight;
     options.disable_failing_after_ms = o->disable_failing_after_ms;
+    options.metrics_target_labels = o->metrics_target_labels;
     options.user_agent = o->user_agent;
     options.tls_client_cert = o->tls_client_cert;
     options.tls_client_key = o->tls_client_key;

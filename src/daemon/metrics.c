@@ -2,9 +2,11 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "delivery/target_stats.h"
 #include "daemon/cli.h" /* HOOKD_VERSION */
 #include "domain/deliveries.h"
 
@@ -151,6 +153,43 @@ static void render_dispatcher(hk_buf *out, hk_dispatcher *d)
     }
 }
 
+/* Per target, bounded (target_stats.h). */
+static void render_targets(hk_buf *out, hk_dispatcher *d)
+{
+    hk_target_stats *ts = hk_dispatcher_target_stats(d);
+    if (!ts)
+        return;
+    size_t cap = 1024;
+    hk_target_figures *f = malloc(cap * sizeof *f);
+    if (!f)
+        return;
+    size_t n = hk_target_stats_snapshot(ts, f, cap);
+    if (n > cap)
+        n = cap;
+    header(out, "hookd_target_attempts_total", COUNTER,
+           "Delivery attempts per webhook target, by result (the first "
+           "--metrics-target-labels targets; later ones as target=\"_other\").");
+    for (size_t i = 0; i < n; i++)
+        hk_buf_printf(
+            out,
+            "hookd_target_attempts_total{target=\"%s\",workspace=\"%s\",result=\"success\"} "
+            "%llu\nhookd_target_attempts_total{target=\"%s\",workspace=\"%s\",result="
+            "\"failure\"} %llu\n",
+            f[i].target_id, f[i].workspace_id, (unsigned long long)f[i].succeeded, f[i].target_id,
+            f[i].workspace_id, (unsigned long long)f[i].failed);
+    header(out, "hookd_target_attempt_seconds_total", COUNTER,
+           "Time spent in delivery attempts per webhook target.");
+    for (size_t i = 0; i < n; i++)
+        hk_buf_printf(out,
+                      "hookd_target_attempt_seconds_total{target=\"%s\",workspace=\"%s\"} %.3f\n",
+                      f[i].target_id, f[i].workspace_id, (double)f[i].duration_ms / 1000.0);
+    header(out, "hookd_target_failing", GAUGE, "1 when the webhook target's last attempt failed.");
+    for (size_t i = 0; i < n; i++)
+        hk_buf_printf(out, "hookd_target_failing{target=\"%s\",workspace=\"%s\"} %d\n",
+                      f[i].target_id, f[i].workspace_id, f[i].failing ? 1 : 0);
+    free(f);
+}
+
 static void render_backlog(hk_buf *out, hk_store *store, int64_t now_ms)
 {
     hk_delivery_backlog b;
@@ -192,8 +231,10 @@ hk_status hk_metrics_render(const hk_metrics_sources *src, int64_t now_ms, hk_bu
         render_store(out, src->store);
         render_backlog(out, src->store, now_ms);
     }
-    if (src->dispatcher)
+    if (src->dispatcher) {
         render_dispatcher(out, src->dispatcher);
+        render_targets(out, src->dispatcher);
+    }
     if (src->retention)
         render_retention(out, src->retention);
     return out->err;

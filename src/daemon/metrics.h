@@ -4,9 +4,12 @@
  * store committed, what the delivery engine did, and how far behind the
  * deliveries are.
  *
- * Process-wide figures only: nothing names a workspace, a target or a
- * customer, so the page tells a scraper no tenant's data (the route is not
- * authenticated, like /healthz).
+ * Process-wide figures, and per webhook target (hookd_target_*: attempts by
+ * result, their time, the last status) for a bounded set of targets (see
+ * target_stats.h): those lines carry target and workspace ids, opaque
+ * identifiers and nothing else of a tenant's (no URL, no customer). The route
+ * is not authenticated, like /healthz: `hookd serve --metrics-target-labels 0`
+ * leaves the per-target lines out for a scraper that must not see even ids.
  *
  * The backlog (hookd_deliveries_due, hookd_delivery_lag_seconds) is one read
  * of the store per render: an index seek per target with pending deliveries

@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "delivery/job.h"
+#include "delivery/target_stats.h"
 #include "delivery/targets.h"
 #include "delivery/template_cache.h"
 #include "delivery/transfer.h"
@@ -145,6 +146,7 @@ struct hk_dispatcher {
 
     pthread_mutex_t stats_lock;
     hk_dispatcher_stats published;
+    hk_target_stats *per_target; /* NULL: metrics_target_labels 0 */
 
     /* Repeated store failures, logged through a gate each (hk_log_gate). */
     hk_log_gate claim_log, record_log, load_log, scan_log;
@@ -247,6 +249,9 @@ static void count_result(hk_dispatcher *d, const delivery_job *job)
     }
     d->stats.attempts++;
     observe(&d->stats.attempt_ms, r->attempt.duration_ms);
+    if (d->per_target)
+        hk_target_stats_record(d->per_target, job->delivery.workspace_id, job->delivery.target_id,
+                               r->succeeded, r->attempt.status_code, r->attempt.duration_ms);
     /* From the commit of the event (its timestamp is taken in that transaction) to the end
      * of the attempt that got the 2xx: what a receiver waited, retries included. */
     if (r->succeeded && job->event_found && job->event.timestamp > 0)
@@ -1287,6 +1292,11 @@ static void commit_hook(void *arg, const hk_due_target *due, size_t n, bool any)
     hk_dispatcher_notify_due(arg, due, n, any);
 }
 
+hk_target_stats *hk_dispatcher_target_stats(hk_dispatcher *d)
+{
+    return d->per_target;
+}
+
 void hk_dispatcher_get_stats(hk_dispatcher *d, hk_dispatcher_stats *out)
 {
     pthread_mutex_lock(&d->stats_lock);
@@ -1310,6 +1320,7 @@ static void destroy(hk_dispatcher *d)
     if (d->curl_ready)
         curl_global_cleanup();
     delivery_targets_free(d->targets);
+    hk_target_stats_free(d->per_target);
     delivery_template_cache_free(d->templates);
     hk_arena_free(d->claim_arena);
     free(d->claim_rows);
@@ -1424,6 +1435,9 @@ static hk_status setup_memory(hk_dispatcher *d, hk_error *err)
     d->draining = calloc(INCOMING_MAX, sizeof *d->draining);
     d->scratch = hk_arena_new(0);
     d->batch = calloc(RECORD_CHUNK, sizeof *d->batch);
+    if (d->o.metrics_target_labels > 0 &&
+        !(d->per_target = hk_target_stats_new(d->o.metrics_target_labels)))
+        return hk_error_set(err, HK_ENOMEM, NULL, "dispatcher: out of memory");
     if (!d->targets || !d->templates || !d->claim_arena || !d->claim_rows || !d->claim_events ||
         !d->claim_found || !d->wants || !d->want_slots || !d->incoming || !d->draining ||
         !d->scratch || !d->batch)

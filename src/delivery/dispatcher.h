@@ -60,6 +60,8 @@ typedef struct hk_dispatcher_options {
     size_t template_cache;       /* body templates kept, default 128 */
     int64_t disable_failing_after_ms; /* disable a target failing this long, default 5 days;
                                          0: never */
+    size_t metrics_target_labels;     /* targets with figures of their own (target_stats.h),
+                                         default 100; 0: none */
     bool set_commit_hook;             /* default true: start installs hk_dispatcher_notify as the
                                          store's commit hook, stop removes it */
 } hk_dispatcher_options;
@@ -145,5 +147,10 @@ typedef struct hk_dispatcher_stats {
 
 /* A snapshot, as of the loop's last pass. Thread-safe. */
 void hk_dispatcher_get_stats(hk_dispatcher *d, hk_dispatcher_stats *out);
+
+/* The per-target figures (borrowed, thread-safe; see target_stats.h), NULL when
+ * metrics_target_labels is 0. */
+typedef struct hk_target_stats hk_target_stats;
+hk_target_stats *hk_dispatcher_target_stats(hk_dispatcher *d);
 
 #endif

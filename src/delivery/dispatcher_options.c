@@ -34,6 +34,7 @@ void hk_dispatcher_options_init(hk_dispatcher_options *o)
     o->template_cache = 128;
     o->set_commit_hook = true;
     o->disable_failing_after_ms = (int64_t)5 * 24 * 3600 * 1000; /* 5 days, like Svix */
+    o->metrics_target_labels = 100;
 }
 
 int64_t hk_dispatcher_lease_ms(const hk_dispatcher_options *o)

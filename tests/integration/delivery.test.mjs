@@ -705,10 +705,12 @@ describe("a burst of events to one target is delivered promptly", () => {
 
   const title = `${N} events, created over 8 connections, arrive within ${WITHIN_MS / 1000} s`;
   let before; // server A's /metrics before the burst
+  let burstTarget;
   test(title, async (t) => {
     before = await metrics(ws);
     hr.route(P, { status: 200, delayMs: [10, 20] });
     const target = await createTarget(ws, { url: hr.url(P), types: [CREATED] });
+    burstTarget = target.id;
     const ids = [];
     await Promise.all(
       Array.from({ length: 8 }, async () => {
@@ -757,6 +759,12 @@ describe("a burst of events to one target is delivered promptly", () => {
     }
     assert.ok(grew("hookd_delivery_latency_seconds_count") >= N);
     assert.ok(grew("hookd_delivery_attempt_duration_seconds_count") >= N);
+    // Per target (a bounded label set): the burst target's own series.
+    const labels = `target="${burstTarget}",workspace="${ws.workspaceId}"`;
+    assert.equal(m.get(`hookd_target_attempts_total{${labels},result="success"}`), N, show([...m].filter(([k]) => k.startsWith("hookd_target"))));
+    assert.equal(m.get(`hookd_target_attempts_total{${labels},result="failure"}`), 0);
+    assert.equal(m.get(`hookd_target_failing{${labels}}`), 0);
+    assert.ok(m.get(`hookd_target_attempt_seconds_total{${labels}}`) >= N * 0.01);
   });
 });
 

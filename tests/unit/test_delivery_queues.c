@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "delivery/target_stats.h"
 #include "delivery/targets.h"
 #include "delivery/template_cache.h"
 
@@ -202,12 +203,55 @@ static void test_template_cache(void **state)
     delivery_template_cache_free(NULL);
 }
 
+/* Per-target figures: a label for each of the first `max` targets, then _other; a target
+ * keeps its label (a counter never moves between series). */
+static void test_target_stats_bounded(void **state)
+{
+    hk_target_stats *s = hk_target_stats_new(3);
+    assert_non_null(s);
+    hk_target_figures f[8];
+    assert_int_equal(hk_target_stats_snapshot(s, f, 8), 0);
+    char id[HK_ID_MAX];
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "whTarget_%d", i);
+        hk_target_stats_record(s, "w_1", id, i % 2 == 0, i % 2 == 0 ? 200 : 503, 10);
+    }
+    hk_target_stats_record(s, "w_1", "whTarget_0", false, 0, 5);  /* an old one keeps its own */
+    hk_target_stats_record(s, "w_1", "whTarget_4", true, 204, 1); /* a late one is _other */
+    size_t n = hk_target_stats_snapshot(s, f, 8);
+    assert_int_equal(n, 4);
+    assert_string_equal(f[0].target_id, "whTarget_0");
+    assert_string_equal(f[0].workspace_id, "w_1");
+    assert_int_equal(f[0].succeeded, 1);
+    assert_int_equal(f[0].failed, 1);
+    assert_int_equal(f[0].duration_ms, 15);
+    assert_true(f[0].failing);
+    assert_int_equal(f[0].last_status, 0);
+    assert_string_equal(f[1].target_id, "whTarget_1");
+    assert_int_equal(f[1].failed, 1);
+    assert_string_equal(f[3].target_id, HK_TARGET_STATS_OTHER);
+    assert_string_equal(f[3].workspace_id, "");
+    assert_int_equal(f[3].succeeded, 2); /* whTarget_3 failed once, whTarget_4 twice ok */
+    assert_int_equal(f[3].failed, 1);
+    /* a small buffer gets what fits, the count says how many there are */
+    assert_int_equal(hk_target_stats_snapshot(s, f, 2), 4);
+    hk_target_stats_free(s);
+    hk_target_stats_free(NULL);
+
+    /* 0 labels: everything is _other */
+    s = hk_target_stats_new(0);
+    hk_target_stats_record(s, "w_1", "whTarget_9", true, 200, 1);
+    assert_int_equal(hk_target_stats_snapshot(s, f, 8), 1);
+    assert_string_equal(f[0].target_id, HK_TARGET_STATS_OTHER);
+    hk_target_stats_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slots_and_fifo), cmocka_unit_test(test_ready_list),
         cmocka_unit_test(test_many_targets),   cmocka_unit_test(test_duration_average),
-        cmocka_unit_test(test_template_cache),
+        cmocka_unit_test(test_template_cache), cmocka_unit_test(test_target_stats_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
