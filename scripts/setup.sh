@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
-            libjansson-dev libsqlite3-dev libssl-dev)
+            libjansson-dev libsqlite3-dev libpq-dev libssl-dev)
 test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk)
 
 want=("${build_pkgs[@]}")
