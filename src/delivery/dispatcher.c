@@ -1426,8 +1426,14 @@ static hk_status setup_memory(hk_dispatcher *d, hk_error *err)
     return HK_OK;
 }
 
+/* Single node (SQLite): what the last process had in flight is due again
+ * now. A shared store (PostgreSQL) never does this: the leases there may be
+ * another node's, live; a dead node's run out by themselves, and whoever
+ * claims next takes those deliveries over. */
 static hk_status release_leases(hk_dispatcher *d, hk_error *err)
 {
+    if (hk_store_shared(d->store))
+        return HK_OK;
     size_t n = 0;
     hk_status st = hk_delivery_release_leases(d->store, hk_now_ms(), &n, err);
     if (st)
