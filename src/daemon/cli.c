@@ -425,8 +425,10 @@ static hk_status parse_disable_failing(const option_values *values, int64_t *out
     return HK_OK;
 }
 
-/* A duration of at least the delivery timeout + 5 s (checked here, where the
- * timeout is known), default 0: the timeout + 60 s (the dispatcher's). */
+/* A duration of at least the delivery timeout + 10 s (checked here, where the
+ * timeout is known), default 0: the timeout + 60 s (the dispatcher's). An
+ * attempt starts only while its lease outlives it by 5 s, and a claimed
+ * delivery may wait in its target's queue meanwhile: 10 s leaves room. */
 static hk_status parse_lease(const option_values *values, int64_t timeout_ms, int64_t *out,
                              hk_error *err)
 {
@@ -435,10 +437,10 @@ static hk_status parse_lease(const option_values *values, int64_t timeout_ms, in
     if (!value)
         return HK_OK;
     int64_t ms = 0;
-    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < timeout_ms + 5000 ||
+    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < timeout_ms + 10000 ||
         ms > HK_RETENTION_MAX_MS)
         return hk_error_set(err, HK_EINVAL, NULL,
-                            "invalid delivery lease '%s' (from %s): use a duration at least 5s "
+                            "invalid delivery lease '%s' (from %s): use a duration at least 10s "
                             "longer than the delivery timeout (%lld ms), e.g. 90s",
                             value, values->source[OPT_DELIVERY_LEASE], (long long)timeout_ms);
     *out = ms;
@@ -724,7 +726,7 @@ static const char serve_usage[] =
     "                            enabled again; never to keep trying\n"
     "                            (env HOOKD_DISABLE_FAILING_TARGETS_AFTER; default 5d)\n"
     "  --delivery-lease D        how long a claimed delivery is reserved for this process,\n"
-    "                            at least the delivery timeout + 5s; on PostgreSQL, how long\n"
+    "                            at least the delivery timeout + 10s; on PostgreSQL, how long\n"
     "                            a dead node's deliveries in flight wait before another\n"
     "                            node sends them (env HOOKD_DELIVERY_LEASE; default the\n"
     "                            delivery timeout + 60s)\n"
