@@ -16,7 +16,8 @@
 # none), and DIR belongs to it; otherwise it runs as the caller. Authentication is `trust`
 # over the socket only, in a directory only that user (and root) can enter. The superuser is
 # "hookd". fsync is off: the data is thrown away (hookd's own durability is tested on SQLite
-# by test_store_fsync; a crashed server is never restarted here).
+# by test_store_fsync; a crashed server is never restarted here); HOOKD_PG_FSYNC=on keeps
+# PostgreSQL's defaults instead, for benchmarks (bench/pg_bench.sh).
 set -euo pipefail
 
 cmd=${1:?usage: pg_ctl.sh start|stop|url DIR, or schema URL}
@@ -74,9 +75,11 @@ start)
         --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     # listen_addresses empty: the Unix socket only. Enough connections for two test processes
     # of a few stores each, and a few hookd nodes.
+    durability="-c fsync=off -c full_page_writes=off"
+    [ "${HOOKD_PG_FSYNC:-off}" = on ] && durability=""
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o \
         "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 \
-         -c fsync=off -c full_page_writes=off -c shared_buffers=64MB" start >/dev/null ||
+         $durability -c shared_buffers=128MB" start >/dev/null ||
         { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h "$dir" -U hookd hookd
     url_of "$dir"
