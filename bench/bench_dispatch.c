@@ -118,15 +118,15 @@ static void *fill(void *arg)
 }
 
 /* A store with `count` pending deliveries to cfg->url; with PostgreSQL,
- * `url` (1024 bytes) gets its schema's URL, for the other nodes. */
-static int prepare(const config *cfg, int round, hk_store **out, char *url)
+ * `db_url` (1024 bytes) gets its schema's URL, for the other nodes. */
+static int prepare(const config *cfg, int round, hk_store **out, char *db_url)
 {
     char dir[512], cmd[600];
     snprintf(dir, sizeof dir, "%s/round-%d", cfg->dir, round);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         return -1;
-    if (cfg->database_url && pg_schema(cfg, round, url, 1024))
+    if (cfg->database_url && pg_schema(cfg, round, db_url, 1024))
         return -1;
     hk_error err;
     hk_bootstrap_result b;
@@ -141,7 +141,7 @@ static int prepare(const config *cfg, int round, hk_store **out, char *url)
                            .event_types = types};
     hk_webhook_target t;
     hk_hmac_secret secret;
-    bool ok = !open_store(cfg, dir, cfg->database_url ? url : NULL, &store, &err) &&
+    bool ok = !open_store(cfg, dir, cfg->database_url ? db_url : NULL, &store, &err) &&
               !hk_workspace_bootstrap(store, "bench", &b, &err) &&
               !hk_auth_api_key(store, b.api_key, strlen(b.api_key), &ctx, &err) &&
               !hk_workspace_hmac_regenerate(&ctx, a, &secret, &err);
