@@ -61,7 +61,7 @@ typedef struct config {
 /* The URL of a fresh schema "bench_<pid>_<round>" of cfg->database_url, in out. */
 static int pg_schema(const config *cfg, int round, char *out, size_t size)
 {
-    char schema[64], sql[160];
+    char schema[64], sql[256];
     snprintf(schema, sizeof schema, "bench_%ld_%d", (long)getpid(), round);
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
     PGconn *pg = PQconnectdb(cfg->database_url);

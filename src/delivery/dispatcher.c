@@ -1187,9 +1187,15 @@ static void pass(hk_dispatcher *d, int timeout_ms)
     harvest(d);
     recorded(d);
     drain_notifications(d);
-    claimed(d);
     if (d->n_paced > 0)
         start_paced(d);
+    /* What was just started goes out before the reads below (a claim's events,
+     * a scan), which block this thread: on PostgreSQL each is a round trip to
+     * another process, and a paced attempt sent late makes the gap to the
+     * next one shorter than its target's cap allows. */
+    curl_multi_perform(d->multi, &running);
+    claimed(d);
+    curl_multi_perform(d->multi, &running);
     sweep(d);
     record(d);
     scan(d);
