@@ -13,15 +13,21 @@
  *
  *   bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]
  *                  [--per-target N] [--max-in-flight N] [--claim-batch N]
- *                  [--targets N]
+ *                  [--targets N] [--database-url URL [--nodes N]]
  *
  * --targets N: N targets subscribed (URL + "-t1" ... "-tN"), so each event
  * fans out to N deliveries; --count is then the deliveries, count / N events.
+ *
+ * --database-url URL: the store is PostgreSQL (a fresh schema of that
+ * database per round) instead of SQLite in DIR; --nodes N (PostgreSQL): N
+ * dispatchers, each on a store (connections) of its own on that schema, as
+ * N hookd nodes would be, draining the one backlog together.
  *
  * Prints a line per round and a JSON summary (median). Exits 1 if a round
  * does not finish within 120 s or an attempt fails.
  */
 #include <getopt.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +43,7 @@
 
 #define UPSERT_THREADS 16
 #define ROUND_LIMIT_MS 120000
+#define MAX_NODES 8
 
 typedef struct config {
     const char *url;
@@ -47,7 +54,40 @@ typedef struct config {
     size_t max_in_flight;
     size_t claim_batch;
     int targets;
+    const char *database_url; /* PostgreSQL, NULL: SQLite in dir */
+    int nodes;
 } config;
+
+/* The URL of a fresh schema "bench_<pid>_<round>" of cfg->database_url, in out. */
+static int pg_schema(const config *cfg, int round, char *out, size_t size)
+{
+    char schema[64], sql[256];
+    snprintf(schema, sizeof schema, "bench_%ld_%d", (long)getpid(), round);
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
+    PGconn *pg = PQconnectdb(cfg->database_url);
+    PGresult *r = PQexec(pg, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "bench_dispatch: %s", PQerrorMessage(pg));
+    PQclear(r);
+    PQfinish(pg);
+    snprintf(out, size, "%s%soptions=-csearch_path%%3D%s", cfg->database_url,
+             strchr(cfg->database_url, '?') ? "&" : "?", schema);
+    return ok ? 0 : -1;
+}
+
+static hk_status open_store(const config *cfg, const char *dir, const char *url, hk_store **out,
+                            hk_error *err)
+{
+    hk_store_options o;
+    hk_store_options_init(&o);
+    if (url)
+        o.database_url = url;
+    else
+        o.data_dir = dir;
+    o.durable = !getenv("BENCH_NO_SYNC"); /* diagnostics: what fsync costs */
+    return hk_store_open(&o, out, err);
+}
 
 typedef struct filler {
     const hk_ctx *ctx;
@@ -77,18 +117,17 @@ static void *fill(void *arg)
     return NULL;
 }
 
-/* A store with `count` pending deliveries to cfg->url. */
-static int prepare(const config *cfg, int round, hk_store **out)
+/* A store with `count` pending deliveries to cfg->url; with PostgreSQL,
+ * `db_url` (1024 bytes) gets its schema's URL, for the other nodes. */
+static int prepare(const config *cfg, int round, hk_store **out, char *db_url)
 {
     char dir[512], cmd[600];
     snprintf(dir, sizeof dir, "%s/round-%d", cfg->dir, round);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         return -1;
-    hk_store_options o;
-    hk_store_options_init(&o);
-    o.data_dir = dir;
-    o.durable = !getenv("BENCH_NO_SYNC"); /* diagnostics: what fsync costs */
+    if (cfg->database_url && pg_schema(cfg, round, db_url, 1024))
+        return -1;
     hk_error err;
     hk_bootstrap_result b;
     hk_ctx ctx;
@@ -102,7 +141,7 @@ static int prepare(const config *cfg, int round, hk_store **out)
                            .event_types = types};
     hk_webhook_target t;
     hk_hmac_secret secret;
-    bool ok = !hk_store_open(&o, &store, &err) &&
+    bool ok = !open_store(cfg, dir, cfg->database_url ? db_url : NULL, &store, &err) &&
               !hk_workspace_bootstrap(store, "bench", &b, &err) &&
               !hk_auth_api_key(store, b.api_key, strlen(b.api_key), &ctx, &err) &&
               !hk_workspace_hmac_regenerate(&ctx, a, &secret, &err);
@@ -152,8 +191,10 @@ static double cpu_seconds(void)
 }
 
 /* Deliveries per second for one round, or a negative number on failure;
- * *cpu_us: the process's CPU time per delivery meanwhile. */
-static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st, double *cpu_us)
+ * *cpu_us: the process's CPU time per delivery meanwhile. One dispatcher
+ * per store (node); *st: their stats added up. */
+static double drain(const config *cfg, hk_store **stores, int n_stores, hk_dispatcher_stats *st,
+                    double *cpu_us)
 {
     double cpu0 = cpu_seconds();
     hk_dispatcher_options o;
@@ -165,16 +206,28 @@ static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st,
         o.max_in_flight = cfg->max_in_flight;
     if (cfg->claim_batch)
         o.claim_batch = cfg->claim_batch;
-    hk_dispatcher *d = NULL;
+    hk_dispatcher *d[MAX_NODES] = {NULL};
     hk_error err;
     int64_t t0 = hk_mono_ns();
-    if (hk_dispatcher_start(store, &o, &d, &err)) {
-        fprintf(stderr, "bench_dispatch: %s\n", err.message);
-        return -1;
+    for (int i = 0; i < n_stores; i++) {
+        if (hk_dispatcher_start(stores[i], &o, &d[i], &err)) {
+            fprintf(stderr, "bench_dispatch: %s\n", err.message);
+            for (int k = 0; k < i; k++)
+                hk_dispatcher_stop(d[k]);
+            return -1;
+        }
     }
     double rate = -1;
     for (;;) {
-        hk_dispatcher_get_stats(d, st);
+        memset(st, 0, sizeof *st);
+        for (int i = 0; i < n_stores; i++) {
+            hk_dispatcher_stats one;
+            hk_dispatcher_get_stats(d[i], &one);
+            st->recorded += one.recorded;
+            st->attempts += one.attempts;
+            st->succeeded += one.succeeded;
+            st->record_batches += one.record_batches;
+        }
         if (st->recorded >= (uint64_t)cfg->count) {
             rate = (double)cfg->count / ((double)(hk_mono_ns() - t0) / 1e9);
             break;
@@ -186,7 +239,8 @@ static double drain(const config *cfg, hk_store *store, hk_dispatcher_stats *st,
         }
         usleep(200);
     }
-    hk_dispatcher_stop(d);
+    for (int i = 0; i < n_stores; i++)
+        hk_dispatcher_stop(d[i]);
     *cpu_us = (cpu_seconds() - cpu0) * 1e6 / (double)cfg->count;
     if (st->succeeded != st->attempts) {
         fprintf(stderr, "bench_dispatch: %llu of %llu attempts failed\n",
@@ -207,7 +261,7 @@ static void usage(void)
 {
     printf("usage: bench_dispatch --url URL [--count N] [--rounds N] [--dir DIR]\n"
            "                      [--per-target N] [--max-in-flight N] [--claim-batch N]\n"
-           "                      [--targets N]\n"
+           "                      [--targets N] [--database-url URL [--nodes N]]\n"
            "  Backlog drain rate of the dispatcher (deliveries/s). Defaults: 50000\n"
            "  deliveries, 3 rounds, DIR /tmp/hookd-bench-dispatch, dispatcher defaults.\n");
 }
@@ -222,6 +276,8 @@ static int parse_args(int argc, char **argv, config *cfg)
                                          {"max-in-flight", required_argument, NULL, 'm'},
                                          {"claim-batch", required_argument, NULL, 'c'},
                                          {"targets", required_argument, NULL, 't'},
+                                         {"database-url", required_argument, NULL, 'D'},
+                                         {"nodes", required_argument, NULL, 'N'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -251,6 +307,12 @@ static int parse_args(int argc, char **argv, config *cfg)
         case 'm':
             cfg->max_in_flight = (size_t)atoi(optarg);
             break;
+        case 'D':
+            cfg->database_url = optarg;
+            break;
+        case 'N':
+            cfg->nodes = atoi(optarg);
+            break;
         case 'h':
             usage();
             exit(0);
@@ -259,8 +321,9 @@ static int parse_args(int argc, char **argv, config *cfg)
             return -1;
         }
     }
-    if (!cfg->url || cfg->rounds < 1 || cfg->rounds > 32 || cfg->targets < 1 ||
-        cfg->targets > 25 || cfg->count / cfg->targets < UPSERT_THREADS) {
+    if (!cfg->url || cfg->rounds < 1 || cfg->rounds > 32 || cfg->targets < 1 || cfg->targets > 25 ||
+        cfg->count / cfg->targets < UPSERT_THREADS || cfg->nodes < 1 || cfg->nodes > MAX_NODES ||
+        (cfg->nodes > 1 && !cfg->database_url)) {
         usage();
         return -1;
     }
@@ -270,7 +333,7 @@ static int parse_args(int argc, char **argv, config *cfg)
 
 int main(int argc, char **argv)
 {
-    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0, 0, 1};
+    config cfg = {NULL, 50000, 3, "/tmp/hookd-bench-dispatch", 0, 0, 0, 1, NULL, 1};
     if (parse_args(argc, argv, &cfg))
         return 2;
     hk_log_set_level(HK_LOG_WARN);
@@ -282,15 +345,24 @@ int main(int argc, char **argv)
     double rates[32];
     hk_dispatcher_stats st = {0};
     for (int r = 0; r < cfg.rounds; r++) {
-        hk_store *store = NULL;
+        hk_store *stores[MAX_NODES] = {NULL};
+        char url[1024] = "";
         int64_t t0 = hk_mono_ns();
-        if (prepare(&cfg, r, &store))
+        if (prepare(&cfg, r, &stores[0], url))
             return 1;
+        for (int i = 1; i < cfg.nodes; i++) {
+            hk_error err;
+            if (open_store(&cfg, NULL, url, &stores[i], &err)) {
+                fprintf(stderr, "bench_dispatch: %s\n", err.message);
+                return 1;
+            }
+        }
         fprintf(stderr, "round %d: %d deliveries pending after %.1f s\n", r + 1, cfg.count,
                 (double)(hk_mono_ns() - t0) / 1e9);
         double cpu_us = 0;
-        rates[r] = drain(&cfg, store, &st, &cpu_us);
-        hk_store_close(store);
+        rates[r] = drain(&cfg, stores, cfg.nodes, &st, &cpu_us);
+        for (int i = 0; i < cfg.nodes; i++)
+            hk_store_close(stores[i]);
         if (rates[r] < 0)
             return 1;
         printf("round %d: %.0f deliveries/s, %.1f us CPU each (%llu record batches)\n", r + 1,
@@ -298,7 +370,9 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     qsort(rates, (size_t)cfg.rounds, sizeof *rates, cmp_double);
-    printf("{\"bench\":\"dispatch_backlog\",\"count\":%d,\"rounds\":%d,\"median_per_s\":%.0f}\n",
-           cfg.count, cfg.rounds, rates[cfg.rounds / 2]);
+    printf("{\"bench\":\"dispatch_backlog\",\"store\":\"%s\",\"nodes\":%d,\"count\":%d,"
+           "\"rounds\":%d,\"median_per_s\":%.0f}\n",
+           cfg.database_url ? "postgresql" : "sqlite", cfg.nodes, cfg.count, cfg.rounds,
+           rates[cfg.rounds / 2]);
     return 0;
 }

@@ -7,9 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# postgresql-client-15: pg_dump, for `hookd backup --database-url`.
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
-            libjansson-dev libsqlite3-dev libssl-dev)
-test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk)
+            libjansson-dev libsqlite3-dev libpq-dev postgresql-client-15 libssl-dev)
+# postgresql-15: the server the tests start in a temporary directory (tests/pg/pg_ctl.sh).
+test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk postgresql-15)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}")
@@ -30,6 +32,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing ${missing[*]}" >&2
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    # The tests run a server of their own: Debian's package need not make (and start) its
+    # default cluster on port 5432. Only before the server is first installed, only when the
+    # administrator has said nothing about it (postgresql-common's createcluster.d).
+    if [[ " ${missing[*]} " == *" postgresql-15 "* ]] &&
+        [ ! -e /etc/postgresql-common/createcluster.d/hookd-tests.conf ] &&
+        ! dpkg-query -W postgresql-common >/dev/null 2>&1; then
+        $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+        echo "create_main_cluster = false" |
+            $SUDO tee /etc/postgresql-common/createcluster.d/hookd-tests.conf >/dev/null
+    fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -10,6 +10,7 @@
 
 typedef enum option_id {
     OPT_DATA_DIR,
+    OPT_DATABASE_URL,
     OPT_LISTEN,
     OPT_NAME,
     OPT_LOG_LEVEL,
@@ -29,6 +30,7 @@ typedef enum option_id {
     OPT_DEFAULT_VERSION,
     OPT_METRICS_TARGET_LABELS,
     OPT_HMAC_SECRET,
+    OPT_DELIVERY_LEASE,
     OPT_HTTPS_CERT,
     OPT_HTTPS_KEY,
     OPT_WORKSPACE,
@@ -57,6 +59,8 @@ typedef struct option_def {
 static const option_def option_defs[OPT_COUNT] = {
     [OPT_DATA_DIR] = {"--data-dir", "HOOKD_DATA_DIR",
                       FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
+    [OPT_DATABASE_URL] = {"--database-url", "HOOKD_DATABASE_URL",
+                          FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
     [OPT_LISTEN] = {"--listen", "HOOKD_LISTEN", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_NAME] = {"--name", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP)},
     [OPT_LOG_LEVEL] = {"--log-level", "HOOKD_LOG_LEVEL",
@@ -84,6 +88,7 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_HMAC_SECRET] = {"--hmac-secret", NULL, FOR_COMMAND(HK_CMD_BOOTSTRAP), true},
     [OPT_METRICS_TARGET_LABELS] = {"--metrics-target-labels", "HOOKD_METRICS_TARGET_LABELS",
                                    FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_DELIVERY_LEASE] = {"--delivery-lease", "HOOKD_DELIVERY_LEASE", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_CERT] = {"--https-cert", "HOOKD_HTTPS_CERT", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTPS_KEY] = {"--https-key", "HOOKD_HTTPS_KEY", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_WORKSPACE] = {"--workspace", NULL,
@@ -464,6 +469,28 @@ static hk_status parse_disable_failing(const option_values *values, int64_t *out
     return HK_OK;
 }
 
+/* A duration of at least the delivery timeout + 10 s (checked here, where the
+ * timeout is known), default 0: the timeout + 60 s (the dispatcher's). An
+ * attempt starts only while its lease outlives it by 5 s, and a claimed
+ * delivery may wait in its target's queue meanwhile: 10 s leaves room. */
+static hk_status parse_lease(const option_values *values, int64_t timeout_ms, int64_t *out,
+                             hk_error *err)
+{
+    const char *value = values->value[OPT_DELIVERY_LEASE];
+    *out = 0;
+    if (!value)
+        return HK_OK;
+    int64_t ms = 0;
+    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < timeout_ms + 10000 ||
+        ms > HK_RETENTION_MAX_MS)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid delivery lease '%s' (from %s): use a duration at least 10s "
+                            "longer than the delivery timeout (%lld ms), e.g. 90s",
+                            value, values->source[OPT_DELIVERY_LEASE], (long long)timeout_ms);
+    *out = ms;
+    return HK_OK;
+}
+
 static hk_status parse_schedule(const option_values *values, hk_retry_schedule *out, hk_error *err)
 {
     const char *value = values->value[OPT_RETRY_SCHEDULE];
@@ -499,7 +526,31 @@ static hk_status resolve_delivery(const option_values *values, hk_cli_options *o
         st = parse_disable_failing(values, &out->disable_failing_after_ms, err);
     if (!st)
         st = parse_target_labels(values, &out->metrics_target_labels, err);
+    if (!st)
+        st = parse_lease(values, out->delivery_timeout_ms, &out->delivery_lease_ms, err);
     return st;
+}
+
+/* --data-dir (SQLite) or --database-url (PostgreSQL), exactly one. */
+static hk_status resolve_store(const option_values *values, hk_cli_options *out, hk_error *err)
+{
+    out->data_dir = values->value[OPT_DATA_DIR];
+    out->database_url = values->value[OPT_DATABASE_URL];
+    if (out->data_dir && out->database_url)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "both a data directory (from %s) and a database URL (from %s): "
+                            "give one, --data-dir for SQLite or --database-url for PostgreSQL",
+                            values->source[OPT_DATA_DIR], values->source[OPT_DATABASE_URL]);
+    if (!out->data_dir && !out->database_url)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "no store: pass --data-dir DIR (SQLite; or set HOOKD_DATA_DIR) or "
+                            "--database-url URL (PostgreSQL; or set HOOKD_DATABASE_URL)");
+    if (out->database_url && strncmp(out->database_url, "postgresql://", 13) != 0 &&
+        strncmp(out->database_url, "postgres://", 11) != 0)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "the database URL (from %s) must start with postgresql://",
+                            values->source[OPT_DATABASE_URL]);
+    return HK_OK;
 }
 
 /* "all", or permission names separated by commas ("customer:read,customer:edit"). */
@@ -543,7 +594,6 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
                          hk_error *err)
 {
     out->command = command;
-    out->data_dir = values->value[OPT_DATA_DIR];
     out->workspace_name =
         values->value[OPT_NAME] ? values->value[OPT_NAME] : HK_DEFAULT_WORKSPACE_NAME;
     out->listen = values->value[OPT_LISTEN] ? values->value[OPT_LISTEN] : HK_DEFAULT_LISTEN;
@@ -594,10 +644,7 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
                           "and HOOKD_HTTPS_KEY)");
     if (st)
         return st;
-    if (!out->data_dir)
-        return hk_error_set(err, HK_EINVAL, NULL,
-                            "no data directory: pass --data-dir DIR or set HOOKD_DATA_DIR");
-    return HK_OK;
+    return resolve_store(values, out, err);
 }
 
 hk_status hk_cli_parse(int argc, char **argv, hk_cli_options *out, hk_cli_command *usage_topic,
@@ -656,15 +703,18 @@ static const char overview_usage[] =
     "  key-list    list API keys (ids and permissions, never the keys)\n"
     "  key-revoke  revoke an API key\n"
     "  backup      copy the database, consistently, while serve runs\n"
-    "  restore     put a backup in place (no serve may run on the directory)\n"
+    "  restore     put a backup in place (no serve may run on the directory; SQLite)\n"
     "  help [CMD]  show this help, or the help of CMD\n"
     "\n"
     "  hookd --version   print the version\n"
     "\n"
+    "The store is SQLite in a data directory (--data-dir, one serve per directory) or\n"
+    "PostgreSQL (--database-url: any number of serve processes share one database).\n"
+    "\n"
     "Run 'hookd COMMAND --help' for the options of a command.\n";
 
 static const char bootstrap_usage[] =
-    "Usage: hookd bootstrap --data-dir DIR [--name NAME] [--hmac-secret] [--log-level LEVEL]\n"
+    "Usage: hookd bootstrap (--data-dir DIR | --database-url URL) [--name NAME] [--hmac-secret]\n"
     "\n"
     "Creates a workspace with a machine user and an API key holding every permission, and\n"
     "prints {\"workspaceId\":...,\"apiKey\":...} as one JSON line. Each call creates a new\n"
@@ -672,6 +722,8 @@ static const char bootstrap_usage[] =
     "\n"
     "Options:\n"
     "  --data-dir DIR     where the database lives (env HOOKD_DATA_DIR); created if missing\n"
+    "  --database-url URL a PostgreSQL database instead, postgresql://... (env\n"
+    "                     HOOKD_DATABASE_URL); its schema is created if missing\n"
     "  --name NAME        the workspace name (default \"" HK_DEFAULT_WORKSPACE_NAME "\")\n"
     "  --hmac-secret      also generate the workspace's HMAC secret, so deliveries are\n"
     "                     signed from the start; printed as \"hmacSecret\" (as Plain, a\n"
@@ -684,8 +736,8 @@ static const char bootstrap_usage[] =
     "  -h, --help         show this help\n";
 
 static const char serve_usage[] =
-    "Usage: hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N]\n"
-    "                   [--log-level LEVEL] [delivery options]\n"
+    "Usage: hookd serve (--data-dir DIR | --database-url URL) [--listen HOST:PORT]\n"
+    "                   [--max-body-bytes N] [--log-level LEVEL] [delivery options]\n"
     "\n"
     "Opens the store (applying schema migrations) and serves HTTP until SIGTERM or SIGINT,\n"
     "then finishes the requests in flight and exits. Endpoints: POST /graphql/v1 (Plain's\n"
@@ -695,6 +747,9 @@ static const char serve_usage[] =
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR); created if missing\n"
+    "  --database-url URL    a PostgreSQL database instead, postgresql://user@host/db\n"
+    "                        (env HOOKD_DATABASE_URL): any number of serve processes may\n"
+    "                        share it, each serving the API and delivering\n"
     "  --listen HOST:PORT    the address to bind (env HOOKD_LISTEN; default " HK_DEFAULT_LISTEN
     ")\n"
     "                        e.g. 127.0.0.1:8080, [::1]:8080, localhost:8080;\n"
@@ -736,6 +791,11 @@ static const char serve_usage[] =
     "                            for D; its pending deliveries fail, to be re-sent once it is\n"
     "                            enabled again; never to keep trying\n"
     "                            (env HOOKD_DISABLE_FAILING_TARGETS_AFTER; default 5d)\n"
+    "  --delivery-lease D        how long a claimed delivery is reserved for this process,\n"
+    "                            at least the delivery timeout + 10s; on PostgreSQL, how long\n"
+    "                            a dead node's deliveries in flight wait before another\n"
+    "                            node sends them (env HOOKD_DELIVERY_LEASE; default the\n"
+    "                            delivery timeout + 60s)\n"
     "  --user-agent TEXT         the User-Agent sent (env HOOKD_USER_AGENT; default\n"
     "                            Plain-Webhooks/1.0 (plain.com; help@plain.com))\n"
     "  --tls-client-cert PEM     client certificate presented to targets (mTLS)\n"
@@ -745,7 +805,8 @@ static const char serve_usage[] =
     "                            default the system's)\n";
 
 static const char key_create_usage[] =
-    "Usage: hookd key-create --data-dir DIR --workspace ID [--permissions LIST]\n"
+    "Usage: hookd key-create (--data-dir DIR | --database-url URL) --workspace ID [--permissions "
+    "LIST]\n"
     "                        [--description TEXT]\n"
     "\n"
     "Creates an API key for the workspace's machine user and prints\n"
@@ -754,6 +815,7 @@ static const char key_create_usage[] =
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --database-url URL    or a PostgreSQL database (env HOOKD_DATABASE_URL)\n"
     "  --workspace ID        the workspace (w_...), as bootstrap printed it\n"
     "  --permissions LIST    all (the default), or names separated by commas, e.g.\n"
     "                        customer:read,customer:create,customer:edit\n"
@@ -764,13 +826,14 @@ static const char key_create_usage[] =
     "  -h, --help            show this help\n";
 
 static const char key_list_usage[] =
-    "Usage: hookd key-list --data-dir DIR [--workspace ID]\n"
+    "Usage: hookd key-list (--data-dir DIR | --database-url URL) [--workspace ID]\n"
     "\n"
     "Prints one JSON line per API key: its id, workspace, machine user, permissions,\n"
     "description and creation time. Keys themselves are never stored, so never shown.\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --database-url URL    or a PostgreSQL database (env HOOKD_DATABASE_URL)\n"
     "  --workspace ID        only this workspace's keys\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
     "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
@@ -778,13 +841,14 @@ static const char key_list_usage[] =
     "  -h, --help            show this help\n";
 
 static const char key_revoke_usage[] =
-    "Usage: hookd key-revoke --data-dir DIR --id KEY_ID\n"
+    "Usage: hookd key-revoke (--data-dir DIR | --database-url URL) --id KEY_ID\n"
     "\n"
     "Revokes an API key (apiKey_..., from key-list): requests bearing it are refused,\n"
     "by a running serve within 5 s. Exits 1 when there is no such key.\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --database-url URL    or a PostgreSQL database (env HOOKD_DATABASE_URL)\n"
     "  --id KEY_ID           the key's id\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
     "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
@@ -792,15 +856,19 @@ static const char key_revoke_usage[] =
     "  -h, --help            show this help\n";
 
 static const char backup_usage[] =
-    "Usage: hookd backup --data-dir DIR --to FILE\n"
+    "Usage: hookd backup (--data-dir DIR | --database-url URL) --to FILE\n"
     "\n"
     "Writes a consistent copy of the database in DIR to FILE (which must not exist), also\n"
     "while serve runs: the copy is one snapshot, compacted, synced, then checked, and\n"
     "prints {\"backup\":FILE,\"bytes\":...,\"schemaVersion\":...}. To restore, stop hookd\n"
     "and run hookd restore --data-dir DIR --from FILE.\n"
+    "With --database-url, FILE is pg_dump's custom format of hookd's schema (one\n"
+    "snapshot, also while nodes run), checked with pg_restore --list; restore it with\n"
+    "pg_restore (docs/OPERATIONS.md).\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
+    "  --database-url URL    or a PostgreSQL database (env HOOKD_DATABASE_URL)\n"
     "  --to FILE             the new backup file\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
     "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"

@@ -2,25 +2,27 @@
  * cli.h - hookd's command line: commands, options and their environment
  * fallbacks.
  *
- *   hookd bootstrap --data-dir DIR [--name NAME] [--log-level LEVEL]
- *   hookd serve --data-dir DIR [--listen HOST:PORT] [--max-body-bytes N] [--http-threads N]
+ * STORE is --data-dir DIR (SQLite) or --database-url URL (PostgreSQL), exactly one.
+ *   hookd bootstrap STORE [--name NAME] [--log-level LEVEL]
+ *   hookd serve STORE [--listen HOST:PORT] [--max-body-bytes N] [--http-threads N]
  *               [--log-level LEVEL] [--retry-schedule LIST] [--delivery-timeout DURATION]
  *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
  *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
  *               [--retention DURATION] [--https-cert PEM --https-key PEM]
- *   hookd key-create --data-dir DIR --workspace ID [--permissions LIST] [--description TEXT]
- *   hookd key-list --data-dir DIR [--workspace ID]
- *   hookd key-revoke --data-dir DIR --id KEY_ID
- *   hookd backup --data-dir DIR --to FILE
+ *               [--delivery-lease DURATION]
+ *   hookd key-create STORE --workspace ID [--permissions LIST] [--description TEXT]
+ *   hookd key-list STORE [--workspace ID]
+ *   hookd key-revoke STORE --id KEY_ID
+ *   hookd backup STORE --to FILE
  *   hookd restore --data-dir DIR --from FILE
  *   hookd help [COMMAND] | hookd --help | hookd --version
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
- * environment variable (HOOKD_DATA_DIR, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
+ * environment variable (HOOKD_DATA_DIR, HOOKD_DATABASE_URL, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
  * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_LOG_FORMAT, HOOKD_RETRY_SCHEDULE,
  * HOOKD_DELIVERY_TIMEOUT, HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
  * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE, HOOKD_RETENTION,
- * HOOKD_HTTPS_CERT, HOOKD_HTTPS_KEY).
+ * HOOKD_HTTPS_CERT, HOOKD_HTTPS_KEY, HOOKD_DELIVERY_LEASE).
  */
 #ifndef HOOKD_DAEMON_CLI_H
 #define HOOKD_DAEMON_CLI_H
@@ -79,9 +81,10 @@ typedef enum hk_cli_command {
 
 typedef struct hk_cli_options {
     hk_cli_command command;
-    hk_cli_command help_topic;  /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
-    const char *data_dir;       /* NULL when neither the flag nor the environment gives one */
-    const char *listen;         /* serve: never NULL after parsing */
+    hk_cli_command help_topic; /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
+    const char *data_dir;     /* SQLite: NULL when neither the flag nor the environment gives one */
+    const char *database_url; /* PostgreSQL: exactly one of the two is set after parsing */
+    const char *listen;       /* serve: never NULL after parsing */
     const char *workspace_name; /* bootstrap: never NULL after parsing */
     size_t max_body_bytes;      /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
     size_t http_threads;        /* serve: 1..HK_MAX_HTTP_THREADS, 0: the server's default */
@@ -98,6 +101,7 @@ typedef struct hk_cli_options {
     bool bootstrap_hmac_secret;          /* bootstrap: generate the HMAC secret too */
     const char *user_agent;              /* NULL: Plain's */
     const char *tls_client_cert;         /* PEM paths, NULL when not given */
+    int64_t delivery_lease_ms;           /* 0: the dispatcher's default (timeout + 60 s) */
     const char *tls_client_key;
     const char *tls_ca_file;
     int64_t retention_ms;   /* serve: 0 keeps everything, else HK_RETENTION_MIN_MS..MAX_MS */
@@ -116,7 +120,7 @@ typedef struct hk_cli_options {
  * Parses argv (and the environment for what the flags leave unset).
  * HK_EINVAL with a message for a usage error: unknown command or option,
  * missing or empty value, bad log level, body size, retry schedule, timeout or
- * count, missing data directory.
+ * count, lease, neither or both of a data directory and a database URL.
  * `*usage_topic` receives the command whose usage the message refers to.
  * The strings in *out point into argv or the environment.
  */

@@ -41,11 +41,12 @@ static void print_usage_hint(hk_cli_command topic)
         fprintf(stderr, "Run 'hookd %s --help' for usage.\n", hk_cli_command_name(topic));
 }
 
-static hk_status open_store(const char *data_dir, hk_store **out, hk_error *err)
+static hk_status open_store(const hk_cli_options *o, hk_store **out, hk_error *err)
 {
     hk_store_options options;
     hk_store_options_init(&options);
-    options.data_dir = data_dir;
+    options.data_dir = o->data_dir;
+    options.database_url = o->database_url;
     options.durable = true;
     return hk_store_open(&options, out, err);
 }
@@ -69,6 +70,13 @@ static hk_status bootstrap_hmac(hk_store *store, const hk_bootstrap_result *r,
     return st;
 }
 
+/* Where the store is, for messages: the directory, or "PostgreSQL" (a URL may
+ * hold a password). */
+static const char *store_desc(const hk_cli_options *o)
+{
+    return o->data_dir ? o->data_dir : "PostgreSQL";
+}
+
 /* The output is one JSON line a script can parse. Ids and keys are written without escaping:
  * they are made of letters, digits, '_' and '-' only (SPEC §1; base64url keys). */
 static int run_bootstrap(const hk_cli_options *o)
@@ -80,7 +88,7 @@ static int run_bootstrap(const hk_cli_options *o)
     hk_error err;
     hk_error_clear(&err);
 
-    if (open_store(o->data_dir, &store, &err) != HK_OK) {
+    if (open_store(o, &store, &err) != HK_OK) {
         hk_log_report("hookd", "cannot open the store: %s", err.message);
         goto out;
     }
@@ -116,15 +124,15 @@ out:
 static int run_key_command(const hk_cli_options *o)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/hookd.db", o->data_dir);
-    if (access(path, F_OK) != 0) {
+    snprintf(path, sizeof path, "%s/hookd.db", o->data_dir ? o->data_dir : "");
+    if (o->data_dir && access(path, F_OK) != 0) {
         hk_log_report("hookd", "no store in %s (run hookd bootstrap first)", o->data_dir);
         return HK_EXIT_USAGE;
     }
     hk_store *store = NULL;
     hk_error err;
     hk_error_clear(&err);
-    if (open_store(o->data_dir, &store, &err) != HK_OK) {
+    if (open_store(o, &store, &err) != HK_OK) {
         hk_log_report("hookd", "cannot open the store: %s", err.message);
         return HK_EXIT_FAILURE;
     }
@@ -147,7 +155,8 @@ static int run_backup(const hk_cli_options *o)
 {
     hk_backup_info info;
     hk_error err;
-    hk_status st = hk_store_backup(o->data_dir, o->backup_to, &info, &err);
+    hk_status st = o->database_url ? hk_store_backup_pg(o->database_url, o->backup_to, &info, &err)
+                                   : hk_store_backup(o->data_dir, o->backup_to, &info, &err);
     if (st) {
         hk_log_report("hookd", "backup failed: %s", err.message);
         return st == HK_EIO ? HK_EXIT_FAILURE : HK_EXIT_USAGE;
@@ -166,6 +175,11 @@ static int run_backup(const hk_cli_options *o)
  * one. */
 static int run_restore(const hk_cli_options *o)
 {
+    if (o->database_url) {
+        hk_log_report("hookd", "restore works on a data directory; restore a PostgreSQL backup "
+                               "with pg_restore (see docs/OPERATIONS.md, \"Back up and restore\")");
+        return HK_EXIT_USAGE;
+    }
     int lock_fd = -1;
     hk_error err;
     struct stat before;
@@ -281,9 +295,9 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     st = hk_http_server_start(&options, out, err);
     if (st != HK_OK)
         goto out;
-    hk_log_info("hookd %s listening on %s://%s (data dir %s, %u threads, %u connections at "
+    hk_log_info("hookd %s listening on %s://%s (store %s, %u threads, %u connections at "
                 "most, schema version %d)",
-                HOOKD_VERSION, cert ? "https" : "http", desc, o->data_dir,
+                HOOKD_VERSION, cert ? "https" : "http", desc, store_desc(o),
                 hk_http_server_threads(*out), hk_http_server_max_connections(*out),
                 hk_store_schema_version(store));
 out:
@@ -331,6 +345,7 @@ static hk_status start_dispatcher(const hk_cli_options *o, hk_store *store, hk_d
     options.per_target_in_flight = o->per_target_in_flight;
     options.disable_failing_after_ms = o->disable_failing_after_ms;
     options.metrics_target_labels = o->metrics_target_labels;
+    options.lease_ms = o->delivery_lease_ms;
     options.user_agent = o->user_agent;
     options.tls_client_cert = o->tls_client_cert;
     options.tls_client_key = o->tls_client_key;
@@ -367,11 +382,12 @@ static int run_serve(const hk_cli_options *o)
         (void)hk_webhook_version_set_default(o->default_webhook_version);
     raise_fd_limit();
 
-    if (hk_instance_lock(o->data_dir, &lock_fd, &err) != HK_OK) {
+    /* One serve per data directory; on PostgreSQL any number share the database. */
+    if (o->data_dir && hk_instance_lock(o->data_dir, &lock_fd, &err) != HK_OK) {
         hk_log_report("hookd", "%s", err.message);
         goto out;
     }
-    if (open_store(o->data_dir, &store, &err) != HK_OK) {
+    if (open_store(o, &store, &err) != HK_OK) {
         hk_log_report("hookd", "cannot open the store: %s", err.message);
         goto out;
     }

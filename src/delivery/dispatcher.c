@@ -1197,9 +1197,15 @@ static void pass(hk_dispatcher *d, int timeout_ms)
     harvest(d);
     recorded(d);
     drain_notifications(d);
-    claimed(d);
     if (d->n_paced > 0)
         start_paced(d);
+    /* What was just started goes out before the reads below (a claim's events,
+     * a scan), which block this thread: on PostgreSQL each is a round trip to
+     * another process, and a paced attempt sent late makes the gap to the
+     * next one shorter than its target's cap allows. */
+    curl_multi_perform(d->multi, &running);
+    claimed(d);
+    curl_multi_perform(d->multi, &running);
     sweep(d);
     record(d);
     scan(d);
@@ -1445,8 +1451,14 @@ static hk_status setup_memory(hk_dispatcher *d, hk_error *err)
     return HK_OK;
 }
 
+/* Single node (SQLite): what the last process had in flight is due again
+ * now. A shared store (PostgreSQL) never does this: the leases there may be
+ * another node's, live; a dead node's run out by themselves, and whoever
+ * claims next takes those deliveries over. */
 static hk_status release_leases(hk_dispatcher *d, hk_error *err)
 {
+    if (hk_store_shared(d->store))
+        return HK_OK;
     size_t n = 0;
     hk_status st = hk_delivery_release_leases(d->store, hk_now_ms(), &n, err);
     if (st)

@@ -53,7 +53,8 @@ typedef struct hk_dispatcher_options {
     const char *tls_client_key;  /* its PEM key; NULL: in the cert file */
     const char *tls_ca_file;     /* PEM bundle to verify targets, NULL: the system's */
     bool allow_private_targets;  /* development mode: http:// and private addresses */
-    int64_t lease_ms;            /* 0: timeout + 60 s; at least timeout + 5 s */
+    int64_t lease_ms;            /* 0: timeout + 60 s; at least timeout + 5 s. On a shared
+                                    store, how long a dead node's deliveries wait */
     size_t claim_batch;          /* deliveries per claim, default 64 */
     int64_t record_delay_ms;     /* longest an outcome waits to be recorded, default 10 */
     int64_t stop_grace_ms;       /* how long stop lets attempts finish, default 2000 */
@@ -81,8 +82,11 @@ int64_t hk_dispatcher_lease_ms(const hk_dispatcher_options *o);
 typedef struct hk_dispatcher hk_dispatcher;
 
 /*
- * Releases every lease left by a previous process (single node: what was in
- * flight at a crash is due again now), checks the options and the TLS files,
+ * On a single-node store (SQLite; see hk_store_shared) releases every lease
+ * left by a previous process: what was in flight at a crash is due again
+ * now. On a shared store (PostgreSQL) leases are left alone: other nodes'
+ * are live, and a dead node's expire, lease_ms after their claim, when any
+ * node's next claim or scan takes them over. Then checks the options and the TLS files,
  * and starts the dispatcher thread. Strings in `o` are copied. HK_EINVAL
  * with a message for bad options or unreadable TLS files, HK_EIO when the
  * leases cannot be released, HK_ENOMEM/HK_EINTERNAL otherwise.

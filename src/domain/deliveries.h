@@ -185,7 +185,8 @@ HK_MUST_CHECK hk_status hk_delivery_record_submit(hk_store *store,
                                                   hk_error *err);
 
 /* At start of a single-node store: every lease left by a previous process
- * is void, so what was in flight is due again now. *n: how many. */
+ * is void, so what was in flight is due again now. *n: how many. Never on a
+ * shared store (PostgreSQL): other nodes hold live leases there. */
 HK_MUST_CHECK hk_status hk_delivery_release_leases(hk_store *store, int64_t now, size_t *n,
                                                    hk_error *err);
 

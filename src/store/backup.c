@@ -5,12 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <libpq-fe.h>
+#include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define BACKUP_BUSY_TIMEOUT_MS 10000
 
@@ -244,4 +249,197 @@ hk_status hk_store_restore(const char *data_dir, const char *src, hk_backup_info
         return st;
     }
     return sync_parent(db, err);
+}
+
+/* ---- PostgreSQL: pg_dump ---- */
+
+/* The environment of pg_dump and pg_restore: ours, with the URL's settings as libpq's
+ * variables (PGHOST, PGUSER, PGPASSWORD, PGOPTIONS...), so that no password appears on a
+ * command line (which every local user can read in /proc). NULL when out of memory or the
+ * URL does not parse (*bad set). Free with free_env. */
+static char **env_for(const char *url, bool *bad)
+{
+    *bad = false;
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &msg);
+    if (!opts) {
+        *bad = true;
+        PQfreemem(msg);
+        return NULL;
+    }
+    size_t n_env = 0, n_opts = 0;
+    while (environ[n_env])
+        n_env++;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n_opts++;
+    char **env = calloc(n_env + n_opts + 1, sizeof *env);
+    size_t k = 0;
+    bool ok = env != NULL;
+    for (PQconninfoOption *o = opts; ok && o->keyword; o++) {
+        if (!o->val || !o->envvar)
+            continue;
+        size_t len = strlen(o->envvar) + strlen(o->val) + 2;
+        env[k] = malloc(len);
+        ok = env[k] != NULL;
+        if (ok)
+            snprintf(env[k++], len, "%s=%s", o->envvar, o->val);
+    }
+    /* Ours after the URL's, without the libpq variables the URL sets. */
+    for (size_t i = 0; ok && i < n_env; i++) {
+        bool overridden = false;
+        for (size_t j = 0; j < k && !overridden; j++) {
+            size_t name = strcspn(env[j], "=") + 1;
+            overridden = strncmp(environ[i], env[j], name) == 0;
+        }
+        if (!overridden) {
+            env[k] = strdup(environ[i]);
+            ok = env[k++] != NULL;
+        }
+    }
+    PQconninfoFree(opts);
+    if (!ok) {
+        for (size_t i = 0; env && env[i]; i++)
+            free(env[i]);
+        free(env);
+        return NULL;
+    }
+    return env;
+}
+
+static void free_env(char **env)
+{
+    for (size_t i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
+/* Runs argv[0] (searched in PATH) with `env`; its standard output goes to `out` (fd, or
+ * /dev/null when -1), its standard error to ours. HK_OK when it exited 0. */
+static hk_status run_tool(char *const argv[], char **env, int out, hk_error *err)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (out >= 0)
+        posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+    else
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return hk_error_set(err, HK_EIO, NULL, "cannot run %s: %s (install postgresql-client)",
+                            argv[0], strerror(rc));
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return hk_error_set(err, HK_EIO, NULL, "%s: %s", argv[0], strerror(errno));
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return hk_error_set(err, HK_EIO, NULL, "%s failed (%s %d)", argv[0],
+                            WIFEXITED(status) ? "exit status" : "signal",
+                            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return HK_OK;
+}
+
+/* hookd's schema in the database and its version; HK_ENOTFOUND when it has none. */
+static hk_status pg_store_schema(const char *url, char *schema, size_t size, int *version,
+                                 hk_error *err)
+{
+    PGconn *pg = PQconnectdb(url);
+    hk_status st = HK_OK;
+    if (PQstatus(pg) != CONNECTION_OK) {
+        const char *msg = PQerrorMessage(pg);
+        st = hk_error_set(err, HK_EIO, NULL, "postgresql: cannot connect: %.*s",
+                          (int)strcspn(msg, "\n"), msg);
+        goto out;
+    }
+    PGresult *r = PQexec(pg, "SELECT current_schema(), to_regclass('hookd_schema') IS NOT NULL");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+    bool there = ok && strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    if (ok)
+        snprintf(schema, size, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!there) {
+        st = hk_error_set(err, HK_ENOTFOUND, NULL, "no hookd store in this database");
+        goto out;
+    }
+    r = PQexec(pg, "SELECT version FROM hookd_schema");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        *version = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+out:
+    PQfinish(pg);
+    return st;
+}
+
+/* pg_restore --list reads the whole archive's table of contents: it must name hookd's
+ * tables' data. */
+static hk_status check_dump(const char *path, const char *schema, char **env, hk_error *err)
+{
+    char list[4200];
+    snprintf(list, sizeof list, "%s.list", path);
+    int fd = open(list, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return hk_error_set(err, HK_EIO, NULL, "cannot create %s: %s", list, strerror(errno));
+    char *const argv[] = {"pg_restore", "--list", (char *)path, NULL};
+    hk_status st = run_tool(argv, env, fd, err);
+    char toc[1 << 16];
+    ssize_t n = st ? 0 : pread(fd, toc, sizeof toc - 1, 0);
+    toc[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(list);
+    char want[256];
+    snprintf(want, sizeof want, "TABLE DATA %s deliveries", schema);
+    if (!st && (!strstr(toc, want) || !strstr(toc, "hookd_schema")))
+        st = hk_error_set(err, HK_EIO, NULL, "the dump %s does not hold hookd's tables", path);
+    return st;
+}
+
+hk_status hk_store_backup_pg(const char *url, const char *dest, hk_backup_info *info, hk_error *err)
+{
+    memset(info, 0, sizeof *info);
+    hk_error_clear(err);
+    char partial[4096], schema[256] = "", schema_arg[300], file_arg[4200];
+    struct stat sb;
+    if (snprintf(partial, sizeof partial, "%s.partial", dest) >= (int)sizeof partial)
+        return hk_error_set(err, HK_EINVAL, NULL, "path too long");
+    const char *taken = lstat(dest, &sb) == 0 ? dest : lstat(partial, &sb) == 0 ? partial : NULL;
+    if (taken)
+        return hk_error_set(err, HK_EINVAL, NULL, "%s already exists: back up to a new file",
+                            taken);
+    bool bad;
+    char **env = env_for(url, &bad);
+    if (!env)
+        return bad ? hk_error_set(err, HK_EINVAL, NULL, "the database URL does not parse")
+                   : hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
+    hk_status st = pg_store_schema(url, schema, sizeof schema, &info->schema_version, err);
+    if (st)
+        goto out;
+    /* One snapshot of hookd's schema (pg_dump reads in one repeatable-read transaction,
+     * beside the running nodes); the custom format is compressed and pg_restore's. */
+    snprintf(schema_arg, sizeof schema_arg, "--schema=%s", schema);
+    snprintf(file_arg, sizeof file_arg, "--file=%s", partial);
+    char *const argv[] = {"pg_dump",  "--format=custom", "--no-password",
+                          schema_arg, file_arg,          NULL};
+    st = run_tool(argv, env, -1, err);
+    if (!st)
+        st = sync_path(partial, O_RDONLY, err);
+    if (!st && rename(partial, dest) != 0)
+        st = hk_error_set(err, HK_EIO, NULL, "cannot rename %s to %s: %s", partial, dest,
+                          strerror(errno));
+    if (st) {
+        unlink(partial);
+        goto out;
+    }
+    st = sync_parent(dest, err);
+    if (!st) {
+        st = check_dump(dest, schema, env, err);
+        if (st)
+            unlink(dest);
+    }
+    if (!st && stat(dest, &sb) == 0)
+        info->bytes = (int64_t)sb.st_size;
+out:
+    free_env(env);
+    return st;
 }

@@ -11,8 +11,10 @@
  * name. Then it is opened and checked (PRAGMA quick_check).
  *
  * Restoring (hk_store_restore, hookd restore) puts such a copy in place of
- * DATA_DIR/hookd.db while no server runs on the directory. A PostgreSQL
- * store would be backed up with pg_dump instead.
+ * DATA_DIR/hookd.db while no server runs on the directory.
+ *
+ * A PostgreSQL store is backed up with pg_dump (hk_store_backup_pg), and
+ * restored with pg_restore by the operator (docs/OPERATIONS.md).
  */
 #ifndef HOOKD_STORE_BACKUP_H
 #define HOOKD_STORE_BACKUP_H
@@ -35,6 +37,19 @@ typedef struct hk_backup_info {
  */
 HK_MUST_CHECK hk_status hk_store_backup(const char *data_dir, const char *dest,
                                         hk_backup_info *info, hk_error *err);
+
+/*
+ * Dumps the hookd schema of the PostgreSQL database at `url` (the schema its
+ * search_path names) to `dest` with pg_dump's custom format: one snapshot,
+ * taken while nodes run. Written as "<dest>.partial", synced, renamed into
+ * place, then checked with pg_restore --list (it must hold hookd's tables).
+ * The URL's settings reach pg_dump through libpq's environment variables,
+ * never its command line. HK_ENOTFOUND when the database has no hookd store,
+ * HK_EINVAL when dest (or its .partial) exists or the URL does not parse,
+ * HK_EIO otherwise (pg_dump missing or failing; dest is then not created).
+ */
+HK_MUST_CHECK hk_status hk_store_backup_pg(const char *url, const char *dest, hk_backup_info *info,
+                                           hk_error *err);
 
 /*
  * Makes the backup `src` the database of data_dir (created when missing).

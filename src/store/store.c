@@ -7,14 +7,21 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "core/ids.h"
 #include "core/log.h"
 
 #define DEFAULT_MAX_BATCH 512
+/* A mutation that failed because of another process's concurrent transaction
+ * (shared backends: a deadlock, a row committed since it looked) runs again,
+ * at most this many times: it then reads what the other committed. */
+#define MAX_RETRIES 3
 
 /* What the mutations of a batch whose commit could not be made durable are
  * told, and every write after it: see hk_store_healthy. */
@@ -22,6 +29,10 @@
     "store: the commit could not be made durable (fsync failed); its outcome is unknown until "    \
     "hookd restarts"
 #define MSG_FAILED "store unavailable after a failed fsync; restart hookd"
+/* The same for a shared backend (PostgreSQL): the connection broke during
+ * COMMIT. The server's durability is not in doubt, so the store goes on. */
+#define MSG_OUTCOME_UNKNOWN_SHARED                                                                 \
+    "store: the connection to the database was lost during the commit; its outcome is unknown"
 
 /* One submitted mutation: on the submitting thread's stack (store_write), or
  * the caller's until its callback (store_submit). */
@@ -46,9 +57,18 @@ struct hk_store {
     hk_store_stats stats;
     intent **batch;           /* scratch, max_batch entries, writer thread only */
     store_due_set *batch_due; /* targets made due by the batch running, writer only */
+    hk_status *results;       /* scratch, max_batch entries, writer thread only */
+    bool *retry;              /* scratch: results[i] may succeed if run again */
+
+    /* The commit hook, under hook_lock, which every call of it holds: calls
+     * from the writer and the listener never overlap, and removing the hook
+     * waits for a call under way. */
+    pthread_mutex_t hook_lock;
     hk_store_commit_hook commit_hook;
     void *commit_hook_arg;
-    hk_status *results; /* scratch, max_batch entries, writer thread only */
+    store_listener *listener; /* shared backends, started with the first hook */
+    bool listen_tried;
+    char node[24]; /* this process's tag in announcements (hex) */
 
     /* Readers */
     store_conn **readers;
@@ -68,6 +88,16 @@ void hk_store_options_init(hk_store_options *o)
 int hk_store_schema_version(const hk_store *s)
 {
     return s->schema_version;
+}
+
+const char *hk_store_backend_name(const hk_store *s)
+{
+    return s->ops->name;
+}
+
+bool hk_store_shared(const hk_store *s)
+{
+    return s->ops->shared;
 }
 
 void hk_store_get_stats(hk_store *s, hk_store_stats *out)
@@ -119,18 +149,33 @@ static void fail_batch(intent **batch, size_t n, size_t from, hk_status *results
     }
 }
 
-/* Runs one intent inside its own savepoint. */
+static bool failure_retryable(hk_store *s)
+{
+    return s->ops->retryable && s->ops->retryable(s->writer);
+}
+
+/* Runs one intent inside its own savepoint; again (MAX_RETRIES times at
+ * most) while it fails for a reason another run may not meet. */
 static hk_status run_guarded(hk_store *s, intent *it)
 {
     store_tx tx = {s->ops, s->writer, s->batch_due};
-    hk_status st = s->ops->savepoint(s->writer);
-    if (st)
-        return hk_error_set(it->err, st, NULL, "store: cannot open a savepoint");
-    st = it->fn(&tx, it->arg, it->err);
-    if (st) {
+    hk_status st = HK_OK;
+    for (int run = 0; run <= MAX_RETRIES; run++) {
+        if (run > 0)
+            hk_error_clear(it->err);
+        st = s->ops->savepoint(s->writer);
+        if (st)
+            return hk_error_set(it->err, st, NULL, "store: cannot open a savepoint");
+        st = it->fn(&tx, it->arg, it->err);
+        if (!st)
+            break;
+        bool again = failure_retryable(s);
         s->ops->rollback_to(s->writer);
-        return st;
+        if (!again || !s->ops->in_transaction(s->writer))
+            return st;
     }
+    if (st)
+        return st;
     st = s->ops->release(s->writer);
     if (st) {
         s->ops->rollback_to(s->writer);
@@ -153,8 +198,10 @@ static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *r
     for (size_t i = 0; i < n; i++) {
         uint64_t mark = s->ops->rows_written(s->writer);
         res[i] = batch[i]->fn(&tx, batch[i]->arg, batch[i]->err);
-        if (res[i] &&
-            (s->ops->rows_written(s->writer) != mark || !s->ops->in_transaction(s->writer)))
+        s->retry[i] = res[i] && failure_retryable(s);
+        /* PostgreSQL aborts the whole transaction on any failed statement. */
+        if (res[i] && (s->ops->rows_written(s->writer) != mark || s->retry[i] ||
+                       !s->ops->in_transaction(s->writer)))
             return i;
     }
     return n;
@@ -162,7 +209,8 @@ static size_t run_optimistic(hk_store *s, intent **batch, size_t n, hk_status *r
 
 /* Second pass after a dirty failure at `bad`: every intent that has not
  * failed yet runs again in a savepoint of its own; the failed one keeps its
- * error and none of its rows. */
+ * error and none of its rows, unless its failure may not happen again (see
+ * run_guarded): then it runs again too. */
 static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, hk_status *res)
 {
     s->ops->rollback(s->writer);
@@ -170,7 +218,7 @@ static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, 
     if (s->ops->begin(s->writer))
         return false;
     for (size_t i = 0; i < n; i++) {
-        if (i == bad || (i < bad && res[i]))
+        if ((i == bad && !s->retry[i]) || (i < bad && res[i]))
             continue; /* failed without writing, or the dirty failure itself */
         hk_error_clear(batch[i]->err);
         res[i] = run_guarded(s, batch[i]);
@@ -180,13 +228,38 @@ static bool run_guarded_pass(hk_store *s, intent **batch, size_t n, size_t bad, 
     return true;
 }
 
+/* Calls the commit hook, if any (see hk_store_set_commit_hook). */
+static void call_hook(hk_store *s, const hk_due_target *due, size_t n, bool any)
+{
+    pthread_mutex_lock(&s->hook_lock);
+    if (s->commit_hook)
+        s->commit_hook(s->commit_hook_arg, due, n, any);
+    pthread_mutex_unlock(&s->hook_lock);
+}
+
+/* Shared backends: the other processes learn, with the commit itself, which
+ * targets it made deliveries due for. A failed announcement fails the batch
+ * (the transaction is aborted): a commit nobody hears of would still be
+ * found by the dispatchers' scan, but the database failing here is failing. */
+static bool announce(hk_store *s)
+{
+    size_t n_due;
+    bool any_due;
+    const hk_due_target *due = store_due_set_items(s->batch_due, &n_due, &any_due);
+    if (!s->ops->announce_due || (n_due == 0 && !any_due))
+        return true;
+    return s->ops->announce_due(s->writer, s->node, due, n_due, any_due) == HK_OK;
+}
+
 static void run_batch(hk_store *s, intent **batch, size_t n)
 {
     hk_status *res = s->results;
     bool committed = false;
     bool unknown = false; /* the commit's fsync failed: see hk_store_healthy */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         res[i] = HK_OK;
+        s->retry[i] = false;
+    }
     store_due_set_clear(s->batch_due);
 
     if (s->ops->begin(s->writer)) {
@@ -201,15 +274,23 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
         fail_batch(batch, n, 0, res, "store: transaction aborted by the database");
         goto out;
     }
+    if (!announce(s)) {
+        s->ops->rollback(s->writer);
+        fail_batch(batch, n, 0, res, "store: cannot announce the commit to other nodes");
+        goto out;
+    }
     if (s->ops->commit(s->writer, &unknown)) {
         s->ops->rollback(s->writer);
-        fail_batch(batch, n, 0, res, unknown ? MSG_OUTCOME_UNKNOWN : "store: commit failed");
+        fail_batch(batch, n, 0, res,
+                   !unknown         ? "store: commit failed"
+                   : s->ops->shared ? MSG_OUTCOME_UNKNOWN_SHARED
+                                    : MSG_OUTCOME_UNKNOWN);
     } else {
         committed = true;
     }
 out:
     pthread_mutex_lock(&s->lock);
-    if (unknown && !s->failed) {
+    if (unknown && !s->failed && !s->ops->shared) {
         /* Not retried, not carried on with: the batch may reappear after a
          * restart (WAL recovery), and after a failed fsync the OS may call
          * unwritten pages clean, so no later commit could be trusted either
@@ -224,14 +305,12 @@ out:
     }
     s->stats.commits++;
     s->stats.mutations += n;
-    hk_store_commit_hook hook = s->commit_hook;
-    void *hook_arg = s->commit_hook_arg;
     pthread_mutex_unlock(&s->lock);
     size_t n_due;
     bool any_due;
     const hk_due_target *due = store_due_set_items(s->batch_due, &n_due, &any_due);
-    if (committed && (n_due > 0 || any_due) && hook)
-        hook(hook_arg, due, n_due, any_due);
+    if (committed && (n_due > 0 || any_due))
+        call_hook(s, due, n_due, any_due);
     for (size_t i = 0; i < n; i++)
         finish(batch[i], res[i]);
 }
@@ -318,12 +397,31 @@ hk_status store_submit(hk_store *s, store_request *req, store_fn fn, void *arg, 
     return enqueue(s, req);
 }
 
+/* The listener thread: another process committed deliveries due. */
+static void heard(void *arg, const hk_due_target *due, size_t n, bool any)
+{
+    call_hook(arg, due, n, any);
+}
+
 void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg)
 {
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->hook_lock);
     s->commit_hook = fn;
     s->commit_hook_arg = arg;
-    pthread_mutex_unlock(&s->lock);
+    bool listen = fn && s->ops->listen_start && !s->listen_tried;
+    s->listen_tried |= listen;
+    pthread_mutex_unlock(&s->hook_lock);
+    /* Only a process with a hook (a dispatcher) listens: bootstrap and the
+     * key commands open no listener connection. Without one, the other
+     * nodes' work is still found by the dispatcher's scan (every second). */
+    if (listen) {
+        hk_error err;
+        hk_error_clear(&err);
+        if (s->ops->listen_start(s->opts.database_url, s->node, heard, s, &s->listener, &err))
+            hk_log_warn("store: cannot listen for other nodes' commits (%s): they are seen "
+                        "within a second instead",
+                        err.message);
+    }
 }
 
 /* ---- readers ---- */
@@ -429,6 +527,23 @@ static size_t default_readers(void)
     return r < 4 ? 4 : r;
 }
 
+static const char *location(const hk_store *s)
+{
+    return s->opts.database_url ? s->opts.database_url : s->opts.data_dir;
+}
+
+/* A tag no other process has (with overwhelming odds), for announcements. */
+static void make_node_tag(hk_store *s)
+{
+    uint8_t raw[8];
+    if (hk_random_bytes(raw, sizeof raw) != HK_OK) {
+        snprintf(s->node, sizeof s->node, "%lx.%lx", (long)getpid(), (long)hk_mono_ms());
+        return;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(s->node + 2 * i, 3, "%02x", raw[i]);
+}
+
 static hk_status open_readers(hk_store *s, hk_error *err)
 {
     s->n_readers = s->opts.readers ? s->opts.readers : default_readers();
@@ -437,8 +552,8 @@ static hk_status open_readers(hk_store *s, hk_error *err)
     if (!s->readers || !s->idle)
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
     for (size_t i = 0; i < s->n_readers; i++) {
-        hk_status st = s->ops->conn_open(s->opts.data_dir, s->opts.durable, STORE_ROLE_READER,
-                                         &s->readers[i], err);
+        hk_status st =
+            s->ops->conn_open(location(s), s->opts.durable, STORE_ROLE_READER, &s->readers[i], err);
         if (st)
             return st;
         s->idle[s->n_idle++] = s->readers[i];
@@ -449,31 +564,38 @@ static hk_status open_readers(hk_store *s, hk_error *err)
 hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err)
 {
     *out = NULL;
-    if (!o->data_dir || !*o->data_dir)
-        return hk_error_set(err, HK_EINVAL, NULL, "store: no data directory given");
-    hk_status st = make_dir(o->data_dir, err);
+    bool dir = o->data_dir && *o->data_dir, url = o->database_url && *o->database_url;
+    if (dir == url)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            dir ? "store: both a data directory and a database URL given"
+                                : "store: no data directory or database URL given");
+    hk_status st = dir ? make_dir(o->data_dir, err) : HK_OK;
     if (st)
         return st;
     hk_store *s = calloc(1, sizeof *s);
     if (!s)
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
-    s->ops = &store_sqlite_ops;
+    s->ops = url ? &store_pg_ops : &store_sqlite_ops;
     s->opts = *o;
-    s->opts.data_dir = strdup(o->data_dir);
+    s->opts.data_dir = dir ? strdup(o->data_dir) : NULL;
+    s->opts.database_url = url ? strdup(o->database_url) : NULL;
     if (!s->opts.max_batch)
         s->opts.max_batch = DEFAULT_MAX_BATCH;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->read_lock, NULL);
     pthread_cond_init(&s->read_free, NULL);
+    pthread_mutex_init(&s->hook_lock, NULL);
+    make_node_tag(s);
     s->batch = calloc(s->opts.max_batch, sizeof *s->batch);
     s->results = calloc(s->opts.max_batch, sizeof *s->results);
+    s->retry = calloc(s->opts.max_batch, sizeof *s->retry);
     s->batch_due = store_due_set_new();
-    if (!s->opts.data_dir || !s->batch || !s->results || !s->batch_due) {
+    if (!location(s) || !s->batch || !s->results || !s->retry || !s->batch_due) {
         st = hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    st = s->ops->conn_open(s->opts.data_dir, s->opts.durable, STORE_ROLE_WRITER, &s->writer, err);
+    st = s->ops->conn_open(location(s), s->opts.durable, STORE_ROLE_WRITER, &s->writer, err);
     if (st)
         goto out;
     st = s->ops->migrate(s->writer, &s->schema_version, err);
@@ -498,6 +620,8 @@ void hk_store_close(hk_store *s)
 {
     if (!s)
         return;
+    if (s->listener)
+        s->ops->listen_stop(s->listener);
     if (s->writer_started) {
         pthread_mutex_lock(&s->lock);
         s->stopping = true;
@@ -512,8 +636,11 @@ void hk_store_close(hk_store *s)
     free(s->idle);
     free(s->batch);
     free(s->results);
+    free(s->retry);
     store_due_set_free(s->batch_due);
     free((char *)s->opts.data_dir);
+    free((char *)s->opts.database_url);
+    pthread_mutex_destroy(&s->hook_lock);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->read_lock);

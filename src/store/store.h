@@ -1,13 +1,17 @@
 /*
  * store.h - the durable store: opening, closing, and what its users see.
  *
- * An hk_store is a backend (SQLite today, PostgreSQL later; see
- * store_backend.h for the interface both implement) plus:
+ * An hk_store is a backend (SQLite in a data directory, or PostgreSQL at a
+ * URL; see store_backend.h for the interface both implement) plus:
  *  - one writer thread that owns the write connection and commits the
  *    mutations submitted to it in batches (group commit): one transaction
  *    per batch, one savepoint per mutation, so a failing mutation rolls back
  *    alone and a batch costs one fsync;
  *  - a pool of read connections (WAL readers never block the writer).
+ *
+ * On PostgreSQL several processes (nodes) may open the same database: each
+ * has its own writer and readers, and hears of the others' commits through
+ * the database (LISTEN/NOTIFY), see hk_store_set_commit_hook.
  *
  * Thread-safe: any thread may submit writes and reads at once.
  */
@@ -24,18 +28,22 @@
 typedef struct hk_store hk_store;
 
 typedef struct hk_store_options {
-    const char *data_dir; /* created when missing; the SQLite file lives here */
-    bool durable;         /* synchronous=FULL (default true); false for throwaway stores */
-    size_t max_batch;     /* mutations per commit, 0: default (512) */
-    size_t readers;       /* read connections, 0: default (2 x cores, at least 4) */
+    const char *data_dir;     /* SQLite: created when missing; the file lives here */
+    const char *database_url; /* PostgreSQL instead (a libpq URI or conninfo): exactly one of
+                                 the two is set */
+    bool durable;             /* synchronous=FULL (default true); false for throwaway stores */
+    size_t max_batch;         /* mutations per commit, 0: default (512) */
+    size_t readers;           /* read connections, 0: default (2 x cores, at least 4) */
 } hk_store_options;
 
 /* Sets the defaults: durable, default batch and readers, data_dir NULL. */
 void hk_store_options_init(hk_store_options *o);
 
-/* Opens (creating when needed) the store in o->data_dir, applies pending
- * schema migrations and starts the writer. HK_EIO with a message when the
- * directory or database cannot be opened or migrated. */
+/* Opens (creating when needed) the store in o->data_dir or at
+ * o->database_url, applies pending schema migrations (on PostgreSQL under an
+ * advisory lock, so nodes starting together migrate once) and starts the
+ * writer. HK_EINVAL when neither or both are given; HK_EIO with a message
+ * when the directory or database cannot be opened or migrated. */
 HK_MUST_CHECK hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err);
 
 /* Waits for submitted writes to finish, stops the writer, closes every
@@ -45,12 +53,23 @@ void hk_store_close(hk_store *s);
 /* Schema version after migrations. */
 int hk_store_schema_version(const hk_store *s);
 
+/* "sqlite" or "postgresql". */
+const char *hk_store_backend_name(const hk_store *s);
+
+/* Whether other processes may share the database (PostgreSQL): leases are
+ * then never released at start, they expire (see store_backend.h). */
+bool hk_store_shared(const hk_store *s);
+
 /*
  * Called on the writer thread after each commit that made deliveries due
  * (new events, re-sends), with the n targets that got them (next_due 0), or
  * `any` when they cannot all be named (then n is 0: look at every target).
- * The list is valid during the call only. It must not block: it is meant to
- * wake the dispatcher. Set it before the store is shared; NULL removes it.
+ * On a shared store it is also called, from a listener thread, for the
+ * commits of other processes, which announce theirs in the same way (within
+ * milliseconds; `any` after the listener reconnected). The list is valid
+ * during the call only. It must not block: it is meant to wake the
+ * dispatcher. Calls never overlap, and none is under way or made once the
+ * hook is removed (NULL), so its argument may then be freed.
  */
 typedef void (*hk_store_commit_hook)(void *arg, const hk_due_target *due, size_t n, bool any);
 void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg);

@@ -1,10 +1,11 @@
 /*
- * store_backend.h - the interface a storage backend implements (SQLite now,
- * PostgreSQL later), in the manner of SQLite's VFS: a table of functions over
- * an opaque connection. The generic layer (store.c) owns threads, batching
- * and the reader pool; the domain (src/domain) owns the rules; a backend
- * only stores and loads rows. One conformance suite (tests/unit/test_store_*)
- * runs against every backend.
+ * store_backend.h - the interface a storage backend implements (SQLite,
+ * store_sqlite.c; PostgreSQL, store_pg.c), in the manner of SQLite's VFS: a
+ * table of functions over an opaque connection. The generic layer (store.c)
+ * owns threads, batching and the reader pool; the domain (src/domain) owns
+ * the rules; a backend only stores and loads rows. One conformance suite
+ * (tests/unit/test_domain*.c and the other tests on test_env) runs against
+ * every backend: see tests/unit/testutil.h.
  *
  * Conventions for every function:
  *  - returns HK_OK, HK_ECONFLICT when a unique constraint fails, HK_ENOMEM,
@@ -81,11 +82,26 @@ typedef enum store_role {
     STORE_ROLE_READER,
 } store_role;
 
+/* A shared backend's listener of other processes' commits (see listen_start). */
+typedef struct store_listener store_listener;
+typedef void (*store_due_fn)(void *arg, const hk_due_target *due, size_t n, bool any);
+
 typedef struct store_ops {
     const char *name;
+    /*
+     * Several processes may use the database at once (PostgreSQL: every node
+     * serves the API and delivers). Then no process may release leases at
+     * start (the others' are live: leases expire by themselves), a commit
+     * whose outcome is unknown (the connection broke during COMMIT) leaves
+     * the database trustworthy (the server, not this process, made it
+     * durable), and other processes' commits are announced through
+     * announce_due/listen_start. False for SQLite: one serve per data dir.
+     */
+    bool shared;
 
-    /* Connections. The writer connection also runs migrations. */
-    HK_MUST_CHECK hk_status (*conn_open)(const char *data_dir, bool durable, store_role role,
+    /* Connections. `location` is the SQLite data directory or the PostgreSQL
+     * URL. The writer connection also runs migrations. */
+    HK_MUST_CHECK hk_status (*conn_open)(const char *location, bool durable, store_role role,
                                          store_conn **out, hk_error *err);
     void (*conn_close)(store_conn *c); /* accepts NULL */
     HK_MUST_CHECK hk_status (*migrate)(store_conn *c, int *version, hk_error *err);
@@ -117,6 +133,24 @@ typedef struct store_ops {
     /* A counter of rows written by this connection so far: tells whether a
      * failed mutation wrote anything that needs undoing. */
     uint64_t (*rows_written)(store_conn *c);
+    /* NULL, or whether the last failure of this connection may not happen
+     * again if the mutation runs again: another process's concurrent
+     * transaction made it (a deadlock, a serialization failure, a unique row
+     * committed since the mutation looked). Read before rollback_to. */
+    bool (*retryable)(store_conn *c);
+    /* NULL, or (shared backends) tells the other processes, inside the
+     * transaction about to commit, that it made deliveries due for these
+     * targets (`any`: for targets it cannot name). `node` tags the
+     * announcement so that this process's own listener can skip it. */
+    HK_MUST_CHECK hk_status (*announce_due)(store_conn *c, const char *node,
+                                            const hk_due_target *due, size_t n, bool any);
+    /* NULL, or (shared backends) starts a thread that calls `fn` with what
+     * other processes announced (never what `node` did), and with `any`
+     * whenever announcements may have been missed (after a reconnection).
+     * listen_stop stops it and waits: `fn` is not called after it returns. */
+    HK_MUST_CHECK hk_status (*listen_start)(const char *location, const char *node, store_due_fn fn,
+                                            void *arg, store_listener **out, hk_error *err);
+    void (*listen_stop)(store_listener *l); /* accepts NULL */
     /* True once the writer connection's background work could not make the
      * database durable (a checkpoint's fsync failed): as after a failed
      * commit fsync, the caller must stop writing until a restart. Thread-safe. */
@@ -328,6 +362,8 @@ typedef struct store_ops {
 
 /* The SQLite backend (store_sqlite.c). */
 extern const store_ops store_sqlite_ops;
+/* The PostgreSQL backend (store_pg.c). */
+extern const store_ops store_pg_ops;
 
 /* Test hook: checkpoint when `checkpoint` WAL frames wait to be copied, and
  * start the WAL over once it holds `restart` (defaults: 4000 and 16000, see

@@ -28,12 +28,15 @@ cleanup() {
 trap cleanup EXIT
 
 data=$tmp/data
+# shellcheck source=tests/pg/store.sh
+. "$HOOKD_SRC/tests/pg/store.sh"
+hookd_store "$data"
 
 # bootstrap NAME: prints {"name":NAME,"workspaceId":...,"apiKey":...}. Names are plain words:
 # no JSON escaping needed.
 bootstrap() {
     local line
-    line=$(timeout 15 "$bin" bootstrap --data-dir "$data" --name "$1" --log-level warn)
+    line=$(timeout 15 "$bin" bootstrap "${store[@]}" --name "$1" --log-level warn)
     [[ $line == '{"workspaceId":'* ]] || { echo "FAIL: bootstrap printed '$line'" >&2; return 1; }
     printf '{"name":"%s",%s' "$1" "${line#\{}"
 }
@@ -61,7 +64,7 @@ wait_ready() {
 port=
 for ((attempt = 0; attempt < 8; attempt++)); do
     try=$((20000 + RANDOM % 40000))
-    "$bin" serve --data-dir "$data" --listen "127.0.0.1:$try" 2>>"$tmp/serve.log" &
+    "$bin" serve "${store[@]}" --listen "127.0.0.1:$try" 2>>"$tmp/serve.log" &
     server_pid=$!
     if wait_ready "$try"; then
         port=$try

@@ -21,6 +21,8 @@ if [ ! -d "$compat/node_modules/@team-plain/typescript-sdk" ]; then
     echo "FAIL: tests/compat has no node_modules: run scripts/setup.sh (make setup) first" >&2
     exit 1
 fi
+# shellcheck source=tests/pg/store.sh
+. "$HOOKD_SRC/tests/pg/store.sh"
 for tool in node openssl curl; do
     command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed" >&2; exit 1; }
 done
@@ -92,8 +94,9 @@ fi
 
 # bootstrap DATA NAME: prints {"workspaceId":...,"apiKey":...}
 bootstrap() {
-    local line
-    line=$(timeout 15 "$bin" bootstrap --data-dir "$1" --name "$2" --log-level warn)
+    local line store
+    hookd_store "$1"
+    line=$(timeout 15 "$bin" bootstrap "${store[@]}" --name "$2" --log-level warn)
     [[ $line == '{"workspaceId":'* ]] || { echo "FAIL: bootstrap printed '$line'" >&2; return 1; }
     printf '%s' "$line"
 }
@@ -116,15 +119,16 @@ wait_ready() {
 # start_serve DATA LOG [ENV=VALUE...]: `hookd serve` on a random loopback port (another
 # when that one is taken). Sets server_pid and server_port.
 start_serve() {
-    local data=$1 log=$2 attempt port
+    local data=$1 log=$2 attempt port store
     shift 2
+    hookd_store "$data"
     : >"$log"
     for ((attempt = 0; attempt < 8; attempt++)); do
         port=$((20000 + RANDOM % 40000))
         env -u HOOKD_TLS_CLIENT_CERT -u HOOKD_TLS_CLIENT_KEY -u HOOKD_TLS_CA_FILE \
             HOOKD_ALLOW_PRIVATE_TARGETS=1 HOOKD_RETRY_SCHEDULE="$retry_schedule" \
             HOOKD_DELIVERY_TIMEOUT="$delivery_timeout" "$@" \
-            "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" 2>>"$log" &
+            "$bin" serve "${store[@]}" --listen "127.0.0.1:$port" 2>>"$log" &
         server_pid=$!
         started_pids+=("$server_pid")
         if wait_ready "$server_pid" "$port"; then

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "domain/deliveries.h"
+#include "store/pg_schema.h"
 #include "store/sqlite_schema.h"
 #include "testutil.h"
 
@@ -86,21 +87,11 @@ static void test_api_key_is_stored_hashed(void **state)
     hk_bootstrap_result r;
     hk_error err;
     assert_int_equal(hk_workspace_bootstrap(e->store, "hashed", &r, &err), HK_OK);
-    char path[300];
-    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*) FROM api_keys WHERE key_hash = ?1 OR "
-                                        "id = ?1 OR machine_user_id = ?1",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(s, 1, r.api_key, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    assert_int_equal(test_sql_int64(e,
+                                    "SELECT count(*) FROM api_keys WHERE key_hash = ?1 OR id = ?1"
+                                    " OR machine_user_id = ?1",
+                                    r.api_key),
+                     0);
 }
 
 static void test_permissions_enforced(void **state)
@@ -1024,28 +1015,22 @@ static void test_fanout_and_cancellation(void **state)
     assert_int_equal(test_counts(e, &e->ctx).deliveries_pending, 1);
 }
 
+static void append_payload(void *ctx, int ncols, const char *const *values)
+{
+    json_t *p = json_loads(values[1], 0, NULL);
+    assert_non_null(p);
+    assert_string_equal(json_string_value(json_object_get(p, "eventType")), values[0]);
+    json_array_append_new(ctx, p);
+}
+
 /* Reads every stored event payload of the workspace, oldest first. */
 static json_t *stored_payloads(test_env *e, const char *ws)
 {
-    char path[300];
-    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
-    sqlite3 *db;
-    sqlite3_stmt *s;
     json_t *all = json_array();
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        return all;
-    sqlite3_prepare_v2(db, "SELECT type, payload FROM events WHERE workspace_id = ? ORDER BY id",
-                       -1, &s, NULL);
-    sqlite3_bind_text(s, 1, ws, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *p = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
-        assert_non_null(p);
-        assert_string_equal(json_string_value(json_object_get(p, "eventType")),
-                            (const char *)sqlite3_column_text(s, 0));
-        json_array_append_new(all, p);
-    }
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    const char *args[] = {ws, NULL};
+    assert_true(
+        test_sql_rows(e, "SELECT type, payload FROM events WHERE workspace_id = ?1 ORDER BY id",
+                      args, append_payload, all) >= 0);
     return all;
 }
 
@@ -1800,6 +1785,8 @@ static void test_failure_inside_a_batch_spares_the_others(void **state)
 static void test_checkpoints_run_during_writes(void **state)
 {
     test_env *e = *state;
+    if (test_env_is_pg(e))
+        skip(); /* SQLite's WAL */
     enum { N = 4 };
     pthread_t th[N];
     worker w[N];
@@ -1826,6 +1813,8 @@ static void test_checkpoints_run_during_writes(void **state)
 /* A database made by an older hookd (schema 1) is migrated at open. */
 static void test_migrates_an_old_database(void **state)
 {
+    if (test_database_url())
+        skip(); /* SQLite's migrations; PostgreSQL's: test_store_pg */
     char dir[] = "/tmp/hookd-migrate-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[300];
@@ -1897,8 +1886,11 @@ static void test_reopen_keeps_everything(void **state)
     hk_store_close(e->store);
     assert_int_equal(test_env_open_store(e, true), HK_OK);
     int migrations;
-    (void)sqlite_schema_migrations(&migrations);
-    assert_true(migrations >= 2);
+    if (test_env_is_pg(e))
+        (void)pg_schema_migrations(&migrations);
+    else
+        (void)sqlite_schema_migrations(&migrations);
+    assert_true(migrations >= 1);
     assert_int_equal(hk_store_schema_version(e->store), migrations);
     e->ctx.store = e->store;
     e->other.store = e->store;
@@ -1979,16 +1971,8 @@ static void test_delivery_backlog(void **state)
 
 static int64_t count_rows(test_env *e, const char *sql)
 {
-    char path[300];
-    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    int64_t n = test_sql_int64(e, sql, NULL);
+    assert_true(n >= 0);
     return n;
 }
 
@@ -2018,19 +2002,10 @@ static char *new_customer_event(test_env *e, const hk_ctx *ctx, const char *emai
     hk_customer c;
     hk_error err;
     assert_int_equal(upsert(e, ctx, &in, &r, &c, &err), HK_OK);
-    int64_t seq = count_rows(e, "SELECT max(seq) FROM events"); /* the upsert's event */
-    char path[300];
-    snprintf(path, sizeof path, "%s/hookd.db", e->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM events WHERE seq = ?1", -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(s, 1, seq);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    char *id = hk_arena_strdup(e->arena, (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    /* the upsert's event: the last one stored */
+    char *id = test_sql_text(e, "SELECT id FROM events WHERE seq = (SELECT max(seq) FROM events)",
+                             NULL, e->arena);
+    assert_non_null(id);
     return id;
 }
 
@@ -2139,6 +2114,8 @@ static void test_retention_budget(void **state)
 static void test_retention_query_plans(void **state)
 {
     test_env *e = *state;
+    if (test_env_is_pg(e))
+        skip(); /* SQLite's plans; PostgreSQL's: test_store_pg */
     char path[300];
     snprintf(path, sizeof path, "%s/hookd.db", e->dir);
     sqlite3 *db;

@@ -3,8 +3,9 @@
 // RELIABILITY lines the docs/RELIABILITY.md generator collects:
 //   RELIABILITY|faults|<case>|committed=N delivered=N lost=0 duplicates=N ...|ok
 //
-// Env read here: HOOKD_BIN, HOOKD_DATA_DIR, HOOKD_LOG_FILE (hookd's stderr, appended),
-// HOOKD_PID_FILE (every hookd pid started, one a line, for the script's EXIT trap).
+// Env read here: HOOKD_BIN, HOOKD_DATA_DIR or HOOKD_DATABASE_URL (PostgreSQL: hookd reads it
+// itself), HOOKD_LOG_FILE (hookd's stderr, appended), HOOKD_PID_FILE (every hookd pid started,
+// one a line, for the script's EXIT trap).
 
 import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
@@ -65,7 +66,9 @@ function logSize(log) {
 // its address), then random ports while the address is taken.
 export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidFile } = {}) {
   const BIN = need("HOOKD_BIN");
-  data ??= need("HOOKD_DATA_DIR");
+  const pg = !data && process.env.HOOKD_DATABASE_URL;
+  if (!pg) data ??= need("HOOKD_DATA_DIR");
+  const store = pg ? [] : ["--data-dir", data];
   log ??= need("HOOKD_LOG_FILE");
   pidFile ??= need("HOOKD_PID_FILE");
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -73,7 +76,7 @@ export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidF
     const port = attempt === 0 && preferredPort ? preferredPort : random;
     const logFrom = logSize(log);
     const fd = openSync(log, "a");
-    const child = spawn(BIN, ["serve", "--data-dir", data, "--listen", `127.0.0.1:${port}`], {
+    const child = spawn(BIN, ["serve", ...store, "--listen", `127.0.0.1:${port}`], {
       env: { ...process.env, HOOKD_ALLOW_PRIVATE_TARGETS: "1", ...extraEnv },
       stdio: ["ignore", "ignore", fd],
     });
