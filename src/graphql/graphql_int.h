@@ -217,7 +217,15 @@ struct ast_fragment {
     const ast_selset *sel;
 };
 
+/* A type-system definition met in an executable document (validation refuses it). */
+typedef struct ast_foreign {
+    const char *name; /* NULL: a schema definition or extension */
+    gql_loc loc;
+} ast_foreign;
+
 typedef struct gql_document {
+    const ast_foreign *foreign;
+    size_t nforeign;
     const ast_operation *ops;
     size_t nops;
     const ast_fragment *frags;
@@ -291,27 +299,41 @@ typedef enum gql_scalar_kind {
 /* An argument or an input object field. */
 typedef struct gql_input_def {
     const char *name;
+    const char *description; /* NULL when none */
     const gql_typeref *type;
     const ast_value *defval; /* constant literal, NULL when none */
+    const char *deprecation; /* @deprecated's reason; NULL when not deprecated */
 } gql_input_def;
 
 typedef struct gql_field_def {
     const char *name;
+    const char *description;
     const gql_typeref *type;
     const gql_input_def *args;
     size_t nargs;
+    const char *deprecation;
     gql_resolve_fn fn; /* NULL: unbound */
 } gql_field_def;
+
+typedef struct gql_enum_value {
+    const char *name;
+    const char *description;
+    const char *deprecation;
+} gql_enum_value;
 
 struct gql_type {
     gql_type_kind kind;
     gql_scalar_kind scalar;
     const char *name;
-    gql_field_def *fields; /* object, interface */
+    const char *description;
+    const char *specified_by; /* scalars: @specifiedBy's url */
+    bool one_of;              /* input objects: @oneOf */
+    gql_typeref self;         /* a named type ref to this type (introspection's __Type) */
+    gql_field_def *fields;    /* object, interface */
     size_t nfields;
     const gql_input_def *inputs; /* input object */
     size_t ninputs;
-    const char *const *enum_values;
+    const gql_enum_value *enum_values;
     size_t nenum;
     const gql_type **ifaces; /* object, interface: implemented interfaces */
     size_t nifaces;
@@ -323,20 +345,72 @@ struct gql_type {
     size_t nmember_names;
 };
 
+/* Where a directive may appear (spec §3.13), in __DirectiveLocation's order. */
+typedef enum gql_dir_loc {
+    GQL_DL_QUERY,
+    GQL_DL_MUTATION,
+    GQL_DL_SUBSCRIPTION,
+    GQL_DL_FIELD,
+    GQL_DL_FRAGMENT_DEFINITION,
+    GQL_DL_FRAGMENT_SPREAD,
+    GQL_DL_INLINE_FRAGMENT,
+    GQL_DL_VARIABLE_DEFINITION,
+    GQL_DL_SCHEMA,
+    GQL_DL_SCALAR,
+    GQL_DL_OBJECT,
+    GQL_DL_FIELD_DEFINITION,
+    GQL_DL_ARGUMENT_DEFINITION,
+    GQL_DL_INTERFACE,
+    GQL_DL_UNION,
+    GQL_DL_ENUM,
+    GQL_DL_ENUM_VALUE,
+    GQL_DL_INPUT_OBJECT,
+    GQL_DL_INPUT_FIELD_DEFINITION,
+    GQL_DL_DIRECTIVE_DEFINITION,
+    GQL_DL_COUNT
+} gql_dir_loc;
+
+/* "QUERY", "FIELD_DEFINITION", ... */
+extern const char *const gql_dir_loc_names[GQL_DL_COUNT];
+
+typedef struct gql_directive_def {
+    const char *name; /* without "@" */
+    const char *description;
+    const gql_input_def *args;
+    size_t nargs;
+    uint32_t locations; /* bit (1u << gql_dir_loc) per allowed location */
+    bool repeatable;
+    const char *deprecation;
+} gql_directive_def;
+
+typedef struct gql_intro_cache gql_intro_cache;
+
 struct gql_schema {
     hk_arena *arena;
+    const char *description;
+    /* The type map in the reference implementation's order (see sdl.c: order_types):
+     * what __schema.types lists. Built-in scalars nothing uses are not in it. */
     gql_type **types;
     size_t ntypes;
-    gql_type **slots; /* open-addressing hash on name, nslots a power of two */
+    gql_type **slots; /* open-addressing hash over `types` on name, nslots a power of two */
     size_t nslots;
-    const gql_type *query, *mutation;
-    const gql_type *boolean; /* for @include/@skip */
+    const gql_type *query, *mutation, *subscription;
+    const gql_type *boolean;             /* for @include/@skip */
+    const gql_type *meta;                /* __Meta: __schema, __type, __typename (not in the map) */
+    const gql_directive_def *directives; /* declared in the SDL, then the specified ones */
+    size_t ndirectives;
+    gql_intro_cache *intro_cache; /* introspection.c */
 };
 
 /* The type named `name` or NULL. */
 const gql_type *gql_schema_type(const gql_schema *s, const char *name);
 /* The field `name` of an object or interface type, or NULL. */
 const gql_field_def *gql_type_field(const gql_type *t, const char *name);
+/* As gql_type_field, with the meta-fields: __typename on any composite type,
+ * __schema and __type on the query root type (spec §4.1-4.2). */
+const gql_field_def *gql_field_lookup(const gql_schema *s, const gql_type *t, const char *name);
+/* The directive named `name` (without "@"), or NULL. */
+const gql_directive_def *gql_schema_directive(const gql_schema *s, const char *name);
 const gql_input_def *gql_input_find(const gql_input_def *defs, size_t n, const char *name);
 bool gql_type_is_composite(const gql_type *t);
 bool gql_type_is_abstract(const gql_type *t);
@@ -345,10 +419,21 @@ bool gql_type_is_leaf(const gql_type *t);
 /* Whether object type `obj` is one of the possible types of `t`. */
 bool gql_type_possible(const gql_type *t, const gql_type *obj);
 bool gql_enum_has(const gql_type *t, const char *name);
+/* Whether the type is one of the introspection system's (__Schema, __Type...). */
+bool gql_type_is_introspection(const gql_type *t);
 
-/* Parses SDL into s (sdl.c). HK_EPARSE / HK_EINVAL with err set, HK_ENOMEM. */
+/* Parses the built-ins and then `sdl` into s (sdl.c). HK_EPARSE / HK_EINVAL
+ * with err set, HK_ENOMEM. */
 HK_MUST_CHECK hk_status gql_sdl_load(gql_schema *s, const char *sdl, size_t len,
                                      gql_syntax_err *err);
+/*
+ * Reads one type-system definition or extension (description included) at
+ * the parser's position, for an executable document that has one: syntax
+ * errors as graphql-js reports them, nothing kept. *name is the defined
+ * type's or directive's name, NULL for schema definitions and extensions
+ * (*is_schema then). HK_EPARSE, HK_ENOMEM.
+ */
+HK_MUST_CHECK hk_status gql_sdl_skip_definition(gql_parser *p, const char **name, bool *is_schema);
 
 /* ---------------------------------------------------------------- errors */
 

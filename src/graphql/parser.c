@@ -518,12 +518,36 @@ static bool at_operation(const gql_parser *p)
            gql_parser_at_keyword(p, "mutation") || gql_parser_at_keyword(p, "subscription");
 }
 
+/* A type-system definition or extension (graphql-js parses them in any
+ * document; validation then refuses them as not executable). */
+static bool at_type_system(const gql_parser *p)
+{
+    static const char *const kws[] = {"schema", "scalar", "type",      "interface", "union",
+                                      "enum",   "input",  "directive", "extend"};
+    if (gql_parser_at(p, GQL_TOK_STRING) || gql_parser_at(p, GQL_TOK_BLOCK_STRING))
+        return true;
+    for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++)
+        if (gql_parser_at_keyword(p, kws[i]))
+            return true;
+    return false;
+}
+
 static hk_status parse_definitions(gql_parser *p, gql_document *doc)
 {
-    gql_vec ops = {0}, frags = {0};
+    gql_vec ops = {0}, frags = {0}, foreign = {0};
     hk_status st = HK_OK;
     do {
-        if (at_operation(p)) {
+        if (at_type_system(p)) {
+            ast_foreign f = {0};
+            bool is_schema;
+            f.loc = p->tok.loc;
+            st = gql_sdl_skip_definition(p, &f.name, &is_schema);
+            ast_foreign *slot = st ? NULL : gql_vec_push(&foreign, sizeof f, p->arena);
+            if (!st && !slot)
+                st = HK_ENOMEM;
+            if (slot)
+                *slot = f;
+        } else if (at_operation(p)) {
             ast_operation op = {0};
             st = parse_operation(p, &op);
             ast_operation *slot = st ? NULL : gql_vec_push(&ops, sizeof op, p->arena);
@@ -543,6 +567,8 @@ static hk_status parse_definitions(gql_parser *p, gql_document *doc)
             st = gql_parser_unexpected(p);
         }
     } while (!st && !gql_parser_at(p, GQL_TOK_EOF));
+    doc->foreign = foreign.items;
+    doc->nforeign = foreign.n;
     doc->ops = ops.items;
     doc->nops = ops.n;
     doc->frags = frags.items;

@@ -195,8 +195,13 @@ static void test_syntax_errors(void **state)
                         "Syntax Error: Unexpected Name \"on\".");
     assert_string_equal(parse_error("fragment F T { a }", NULL),
                         "Syntax Error: Expected \"on\", found Name \"T\".");
-    assert_string_equal(parse_error("type T { a: Int }", NULL),
-                        "Syntax Error: Unexpected Name \"type\".");
+    /* Type-system definitions parse (validation refuses them); descriptions go on them only. */
+    assert_string_equal(parse_error("\"d\" query { a }", NULL),
+                        "Syntax Error: Unexpected description, descriptions are supported only on "
+                        "type definitions.");
+    assert_string_equal(parse_error("extend type T", NULL), "Syntax Error: Unexpected <EOF>.");
+    assert_string_equal(parse_error("type T {}", NULL),
+                        "Syntax Error: Expected Name, found \"}\".");
     assert_string_equal(parse_error("{ a } }", &loc), "Syntax Error: Unexpected \"}\".");
     assert_int_equal(loc.col, 7);
     assert_string_equal(parse_error("{ a(x: [1, 2) }", NULL), "Syntax Error: Unexpected \")\".");
