@@ -46,6 +46,7 @@ typedef struct exec {
     gql_errlist *errs;
     hk_buf *out;
     size_t nfields, nitems;
+    size_t nintro;       /* introspection fields and list items */
     unsigned gen;        /* visited-fragment generation */
     unsigned *frag_mark; /* per fragment of doc */
     collected *cache[COLLECT_SLOTS];
@@ -365,8 +366,15 @@ static bool complete_list(gql_field_ctx *fc, const gql_typeref *tr, const gql_re
                   fc->parent->name, fc->def->name);
         return false;
     }
-    ex->nitems += r->u.list.n;
-    if (ex->nitems > ex->lim.max_list_items) {
+    if (gql_type_is_introspection(fc->parent)) {
+        ex->nintro += r->u.list.n;
+        if (ex->nintro > ex->lim.max_introspection_fields) {
+            fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
+                         "The query resolves more than %zu introspection fields; narrow it.",
+                         ex->lim.max_introspection_fields);
+            return false;
+        }
+    } else if ((ex->nitems += r->u.list.n) > ex->lim.max_list_items) {
         fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
                      "The result has more than %zu list items; narrow the query.",
                      ex->lim.max_list_items);
@@ -522,7 +530,14 @@ static bool exec_field(exec *ex, const gql_type *obj, const gql_result *parent, 
         (void)jsonw_null(ex->out);
         return true;
     }
-    if (++ex->nfields > ex->lim.max_fields) {
+    if (gql_type_is_introspection(obj) || first->name[0] == '_') { /* __schema, __type */
+        if (++ex->nintro > ex->lim.max_introspection_fields) {
+            fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
+                         "The query resolves more than %zu introspection fields; narrow it.",
+                         ex->lim.max_introspection_fields);
+            return false;
+        }
+    } else if (++ex->nfields > ex->lim.max_fields) {
         fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
                      "The query resolves more than %zu fields; narrow it.", ex->lim.max_fields);
         return false;
@@ -562,7 +577,7 @@ static const collected *collect_fields(exec *ex, const gql_type *obj, const ast_
         return NULL;
     for (size_t i = 0; i < groups.n; i++) {
         fgroup *g = (fgroup *)groups.items + i;
-        g->def = gql_type_field(obj, ((const ast_sel **)g->nodes.items)[0]->name);
+        g->def = gql_field_lookup(ex->s, obj, ((const ast_sel **)g->nodes.items)[0]->name);
     }
     c->nodes = nodes;
     c->obj = obj;
@@ -626,6 +641,11 @@ const char *gql_field_name(gql_field_ctx *fc)
 const char *gql_field_parent_type(gql_field_ctx *fc)
 {
     return fc->parent->name;
+}
+
+const gql_schema *gql_field_schema(gql_field_ctx *fc)
+{
+    return fc->ex->s;
 }
 
 static bool selects(exec *ex, const ast_selset *set, const char *name, int depth)
@@ -815,7 +835,18 @@ static phase_result run(exec *ex)
     ex->frag_mark = hk_arena_calloc(ex->a, doc->nfrags ? doc->nfrags : 1, sizeof(unsigned));
     if (!ex->frag_mark)
         return R_INTERNAL;
-    const gql_type *root = ex->op->kind == OP_MUTATION ? ex->s->mutation : ex->s->query;
+    const gql_type *root = ex->op->kind == OP_MUTATION       ? ex->s->mutation
+                           : ex->op->kind == OP_SUBSCRIPTION ? ex->s->subscription
+                                                             : ex->s->query;
+    static const char *const op_names[] = {"query", "mutation", "subscription"};
+    /* Validation lets these through (graphql-js 16 does); executing them cannot start. */
+    if (!root || ex->op->kind == OP_SUBSCRIPTION) {
+        gql_errs_add(ex->errs, GQL_CODE_BAD_USER_INPUT, &ex->op->loc, NULL,
+                     root ? "Subscriptions are not served over HTTP."
+                          : "Schema is not configured to execute %s operation.",
+                     op_names[ex->op->kind]);
+        return R_INPUT;
+    }
     if (!exec_object(ex, root, NULL, NULL, 0, NULL) && !aborted(ex)) {
         cut(ex->out, 0); /* a non-null root field failed: data is null */
         (void)jsonw_null(ex->out);

@@ -450,6 +450,8 @@ typedef struct gql_err {
     const char *code;
     gql_loc loc;
     bool has_loc;
+    const gql_loc *more_locs; /* further locations after `loc` (field merging names several) */
+    size_t nmore_locs;
     const char *path; /* JSON array text, or NULL */
 } gql_err;
 
@@ -466,6 +468,9 @@ void gql_errs_add(gql_errlist *e, const char *code, const gql_loc *loc, const gq
                   const char *fmt, ...) HK_PRINTF(5, 6);
 void gql_errs_addv(gql_errlist *e, const char *code, const gql_loc *loc, const gql_path *path,
                    const char *fmt, va_list ap);
+/* As gql_errs_add with n locations (the first is `loc`; n may be 0). */
+void gql_errs_add_locs(gql_errlist *e, const char *code, const gql_loc *locs, size_t n,
+                       const char *fmt, ...) HK_PRINTF(5, 6);
 /* Writes the JSON array of the errors. */
 void gql_errs_write(const gql_errlist *e, hk_buf *b);
 
@@ -518,6 +523,30 @@ const char *gql_format_inspect(hk_arena *a, json_t *j);
  */
 HK_MUST_CHECK hk_status gql_validate(const gql_schema *s, const gql_document *doc,
                                      const gql_limits *lim, hk_arena *a, gql_errlist *errs);
+
+/* ---------------------------------------------------------- introspection */
+
+/* Binds the introspection resolvers and makes the answer cache (introspection.c). */
+HK_MUST_CHECK hk_status gql_introspection_init(gql_schema *s);
+/* Frees the cache; accepts NULL. */
+void gql_introspection_free(gql_schema *s);
+/* Appends the cached answer for `key` to out; false when there is none. */
+bool gql_intro_cache_get(const gql_schema *s, const char *key, size_t keylen, hk_buf *out);
+/* Keeps a copy of an answer (best effort: nothing happens without memory). */
+void gql_intro_cache_put(const gql_schema *s, const char *key, size_t keylen, const char *body,
+                         size_t len);
+/* The schema a resolver runs against. */
+const gql_schema *gql_field_schema(gql_field_ctx *fc);
+
+/* OverlappingFieldsCanBeMerged (validate_merge.c): one per validation, its
+ * caches shared by every selection set checked. NULL when out of memory. */
+typedef struct gql_merge gql_merge;
+gql_merge *gql_merge_new(const gql_schema *s, const gql_document *doc, hk_arena *a,
+                         gql_errlist *errs);
+/* Reports the conflicts within `set` (parent: its type, NULL when unknown). */
+void gql_merge_check(gql_merge *m, const gql_type *parent, const ast_selset *set);
+/* HK_ENOMEM once memory ran out, else HK_OK. */
+hk_status gql_merge_status(const gql_merge *m);
 
 /* Limits with zeros replaced by defaults. */
 void gql_limits_resolve(const gql_limits *in, gql_limits *out);

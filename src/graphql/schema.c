@@ -22,6 +22,10 @@ hk_status gql_schema_new(const char *sdl, size_t len, gql_schema **out, hk_error
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory loading the schema");
     }
     st = gql_sdl_load(s, sdl, len, &serr);
+    if (!st && (st = gql_introspection_init(s)) == HK_ENOTFOUND) {
+        st = HK_EINVAL; /* builtins.graphql and introspection.c disagree: a bug */
+        snprintf(serr.message, sizeof serr.message, "introspection resolvers do not bind");
+    }
     if (st == HK_ENOMEM)
         hk_error_set(err, st, NULL, "out of memory loading the schema");
     else if (st && serr.loc.line)
@@ -40,6 +44,7 @@ void gql_schema_free(gql_schema *s)
 {
     if (!s)
         return;
+    gql_introspection_free(s);
     hk_arena_free(s->arena);
     free(s);
 }
