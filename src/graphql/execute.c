@@ -916,6 +916,47 @@ static void write_response(exec *ex, phase_result pr, hk_buf *data, hk_buf *out,
     (void)hk_buf_putc(out, '}');
 }
 
+/* ------------------------------------------------- introspection cache */
+
+/* The cache key of a request that may be introspection-only (its text names
+ * __schema or __type): the document, the operation name, the variables
+ * (sorted) and the limits, NUL-separated. NULL when it cannot be one. */
+static const char *intro_key(const gql_request *req, const gql_limits *lim, size_t *len)
+{
+    const char *q = req->query;
+    if (!q ||
+        (!memmem(q, req->query_len, "__schema", 8) && !memmem(q, req->query_len, "__type", 6)))
+        return NULL;
+    char *vars = req->variables ? json_dumps(req->variables, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    hk_buf b;
+    hk_buf_init(&b, 0);
+    (void)hk_buf_append(&b, q, req->query_len);
+    (void)hk_buf_printf(
+        &b, "%c%c%s%c%s%c%zu,%zu,%u,%u,%zu,%zu,%u,%zu", 0, req->operation_name ? 'n' : '-',
+        req->operation_name ? req->operation_name : "", 0, vars ? vars : "", 0,
+        lim->max_document_bytes, lim->max_tokens, lim->max_depth, lim->max_aliases, lim->max_fields,
+        lim->max_list_items, lim->max_errors, lim->max_introspection_fields);
+    free(vars);
+    char *key = b.err ? NULL : hk_arena_alloc(req->arena, b.len);
+    if (key)
+        memcpy(key, b.data, b.len);
+    *len = b.len;
+    hk_buf_free(&b);
+    return key;
+}
+
+/* Whether the executed operation is a query of meta-fields only. */
+static bool introspection_only(exec *ex)
+{
+    if (!ex->op || ex->op->kind != OP_QUERY || ex->errs->n)
+        return false;
+    const collected *c = collect_fields(ex, ex->s->query, NULL, 0);
+    for (size_t i = 0; c && i < c->ngroups; i++)
+        if (strncmp(((const ast_sel *const *)c->groups[i].nodes.items)[0]->name, "__", 2) != 0)
+            return false;
+    return c != NULL;
+}
+
 hk_status gql_execute(const gql_schema *s, const gql_request *req, hk_buf *out,
                       gql_outcome *outcome)
 {
@@ -927,6 +968,10 @@ hk_status gql_execute(const gql_schema *s, const gql_request *req, hk_buf *out,
     outcome->http_status = 200;
     gql_limits_resolve(req->limits, &ex.lim);
     gql_errs_init(&errs, req->arena, ex.lim.max_errors);
+    size_t keylen = 0, start = out->len;
+    const char *key = intro_key(req, &ex.lim, &keylen);
+    if (key && gql_intro_cache_get(s, key, keylen, out))
+        return HK_OK; /* 200, no errors: only such answers are kept */
     hk_buf_init(&data, out->limit);
     ex.s = s;
     ex.req = req;
@@ -939,6 +984,8 @@ hk_status gql_execute(const gql_schema *s, const gql_request *req, hk_buf *out,
     jsonw_mark m = jsonw_begin(out);
     write_response(&ex, pr, &data, out, outcome);
     hk_status st = jsonw_end(out, m);
+    if (!st && key && pr == R_OK && introspection_only(&ex))
+        gql_intro_cache_put(s, key, keylen, out->data + start, out->len - start);
     if (st) { /* the response did not fit: say so briefly */
         m = jsonw_begin(out);
         outcome->http_status = 500;

@@ -378,7 +378,9 @@ typedef struct gql_directive_def {
     const char *description;
     const gql_input_def *args;
     size_t nargs;
-    uint32_t locations; /* bit (1u << gql_dir_loc) per allowed location */
+    uint32_t locations;             /* bit (1u << gql_dir_loc) per allowed location */
+    const unsigned char *loc_order; /* the locations as declared (introspection's order) */
+    size_t nlocs;
     bool repeatable;
     const char *deprecation;
 } gql_directive_def;

@@ -499,13 +499,9 @@ static hk_status dir_repeatable(gql_field_ctx *fc, const void *parent, gql_resul
 static hk_status dir_locations(gql_field_ctx *fc, const void *parent, gql_result *out)
 {
     const gql_directive_def *d = parent;
-    size_t n = 0;
-    for (int i = 0; i < GQL_DL_COUNT; i++)
-        n += (d->locations >> i) & 1u;
-    hk_status st = gql_result_list(out, n, gql_arena(fc));
-    for (int i = 0, k = 0; !st && i < GQL_DL_COUNT; i++)
-        if ((d->locations >> i) & 1u)
-            gql_result_enum(&out->u.list.items[k++], gql_dir_loc_names[i]);
+    hk_status st = gql_result_list(out, d->nlocs, gql_arena(fc));
+    for (size_t i = 0; !st && i < d->nlocs; i++)
+        gql_result_enum(&out->u.list.items[i], gql_dir_loc_names[d->loc_order[i]]);
     return st;
 }
 

@@ -379,13 +379,17 @@ static hk_status parse_schema_def(sdl *x, const char *desc)
     return st ? st : gql_parser_advance(&x->p);
 }
 
-static hk_status parse_dir_location(sdl *x, uint32_t *locs)
+static hk_status parse_dir_location(sdl *x, uint32_t *locs, gql_vec *order)
 {
     gql_loc at = x->p.tok.loc;
     const char *name;
     hk_status st = gql_parser_name(&x->p, &name, NULL);
     for (int i = 0; !st && i < GQL_DL_COUNT; i++) {
         if (strcmp(name, gql_dir_loc_names[i]) == 0) {
+            unsigned char *slot = gql_vec_push(order, 1, x->m->a);
+            if (!slot)
+                return HK_ENOMEM;
+            *slot = (unsigned char)i;
             *locs |= 1u << i;
             return HK_OK;
         }
@@ -397,6 +401,7 @@ static hk_status parse_dir_location(sdl *x, uint32_t *locs)
 static hk_status parse_directive_def(sdl *x, const char *desc)
 {
     gql_directive_def d = {0};
+    gql_vec order = {0};
     bool pipe;
     d.description = desc;
     hk_status st = gql_parser_advance(&x->p);
@@ -416,10 +421,12 @@ static hk_status parse_directive_def(sdl *x, const char *desc)
         st = gql_parser_skip(&x->p, GQL_TOK_PIPE, &pipe);
     do {
         if (!st)
-            st = parse_dir_location(x, &d.locations);
+            st = parse_dir_location(x, &d.locations, &order);
         if (!st)
             st = gql_parser_skip(&x->p, GQL_TOK_PIPE, &pipe);
     } while (!st && pipe);
+    d.loc_order = order.items;
+    d.nlocs = order.n;
     gql_directive_def *slot = st ? NULL : gql_vec_push(&x->m->dirs, sizeof d, x->m->a);
     if (!st && !slot)
         st = HK_ENOMEM;
