@@ -269,6 +269,9 @@ HK_MUST_CHECK hk_status gql_parse_arguments(gql_parser *p, bool is_const, const 
 HK_MUST_CHECK hk_status gql_parse_directives(gql_parser *p, bool is_const,
                                              const ast_directive **out, size_t *n);
 
+/* Whether s[0..n) is valid UTF-8, NUL characters allowed. */
+bool gql_utf8_valid_nul(const char *s, size_t n);
+
 /*
  * Parses an executable document (src must be valid UTF-8; checked here).
  * HK_EPARSE with err set, HK_ENOMEM.

@@ -878,8 +878,8 @@ static hk_status load_source(model *m, const char *src, size_t len, bool builtin
     memset(&x, 0, sizeof x);
     x.m = m;
     x.builtin = builtin;
-    if (!hk_utf8_valid(src, len))
-        return gql_syntax_fail(m->err, start, "Document is not valid UTF-8 or contains NUL.");
+    if (!gql_utf8_valid_nul(src, len))
+        return gql_syntax_fail(m->err, start, "Document is not valid UTF-8.");
     hk_status st = gql_parser_init(&x.p, src, len, 0, m->a, m->err);
     while (!st && !gql_parser_at(&x.p, GQL_TOK_EOF))
         st = parse_definition(&x);

@@ -181,10 +181,20 @@ static hk_status jscalar(jctx *c, const gql_type *t, json_t *j, gql_value *out)
         return HK_OK;
     case GQL_S_STRING:
     case GQL_S_ID:
-        if (json_is_integer(j) && t->scalar == GQL_S_ID) {
+        /* An ID takes any whole number, written as JavaScript writes it: JSON
+         * does not tell 1.0 from 1, and graphql-js's Number.isInteger accepts both. */
+        if (t->scalar == GQL_S_ID &&
+            (json_is_integer(j) || (json_is_real(j) && is_whole(json_real_value(j))))) {
+            hk_buf b;
+            hk_buf_init(&b, 64);
+            if (json_is_integer(j))
+                (void)hk_buf_printf(&b, "%lld", (long long)json_integer_value(j));
+            else
+                gql_format_double(&b, json_real_value(j));
             out->kind = GQL_V_STRING;
-            out->u.str.s = hk_arena_sprintf(c->a, "%lld", (long long)json_integer_value(j));
-            out->u.str.len = out->u.str.s ? strlen(out->u.str.s) : 0;
+            out->u.str.s = b.err ? NULL : hk_arena_strndup(c->a, b.data, b.len);
+            out->u.str.len = b.len;
+            hk_buf_free(&b);
             return out->u.str.s ? HK_OK : HK_ENOMEM;
         }
         if (!json_is_string(j))

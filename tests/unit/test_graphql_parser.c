@@ -196,9 +196,12 @@ static void test_syntax_errors(void **state)
     assert_string_equal(parse_error("fragment F T { a }", NULL),
                         "Syntax Error: Expected \"on\", found Name \"T\".");
     /* Type-system definitions parse (validation refuses them); descriptions go on them only. */
-    assert_string_equal(parse_error("\"d\" query { a }", NULL),
-                        "Syntax Error: Unexpected description, descriptions are supported only on "
-                        "type definitions.");
+    assert_string_equal(parse_error("\"d\" { a }", NULL),
+                        "Syntax Error: Unexpected description, descriptions are not supported on "
+                        "shorthand queries.");
+    assert_string_equal(parse_error("\"d\" extend type T @x", NULL),
+                        "Syntax Error: Unexpected description, only GraphQL definitions support "
+                        "descriptions.");
     assert_string_equal(parse_error("extend type T", NULL), "Syntax Error: Unexpected <EOF>.");
     assert_string_equal(parse_error("type T {}", NULL),
                         "Syntax Error: Expected Name, found \"}\".");
@@ -214,7 +217,7 @@ static void test_syntax_errors(void **state)
     assert_string_equal(parse_error("{ a @ }", NULL), "Syntax Error: Expected Name, found \"}\".");
     assert_string_equal(parse_error("{ ... }", NULL), "Syntax Error: Expected \"{\", found \"}\".");
     assert_string_equal(parse_error("{ a }\xff", NULL),
-                        "Syntax Error: Document is not valid UTF-8 or contains NUL.");
+                        "Syntax Error: Document is not valid UTF-8.");
     /* Lexical errors surface with their position. */
     assert_string_equal(parse_error("{\n  a(x: \"unterminated) }", &loc),
                         "Syntax Error: Unterminated string.");
