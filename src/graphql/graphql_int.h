@@ -519,6 +519,22 @@ void gql_format_double(hk_buf *b, double d);
  * the arena, never NULL. */
 const char *gql_format_inspect(hk_arena *a, json_t *j);
 
+/* ------------------------------------------------------------ suggestions */
+
+/* graphql-js's didYouMean(suggestionList(input, options)): " Did you mean
+ * \"a\", \"b\", or \"c\"?" (with `sub`, e.g. "the enum value", after "mean"),
+ * or "" when nothing is near. In the arena (suggest.c). */
+const char *gql_suggest(hk_arena *a, const char *sub, const char *input, const char *const *options,
+                        size_t n);
+/* The same wording for names already chosen and ordered. */
+const char *gql_did_you_mean(hk_arena *a, const char *sub, const char *const *names, size_t n);
+/* graphql-js's naturalCompare: digit runs compare as numbers. */
+int gql_natural_compare(const char *a, const char *b);
+/* Suggestions among the names of n structs of `size` bytes whose first member
+ * is their name (gql_field_def, gql_input_def, gql_enum_value). */
+const char *gql_suggest_named(hk_arena *a, const char *sub, const char *input, const void *items,
+                              size_t n, size_t size);
+
 /* ------------------------------------------------------------ validation */
 
 /*

@@ -238,8 +238,16 @@ hk_status gql_parse_value(gql_parser *p, bool is_const, const ast_value **out)
     case GQL_TOK_NAME:
         return parse_name_value(p, v);
     case GQL_TOK_DOLLAR:
-        if (is_const)
-            break;
+        if (is_const) {
+            gql_loc at = p->tok.loc;
+            if ((st = gql_parser_advance(p)))
+                return st;
+            if (gql_parser_at(p, GQL_TOK_NAME))
+                return gql_syntax_fail(p->lx.err, at,
+                                       "Unexpected variable \"$%.*s\" in constant value.",
+                                       p->tok.len > 64 ? 64 : (int)p->tok.len, p->tok.start);
+            return gql_parser_unexpected(p);
+        }
         v->kind = AV_VAR;
         if ((st = gql_parser_advance(p)) || (st = gql_parser_name(p, &v->s, NULL)))
             return st;

@@ -207,6 +207,15 @@ static void check_input_object(vctx *c, const gql_type *t, const ast_value *v)
         err(c, &v->loc, "Expected value of type \"%s\", found %s.", t->name, lit_str(c, v));
         return;
     }
+    for (size_t k = 0; k < t->ninputs; k++) {
+        const gql_input_def *d = &t->inputs[k];
+        bool given = false;
+        for (size_t i = 0; i < v->n && !given; i++)
+            given = strcmp(v->fields[i].name, d->name) == 0;
+        if (!given && !d->defval && d->type->kind == GQL_TR_NONNULL)
+            err(c, &v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.", t->name,
+                d->name, tstr(c, d->type));
+    }
     for (size_t i = 0; i < v->n; i++) {
         const ast_objfield *f = &v->fields[i];
         bool dup = false;
@@ -216,17 +225,9 @@ static void check_input_object(vctx *c, const gql_type *t, const ast_value *v)
         if (dup)
             err(c, &f->loc, "There can be only one input field named \"%s\".", f->name);
         else if (!d)
-            err(c, &f->loc, "Field \"%s\" is not defined by type \"%s\".", f->name, t->name);
+            err(c, &f->loc, "Field \"%s\" is not defined by type \"%s\".%s", f->name, t->name,
+                gql_suggest_named(c->a, NULL, f->name, t->inputs, t->ninputs, sizeof *t->inputs));
         check_value(c, d ? d->type : NULL, f->value, d && d->defval != NULL);
-    }
-    for (size_t k = 0; k < t->ninputs; k++) {
-        const gql_input_def *d = &t->inputs[k];
-        bool given = false;
-        for (size_t i = 0; i < v->n && !given; i++)
-            given = strcmp(v->fields[i].name, d->name) == 0;
-        if (!given && !d->defval && d->type->kind == GQL_TR_NONNULL)
-            err(c, &v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.", t->name,
-                d->name, tstr(c, d->type));
     }
     if (t->one_of && v->n != 1)
         err(c, &v->loc, "OneOf Input Object \"%s\" must specify exactly one key.", t->name);
@@ -271,7 +272,9 @@ static void check_value(vctx *c, const gql_typeref *tr, const ast_value *v, bool
     else if (v->kind != AV_ENUM)
         err(c, &v->loc, "Enum \"%s\" cannot represent non-enum value: %s.", t->name, lit_str(c, v));
     else if (!gql_enum_has(t, v->s))
-        err(c, &v->loc, "Value \"%s\" does not exist in \"%s\" enum.", v->s, t->name);
+        err(c, &v->loc, "Value \"%s\" does not exist in \"%s\" enum.%s", v->s, t->name,
+            gql_suggest_named(c->a, "the enum value", v->s, t->enum_values, t->nenum,
+                              sizeof *t->enum_values));
 }
 
 /* ------------------------------------------------------------- arguments */
@@ -291,7 +294,8 @@ static void check_args(vctx *c, const ast_arg *args, size_t n, const gql_input_d
         if (dup)
             err(c, &args[i].loc, "There can be only one argument named \"%s\".", args[i].name);
         else if (!d && known)
-            err(c, &args[i].loc, "Unknown argument \"%s\" on %s.", args[i].name, owner);
+            err(c, &args[i].loc, "Unknown argument \"%s\" on %s.%s", args[i].name, owner,
+                gql_suggest_named(c->a, NULL, args[i].name, defs, ndefs, sizeof *defs));
         check_value(c, d ? d->type : NULL, args[i].value, d && d->defval != NULL);
     }
     for (size_t k = 0; known && k < ndefs; k++) {
@@ -335,6 +339,17 @@ static void check_directives(vctx *c, const ast_directive *dirs, size_t n, gql_d
 
 static void check_selset(vctx *c, const gql_type *parent, const ast_selset *set);
 
+/* KnownTypeNames' hint: nearby names of the type map. */
+static const char *type_suggestions(vctx *c, const char *name)
+{
+    const char **names = hk_arena_calloc(c->a, c->s->ntypes + 1, sizeof *names);
+    if (!names)
+        return "";
+    for (size_t i = 0; i < c->s->ntypes; i++)
+        names[i] = c->s->types[i]->name;
+    return gql_suggest(c->a, NULL, name, names, c->s->ntypes);
+}
+
 /* Whether some object could be of both types (§5.5.2.3). */
 static bool types_overlap(const gql_type *a, const gql_type *b)
 {
@@ -344,13 +359,82 @@ static bool types_overlap(const gql_type *a, const gql_type *b)
     return false;
 }
 
+/* Whether `sub` is a subtype of interface `iface` (graphql-js's isSubType). */
+static bool implements(const gql_type *sub, const gql_type *iface)
+{
+    for (size_t i = 0; i < sub->nifaces; i++)
+        if (sub->ifaces[i] == iface)
+            return true;
+    return false;
+}
+
+typedef struct type_use {
+    const gql_type *t;
+    unsigned uses;
+} type_use;
+
+static int type_use_cmp(const void *x, const void *y)
+{
+    const type_use *a = x, *b = y;
+    if (a->uses != b->uses)
+        return a->uses > b->uses ? -1 : 1;
+    if (a->t->kind == GQL_T_INTERFACE && implements(b->t, a->t))
+        return -1;
+    if (b->t->kind == GQL_T_INTERFACE && implements(a->t, b->t))
+        return 1;
+    return gql_natural_compare(a->t->name, b->t->name);
+}
+
+/* FieldsOnCorrectType's hint, as graphql-js: on an abstract type, the types
+ * that have the field (most used first); else the nearby field names. */
+static const char *field_suggestions(vctx *c, const gql_type *parent, const char *name)
+{
+    if (gql_type_is_abstract(parent)) {
+        gql_vec uses = {0};
+        for (size_t i = 0; i < parent->npossible; i++) {
+            const gql_type *p = parent->possible[i];
+            if (!gql_type_field(p, name))
+                continue;
+            const gql_type *cands[65];
+            size_t nc = 0;
+            cands[nc++] = p;
+            for (size_t k = 0; k < p->nifaces && nc < 65; k++)
+                if (gql_type_field(p->ifaces[k], name))
+                    cands[nc++] = p->ifaces[k];
+            for (size_t k = 0; k < nc; k++) {
+                type_use *u = NULL;
+                for (size_t j = 0; j < uses.n && !u; j++)
+                    if (((type_use *)uses.items)[j].t == cands[k])
+                        u = (type_use *)uses.items + j;
+                if (!u && !(u = gql_vec_push(&uses, sizeof *u, c->a))) {
+                    c->st = HK_ENOMEM;
+                    return "";
+                }
+                u->t = cands[k];
+                u->uses = k == 0 ? 1 : u->uses + 1;
+            }
+        }
+        qsort(uses.items, uses.n, sizeof(type_use), type_use_cmp);
+        const char **names = hk_arena_calloc(c->a, uses.n + 1, sizeof *names);
+        for (size_t i = 0; names && i < uses.n; i++)
+            names[i] = ((type_use *)uses.items)[i].t->name;
+        if (uses.n && names)
+            return gql_did_you_mean(c->a, "to use an inline fragment on", names, uses.n);
+    }
+    if (parent->kind == GQL_T_OBJECT || parent->kind == GQL_T_INTERFACE)
+        return gql_suggest_named(c->a, NULL, name, parent->fields, parent->nfields,
+                                 sizeof *parent->fields);
+    return "";
+}
+
 /* `parent` NULL: unknown (see the file comment). */
 static void check_field(vctx *c, const gql_type *parent, const ast_sel *f)
 {
     const gql_field_def *def = parent ? gql_field_lookup(c->s, parent, f->name) : NULL;
     char owner[300], who[300];
     if (parent && !def)
-        err(c, &f->loc, "Cannot query field \"%s\" on type \"%s\".", f->name, parent->name);
+        err(c, &f->loc, "Cannot query field \"%s\" on type \"%s\".%s", f->name, parent->name,
+            field_suggestions(c, parent, f->name));
     snprintf(owner, sizeof owner, "field \"%s.%s\"", parent ? parent->name : "?", f->name);
     snprintf(who, sizeof who, "Field \"%s\"", f->name);
     check_args(c, f->args, f->nargs, def ? def->args : NULL, def ? def->nargs : 0, def != NULL,
@@ -366,6 +450,7 @@ static void check_field(vctx *c, const gql_type *parent, const ast_sel *f)
             "{ ... }\"?",
             f->name, tstr(c, def->type), f->name);
     }
+    check_directives(c, f->dirs, f->ndirs, GQL_DL_FIELD);
     if (f->sel)
         check_selset(c, gql_type_is_composite(t) ? t : NULL, f->sel);
 }
@@ -398,7 +483,8 @@ static void check_inline(vctx *c, const gql_type *parent, const ast_sel *s)
     if (s->type_cond) {
         t = gql_schema_type(c->s, s->type_cond);
         if (!t) {
-            err(c, &s->type_loc, "Unknown type \"%s\".", s->type_cond);
+            err(c, &s->type_loc, "Unknown type \"%s\".%s", s->type_cond,
+                type_suggestions(c, s->type_cond));
         } else if (!gql_type_is_composite(t)) {
             err(c, &s->type_loc, "Fragment cannot condition on non composite type \"%s\".",
                 s->type_cond);
@@ -410,6 +496,7 @@ static void check_inline(vctx *c, const gql_type *parent, const ast_sel *s)
                 "\"%s\".",
                 parent->name, t->name);
     }
+    check_directives(c, s->dirs, s->ndirs, GQL_DL_INLINE_FRAGMENT);
     check_selset(c, t, s->sel);
 }
 
@@ -422,16 +509,16 @@ static void check_selset(vctx *c, const gql_type *parent, const ast_selset *set)
     for (size_t i = 0; i < set->n; i++) {
         const ast_sel *s = &set->items[i];
         switch (s->kind) {
+        /* In graphql-js's visiting order, so errors come out in its order: the
+         * selection, its arguments, its directives, its selection set. */
         case SEL_FIELD:
-            check_directives(c, s->dirs, s->ndirs, GQL_DL_FIELD);
             check_field(c, parent, s);
             break;
         case SEL_SPREAD:
-            check_directives(c, s->dirs, s->ndirs, GQL_DL_FRAGMENT_SPREAD);
             check_spread(c, parent, s);
+            check_directives(c, s->dirs, s->ndirs, GQL_DL_FRAGMENT_SPREAD);
             break;
         case SEL_INLINE:
-            check_directives(c, s->dirs, s->ndirs, GQL_DL_INLINE_FRAGMENT);
             check_inline(c, parent, s);
             break;
         }
@@ -449,7 +536,8 @@ static void check_fragment_defs(vctx *c)
             err(c, &f->loc, "There can be only one fragment named \"%s\".", f->name);
         const gql_type *t = gql_schema_type(c->s, f->type_cond);
         if (!t)
-            err(c, &f->type_loc, "Unknown type \"%s\".", f->type_cond);
+            err(c, &f->type_loc, "Unknown type \"%s\".%s", f->type_cond,
+                type_suggestions(c, f->type_cond));
         else if (!gql_type_is_composite(t))
             err(c, &f->type_loc, "Fragment \"%s\" cannot condition on non composite type \"%s\".",
                 f->name, f->type_cond);
@@ -480,7 +568,8 @@ static void check_vardefs(vctx *c, const ast_operation *op)
         /* The document belongs to this request: resolving in place is fine. */
         named->type = gql_schema_type(c->s, named->name);
         if (!named->type) {
-            err(c, &named->loc, "Unknown type \"%s\".", named->name);
+            err(c, &named->loc, "Unknown type \"%s\".%s", named->name,
+                type_suggestions(c, named->name));
         } else if (!gql_type_is_input(named->type)) {
             err(c, &v->loc, "Variable \"$%s\" cannot be non-input type \"%s\".", v->name,
                 tstr(c, v->type));
@@ -579,6 +668,23 @@ static void check_operations(vctx *c, def_info *ops)
 
 /* ------------------------------------------------------- spread graph */
 
+/* "Cannot spread fragment "A" within itself via "B", "C"." : the fragments
+ * on the stack after A (graphql-js's spread path). */
+static void cycle_error(vctx *c, const spread_ref *r, const size_t *stack, size_t top)
+{
+    hk_buf b;
+    size_t from = top;
+    while (from > 0 && stack[from - 1] != r->frag)
+        from--;
+    hk_buf_init(&b, 4096);
+    for (size_t i = from; i < top; i++)
+        (void)hk_buf_printf(&b, "%s\"%s\"", i > from ? ", " : " via ",
+                            c->doc->frags[stack[i]].name);
+    err(c, &r->loc, "Cannot spread fragment \"%s\" within itself%s.", c->doc->frags[r->frag].name,
+        b.err || !b.data ? "" : b.data);
+    hk_buf_free(&b);
+}
+
 /*
  * Depth-first over the fragment graph with an explicit stack: reports
  * cycles and fills `order` with the fragments in post-order (each after the
@@ -611,8 +717,7 @@ static void check_cycles(vctx *c, size_t *order, size_t *norder)
             }
             const spread_ref *r = (const spread_ref *)d->spreads.items + next[f]++;
             if (c->fi[r->frag].state == 1) {
-                err(c, &r->loc, "Cannot spread fragment \"%s\" within itself.",
-                    c->doc->frags[r->frag].name);
+                cycle_error(c, r, stack, top);
             } else if (c->fi[r->frag].state == 0) {
                 c->fi[r->frag].state = 1;
                 stack[top++] = r->frag;

@@ -216,8 +216,10 @@ static hk_status jenum(jctx *c, const gql_type *t, json_t *j, gql_value *out)
         return jfail(c, j, "Enum \"%s\" cannot represent non-string value: %s.", t->name,
                      gql_format_inspect(c->a, j));
     if (!gql_enum_has(t, s))
-        return jfail(c, j, "Value %s does not exist in \"%s\" enum.", gql_format_inspect(c->a, j),
-                     t->name);
+        return jfail(c, j, "Value %s does not exist in \"%s\" enum.%s", gql_format_inspect(c->a, j),
+                     t->name,
+                     gql_suggest_named(c->a, "the enum value", s, t->enum_values, t->nenum,
+                                       sizeof *t->enum_values));
     out->kind = GQL_V_ENUM;
     out->u.str.s = hk_arena_strdup(c->a, s);
     out->u.str.len = strlen(s);
@@ -251,11 +253,6 @@ static hk_status jinput(jctx *c, const gql_type *t, json_t *j, gql_value *out)
     hk_status st = HK_OK;
     if (!json_is_object(j))
         return jfail(c, j, "Expected type \"%s\" to be an object.", t->name);
-    json_object_foreach(j, key, val)
-    {
-        if (!gql_input_find(t->inputs, t->ninputs, key))
-            return jfail(c, j, "Field \"%s\" is not defined by type \"%s\".", key, t->name);
-    }
     gql_value_entry *e = hk_arena_calloc(c->a, t->ninputs ? t->ninputs : 1, sizeof *e);
     size_t n = 0;
     if (!e)
@@ -276,6 +273,14 @@ static hk_status jinput(jctx *c, const gql_type *t, json_t *j, gql_value *out)
             st = jfail(c, j, "Field \"%s\" of required type \"%s\" was not provided.", d->name,
                        ts ? ts : "?");
         }
+    }
+    /* As graphql-js: the type's fields first, then names it does not have. */
+    json_object_foreach(j, key, val)
+    {
+        if (!st && !gql_input_find(t->inputs, t->ninputs, key))
+            st =
+                jfail(c, j, "Field \"%s\" is not defined by type \"%s\".%s", key, t->name,
+                      gql_suggest_named(c->a, NULL, key, t->inputs, t->ninputs, sizeof *t->inputs));
     }
     out->kind = GQL_V_OBJECT;
     out->u.obj.entries = e;

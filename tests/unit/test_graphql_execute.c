@@ -735,7 +735,8 @@ static void test_parse_and_validation_errors(void **state)
     assert_string_equal(
         run("{ nope hello { x } }"),
         "{\"errors\":[{\"message\":\"Cannot query field \\\"nope\\\" on type "
-        "\\\"Query\\\".\",\"locations\":[{\"line\":1,\"column\":3}],"
+        "\\\"Query\\\". Did you mean \\\"node\\\" or "
+        "\\\"now\\\"?\",\"locations\":[{\"line\":1,\"column\":3}],"
         "\"extensions\":{\"code\":\"GRAPHQL_VALIDATION_FAILED\"}},{\"message\":"
         "\"Field \\\"hello\\\" must not have a selection since type "
         "\\\"String!\\\" has no subfields.\",\"locations\":[{\"line\":1,"

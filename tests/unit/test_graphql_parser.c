@@ -188,7 +188,9 @@ static void test_syntax_errors(void **state)
     assert_string_equal(parse_error("query Q($a Int) { a }", NULL),
                         "Syntax Error: Expected \":\", found Name \"Int\".");
     assert_string_equal(parse_error("query Q($a: Int = $b) { a }", NULL),
-                        "Syntax Error: Unexpected \"$\".");
+                        "Syntax Error: Unexpected variable \"$b\" in constant value.");
+    assert_string_equal(parse_error("query Q($a: Int = $) { a }", NULL),
+                        "Syntax Error: Unexpected \")\".");
     assert_string_equal(parse_error("query Q() { a }", NULL),
                         "Syntax Error: Expected \"$\", found \")\".");
     assert_string_equal(parse_error("fragment on on T { a }", NULL),
