@@ -414,7 +414,8 @@ static const char *field_suggestions(vctx *c, const gql_type *parent, const char
                 u->uses = k == 0 ? 1 : u->uses + 1;
             }
         }
-        qsort(uses.items, uses.n, sizeof(type_use), type_use_cmp);
+        if (uses.n)
+            qsort(uses.items, uses.n, sizeof(type_use), type_use_cmp);
         const char **names = hk_arena_calloc(c->a, uses.n + 1, sizeof *names);
         for (size_t i = 0; names && i < uses.n; i++)
             names[i] = ((type_use *)uses.items)[i].t->name;

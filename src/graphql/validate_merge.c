@@ -339,6 +339,8 @@ static int field_cmp(const void *x, const void *y)
 static bool objects_equal(const ast_value *a, const ast_value *b, int depth)
 {
     ast_objfield fa[64], fb[64];
+    if (a->n == 0)
+        return true; /* b->n is equal */
     if (a->n > 64) { /* rare: compare in written order */
         for (size_t i = 0; i < a->n; i++)
             if (strcmp(a->fields[i].name, b->fields[i].name) != 0 ||
