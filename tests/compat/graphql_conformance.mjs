@@ -472,9 +472,30 @@ for (const t of abstracts.slice(0, 10)) {
   add("selection", `{ ${f.name}${requiredArgs(f)} { ... on ${pick(objects).name} { __typename } } }`);
 }
 
+// Mutants of everything above: one to three character-level edits each.
+const MUTANTS = Number(process.env.CONFORMANCE_MUTANTS ?? 400);
+const base = corpus.slice();
+for (let i = 0; i < MUTANTS; i++) {
+  const doc = pick(base);
+  let q = doc.query;
+  for (let k = 1 + int(3); k > 0; k--) {
+    const at = int(q.length + 1);
+    const op = int(4);
+    q = op === 0 ? q.slice(0, at) + q.slice(at + 1 + int(4))
+      : op === 1 ? q.slice(0, at) + pick(MUTATION_CHARS) + q.slice(at)
+      : op === 2 ? q.slice(0, at) + pick(MUTATION_CHARS) + q.slice(at + 1)
+      : q.slice(0, at) + q.slice(int(q.length), int(q.length) + 8) + q.slice(at);
+  }
+  corpus.push({ ...doc, category: "mutants", query: q });
+}
+
 // ---- running ---------------------------------------------------------------------------
 
 function reference(doc) {
+  // GraphQL over HTTP: "variables" must be a map, checked with the request's envelope,
+  // before the document is read (graphql-js leaves that to the server).
+  if (doc.variables !== undefined && (typeof doc.variables !== "object" || Array.isArray(doc.variables)))
+    return { cls: "request", message: "variables must be an object" };
   let document;
   try {
     document = g.parse(doc.query);
@@ -483,9 +504,6 @@ function reference(doc) {
   }
   const errors = g.validate(schema, document);
   if (errors.length) return { cls: "validation", message: errors[0].message, errors };
-  // GraphQL over HTTP: "variables" must be a map (graphql-js leaves that to the server).
-  if (doc.variables !== undefined && (typeof doc.variables !== "object" || Array.isArray(doc.variables)))
-    return { cls: "request", message: "variables must be an object" };
   const op = g.getOperationAST(document, doc.operationName);
   if (!op) return { cls: "request", message: "operation" };
   const vars = g.getVariableValues(schema, op.variableDefinitions ?? [], doc.variables ?? {});
