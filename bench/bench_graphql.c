@@ -121,7 +121,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_graphql: schema: %s\n", err.message);
         return 1;
     }
-    printf("schema load: %.2f ms (%zu types)\n", (double)((hk_mono_ns() / 1000) - t0) / 1000, s->ntypes);
+    printf("schema load: %.2f ms (%zu types)\n", (double)((hk_mono_ns() / 1000) - t0) / 1000,
+           s->ntypes);
 
     DIR *d = opendir(dir);
     struct dirent *e;
