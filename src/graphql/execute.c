@@ -427,6 +427,21 @@ static bool complete(gql_field_ctx *fc, const gql_typeref *tr, const gql_result 
 
 /* ------------------------------------------------------------- resolving */
 
+/* An argument's field error, worded as graphql-js's getArgumentValues words it. */
+static void arg_error(gql_field_ctx *fc, const gql_loc *loc, const char *fmt, ...) HK_PRINTF(3, 4);
+
+static void arg_error(gql_field_ctx *fc, const gql_loc *loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gql_errs_addv(fc->ex->errs, GQL_CODE_BAD_USER_INPUT, loc, fc->path, fmt, ap);
+    va_end(ap);
+    fc->errored = true;
+}
+
+/* CoerceArgumentValues (spec §6.4.1): a field error, and the field null,
+ * for a value that validation could not see wrong (a variable null or not
+ * provided where a value must be, one that does not fit inside a literal). */
 static hk_status coerce_args(gql_field_ctx *fc)
 {
     exec *ex = fc->ex;
@@ -439,22 +454,45 @@ static hk_status coerce_args(gql_field_ctx *fc)
         return HK_ENOMEM;
     for (size_t i = 0; i < def->nargs; i++) {
         const gql_input_def *d = &def->args[i];
-        bool absent = true;
+        const ast_value *v = NULL;
+        const char *ts = NULL;
+        bool absent = true, nonnull = d->type->kind == GQL_TR_NONNULL;
         hk_status st = HK_OK;
         for (size_t k = 0; k < node->nargs; k++)
             if (strcmp(node->args[k].name, d->name) == 0)
-                st = gql_coerce_literal(d->type, node->args[k].value, &ex->vars, ex->a,
-                                        &args[n].value, &absent, msg, sizeof msg);
-        if (!st && absent && d->defval)
+                v = node->args[k].value;
+        const gql_value *vv = v && v->kind == AV_VAR ? gql_var_value(&ex->vars, v->s) : NULL;
+        if (nonnull && !(ts = gql_typeref_str(d->type, ex->a)))
+            return HK_ENOMEM;
+        if (v && v->kind == AV_VAR && !vv) {
+            const char *var = v->s;
+            v = NULL; /* not provided: as if the argument were not given */
+            if (nonnull && !d->defval) {
+                arg_error(fc, &node->loc,
+                          "Argument \"%s\" of required type \"%s\" was provided the variable "
+                          "\"$%s\" which was not provided a runtime value.",
+                          d->name, ts, var);
+                return HK_EINVAL;
+            }
+        } else if (vv && vv->kind == GQL_V_NULL && nonnull) {
+            arg_error(fc, &v->loc, "Argument \"%s\" of non-null type \"%s\" must not be null.",
+                      d->name, ts);
+            return HK_EINVAL;
+        }
+        if (v)
+            st = gql_coerce_literal(d->type, v, &ex->vars, ex->a, &args[n].value, &absent, msg,
+                                    sizeof msg);
+        else if (d->defval)
             st = gql_coerce_literal(d->type, d->defval, NULL, ex->a, &args[n].value, &absent, msg,
                                     sizeof msg);
-        else if (!st && absent && d->type->kind == GQL_TR_NONNULL)
-            st = HK_EINVAL, snprintf(msg, sizeof msg, "it was not provided");
-        if (st == HK_EINVAL) {
-            gql_errs_add(ex->errs, GQL_CODE_BAD_USER_INPUT, &node->loc, fc->path,
-                         "Argument \"%s\" has invalid value: %s", d->name, msg);
-            fc->errored = true;
+        else if (nonnull) {
+            arg_error(fc, &node->loc, "Argument \"%s\" of required type \"%s\" was not provided.",
+                      d->name, ts);
+            return HK_EINVAL;
         }
+        if (st == HK_EINVAL)
+            arg_error(fc, v ? &v->loc : &node->loc, "Argument \"%s\" has invalid value %s.",
+                      d->name, v ? gql_format_literal(ex->a, v) : "(default)");
         if (st)
             return st;
         if (!absent)

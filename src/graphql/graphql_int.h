@@ -508,11 +508,20 @@ HK_MUST_CHECK hk_status gql_coerce_literal(const gql_typeref *tr, const ast_valu
                                            const gql_varvals *vars, hk_arena *a, gql_value *out,
                                            bool *absent, char *msg, size_t msgsz);
 
+/* The coerced value of variable `name`: NULL when it was not provided (and has
+ * no default). */
+const gql_value *gql_var_value(const gql_varvals *vars, const char *name);
+
 /* Parses an Int literal's text into *out; false when it does not fit int64. */
 bool gql_parse_int(const char *s, int64_t *out);
 
 /* ---------------------------------------------------------------- format */
 
+/* Appends s[0..len) quoted as graphql-js's printString writes it. */
+void gql_format_string(hk_buf *b, const char *s, size_t len);
+/* A literal as graphql-js's print() writes it (long ones cut), in the arena;
+ * never NULL. */
+const char *gql_format_literal(hk_arena *a, const ast_value *v);
 /* Appends d as JavaScript prints a number (0.5, 1e-7, 1e+21, 3). */
 void gql_format_double(hk_buf *b, double d);
 /* j as graphql-js's inspect() shows it in messages ({ a: [1, "x"] }); in

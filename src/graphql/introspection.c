@@ -310,33 +310,6 @@ static hk_status input_deprecation(gql_field_ctx *fc, const void *parent, gql_re
     return HK_OK;
 }
 
-/* graphql-js's printString: JSON-like, control characters as \uXXXX. */
-static void print_string(hk_buf *b, const char *s, size_t len)
-{
-    (void)hk_buf_putc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = c == '"'    ? "\\\""
-                          : c == '\\' ? "\\\\"
-                          : c == '\b' ? "\\b"
-                          : c == '\t' ? "\\t"
-                          : c == '\n' ? "\\n"
-                          : c == '\f' ? "\\f"
-                          : c == '\r' ? "\\r"
-                                      : NULL;
-        if (esc)
-            (void)hk_buf_puts(b, esc);
-        else if (c < 0x20 || c == 0x7F)
-            (void)hk_buf_printf(b, "\\u%04X", c);
-        else if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
-                 (unsigned char)s[i + 1] <= 0x9F) /* U+0080..U+009F */
-            (void)hk_buf_printf(b, "\\u%04X", (unsigned char)s[++i]);
-        else
-            (void)hk_buf_putc(b, (char)c);
-    }
-    (void)hk_buf_putc(b, '"');
-}
-
 /* Whether text is an integer as JavaScript prints one ("-0" is not). */
 static bool integer_text(const char *s)
 {
@@ -421,7 +394,7 @@ static bool print_value(hk_buf *b, const gql_typeref *tr, const gql_value *v, in
         else if (t->kind == GQL_T_ENUM)
             (void)hk_buf_puts(b, v->u.str.s);
         else
-            print_string(b, v->u.str.s, v->u.str.len);
+            gql_format_string(b, v->u.str.s, v->u.str.len);
         return true;
     case GQL_V_LIST:
     case GQL_V_OBJECT:

@@ -81,61 +81,9 @@ static const char *tstr(vctx *c, const gql_typeref *tr)
     return s ? s : "?";
 }
 
-/* -------------------------------------------------------- literal printing */
-
-static void lit_write(const ast_value *v, hk_buf *b, int depth)
-{
-    if (depth > GQL_MAX_NESTING || b->len > 200) {
-        (void)hk_buf_puts(b, "...");
-        return;
-    }
-    switch (v->kind) {
-    case AV_VAR:
-        (void)hk_buf_printf(b, "$%s", v->s);
-        break;
-    case AV_STRING:
-        (void)hk_buf_printf(b, "\"%.*s\"", v->len > 60 ? 60 : (int)v->len, v->s);
-        break;
-    case AV_BOOL:
-        (void)hk_buf_puts(b, v->b ? "true" : "false");
-        break;
-    case AV_NULL:
-        (void)hk_buf_puts(b, "null");
-        break;
-    case AV_INT:
-    case AV_FLOAT:
-    case AV_ENUM:
-        (void)hk_buf_puts(b, v->s);
-        break;
-    case AV_LIST:
-        (void)hk_buf_putc(b, '[');
-        for (size_t i = 0; i < v->n; i++) {
-            (void)hk_buf_puts(b, i ? ", " : "");
-            lit_write(v->items[i], b, depth + 1);
-        }
-        (void)hk_buf_putc(b, ']');
-        break;
-    case AV_OBJECT:
-        (void)hk_buf_putc(b, '{');
-        for (size_t i = 0; i < v->n; i++) {
-            (void)hk_buf_printf(b, "%s%s: ", i ? ", " : "", v->fields[i].name);
-            lit_write(v->fields[i].value, b, depth + 1);
-        }
-        (void)hk_buf_putc(b, '}');
-        break;
-    }
-}
-
 static const char *lit_str(vctx *c, const ast_value *v)
 {
-    hk_buf b;
-    hk_buf_init(&b, 4096);
-    lit_write(v, &b, 0);
-    const char *s = b.err ? "?" : hk_arena_strndup(c->a, b.data ? b.data : "", b.len);
-    hk_buf_free(&b);
-    if (!s)
-        c->st = HK_ENOMEM;
-    return s ? s : "?";
+    return gql_format_literal(c->a, v);
 }
 
 /* ---------------------------------------------------------------- values */

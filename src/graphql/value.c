@@ -443,8 +443,7 @@ static hk_status lfail(lctx *c, const char *fmt, ...)
     return HK_EINVAL;
 }
 
-/* The coerced value of variable `name`, NULL when absent. */
-static const gql_value *var_value(const gql_varvals *vars, const char *name)
+const gql_value *gql_var_value(const gql_varvals *vars, const char *name)
 {
     for (size_t i = 0; vars && i < vars->n; i++)
         if (strcmp(vars->defs[i].name, name) == 0)
@@ -462,7 +461,7 @@ static hk_status lgeneric(lctx *c, const ast_value *v, gql_value *out)
         return lfail(c, "Value is nested too deeply.");
     switch (v->kind) {
     case AV_VAR: {
-        const gql_value *vv = var_value(c->vars, v->s);
+        const gql_value *vv = gql_var_value(c->vars, v->s);
         out->kind = GQL_V_NULL;
         if (vv)
             *out = *vv;
@@ -616,7 +615,7 @@ static hk_status lcoerce(lctx *c, const gql_typeref *tr, const ast_value *v, gql
 {
     hk_status st;
     if (v->kind == AV_VAR) {
-        const gql_value *vv = var_value(c->vars, v->s);
+        const gql_value *vv = gql_var_value(c->vars, v->s);
         if (!vv) {
             *absent = true;
             return HK_OK;

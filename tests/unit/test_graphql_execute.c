@@ -665,11 +665,24 @@ static void test_field_errors(void **state)
            "\"path\":[\"badColor\"],\"extensions\":{\"code\":\"INTERNAL_SERVER_ERROR\"}}],"
            "\"data\":{\"bigCount\":null,\"badColor\":null,\"color\":\"GREEN\",\"ratio\":0.5}}");
     /* An argument that ends up null in a non-null position. */
+    /* Worded and located as graphql-js's getArgumentValues: at the value. */
     EXPECT_VARS("query($v: Int = 5) { need(x: $v, y: []) }", "{\"v\": null}",
-                "{\"errors\":[{\"message\":\"Argument \\\"x\\\" has invalid value: Variable "
-                "\\\"$v\\\" must not be null here.\",\"locations\":[{\"line\":1,\"column\":22}],"
+                "{\"errors\":[{\"message\":\"Argument \\\"x\\\" of non-null type \\\"Int!\\\" "
+                "must not be null.\",\"locations\":[{\"line\":1,\"column\":30}],"
                 "\"path\":[\"need\"],\"extensions\":{\"code\":\"BAD_USER_INPUT\"}}],\"data\":"
                 "{\"need\":null}}");
+    /* A variable null inside a literal where a value must be: the whole value is invalid. */
+    EXPECT_VARS("query($s: String = \"d\") { echo(filter: {name: $s}) }", "{\"s\": null}",
+                "{\"errors\":[{\"message\":\"Argument \\\"filter\\\" has invalid value {name: "
+                "$s}.\",\"locations\":[{\"line\":1,\"column\":40}],\"path\":[\"echo\"],"
+                "\"extensions\":{\"code\":\"BAD_USER_INPUT\"}}],\"data\":{\"echo\":null}}");
+    /* Variables inside lists and input objects; a variable not provided is null in a
+     * list and absent in an object (where the field's default then applies). */
+    EXPECT_VARS("query($s: String, $c: Color) { echo(list: [1], json: [$s], filter: {name: \"n\", "
+                "color: $c}) }",
+                "{\"s\": \"k\"}",
+                "{\"data\":{\"echo\":\"list=[1];filter={color:RED,name:\\\"n\\\"};json=[\\\"k\\\"];"
+                "req=\\\"dflt\\\"\"}}");
 }
 
 static void test_unbound_and_maps(void **state)
