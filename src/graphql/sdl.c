@@ -490,8 +490,12 @@ static hk_status parse_extension(sdl *x, const char **name, bool *is_schema)
             st = gql_parser_advance(&x->p);
             do {
                 const char *op;
+                gql_loc at = x->p.tok.loc;
                 if (!st)
                     st = gql_parser_name(&x->p, &op, NULL);
+                if (!st && strcmp(op, "query") != 0 && strcmp(op, "mutation") != 0 &&
+                    strcmp(op, "subscription") != 0)
+                    st = gql_syntax_fail(x->p.lx.err, at, "Unexpected Name \"%s\".", op);
                 if (!st)
                     st = gql_parser_expect(&x->p, GQL_TOK_COLON);
                 if (!st)
