@@ -232,7 +232,8 @@ static bool read_hex_escape(const gql_lexer *lx, uint32_t *cp, size_t *used)
     uint32_t v = 0;
     if (peek_at(lx, 0) == '{') {
         size_t i = 1;
-        while (hex_val(peek_at(lx, i)) >= 0) {
+        /* At most 8 digits (\u{00000041}), as graphql-js reads them. */
+        while (hex_val(peek_at(lx, i)) >= 0 && i <= 8) {
             v = v * 16 + (uint32_t)hex_val(peek_at(lx, i));
             if (v > 0x10FFFF)
                 return false;

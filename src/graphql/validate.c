@@ -218,7 +218,10 @@ static void check_value(vctx *c, const gql_typeref *tr, const ast_value *v, bool
     else if (t->kind == GQL_T_SCALAR)
         check_scalar(c, t, v);
     else if (v->kind != AV_ENUM)
-        err(c, &v->loc, "Enum \"%s\" cannot represent non-enum value: %s.", t->name, lit_str(c, v));
+        err(c, &v->loc, "Enum \"%s\" cannot represent non-enum value: %s.%s", t->name,
+            lit_str(c, v), /* graphql-js suggests from the printed literal, quotes and all */
+            gql_suggest_named(c->a, "the enum value", lit_str(c, v), t->enum_values, t->nenum,
+                              sizeof *t->enum_values));
     else if (!gql_enum_has(t, v->s))
         err(c, &v->loc, "Value \"%s\" does not exist in \"%s\" enum.%s", v->s, t->name,
             gql_suggest_named(c->a, "the enum value", v->s, t->enum_values, t->nenum,

@@ -193,6 +193,8 @@ static void test_string_errors(void **state)
                         "Syntax Error: Invalid Unicode escape sequence: \"\\uD83D\".");
     assert_string_equal(lex_error(f, "\"\\uDE00x\"", NULL),
                         "Syntax Error: Invalid Unicode escape sequence: \"\\uDE00x\".");
+    assert_string_equal(lex_error(f, "\"\\u{000000041}\"", NULL), /* 8 digits at most */
+                        "Syntax Error: Invalid Unicode escape sequence: \"\\u{000000041\".");
     assert_string_equal(lex_error(f, "\"\\u{110000}\"", NULL),
                         "Syntax Error: Invalid Unicode escape sequence: \"\\u{110000}\".");
     assert_string_equal(lex_error(f, "\"\"\"never closed", NULL),

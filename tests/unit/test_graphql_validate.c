@@ -133,7 +133,9 @@ static void test_arguments(void **state)
     INVALID("{ echo(b: \"true\") }", "Boolean cannot represent a non boolean value: \"true\"");
     INVALID("{ echo(id: 1.5) }", "ID cannot represent a non-string and non-integer value: 1.5");
     INVALID("{ echo(c: PURPLE) }", "Value \"PURPLE\" does not exist in \"Color\" enum.");
-    INVALID("{ echo(c: \"RED\") }", "Enum \"Color\" cannot represent non-enum value: \"RED\".");
+    INVALID("{ echo(c: \"RED\") }",
+            "Enum \"Color\" cannot represent non-enum value: \"RED\". Did you mean the enum "
+            "value \"RED\" or \"GREEN\"?");
     INVALID("{ echo(list: [1, \"two\"]) }", "Int cannot represent non-integer value: \"two\"");
     INVALID("{ echo(list: [1, null]) }", "Expected value of type \"Int!\", found null.");
     INVALID("{ echo(filter: 3) }", "Expected value of type \"PetFilter\", found 3.");
