@@ -14,7 +14,9 @@
 //   request     execution could not start: no such operation, bad variables, an operation
 //               type the schema lacks (hookd: 400 BAD_USER_INPUT without data)
 //   ok          execution ran (hookd: an answer with "data", field errors or not)
-// and an introspection-only "ok" must carry the same data. Error messages are compared
+// and an introspection-only "ok" must carry the same data; in an "ok", the errors coercing
+// the root fields' arguments (graphql-js executing with every field resolving to null) must
+// be the same, message for message. Other error messages are compared
 // too and reported, not failed on: graphql-js's "Did you mean" suggestions are not
 // reproduced.
 //
@@ -389,6 +391,22 @@ for (const f of Object.values(Query.getFields())) {
   add("literals", `{ ${f.name}(nope: 1)${g.isLeafType(leafName(f.type)) ? "" : " { __typename }"} }`);
 }
 
+// Arguments coerced at execution: variables null or missing inside literals.
+const ARGS = [
+  ['query($s: String = "x") { customerByEmail(email: $s) { id } }', { s: null }],
+  ['query($s: String = "x") { customerByEmail(email: $s) { id } }', {}],
+  ['query($g: ID = "g") { customers(filters: {customerGroupIds: [$g]}) { totalCount } }', { g: null }],
+  ['query($g: ID = "g") { customers(filters: {customerGroupIds: [$g]}) { totalCount } }', {}],
+  ["query($g: ID) { customers(filters: {customerGroupIds: [$g]}) { totalCount } }", {}],
+  ["query($b: Boolean) { customers(filters: {isMarkedAsSpam: $b}) { totalCount } }", { b: null }],
+  ["query($b: Boolean) { customers(filters: {isMarkedAsSpam: $b}) { totalCount } }", {}],
+  ["query($f: Int) { customers(first: $f) { totalCount } a: customers(first: $f, last: $f) { totalCount } }", {}],
+  ['query($d: SortDirection = ASC) { customers(sortBy: {field: FULL_NAME, direction: $d}) { totalCount } }', { d: null }],
+  ['query($d: SortDirection = ASC) { customers(sortBy: {field: FULL_NAME, direction: $d}) { totalCount } }', { d: "DESC" }],
+  ['query($i: ID = "c") { customer(customerId: $i) { id } b: customerByEmail(email: "e") { id } }', { i: null }],
+];
+for (const [q, v] of ARGS) add("arguments", q, v);
+
 // Directives.
 const DIRS = [
   "{ __typename @skip(if: true) }", "{ __typename @skip(if: false) @include(if: true) }",
@@ -496,6 +514,13 @@ for (let i = 0; i < MUTANTS; i++) {
 
 // ---- running ---------------------------------------------------------------------------
 
+// "path: message" of the errors coercing a root field's arguments, sorted.
+const argumentErrors = (errors) =>
+  (errors ?? [])
+    .filter((e) => e.path?.length === 1 && e.message.startsWith("Argument "))
+    .map((e) => `${e.path[0]}: ${e.message}`)
+    .sort();
+
 function reference(doc) {
   // GraphQL over HTTP: "variables" must be a map, checked with the request's envelope,
   // before the document is read (graphql-js leaves that to the server).
@@ -517,12 +542,13 @@ function reference(doc) {
   const introspectionOnly =
     op.operation === "query" &&
     op.selectionSet.selections.every((s) => s.kind === "Field" && s.name.value.startsWith("__"));
-  let data;
-  if (introspectionOnly) {
-    const result = g.execute({ schema, document, variableValues: doc.variables, operationName: doc.operationName });
-    data = result.data;
-  }
-  return { cls: "ok", introspectionOnly, data };
+  // Executed with every field resolving to null: introspection's data, and the errors
+  // coercing the root fields' arguments (variables null or missing inside literals).
+  const result = g.execute({
+    schema, document, variableValues: doc.variables, operationName: doc.operationName,
+    rootValue: {}, fieldResolver: () => null,
+  });
+  return { cls: "ok", introspectionOnly, data: result.data, argErrors: argumentErrors(result.errors) };
 }
 
 async function hookd(doc) {
@@ -554,6 +580,7 @@ async function hookd(doc) {
 }
 
 let failed = 0;
+let withArgErrors = 0;
 let sameMessage = 0;
 let compared = 0;
 const byCategory = {};
@@ -566,7 +593,10 @@ for (const doc of corpus) {
   cat.n++;
   byClass[ref.cls] = (byClass[ref.cls] ?? 0) + 1;
   let problem = null;
+  if (ref.argErrors?.length) withArgErrors++;
   if (ref.cls !== got.cls) problem = `graphql-js says ${ref.cls}, hookd ${got.cls} (HTTP ${got.status})`;
+  else if (ref.cls === "ok" && JSON.stringify(ref.argErrors) !== JSON.stringify(argumentErrors(got.json.errors)))
+    problem = `argument errors differ: ${JSON.stringify(ref.argErrors)} vs ${JSON.stringify(argumentErrors(got.json.errors))}`;
   else if (ref.cls === "ok" && ref.introspectionOnly) {
     try {
       assert.deepEqual(got.json.data, JSON.parse(JSON.stringify(ref.data)));
@@ -595,6 +625,7 @@ for (const doc of corpus) {
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`seed ${SEED}: ${corpus.length} documents in ${seconds} s; reference classes ${JSON.stringify(byClass)}`);
 for (const [name, c] of Object.entries(byCategory)) console.log(`  ${name}: ${c.n} documents, ${c.failed} mismatched`);
+console.log(`  executed documents with argument errors compared: ${withArgErrors}`);
 console.log(`  error messages equal to graphql-js's: ${sameMessage} of ${compared} (not required)`);
 console.log(`${corpus.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
