@@ -230,12 +230,17 @@ static void check_value(vctx *c, const gql_typeref *tr, const ast_value *v, bool
 
 /* ------------------------------------------------------------- arguments */
 
-/* `owner` is "field \"T.f\"" or "directive \"@d\"", `who` "Field \"f\"" or
- * "Directive \"@d\"", for messages. `known` false: the field or directive is
- * unknown (reported already): its arguments are only walked for variables. */
+/* Whose arguments check_args checks, for its messages (built only when an
+ * error needs them: this runs for every field of every document). */
+typedef struct arg_owner {
+    const char *parent; /* the field's parent type; NULL for a directive */
+    const char *name;   /* the field's or directive's name */
+} arg_owner;
+
+/* `known` false: the field or directive is unknown (reported already): its
+ * arguments are only walked for variables. */
 static void check_args(vctx *c, const ast_arg *args, size_t n, const gql_input_def *defs,
-                       size_t ndefs, bool known, const char *owner, const char *who,
-                       const gql_loc *loc)
+                       size_t ndefs, bool known, const arg_owner *o, const gql_loc *loc)
 {
     for (size_t i = 0; i < n; i++) {
         bool dup = false;
@@ -245,7 +250,9 @@ static void check_args(vctx *c, const ast_arg *args, size_t n, const gql_input_d
         if (dup)
             err(c, &args[i].loc, "There can be only one argument named \"%s\".", args[i].name);
         else if (!d && known)
-            err(c, &args[i].loc, "Unknown argument \"%s\" on %s.%s", args[i].name, owner,
+            err(c, &args[i].loc, "Unknown argument \"%s\" on %s \"%s%s%s\".%s", args[i].name,
+                o->parent ? "field" : "directive", o->parent ? o->parent : "@",
+                o->parent ? "." : "", o->name,
                 gql_suggest_named(c->a, NULL, args[i].name, defs, ndefs, sizeof *defs));
         check_value(c, d ? d->type : NULL, args[i].value, d && d->defval != NULL);
     }
@@ -254,8 +261,11 @@ static void check_args(vctx *c, const ast_arg *args, size_t n, const gql_input_d
         for (size_t i = 0; i < n && !given; i++)
             given = strcmp(args[i].name, defs[k].name) == 0;
         if (!given && !defs[k].defval && defs[k].type->kind == GQL_TR_NONNULL)
-            err(c, loc, "%s argument \"%s\" of type \"%s\" is required, but it was not provided.",
-                who, defs[k].name, tstr(c, defs[k].type));
+            err(c, loc,
+                "%s \"%s%s\" argument \"%s\" of type \"%s\" is required, but it was not "
+                "provided.",
+                o->parent ? "Field" : "Directive", o->parent ? "" : "@", o->name, defs[k].name,
+                tstr(c, defs[k].type));
     }
 }
 
@@ -265,9 +275,7 @@ static void check_directives(vctx *c, const ast_directive *dirs, size_t n, gql_d
     for (size_t i = 0; i < n; i++) {
         const ast_directive *d = &dirs[i];
         const gql_directive_def *def = gql_schema_directive(c->s, d->name);
-        char owner[300], who[300];
-        snprintf(owner, sizeof owner, "directive \"@%s\"", d->name);
-        snprintf(who, sizeof who, "Directive \"@%s\"", d->name);
+        arg_owner o = {NULL, d->name};
         if (!def) {
             err(c, &d->loc, "Unknown directive \"@%s\".", d->name);
         } else {
@@ -282,7 +290,7 @@ static void check_directives(vctx *c, const ast_directive *dirs, size_t n, gql_d
                     d->name);
         }
         check_args(c, d->args, d->nargs, def ? def->args : NULL, def ? def->nargs : 0, def != NULL,
-                   owner, who, &d->loc);
+                   &o, &d->loc);
     }
 }
 
@@ -383,14 +391,12 @@ static const char *field_suggestions(vctx *c, const gql_type *parent, const char
 static void check_field(vctx *c, const gql_type *parent, const ast_sel *f)
 {
     const gql_field_def *def = parent ? gql_field_lookup(c->s, parent, f->name) : NULL;
-    char owner[300], who[300];
+    arg_owner o = {parent ? parent->name : "?", f->name};
     if (parent && !def)
         err(c, &f->loc, "Cannot query field \"%s\" on type \"%s\".%s", f->name, parent->name,
             field_suggestions(c, parent, f->name));
-    snprintf(owner, sizeof owner, "field \"%s.%s\"", parent ? parent->name : "?", f->name);
-    snprintf(who, sizeof who, "Field \"%s\"", f->name);
-    check_args(c, f->args, f->nargs, def ? def->args : NULL, def ? def->nargs : 0, def != NULL,
-               owner, who, &f->loc);
+    check_args(c, f->args, f->nargs, def ? def->args : NULL, def ? def->nargs : 0, def != NULL, &o,
+               &f->loc);
     const gql_type *t = def ? gql_typeref_named(def->type) : NULL;
     if (def && gql_type_is_leaf(t) && f->sel) {
         err(c, &f->loc,
