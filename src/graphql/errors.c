@@ -48,7 +48,7 @@ static const char *path_json(hk_arena *a, const gql_path *path)
 void gql_errs_addv(gql_errlist *e, const char *code, const gql_loc *loc, const gql_path *path,
                    const char *fmt, va_list ap)
 {
-    char msg[512];
+    char msg[2048]; /* field-merging messages run to about 1,100 characters */
     if (e->n >= e->max) {
         e->dropped++;
         return;
@@ -73,6 +73,26 @@ void gql_errs_addv(gql_errlist *e, const char *code, const gql_loc *loc, const g
     e->n++;
 }
 
+void gql_errs_add_locs(gql_errlist *e, const char *code, const gql_loc *locs, size_t n,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    unsigned before = e->n;
+    va_start(ap, fmt);
+    gql_errs_addv(e, code, n ? &locs[0] : NULL, NULL, fmt, ap);
+    va_end(ap);
+    if (e->n == before || n < 2)
+        return;
+    gql_loc *more = hk_arena_alloc(e->arena, (n - 1) * sizeof *more);
+    if (!more) {
+        e->st = HK_ENOMEM;
+        return;
+    }
+    memcpy(more, locs + 1, (n - 1) * sizeof *more);
+    e->tail->more_locs = more;
+    e->tail->nmore_locs = n - 1;
+}
+
 void gql_errs_add(gql_errlist *e, const char *code, const gql_loc *loc, const gql_path *path,
                   const char *fmt, ...)
 {
@@ -91,6 +111,12 @@ static void write_one(const gql_err *err, hk_buf *b)
         (void)jsonw_uint(b, err->loc.line);
         (void)JSONW_LIT(b, ",\"column\":");
         (void)jsonw_uint(b, err->loc.col);
+        for (size_t i = 0; i < err->nmore_locs; i++) {
+            (void)JSONW_LIT(b, "},{\"line\":");
+            (void)jsonw_uint(b, err->more_locs[i].line);
+            (void)JSONW_LIT(b, ",\"column\":");
+            (void)jsonw_uint(b, err->more_locs[i].col);
+        }
         (void)JSONW_LIT(b, "}]");
     }
     if (err->path) {

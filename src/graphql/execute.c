@@ -46,6 +46,7 @@ typedef struct exec {
     gql_errlist *errs;
     hk_buf *out;
     size_t nfields, nitems;
+    size_t nintro;       /* introspection fields and list items */
     unsigned gen;        /* visited-fragment generation */
     unsigned *frag_mark; /* per fragment of doc */
     collected *cache[COLLECT_SLOTS];
@@ -365,8 +366,15 @@ static bool complete_list(gql_field_ctx *fc, const gql_typeref *tr, const gql_re
                   fc->parent->name, fc->def->name);
         return false;
     }
-    ex->nitems += r->u.list.n;
-    if (ex->nitems > ex->lim.max_list_items) {
+    if (gql_type_is_introspection(fc->parent)) {
+        ex->nintro += r->u.list.n;
+        if (ex->nintro > ex->lim.max_introspection_fields) {
+            fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
+                         "The query resolves more than %zu introspection fields; narrow it.",
+                         ex->lim.max_introspection_fields);
+            return false;
+        }
+    } else if ((ex->nitems += r->u.list.n) > ex->lim.max_list_items) {
         fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
                      "The result has more than %zu list items; narrow the query.",
                      ex->lim.max_list_items);
@@ -419,6 +427,21 @@ static bool complete(gql_field_ctx *fc, const gql_typeref *tr, const gql_result 
 
 /* ------------------------------------------------------------- resolving */
 
+/* An argument's field error, worded as graphql-js's getArgumentValues words it. */
+static void arg_error(gql_field_ctx *fc, const gql_loc *loc, const char *fmt, ...) HK_PRINTF(3, 4);
+
+static void arg_error(gql_field_ctx *fc, const gql_loc *loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gql_errs_addv(fc->ex->errs, GQL_CODE_BAD_USER_INPUT, loc, fc->path, fmt, ap);
+    va_end(ap);
+    fc->errored = true;
+}
+
+/* CoerceArgumentValues (spec §6.4.1): a field error, and the field null,
+ * for a value that validation could not see wrong (a variable null or not
+ * provided where a value must be, one that does not fit inside a literal). */
 static hk_status coerce_args(gql_field_ctx *fc)
 {
     exec *ex = fc->ex;
@@ -431,22 +454,45 @@ static hk_status coerce_args(gql_field_ctx *fc)
         return HK_ENOMEM;
     for (size_t i = 0; i < def->nargs; i++) {
         const gql_input_def *d = &def->args[i];
-        bool absent = true;
+        const ast_value *v = NULL;
+        const char *ts = NULL;
+        bool absent = true, nonnull = d->type->kind == GQL_TR_NONNULL;
         hk_status st = HK_OK;
         for (size_t k = 0; k < node->nargs; k++)
             if (strcmp(node->args[k].name, d->name) == 0)
-                st = gql_coerce_literal(d->type, node->args[k].value, &ex->vars, ex->a,
-                                        &args[n].value, &absent, msg, sizeof msg);
-        if (!st && absent && d->defval)
+                v = node->args[k].value;
+        const gql_value *vv = v && v->kind == AV_VAR ? gql_var_value(&ex->vars, v->s) : NULL;
+        if (nonnull && !(ts = gql_typeref_str(d->type, ex->a)))
+            return HK_ENOMEM;
+        if (v && v->kind == AV_VAR && !vv) {
+            const char *var = v->s;
+            v = NULL; /* not provided: as if the argument were not given */
+            if (nonnull && !d->defval) {
+                arg_error(fc, &node->loc,
+                          "Argument \"%s\" of required type \"%s\" was provided the variable "
+                          "\"$%s\" which was not provided a runtime value.",
+                          d->name, ts, var);
+                return HK_EINVAL;
+            }
+        } else if (vv && vv->kind == GQL_V_NULL && nonnull) {
+            arg_error(fc, &v->loc, "Argument \"%s\" of non-null type \"%s\" must not be null.",
+                      d->name, ts);
+            return HK_EINVAL;
+        }
+        if (v)
+            st = gql_coerce_literal(d->type, v, &ex->vars, ex->a, &args[n].value, &absent, msg,
+                                    sizeof msg);
+        else if (d->defval)
             st = gql_coerce_literal(d->type, d->defval, NULL, ex->a, &args[n].value, &absent, msg,
                                     sizeof msg);
-        else if (!st && absent && d->type->kind == GQL_TR_NONNULL)
-            st = HK_EINVAL, snprintf(msg, sizeof msg, "it was not provided");
-        if (st == HK_EINVAL) {
-            gql_errs_add(ex->errs, GQL_CODE_BAD_USER_INPUT, &node->loc, fc->path,
-                         "Argument \"%s\" has invalid value: %s", d->name, msg);
-            fc->errored = true;
+        else if (nonnull) {
+            arg_error(fc, &node->loc, "Argument \"%s\" of required type \"%s\" was not provided.",
+                      d->name, ts);
+            return HK_EINVAL;
         }
+        if (st == HK_EINVAL)
+            arg_error(fc, v ? &v->loc : &node->loc, "Argument \"%s\" has invalid value %s.",
+                      d->name, v ? gql_format_literal(ex->a, v) : "(default)");
         if (st)
             return st;
         if (!absent)
@@ -522,7 +568,14 @@ static bool exec_field(exec *ex, const gql_type *obj, const gql_result *parent, 
         (void)jsonw_null(ex->out);
         return true;
     }
-    if (++ex->nfields > ex->lim.max_fields) {
+    if (gql_type_is_introspection(obj) || first->name[0] == '_') { /* __schema, __type */
+        if (++ex->nintro > ex->lim.max_introspection_fields) {
+            fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
+                         "The query resolves more than %zu introspection fields; narrow it.",
+                         ex->lim.max_introspection_fields);
+            return false;
+        }
+    } else if (++ex->nfields > ex->lim.max_fields) {
         fail_request(ex, GQL_CODE_VALIDATION_FAILED, 400,
                      "The query resolves more than %zu fields; narrow it.", ex->lim.max_fields);
         return false;
@@ -562,7 +615,7 @@ static const collected *collect_fields(exec *ex, const gql_type *obj, const ast_
         return NULL;
     for (size_t i = 0; i < groups.n; i++) {
         fgroup *g = (fgroup *)groups.items + i;
-        g->def = gql_type_field(obj, ((const ast_sel **)g->nodes.items)[0]->name);
+        g->def = gql_field_lookup(ex->s, obj, ((const ast_sel **)g->nodes.items)[0]->name);
     }
     c->nodes = nodes;
     c->obj = obj;
@@ -626,6 +679,11 @@ const char *gql_field_name(gql_field_ctx *fc)
 const char *gql_field_parent_type(gql_field_ctx *fc)
 {
     return fc->parent->name;
+}
+
+const gql_schema *gql_field_schema(gql_field_ctx *fc)
+{
+    return fc->ex->s;
 }
 
 static bool selects(exec *ex, const ast_selset *set, const char *name, int depth)
@@ -815,7 +873,18 @@ static phase_result run(exec *ex)
     ex->frag_mark = hk_arena_calloc(ex->a, doc->nfrags ? doc->nfrags : 1, sizeof(unsigned));
     if (!ex->frag_mark)
         return R_INTERNAL;
-    const gql_type *root = ex->op->kind == OP_MUTATION ? ex->s->mutation : ex->s->query;
+    const gql_type *root = ex->op->kind == OP_MUTATION       ? ex->s->mutation
+                           : ex->op->kind == OP_SUBSCRIPTION ? ex->s->subscription
+                                                             : ex->s->query;
+    static const char *const op_names[] = {"query", "mutation", "subscription"};
+    /* Validation lets these through (graphql-js 16 does); executing them cannot start. */
+    if (!root || ex->op->kind == OP_SUBSCRIPTION) {
+        gql_errs_add(ex->errs, GQL_CODE_BAD_USER_INPUT, &ex->op->loc, NULL,
+                     root ? "Subscriptions are not served over HTTP."
+                          : "Schema is not configured to execute %s operation.",
+                     op_names[ex->op->kind]);
+        return R_INPUT;
+    }
     if (!exec_object(ex, root, NULL, NULL, 0, NULL) && !aborted(ex)) {
         cut(ex->out, 0); /* a non-null root field failed: data is null */
         (void)jsonw_null(ex->out);
@@ -885,6 +954,47 @@ static void write_response(exec *ex, phase_result pr, hk_buf *data, hk_buf *out,
     (void)hk_buf_putc(out, '}');
 }
 
+/* ------------------------------------------------- introspection cache */
+
+/* The cache key of a request that may be introspection-only (its text names
+ * __schema or __type): the document, the operation name, the variables
+ * (sorted) and the limits, NUL-separated. NULL when it cannot be one. */
+static const char *intro_key(const gql_request *req, const gql_limits *lim, size_t *len)
+{
+    const char *q = req->query;
+    if (!q ||
+        (!memmem(q, req->query_len, "__schema", 8) && !memmem(q, req->query_len, "__type", 6)))
+        return NULL;
+    char *vars = req->variables ? json_dumps(req->variables, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    hk_buf b;
+    hk_buf_init(&b, 0);
+    (void)hk_buf_append(&b, q, req->query_len);
+    (void)hk_buf_printf(
+        &b, "%c%c%s%c%s%c%zu,%zu,%u,%u,%zu,%zu,%u,%zu", 0, req->operation_name ? 'n' : '-',
+        req->operation_name ? req->operation_name : "", 0, vars ? vars : "", 0,
+        lim->max_document_bytes, lim->max_tokens, lim->max_depth, lim->max_aliases, lim->max_fields,
+        lim->max_list_items, lim->max_errors, lim->max_introspection_fields);
+    free(vars);
+    char *key = b.err ? NULL : hk_arena_alloc(req->arena, b.len);
+    if (key)
+        memcpy(key, b.data, b.len);
+    *len = b.len;
+    hk_buf_free(&b);
+    return key;
+}
+
+/* Whether the executed operation is a query of meta-fields only. */
+static bool introspection_only(exec *ex)
+{
+    if (!ex->op || ex->op->kind != OP_QUERY || ex->errs->n)
+        return false;
+    const collected *c = collect_fields(ex, ex->s->query, NULL, 0);
+    for (size_t i = 0; c && i < c->ngroups; i++)
+        if (strncmp(((const ast_sel *const *)c->groups[i].nodes.items)[0]->name, "__", 2) != 0)
+            return false;
+    return c != NULL;
+}
+
 hk_status gql_execute(const gql_schema *s, const gql_request *req, hk_buf *out,
                       gql_outcome *outcome)
 {
@@ -896,6 +1006,10 @@ hk_status gql_execute(const gql_schema *s, const gql_request *req, hk_buf *out,
     outcome->http_status = 200;
     gql_limits_resolve(req->limits, &ex.lim);
     gql_errs_init(&errs, req->arena, ex.lim.max_errors);
+    size_t keylen = 0, start = out->len;
+    const char *key = intro_key(req, &ex.lim, &keylen);
+    if (key && gql_intro_cache_get(s, key, keylen, out))
+        return HK_OK; /* 200, no errors: only such answers are kept */
     hk_buf_init(&data, out->limit);
     ex.s = s;
     ex.req = req;
@@ -908,6 +1022,8 @@ hk_status gql_execute(const gql_schema *s, const gql_request *req, hk_buf *out,
     jsonw_mark m = jsonw_begin(out);
     write_response(&ex, pr, &data, out, outcome);
     hk_status st = jsonw_end(out, m);
+    if (!st && key && pr == R_OK && introspection_only(&ex))
+        gql_intro_cache_put(s, key, keylen, out->data + start, out->len - start);
     if (st) { /* the response did not fit: say so briefly */
         m = jsonw_begin(out);
         outcome->http_status = 500;

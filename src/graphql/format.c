@@ -111,3 +111,85 @@ const char *gql_format_inspect(hk_arena *a, json_t *j)
     hk_buf_free(&b);
     return s ? s : "?";
 }
+
+void gql_format_string(hk_buf *b, const char *s, size_t len)
+{
+    (void)hk_buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\b' ? "\\b"
+                          : c == '\t' ? "\\t"
+                          : c == '\n' ? "\\n"
+                          : c == '\f' ? "\\f"
+                          : c == '\r' ? "\\r"
+                                      : NULL;
+        if (esc)
+            (void)hk_buf_puts(b, esc);
+        else if (c < 0x20 || c == 0x7F)
+            (void)hk_buf_printf(b, "\\u%04X", c);
+        else if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                 (unsigned char)s[i + 1] <= 0x9F) /* U+0080..U+009F */
+            (void)hk_buf_printf(b, "\\u%04X", (unsigned char)s[++i]);
+        else
+            (void)hk_buf_putc(b, (char)c);
+    }
+    (void)hk_buf_putc(b, '"');
+}
+
+/* Messages quote literals, not documents: long ones are cut. */
+#define LITERAL_MAX 600
+
+static void literal(hk_buf *b, const ast_value *v, int depth)
+{
+    if (depth > GQL_MAX_NESTING || b->len > LITERAL_MAX) {
+        (void)hk_buf_puts(b, "...");
+        return;
+    }
+    switch (v->kind) {
+    case AV_VAR:
+        (void)hk_buf_printf(b, "$%s", v->s);
+        break;
+    case AV_STRING:
+        gql_format_string(b, v->s, v->len);
+        break;
+    case AV_BOOL:
+        (void)hk_buf_puts(b, v->b ? "true" : "false");
+        break;
+    case AV_NULL:
+        (void)hk_buf_puts(b, "null");
+        break;
+    case AV_INT:
+    case AV_FLOAT:
+    case AV_ENUM:
+        (void)hk_buf_puts(b, v->s);
+        break;
+    case AV_LIST:
+        (void)hk_buf_putc(b, '[');
+        for (size_t i = 0; i < v->n; i++) {
+            (void)hk_buf_puts(b, i ? ", " : "");
+            literal(b, v->items[i], depth + 1);
+        }
+        (void)hk_buf_putc(b, ']');
+        break;
+    case AV_OBJECT:
+        (void)hk_buf_putc(b, '{');
+        for (size_t i = 0; i < v->n; i++) {
+            (void)hk_buf_printf(b, "%s%s: ", i ? ", " : "", v->fields[i].name);
+            literal(b, v->fields[i].value, depth + 1);
+        }
+        (void)hk_buf_putc(b, '}');
+        break;
+    }
+}
+
+const char *gql_format_literal(hk_arena *a, const ast_value *v)
+{
+    hk_buf b;
+    hk_buf_init(&b, 4096);
+    literal(&b, v, 0);
+    const char *s = b.err ? NULL : hk_arena_strndup(a, b.data ? b.data : "", b.len);
+    hk_buf_free(&b);
+    return s ? s : "?";
+}

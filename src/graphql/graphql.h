@@ -296,6 +296,10 @@ typedef struct gql_limits {
     size_t max_fields;         /* GQL_DEFAULT_MAX_FIELDS resolved per request */
     size_t max_list_items;     /* GQL_DEFAULT_MAX_LIST_ITEMS output per request */
     unsigned max_errors;       /* GQL_DEFAULT_MAX_ERRORS reported; more are dropped */
+    /* Fields and list items of the introspection system (__schema, __type and
+     * everything under them) resolved per request, counted apart from
+     * max_fields and max_list_items: the whole schema is one answer. */
+    size_t max_introspection_fields; /* GQL_DEFAULT_MAX_INTROSPECTION_FIELDS */
 } gql_limits;
 
 #define GQL_DEFAULT_MAX_DOCUMENT_BYTES ((size_t)64 << 10)
@@ -305,6 +309,7 @@ typedef struct gql_limits {
 #define GQL_DEFAULT_MAX_FIELDS 20000
 #define GQL_DEFAULT_MAX_LIST_ITEMS 10000
 #define GQL_DEFAULT_MAX_ERRORS 50
+#define GQL_DEFAULT_MAX_INTROSPECTION_FIELDS 200000
 /* Nesting of list/object literals and of selection sets the parser accepts,
  * whatever max_depth says: the parser's recursion bound. */
 #define GQL_MAX_NESTING 64

@@ -217,7 +217,15 @@ struct ast_fragment {
     const ast_selset *sel;
 };
 
+/* A type-system definition met in an executable document (validation refuses it). */
+typedef struct ast_foreign {
+    const char *name; /* NULL: a schema definition or extension */
+    gql_loc loc;
+} ast_foreign;
+
 typedef struct gql_document {
+    const ast_foreign *foreign;
+    size_t nforeign;
     const ast_operation *ops;
     size_t nops;
     const ast_fragment *frags;
@@ -261,6 +269,9 @@ HK_MUST_CHECK hk_status gql_parse_arguments(gql_parser *p, bool is_const, const 
 HK_MUST_CHECK hk_status gql_parse_directives(gql_parser *p, bool is_const,
                                              const ast_directive **out, size_t *n);
 
+/* Whether s[0..n) is valid UTF-8, NUL characters allowed. */
+bool gql_utf8_valid_nul(const char *s, size_t n);
+
 /*
  * Parses an executable document (src must be valid UTF-8; checked here).
  * HK_EPARSE with err set, HK_ENOMEM.
@@ -291,27 +302,41 @@ typedef enum gql_scalar_kind {
 /* An argument or an input object field. */
 typedef struct gql_input_def {
     const char *name;
+    const char *description; /* NULL when none */
     const gql_typeref *type;
     const ast_value *defval; /* constant literal, NULL when none */
+    const char *deprecation; /* @deprecated's reason; NULL when not deprecated */
 } gql_input_def;
 
 typedef struct gql_field_def {
     const char *name;
+    const char *description;
     const gql_typeref *type;
     const gql_input_def *args;
     size_t nargs;
+    const char *deprecation;
     gql_resolve_fn fn; /* NULL: unbound */
 } gql_field_def;
+
+typedef struct gql_enum_value {
+    const char *name;
+    const char *description;
+    const char *deprecation;
+} gql_enum_value;
 
 struct gql_type {
     gql_type_kind kind;
     gql_scalar_kind scalar;
     const char *name;
-    gql_field_def *fields; /* object, interface */
+    const char *description;
+    const char *specified_by; /* scalars: @specifiedBy's url */
+    bool one_of;              /* input objects: @oneOf */
+    gql_typeref self;         /* a named type ref to this type (introspection's __Type) */
+    gql_field_def *fields;    /* object, interface */
     size_t nfields;
     const gql_input_def *inputs; /* input object */
     size_t ninputs;
-    const char *const *enum_values;
+    const gql_enum_value *enum_values;
     size_t nenum;
     const gql_type **ifaces; /* object, interface: implemented interfaces */
     size_t nifaces;
@@ -323,20 +348,74 @@ struct gql_type {
     size_t nmember_names;
 };
 
+/* Where a directive may appear (spec §3.13), in __DirectiveLocation's order. */
+typedef enum gql_dir_loc {
+    GQL_DL_QUERY,
+    GQL_DL_MUTATION,
+    GQL_DL_SUBSCRIPTION,
+    GQL_DL_FIELD,
+    GQL_DL_FRAGMENT_DEFINITION,
+    GQL_DL_FRAGMENT_SPREAD,
+    GQL_DL_INLINE_FRAGMENT,
+    GQL_DL_VARIABLE_DEFINITION,
+    GQL_DL_SCHEMA,
+    GQL_DL_SCALAR,
+    GQL_DL_OBJECT,
+    GQL_DL_FIELD_DEFINITION,
+    GQL_DL_ARGUMENT_DEFINITION,
+    GQL_DL_INTERFACE,
+    GQL_DL_UNION,
+    GQL_DL_ENUM,
+    GQL_DL_ENUM_VALUE,
+    GQL_DL_INPUT_OBJECT,
+    GQL_DL_INPUT_FIELD_DEFINITION,
+    GQL_DL_DIRECTIVE_DEFINITION,
+    GQL_DL_COUNT
+} gql_dir_loc;
+
+/* "QUERY", "FIELD_DEFINITION", ... */
+extern const char *const gql_dir_loc_names[GQL_DL_COUNT];
+
+typedef struct gql_directive_def {
+    const char *name; /* without "@" */
+    const char *description;
+    const gql_input_def *args;
+    size_t nargs;
+    uint32_t locations;             /* bit (1u << gql_dir_loc) per allowed location */
+    const unsigned char *loc_order; /* the locations as declared (introspection's order) */
+    size_t nlocs;
+    bool repeatable;
+    const char *deprecation;
+} gql_directive_def;
+
+typedef struct gql_intro_cache gql_intro_cache;
+
 struct gql_schema {
     hk_arena *arena;
+    const char *description;
+    /* The type map in the reference implementation's order (see sdl.c: order_types):
+     * what __schema.types lists. Built-in scalars nothing uses are not in it. */
     gql_type **types;
     size_t ntypes;
-    gql_type **slots; /* open-addressing hash on name, nslots a power of two */
+    gql_type **slots; /* open-addressing hash over `types` on name, nslots a power of two */
     size_t nslots;
-    const gql_type *query, *mutation;
-    const gql_type *boolean; /* for @include/@skip */
+    const gql_type *query, *mutation, *subscription;
+    const gql_type *boolean;             /* for @include/@skip */
+    const gql_type *meta;                /* __Meta: __schema, __type, __typename (not in the map) */
+    const gql_directive_def *directives; /* declared in the SDL, then the specified ones */
+    size_t ndirectives;
+    gql_intro_cache *intro_cache; /* introspection.c */
 };
 
 /* The type named `name` or NULL. */
 const gql_type *gql_schema_type(const gql_schema *s, const char *name);
 /* The field `name` of an object or interface type, or NULL. */
 const gql_field_def *gql_type_field(const gql_type *t, const char *name);
+/* As gql_type_field, with the meta-fields: __typename on any composite type,
+ * __schema and __type on the query root type (spec §4.1-4.2). */
+const gql_field_def *gql_field_lookup(const gql_schema *s, const gql_type *t, const char *name);
+/* The directive named `name` (without "@"), or NULL. */
+const gql_directive_def *gql_schema_directive(const gql_schema *s, const char *name);
 const gql_input_def *gql_input_find(const gql_input_def *defs, size_t n, const char *name);
 bool gql_type_is_composite(const gql_type *t);
 bool gql_type_is_abstract(const gql_type *t);
@@ -345,10 +424,21 @@ bool gql_type_is_leaf(const gql_type *t);
 /* Whether object type `obj` is one of the possible types of `t`. */
 bool gql_type_possible(const gql_type *t, const gql_type *obj);
 bool gql_enum_has(const gql_type *t, const char *name);
+/* Whether the type is one of the introspection system's (__Schema, __Type...). */
+bool gql_type_is_introspection(const gql_type *t);
 
-/* Parses SDL into s (sdl.c). HK_EPARSE / HK_EINVAL with err set, HK_ENOMEM. */
+/* Parses the built-ins and then `sdl` into s (sdl.c). HK_EPARSE / HK_EINVAL
+ * with err set, HK_ENOMEM. */
 HK_MUST_CHECK hk_status gql_sdl_load(gql_schema *s, const char *sdl, size_t len,
                                      gql_syntax_err *err);
+/*
+ * Reads one type-system definition or extension (description included) at
+ * the parser's position, for an executable document that has one: syntax
+ * errors as graphql-js reports them, nothing kept. *name is the defined
+ * type's or directive's name, NULL for schema definitions and extensions
+ * (*is_schema then). HK_EPARSE, HK_ENOMEM.
+ */
+HK_MUST_CHECK hk_status gql_sdl_skip_definition(gql_parser *p, const char **name, bool *is_schema);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -365,6 +455,8 @@ typedef struct gql_err {
     const char *code;
     gql_loc loc;
     bool has_loc;
+    const gql_loc *more_locs; /* further locations after `loc` (field merging names several) */
+    size_t nmore_locs;
     const char *path; /* JSON array text, or NULL */
 } gql_err;
 
@@ -381,6 +473,9 @@ void gql_errs_add(gql_errlist *e, const char *code, const gql_loc *loc, const gq
                   const char *fmt, ...) HK_PRINTF(5, 6);
 void gql_errs_addv(gql_errlist *e, const char *code, const gql_loc *loc, const gql_path *path,
                    const char *fmt, va_list ap);
+/* As gql_errs_add with n locations (the first is `loc`; n may be 0). */
+void gql_errs_add_locs(gql_errlist *e, const char *code, const gql_loc *locs, size_t n,
+                       const char *fmt, ...) HK_PRINTF(5, 6);
 /* Writes the JSON array of the errors. */
 void gql_errs_write(const gql_errlist *e, hk_buf *b);
 
@@ -413,16 +508,41 @@ HK_MUST_CHECK hk_status gql_coerce_literal(const gql_typeref *tr, const ast_valu
                                            const gql_varvals *vars, hk_arena *a, gql_value *out,
                                            bool *absent, char *msg, size_t msgsz);
 
+/* The coerced value of variable `name`: NULL when it was not provided (and has
+ * no default). */
+const gql_value *gql_var_value(const gql_varvals *vars, const char *name);
+
 /* Parses an Int literal's text into *out; false when it does not fit int64. */
 bool gql_parse_int(const char *s, int64_t *out);
 
 /* ---------------------------------------------------------------- format */
 
+/* Appends s[0..len) quoted as graphql-js's printString writes it. */
+void gql_format_string(hk_buf *b, const char *s, size_t len);
+/* A literal as graphql-js's print() writes it (long ones cut), in the arena;
+ * never NULL. */
+const char *gql_format_literal(hk_arena *a, const ast_value *v);
 /* Appends d as JavaScript prints a number (0.5, 1e-7, 1e+21, 3). */
 void gql_format_double(hk_buf *b, double d);
 /* j as graphql-js's inspect() shows it in messages ({ a: [1, "x"] }); in
  * the arena, never NULL. */
 const char *gql_format_inspect(hk_arena *a, json_t *j);
+
+/* ------------------------------------------------------------ suggestions */
+
+/* graphql-js's didYouMean(suggestionList(input, options)): " Did you mean
+ * \"a\", \"b\", or \"c\"?" (with `sub`, e.g. "the enum value", after "mean"),
+ * or "" when nothing is near. In the arena (suggest.c). */
+const char *gql_suggest(hk_arena *a, const char *sub, const char *input, const char *const *options,
+                        size_t n);
+/* The same wording for names already chosen and ordered. */
+const char *gql_did_you_mean(hk_arena *a, const char *sub, const char *const *names, size_t n);
+/* graphql-js's naturalCompare: digit runs compare as numbers. */
+int gql_natural_compare(const char *a, const char *b);
+/* Suggestions among the names of n structs of `size` bytes whose first member
+ * is their name (gql_field_def, gql_input_def, gql_enum_value). */
+const char *gql_suggest_named(hk_arena *a, const char *sub, const char *input, const void *items,
+                              size_t n, size_t size);
 
 /* ------------------------------------------------------------ validation */
 
@@ -433,6 +553,30 @@ const char *gql_format_inspect(hk_arena *a, json_t *j);
  */
 HK_MUST_CHECK hk_status gql_validate(const gql_schema *s, const gql_document *doc,
                                      const gql_limits *lim, hk_arena *a, gql_errlist *errs);
+
+/* ---------------------------------------------------------- introspection */
+
+/* Binds the introspection resolvers and makes the answer cache (introspection.c). */
+HK_MUST_CHECK hk_status gql_introspection_init(gql_schema *s);
+/* Frees the cache; accepts NULL. */
+void gql_introspection_free(gql_schema *s);
+/* Appends the cached answer for `key` to out; false when there is none. */
+bool gql_intro_cache_get(const gql_schema *s, const char *key, size_t keylen, hk_buf *out);
+/* Keeps a copy of an answer (best effort: nothing happens without memory). */
+void gql_intro_cache_put(const gql_schema *s, const char *key, size_t keylen, const char *body,
+                         size_t len);
+/* The schema a resolver runs against. */
+const gql_schema *gql_field_schema(gql_field_ctx *fc);
+
+/* OverlappingFieldsCanBeMerged (validate_merge.c): one per validation, its
+ * caches shared by every selection set checked. NULL when out of memory. */
+typedef struct gql_merge gql_merge;
+gql_merge *gql_merge_new(const gql_schema *s, const gql_document *doc, hk_arena *a,
+                         gql_errlist *errs);
+/* Reports the conflicts within `set` (parent: its type, NULL when unknown). */
+void gql_merge_check(gql_merge *m, const gql_type *parent, const ast_selset *set);
+/* HK_ENOMEM once memory ran out, else HK_OK. */
+hk_status gql_merge_status(const gql_merge *m);
 
 /* Limits with zeros replaced by defaults. */
 void gql_limits_resolve(const gql_limits *in, gql_limits *out);

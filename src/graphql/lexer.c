@@ -4,8 +4,9 @@
  * Skips ignored tokens (BOM, white space, line terminators, commas,
  * comments), tracks line and column (columns count code points, both
  * 1-based) and decodes string values, escapes and block-string indentation
- * included, into the arena. The source must be valid UTF-8; the lexer never
- * reads past `end` and never recurses.
+ * included, into the arena. The source must be valid UTF-8 (NUL allowed:
+ * like any control character it may appear in strings and comments, spec
+ * October 2021); the lexer never reads past `end` and never recurses.
  */
 #include <stdio.h>
 #include <string.h>
@@ -104,22 +105,24 @@ static bool is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-/* Describes the character at the current position for messages. */
+/* Describes the character at the current position for messages, as
+ * graphql-js does: printable ASCII quoted, anything else as U+XXXX. */
 static const char *char_desc(const gql_lexer *lx, char *buf, size_t n)
 {
     int c = cur(lx);
     if (c < 0)
         return "<EOF>";
-    if (c < 0x20 || c == 0x7F)
-        snprintf(buf, n, "U+%04X", (unsigned)c);
-    else if (c < 0x80)
-        snprintf(buf, n, "\"%c\"", c);
-    else {
-        size_t len = 1;
-        while (lx->p + len < lx->end && ((unsigned char)lx->p[len] & 0xC0) == 0x80 && len < 4)
-            len++;
-        snprintf(buf, n, "\"%.*s\"", (int)len, lx->p);
+    if (c >= 0x20 && c < 0x7F) {
+        snprintf(buf, n, c == '"' ? "'\"'" : "\"%c\"", c);
+        return buf;
     }
+    uint32_t cp = (uint32_t)c;
+    size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (len > 1)
+        cp &= 0x3Fu >> (len - 1);
+    for (size_t i = 1; i < len; i++)
+        cp = (cp << 6) | ((unsigned)peek_at(lx, i) & 0x3Fu);
+    snprintf(buf, n, "U+%04X", (unsigned)cp);
     return buf;
 }
 
@@ -229,7 +232,8 @@ static bool read_hex_escape(const gql_lexer *lx, uint32_t *cp, size_t *used)
     uint32_t v = 0;
     if (peek_at(lx, 0) == '{') {
         size_t i = 1;
-        while (hex_val(peek_at(lx, i)) >= 0) {
+        /* At most 8 digits (\u{00000041}), as graphql-js reads them. */
+        while (hex_val(peek_at(lx, i)) >= 0 && i <= 8) {
             v = v * 16 + (uint32_t)hex_val(peek_at(lx, i));
             if (v > 0x10FFFF)
                 return false;
@@ -342,11 +346,7 @@ static hk_status lex_string(gql_lexer *lx, gql_token *tok)
             adv(lx);
             break;
         }
-        if (c < 0x20 && c != '\t') {
-            char d[16];
-            return gql_syntax_fail(lx->err, lx->pos, "Invalid character within String: %s.",
-                                   char_desc(lx, d, sizeof d));
-        }
+        /* Any other character, control characters included (spec October 2021). */
         if (c == '\\') {
             st = peek_at(lx, 1) == 'u' ? unicode_escape(lx, out, &n) : simple_escape(lx, out, &n);
             if (st)
@@ -442,11 +442,6 @@ static hk_status lex_block_string(gql_lexer *lx, gql_token *tok)
             adv_n(lx, 4);
             continue;
         }
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            char d[16];
-            return gql_syntax_fail(lx->err, lx->pos, "Invalid character within String: %s.",
-                                   char_desc(lx, d, sizeof d));
-        }
         raw[n++] = (char)c;
         adv(lx);
     }
@@ -527,6 +522,11 @@ static hk_status lex_token(gql_lexer *lx, gql_token *tok)
         return lex_string(lx, tok);
     }
     char d[16];
+    if (c == '\'')
+        return gql_syntax_fail(
+            lx->err, lx->pos,
+            "Unexpected single quote character ('), did you mean to use a double "
+            "quote (\")?");
     return gql_syntax_fail(lx->err, lx->pos, "Unexpected character: %s.",
                            char_desc(lx, d, sizeof d));
 }

@@ -238,8 +238,16 @@ hk_status gql_parse_value(gql_parser *p, bool is_const, const ast_value **out)
     case GQL_TOK_NAME:
         return parse_name_value(p, v);
     case GQL_TOK_DOLLAR:
-        if (is_const)
-            break;
+        if (is_const) {
+            gql_loc at = p->tok.loc;
+            if ((st = gql_parser_advance(p)))
+                return st;
+            if (gql_parser_at(p, GQL_TOK_NAME))
+                return gql_syntax_fail(p->lx.err, at,
+                                       "Unexpected variable \"$%.*s\" in constant value.",
+                                       p->tok.len > 64 ? 64 : (int)p->tok.len, p->tok.start);
+            return gql_parser_unexpected(p);
+        }
         v->kind = AV_VAR;
         if ((st = gql_parser_advance(p)) || (st = gql_parser_name(p, &v->s, NULL)))
             return st;
@@ -433,6 +441,11 @@ static hk_status parse_selset(gql_parser *p, const ast_selset **out)
 
 /* ----------------------------------------------------------- definitions */
 
+static bool at_description(const gql_parser *p)
+{
+    return gql_parser_at(p, GQL_TOK_STRING) || gql_parser_at(p, GQL_TOK_BLOCK_STRING);
+}
+
 static hk_status parse_vardefs(gql_parser *p, ast_operation *op)
 {
     gql_vec vars = {0};
@@ -444,7 +457,10 @@ static hk_status parse_vardefs(gql_parser *p, ast_operation *op)
         ast_vardef v = {0};
         bool eq;
         v.loc = p->tok.loc;
-        st = gql_parser_expect(p, GQL_TOK_DOLLAR);
+        if (at_description(p)) /* graphql-js 16.15 reads (and we drop) one */
+            st = gql_parser_advance(p);
+        if (!st)
+            st = gql_parser_expect(p, GQL_TOK_DOLLAR);
         if (!st)
             st = gql_parser_name(p, &v.name, NULL);
         if (!st)
@@ -518,14 +534,55 @@ static bool at_operation(const gql_parser *p)
            gql_parser_at_keyword(p, "mutation") || gql_parser_at_keyword(p, "subscription");
 }
 
+/* A type-system definition or extension (graphql-js parses them in any
+ * document; validation then refuses them as not executable). */
+static bool at_type_system(const gql_parser *p)
+{
+    static const char *const kws[] = {"schema", "scalar", "type",      "interface", "union",
+                                      "enum",   "input",  "directive", "extend"};
+    if (gql_parser_at(p, GQL_TOK_STRING) || gql_parser_at(p, GQL_TOK_BLOCK_STRING))
+        return true;
+    for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++)
+        if (gql_parser_at_keyword(p, kws[i]))
+            return true;
+    return false;
+}
+
 static hk_status parse_definitions(gql_parser *p, gql_document *doc)
 {
-    gql_vec ops = {0}, frags = {0};
+    gql_vec ops = {0}, frags = {0}, foreign = {0};
     hk_status st = HK_OK;
     do {
-        if (at_operation(p)) {
+        /* A description may precede an operation (not a shorthand one), a
+         * fragment or a type-system definition (graphql-js 16.15, spec
+         * September 2025); it is read and dropped. */
+        gql_loc desc_at = p->tok.loc;
+        bool described = at_description(p);
+        if (described && (st = gql_parser_advance(p)))
+            break;
+        if (described && gql_parser_at(p, GQL_TOK_LBRACE)) {
+            st = gql_syntax_fail(p->lx.err, desc_at,
+                                 "Unexpected description, descriptions are not supported on "
+                                 "shorthand queries.");
+        } else if (described && gql_parser_at_keyword(p, "extend")) {
+            st = gql_syntax_fail(p->lx.err, desc_at,
+                                 "Unexpected description, only GraphQL definitions support "
+                                 "descriptions.");
+        } else if (at_type_system(p) && !(described && at_description(p))) {
+            ast_foreign f = {0};
+            bool is_schema;
+            f.loc = described ? desc_at : p->tok.loc;
+            st = gql_sdl_skip_definition(p, &f.name, &is_schema);
+            ast_foreign *slot = st ? NULL : gql_vec_push(&foreign, sizeof f, p->arena);
+            if (!st && !slot)
+                st = HK_ENOMEM;
+            if (slot)
+                *slot = f;
+        } else if (at_operation(p)) {
             ast_operation op = {0};
             st = parse_operation(p, &op);
+            if (described)
+                op.loc = desc_at;
             ast_operation *slot = st ? NULL : gql_vec_push(&ops, sizeof op, p->arena);
             if (!st && !slot)
                 st = HK_ENOMEM;
@@ -534,6 +591,8 @@ static hk_status parse_definitions(gql_parser *p, gql_document *doc)
         } else if (gql_parser_at_keyword(p, "fragment")) {
             ast_fragment f = {0};
             st = parse_fragment_def(p, &f);
+            if (described)
+                f.loc = desc_at;
             ast_fragment *slot = st ? NULL : gql_vec_push(&frags, sizeof f, p->arena);
             if (!st && !slot)
                 st = HK_ENOMEM;
@@ -543,6 +602,8 @@ static hk_status parse_definitions(gql_parser *p, gql_document *doc)
             st = gql_parser_unexpected(p);
         }
     } while (!st && !gql_parser_at(p, GQL_TOK_EOF));
+    doc->foreign = foreign.items;
+    doc->nforeign = foreign.n;
     doc->ops = ops.items;
     doc->nops = ops.n;
     doc->frags = frags.items;
@@ -557,8 +618,8 @@ hk_status gql_parse_document(const char *src, size_t len, size_t max_tokens, hk_
     gql_loc start = {1, 1};
     hk_status st;
     *out = NULL;
-    if (!hk_utf8_valid(src, len))
-        return gql_syntax_fail(err, start, "Document is not valid UTF-8 or contains NUL.");
+    if (!gql_utf8_valid_nul(src, len))
+        return gql_syntax_fail(err, start, "Document is not valid UTF-8.");
     gql_document *doc = hk_arena_calloc(a, 1, sizeof *doc);
     if (!doc)
         return HK_ENOMEM;
@@ -570,6 +631,18 @@ hk_status gql_parse_document(const char *src, size_t len, size_t max_tokens, hk_
     doc->naliases = p.naliases;
     *out = doc;
     return HK_OK;
+}
+
+bool gql_utf8_valid_nul(const char *s, size_t n)
+{
+    const char *end = s + n, *nul;
+    /* NUL is one byte and never inside a multi-byte sequence: check between them. */
+    while ((nul = memchr(s, '\0', (size_t)(end - s))) != NULL) {
+        if (!hk_utf8_valid(s, (size_t)(nul - s)))
+            return false;
+        s = nul + 1;
+    }
+    return hk_utf8_valid(s, (size_t)(end - s));
 }
 
 /* ---------------------------------------------------------------- lookup */

@@ -22,6 +22,10 @@ hk_status gql_schema_new(const char *sdl, size_t len, gql_schema **out, hk_error
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory loading the schema");
     }
     st = gql_sdl_load(s, sdl, len, &serr);
+    if (!st && (st = gql_introspection_init(s)) == HK_ENOTFOUND) {
+        st = HK_EINVAL; /* builtins.graphql and introspection.c disagree: a bug */
+        snprintf(serr.message, sizeof serr.message, "introspection resolvers do not bind");
+    }
     if (st == HK_ENOMEM)
         hk_error_set(err, st, NULL, "out of memory loading the schema");
     else if (st && serr.loc.line)
@@ -40,6 +44,7 @@ void gql_schema_free(gql_schema *s)
 {
     if (!s)
         return;
+    gql_introspection_free(s);
     hk_arena_free(s->arena);
     free(s);
 }
@@ -108,9 +113,32 @@ bool gql_type_possible(const gql_type *t, const gql_type *obj)
 bool gql_enum_has(const gql_type *t, const char *name)
 {
     for (size_t i = 0; t && i < t->nenum; i++)
-        if (strcmp(t->enum_values[i], name) == 0)
+        if (strcmp(t->enum_values[i].name, name) == 0)
             return true;
     return false;
+}
+
+bool gql_type_is_introspection(const gql_type *t)
+{
+    return t && t->name[0] == '_' && t->name[1] == '_';
+}
+
+const gql_field_def *gql_field_lookup(const gql_schema *s, const gql_type *t, const char *name)
+{
+    if (name[0] == '_' && name[1] == '_' && gql_type_is_composite(t)) {
+        if (strcmp(name, "__typename") == 0 ||
+            (t == s->query && (strcmp(name, "__schema") == 0 || strcmp(name, "__type") == 0)))
+            return gql_type_field(s->meta, name);
+    }
+    return gql_type_field(t, name);
+}
+
+const gql_directive_def *gql_schema_directive(const gql_schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->ndirectives; i++)
+        if (strcmp(s->directives[i].name, name) == 0)
+            return &s->directives[i];
+    return NULL;
 }
 
 const gql_type *gql_typeref_named(const gql_typeref *tr)

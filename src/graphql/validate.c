@@ -1,23 +1,20 @@
 /*
- * validate.c - document validation against the schema (spec §5) and the
- * abuse limits (aliases, selection depth).
+ * validate.c - document validation against the schema (spec §5, every rule
+ * of graphql-js 16's specifiedRules) and the abuse limits (aliases,
+ * selection depth).
  *
  * Each operation and fragment definition is walked once; fragment spreads
  * are not followed during that walk but recorded, so the work is linear in
  * the document whatever the spreads. Rules needing the whole spread graph
  * (cycles, unused fragments, variables used through fragments, depth) then
  * run over that graph iteratively, never recursing through fragments.
+ * Field merging (OverlappingFieldsCanBeMerged) is validate_merge.c, with its
+ * own memoisation and work bound.
  *
- * Implemented: executable definitions (parser), operation name uniqueness,
- * lone anonymous operation, supported operation types, fields on correct
- * type, fragments on composite types, known types, variables are input
- * types, leaf field selections, unique fragment names, known fragments, no
- * unused fragments, possible spreads, no cycles, unique variables, no
- * undefined / unused variables, variables in allowed position, known and
- * unique arguments, required arguments, values of correct type, unique
- * input fields, known directives in valid locations, unique directives,
- * and overlapping fields can be merged, reduced to fields written in the
- * same selection set (see check_overlap).
+ * As in graphql-js, a part whose type is unknown (an unknown field, an
+ * unknown argument, a field of a leaf type) is still walked, without a type:
+ * its fragment spreads and variables count as used, so one mistake gives
+ * one error rather than a cascade of "never used" ones.
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,22 +50,6 @@ typedef struct frag_info {
     unsigned mark;        /* reachability generation */
 } frag_info;
 
-typedef enum dir_loc {
-    LOC_QUERY,
-    LOC_MUTATION,
-    LOC_SUBSCRIPTION,
-    LOC_FIELD,
-    LOC_FRAGMENT_DEFINITION,
-    LOC_FRAGMENT_SPREAD,
-    LOC_INLINE_FRAGMENT,
-    LOC_VARIABLE_DEFINITION,
-} dir_loc;
-
-static const char *const dir_loc_names[] = {
-    "QUERY",           "MUTATION",        "SUBSCRIPTION",        "FIELD", "FRAGMENT_DEFINITION",
-    "FRAGMENT_SPREAD", "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
-};
-
 typedef struct vctx {
     const gql_schema *s;
     const gql_document *doc;
@@ -76,11 +57,10 @@ typedef struct vctx {
     hk_arena *a;
     gql_errlist *errs;
     frag_info *fi;
-    def_info *cur; /* the definition being walked */
-    hk_status st;  /* HK_ENOMEM once allocation failed */
-    unsigned gen;  /* reachability generation counter */
-    gql_typeref bool_named, bool_nn;
-    gql_input_def if_arg;
+    def_info *cur;    /* the definition being walked */
+    hk_status st;     /* HK_ENOMEM once allocation failed */
+    unsigned gen;     /* reachability generation counter */
+    gql_merge *merge; /* validate_merge.c */
 } vctx;
 
 static void err(vctx *c, const gql_loc *loc, const char *fmt, ...) HK_PRINTF(3, 4);
@@ -101,61 +81,9 @@ static const char *tstr(vctx *c, const gql_typeref *tr)
     return s ? s : "?";
 }
 
-/* -------------------------------------------------------- literal printing */
-
-static void lit_write(const ast_value *v, hk_buf *b, int depth)
-{
-    if (depth > GQL_MAX_NESTING || b->len > 200) {
-        (void)hk_buf_puts(b, "...");
-        return;
-    }
-    switch (v->kind) {
-    case AV_VAR:
-        (void)hk_buf_printf(b, "$%s", v->s);
-        break;
-    case AV_STRING:
-        (void)hk_buf_printf(b, "\"%.*s\"", v->len > 60 ? 60 : (int)v->len, v->s);
-        break;
-    case AV_BOOL:
-        (void)hk_buf_puts(b, v->b ? "true" : "false");
-        break;
-    case AV_NULL:
-        (void)hk_buf_puts(b, "null");
-        break;
-    case AV_INT:
-    case AV_FLOAT:
-    case AV_ENUM:
-        (void)hk_buf_puts(b, v->s);
-        break;
-    case AV_LIST:
-        (void)hk_buf_putc(b, '[');
-        for (size_t i = 0; i < v->n; i++) {
-            (void)hk_buf_puts(b, i ? ", " : "");
-            lit_write(v->items[i], b, depth + 1);
-        }
-        (void)hk_buf_putc(b, ']');
-        break;
-    case AV_OBJECT:
-        (void)hk_buf_putc(b, '{');
-        for (size_t i = 0; i < v->n; i++) {
-            (void)hk_buf_printf(b, "%s%s: ", i ? ", " : "", v->fields[i].name);
-            lit_write(v->fields[i].value, b, depth + 1);
-        }
-        (void)hk_buf_putc(b, '}');
-        break;
-    }
-}
-
 static const char *lit_str(vctx *c, const ast_value *v)
 {
-    hk_buf b;
-    hk_buf_init(&b, 4096);
-    lit_write(v, &b, 0);
-    const char *s = b.err ? "?" : hk_arena_strndup(c->a, b.data ? b.data : "", b.len);
-    hk_buf_free(&b);
-    if (!s)
-        c->st = HK_ENOMEM;
-    return s ? s : "?";
+    return gql_format_literal(c->a, v);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -227,19 +155,6 @@ static void check_input_object(vctx *c, const gql_type *t, const ast_value *v)
         err(c, &v->loc, "Expected value of type \"%s\", found %s.", t->name, lit_str(c, v));
         return;
     }
-    for (size_t i = 0; i < v->n; i++) {
-        const ast_objfield *f = &v->fields[i];
-        bool dup = false;
-        for (size_t k = 0; k < i && !dup; k++)
-            dup = strcmp(v->fields[k].name, f->name) == 0;
-        const gql_input_def *d = gql_input_find(t->inputs, t->ninputs, f->name);
-        if (dup)
-            err(c, &f->loc, "There can be only one input field named \"%s\".", f->name);
-        else if (!d)
-            err(c, &f->loc, "Field \"%s\" is not defined by type \"%s\".", f->name, t->name);
-        else
-            check_value(c, d->type, f->value, d->defval != NULL);
-    }
     for (size_t k = 0; k < t->ninputs; k++) {
         const gql_input_def *d = &t->inputs[k];
         bool given = false;
@@ -249,11 +164,32 @@ static void check_input_object(vctx *c, const gql_type *t, const ast_value *v)
             err(c, &v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.", t->name,
                 d->name, tstr(c, d->type));
     }
+    for (size_t i = 0; i < v->n; i++) {
+        const ast_objfield *f = &v->fields[i];
+        bool dup = false;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = strcmp(v->fields[k].name, f->name) == 0;
+        const gql_input_def *d = gql_input_find(t->inputs, t->ninputs, f->name);
+        if (dup)
+            err(c, &f->loc, "There can be only one input field named \"%s\".", f->name);
+        else if (!d)
+            err(c, &f->loc, "Field \"%s\" is not defined by type \"%s\".%s", f->name, t->name,
+                gql_suggest_named(c->a, NULL, f->name, t->inputs, t->ninputs, sizeof *t->inputs));
+        check_value(c, d ? d->type : NULL, f->value, d && d->defval != NULL);
+    }
+    if (t->one_of && v->n != 1)
+        err(c, &v->loc, "OneOf Input Object \"%s\" must specify exactly one key.", t->name);
+    else if (t->one_of && v->fields[0].value->kind == AV_NULL)
+        err(c, &v->loc, "Field \"%s.%s\" must be non-null.", t->name, v->fields[0].name);
 }
 
 /* Values of correct type (§5.6.1); records the variables it meets. */
 static void check_value(vctx *c, const gql_typeref *tr, const ast_value *v, bool has_default)
 {
+    if (!tr) { /* no known type here: only the variables count */
+        record_any(c, v, 0);
+        return;
+    }
     if (v->kind == AV_VAR) {
         record_usage(c, v, tr, has_default);
         return;
@@ -282,17 +218,29 @@ static void check_value(vctx *c, const gql_typeref *tr, const ast_value *v, bool
     else if (t->kind == GQL_T_SCALAR)
         check_scalar(c, t, v);
     else if (v->kind != AV_ENUM)
-        err(c, &v->loc, "Enum \"%s\" cannot represent non-enum value: %s.", t->name, lit_str(c, v));
+        err(c, &v->loc, "Enum \"%s\" cannot represent non-enum value: %s.%s", t->name,
+            lit_str(c, v), /* graphql-js suggests from the printed literal, quotes and all */
+            gql_suggest_named(c->a, "the enum value", lit_str(c, v), t->enum_values, t->nenum,
+                              sizeof *t->enum_values));
     else if (!gql_enum_has(t, v->s))
-        err(c, &v->loc, "Value \"%s\" does not exist in \"%s\" enum.", v->s, t->name);
+        err(c, &v->loc, "Value \"%s\" does not exist in \"%s\" enum.%s", v->s, t->name,
+            gql_suggest_named(c->a, "the enum value", v->s, t->enum_values, t->nenum,
+                              sizeof *t->enum_values));
 }
 
 /* ------------------------------------------------------------- arguments */
 
-/* `owner` is "field \"T.f\"" or "directive \"@d\"", `who` "Field \"f\"" or
- * "Directive \"@d\"", for messages. */
+/* Whose arguments check_args checks, for its messages (built only when an
+ * error needs them: this runs for every field of every document). */
+typedef struct arg_owner {
+    const char *parent; /* the field's parent type; NULL for a directive */
+    const char *name;   /* the field's or directive's name */
+} arg_owner;
+
+/* `known` false: the field or directive is unknown (reported already): its
+ * arguments are only walked for variables. */
 static void check_args(vctx *c, const ast_arg *args, size_t n, const gql_input_def *defs,
-                       size_t ndefs, const char *owner, const char *who, const gql_loc *loc)
+                       size_t ndefs, bool known, const arg_owner *o, const gql_loc *loc)
 {
     for (size_t i = 0; i < n; i++) {
         bool dup = false;
@@ -301,48 +249,65 @@ static void check_args(vctx *c, const ast_arg *args, size_t n, const gql_input_d
         const gql_input_def *d = gql_input_find(defs, ndefs, args[i].name);
         if (dup)
             err(c, &args[i].loc, "There can be only one argument named \"%s\".", args[i].name);
-        else if (!d)
-            err(c, &args[i].loc, "Unknown argument \"%s\" on %s.", args[i].name, owner);
-        else
-            check_value(c, d->type, args[i].value, d->defval != NULL);
+        else if (!d && known)
+            err(c, &args[i].loc, "Unknown argument \"%s\" on %s \"%s%s%s\".%s", args[i].name,
+                o->parent ? "field" : "directive", o->parent ? o->parent : "@",
+                o->parent ? "." : "", o->name,
+                gql_suggest_named(c->a, NULL, args[i].name, defs, ndefs, sizeof *defs));
+        check_value(c, d ? d->type : NULL, args[i].value, d && d->defval != NULL);
     }
-    for (size_t k = 0; k < ndefs; k++) {
+    for (size_t k = 0; known && k < ndefs; k++) {
         bool given = false;
         for (size_t i = 0; i < n && !given; i++)
             given = strcmp(args[i].name, defs[k].name) == 0;
         if (!given && !defs[k].defval && defs[k].type->kind == GQL_TR_NONNULL)
-            err(c, loc, "%s argument \"%s\" of type \"%s\" is required, but it was not provided.",
-                who, defs[k].name, tstr(c, defs[k].type));
+            err(c, loc,
+                "%s \"%s%s\" argument \"%s\" of type \"%s\" is required, but it was not "
+                "provided.",
+                o->parent ? "Field" : "Directive", o->parent ? "" : "@", o->name, defs[k].name,
+                tstr(c, defs[k].type));
     }
 }
 
-static void check_directives(vctx *c, const ast_directive *dirs, size_t n, dir_loc where)
+/* KnownDirectives, UniqueDirectivesPerLocation and the directives' arguments. */
+static void check_directives(vctx *c, const ast_directive *dirs, size_t n, gql_dir_loc where)
 {
     for (size_t i = 0; i < n; i++) {
         const ast_directive *d = &dirs[i];
-        bool dup = false;
-        for (size_t k = 0; k < i && !dup; k++)
-            dup = strcmp(dirs[k].name, d->name) == 0;
-        if (strcmp(d->name, "include") != 0 && strcmp(d->name, "skip") != 0) {
+        const gql_directive_def *def = gql_schema_directive(c->s, d->name);
+        arg_owner o = {NULL, d->name};
+        if (!def) {
             err(c, &d->loc, "Unknown directive \"@%s\".", d->name);
-            continue;
+        } else {
+            bool dup = false;
+            for (size_t k = 0; k < i && !dup; k++)
+                dup = strcmp(dirs[k].name, d->name) == 0;
+            if (!(def->locations & (1u << where)))
+                err(c, &d->loc, "Directive \"@%s\" may not be used on %s.", d->name,
+                    gql_dir_loc_names[where]);
+            if (dup && !def->repeatable)
+                err(c, &d->loc, "The directive \"@%s\" can only be used once at this location.",
+                    d->name);
         }
-        if (where != LOC_FIELD && where != LOC_FRAGMENT_SPREAD && where != LOC_INLINE_FRAGMENT)
-            err(c, &d->loc, "Directive \"@%s\" may not be used on %s.", d->name,
-                dir_loc_names[where]);
-        if (dup)
-            err(c, &d->loc, "The directive \"@%s\" can only be used once at this location.",
-                d->name);
-        char owner[64], who[64];
-        snprintf(owner, sizeof owner, "directive \"@%s\"", d->name);
-        snprintf(who, sizeof who, "Directive \"@%s\"", d->name);
-        check_args(c, d->args, d->nargs, &c->if_arg, 1, owner, who, &d->loc);
+        check_args(c, d->args, d->nargs, def ? def->args : NULL, def ? def->nargs : 0, def != NULL,
+                   &o, &d->loc);
     }
 }
 
 /* ------------------------------------------------------------ selections */
 
 static void check_selset(vctx *c, const gql_type *parent, const ast_selset *set);
+
+/* KnownTypeNames' hint: nearby names of the type map. */
+static const char *type_suggestions(vctx *c, const char *name)
+{
+    const char **names = hk_arena_calloc(c->a, c->s->ntypes + 1, sizeof *names);
+    if (!names)
+        return "";
+    for (size_t i = 0; i < c->s->ntypes; i++)
+        names[i] = c->s->types[i]->name;
+    return gql_suggest(c->a, NULL, name, names, c->s->ntypes);
+}
 
 /* Whether some object could be of both types (§5.5.2.3). */
 static bool types_overlap(const gql_type *a, const gql_type *b)
@@ -353,39 +318,99 @@ static bool types_overlap(const gql_type *a, const gql_type *b)
     return false;
 }
 
+/* Whether `sub` is a subtype of interface `iface` (graphql-js's isSubType). */
+static bool implements(const gql_type *sub, const gql_type *iface)
+{
+    for (size_t i = 0; i < sub->nifaces; i++)
+        if (sub->ifaces[i] == iface)
+            return true;
+    return false;
+}
+
+typedef struct type_use {
+    const gql_type *t;
+    unsigned uses;
+} type_use;
+
+static int type_use_cmp(const void *x, const void *y)
+{
+    const type_use *a = x, *b = y;
+    if (a->uses != b->uses)
+        return a->uses > b->uses ? -1 : 1;
+    if (a->t->kind == GQL_T_INTERFACE && implements(b->t, a->t))
+        return -1;
+    if (b->t->kind == GQL_T_INTERFACE && implements(a->t, b->t))
+        return 1;
+    return gql_natural_compare(a->t->name, b->t->name);
+}
+
+/* FieldsOnCorrectType's hint, as graphql-js: on an abstract type, the types
+ * that have the field (most used first); else the nearby field names. */
+static const char *field_suggestions(vctx *c, const gql_type *parent, const char *name)
+{
+    if (gql_type_is_abstract(parent)) {
+        gql_vec uses = {0};
+        for (size_t i = 0; i < parent->npossible; i++) {
+            const gql_type *p = parent->possible[i];
+            if (!gql_type_field(p, name))
+                continue;
+            const gql_type *cands[65];
+            size_t nc = 0;
+            cands[nc++] = p;
+            for (size_t k = 0; k < p->nifaces && nc < 65; k++)
+                if (gql_type_field(p->ifaces[k], name))
+                    cands[nc++] = p->ifaces[k];
+            for (size_t k = 0; k < nc; k++) {
+                type_use *u = NULL;
+                for (size_t j = 0; j < uses.n && !u; j++)
+                    if (((type_use *)uses.items)[j].t == cands[k])
+                        u = (type_use *)uses.items + j;
+                if (!u && !(u = gql_vec_push(&uses, sizeof *u, c->a))) {
+                    c->st = HK_ENOMEM;
+                    return "";
+                }
+                u->t = cands[k];
+                u->uses = k == 0 ? 1 : u->uses + 1;
+            }
+        }
+        if (uses.n)
+            qsort(uses.items, uses.n, sizeof(type_use), type_use_cmp);
+        const char **names = hk_arena_calloc(c->a, uses.n + 1, sizeof *names);
+        for (size_t i = 0; names && i < uses.n; i++)
+            names[i] = ((type_use *)uses.items)[i].t->name;
+        if (uses.n && names)
+            return gql_did_you_mean(c->a, "to use an inline fragment on", names, uses.n);
+    }
+    if (parent->kind == GQL_T_OBJECT || parent->kind == GQL_T_INTERFACE)
+        return gql_suggest_named(c->a, NULL, name, parent->fields, parent->nfields,
+                                 sizeof *parent->fields);
+    return "";
+}
+
+/* `parent` NULL: unknown (see the file comment). */
 static void check_field(vctx *c, const gql_type *parent, const ast_sel *f)
 {
-    if (strcmp(f->name, "__typename") == 0) {
-        check_args(c, f->args, f->nargs, NULL, 0, "field \"__typename\"", "Field \"__typename\"",
-                   &f->loc);
-        if (f->sel)
-            err(c, &f->loc,
-                "Field \"__typename\" must not have a selection since type \"String!\" has no "
-                "subfields.");
-        return;
-    }
-    const gql_field_def *def = gql_type_field(parent, f->name);
-    if (!def) {
-        err(c, &f->loc, "Cannot query field \"%s\" on type \"%s\".", f->name, parent->name);
-        return;
-    }
-    char owner[300], who[300];
-    snprintf(owner, sizeof owner, "field \"%s.%s\"", parent->name, f->name);
-    snprintf(who, sizeof who, "Field \"%s\"", f->name);
-    check_args(c, f->args, f->nargs, def->args, def->nargs, owner, who, &f->loc);
-    const gql_type *t = gql_typeref_named(def->type);
-    if (gql_type_is_leaf(t) && f->sel) {
+    const gql_field_def *def = parent ? gql_field_lookup(c->s, parent, f->name) : NULL;
+    arg_owner o = {parent ? parent->name : "?", f->name};
+    if (parent && !def)
+        err(c, &f->loc, "Cannot query field \"%s\" on type \"%s\".%s", f->name, parent->name,
+            field_suggestions(c, parent, f->name));
+    check_args(c, f->args, f->nargs, def ? def->args : NULL, def ? def->nargs : 0, def != NULL, &o,
+               &f->loc);
+    const gql_type *t = def ? gql_typeref_named(def->type) : NULL;
+    if (def && gql_type_is_leaf(t) && f->sel) {
         err(c, &f->loc,
             "Field \"%s\" must not have a selection since type \"%s\" has no subfields.", f->name,
             tstr(c, def->type));
-    } else if (!gql_type_is_leaf(t) && !f->sel) {
+    } else if (def && !gql_type_is_leaf(t) && !f->sel) {
         err(c, &f->loc,
             "Field \"%s\" of type \"%s\" must have a selection of subfields. Did you mean \"%s "
             "{ ... }\"?",
             f->name, tstr(c, def->type), f->name);
-    } else if (f->sel) {
-        check_selset(c, t, f->sel);
     }
+    check_directives(c, f->dirs, f->ndirs, GQL_DL_FIELD);
+    if (f->sel)
+        check_selset(c, gql_type_is_composite(t) ? t : NULL, f->sel);
 }
 
 static void check_spread(vctx *c, const gql_type *parent, const ast_sel *s)
@@ -403,7 +428,7 @@ static void check_spread(vctx *c, const gql_type *parent, const ast_sel *s)
     r->frag = idx;
     r->loc = s->loc;
     const gql_type *ft = c->fi[idx].type;
-    if (ft && !types_overlap(parent, ft))
+    if (ft && parent && !types_overlap(parent, ft))
         err(c, &s->loc,
             "Fragment \"%s\" cannot be spread here as objects of type \"%s\" can never be of "
             "type \"%s\".",
@@ -416,119 +441,42 @@ static void check_inline(vctx *c, const gql_type *parent, const ast_sel *s)
     if (s->type_cond) {
         t = gql_schema_type(c->s, s->type_cond);
         if (!t) {
-            err(c, &s->type_loc, "Unknown type \"%s\".", s->type_cond);
-            return;
-        }
-        if (!gql_type_is_composite(t)) {
+            err(c, &s->type_loc, "Unknown type \"%s\".%s", s->type_cond,
+                type_suggestions(c, s->type_cond));
+        } else if (!gql_type_is_composite(t)) {
             err(c, &s->type_loc, "Fragment cannot condition on non composite type \"%s\".",
                 s->type_cond);
-            return;
+            t = NULL;
         }
-        if (!types_overlap(parent, t))
+        if (t && parent && !types_overlap(parent, t))
             err(c, &s->loc,
                 "Fragment cannot be spread here as objects of type \"%s\" can never be of type "
                 "\"%s\".",
                 parent->name, t->name);
     }
+    check_directives(c, s->dirs, s->ndirs, GQL_DL_INLINE_FRAGMENT);
     check_selset(c, t, s->sel);
-}
-
-/* Structural equality of two literals (variables by name). */
-static bool lit_equal(const ast_value *a, const ast_value *b, int depth)
-{
-    if (a->kind != b->kind || a->n != b->n || depth > GQL_MAX_NESTING)
-        return false;
-    switch (a->kind) {
-    case AV_BOOL:
-        return a->b == b->b;
-    case AV_NULL:
-        return true;
-    case AV_LIST:
-        for (size_t i = 0; i < a->n; i++)
-            if (!lit_equal(a->items[i], b->items[i], depth + 1))
-                return false;
-        return true;
-    case AV_OBJECT:
-        for (size_t i = 0; i < a->n; i++)
-            if (strcmp(a->fields[i].name, b->fields[i].name) != 0 ||
-                !lit_equal(a->fields[i].value, b->fields[i].value, depth + 1))
-                return false;
-        return true;
-    default:
-        return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
-    }
-}
-
-static bool same_args(const ast_sel *a, const ast_sel *b)
-{
-    if (a->nargs != b->nargs)
-        return false;
-    for (size_t i = 0; i < a->nargs; i++) {
-        size_t k = 0;
-        while (k < b->nargs && strcmp(a->args[i].name, b->args[k].name) != 0)
-            k++;
-        if (k == b->nargs || !lit_equal(a->args[i].value, b->args[k].value, 0))
-            return false;
-    }
-    return true;
-}
-
-/*
- * A reduced "overlapping fields can be merged" (§5.3.2): fields of one
- * selection set answering to the same response key must be the same field
- * with the same arguments. Fields merged in through fragments are not
- * compared. `firsts` keeps the first field of each key: keys are few (a
- * schema type's fields plus the aliases), so the scan stays cheap.
- */
-static void check_overlap(vctx *c, const ast_selset *set)
-{
-    gql_vec firsts = {0};
-    for (size_t i = 0; i < set->n; i++) {
-        const ast_sel *s = &set->items[i];
-        if (s->kind != SEL_FIELD)
-            continue;
-        const char *key = s->alias ? s->alias : s->name;
-        const ast_sel *prev = NULL;
-        for (size_t k = 0; k < firsts.n && !prev; k++) {
-            const ast_sel *f = ((const ast_sel **)firsts.items)[k];
-            if (strcmp(f->alias ? f->alias : f->name, key) == 0)
-                prev = f;
-        }
-        if (prev && strcmp(prev->name, s->name) != 0)
-            err(c, &s->loc,
-                "Fields \"%s\" conflict because \"%s\" and \"%s\" are different fields. Use "
-                "different aliases on the fields to fetch both if this was intentional.",
-                key, prev->name, s->name);
-        else if (prev && !same_args(prev, s))
-            err(c, &s->loc,
-                "Fields \"%s\" conflict because they have differing arguments. Use different "
-                "aliases on the fields to fetch both if this was intentional.",
-                key);
-        const ast_sel **slot = prev ? NULL : gql_vec_push(&firsts, sizeof *slot, c->a);
-        if (slot)
-            *slot = s;
-        else if (!prev)
-            c->st = HK_ENOMEM;
-    }
 }
 
 /* Recursion follows the selection nesting, bounded by the parser. */
 static void check_selset(vctx *c, const gql_type *parent, const ast_selset *set)
 {
-    check_overlap(c, set);
+    /* As graphql-js: inline fragments' sets are merged with their parent's. */
+    if (set->n > 1 || (set->n == 1 && set->items[0].kind == SEL_INLINE))
+        gql_merge_check(c->merge, parent, set);
     for (size_t i = 0; i < set->n; i++) {
         const ast_sel *s = &set->items[i];
         switch (s->kind) {
+        /* In graphql-js's visiting order, so errors come out in its order: the
+         * selection, its arguments, its directives, its selection set. */
         case SEL_FIELD:
-            check_directives(c, s->dirs, s->ndirs, LOC_FIELD);
             check_field(c, parent, s);
             break;
         case SEL_SPREAD:
-            check_directives(c, s->dirs, s->ndirs, LOC_FRAGMENT_SPREAD);
             check_spread(c, parent, s);
+            check_directives(c, s->dirs, s->ndirs, GQL_DL_FRAGMENT_SPREAD);
             break;
         case SEL_INLINE:
-            check_directives(c, s->dirs, s->ndirs, LOC_INLINE_FRAGMENT);
             check_inline(c, parent, s);
             break;
         }
@@ -546,7 +494,8 @@ static void check_fragment_defs(vctx *c)
             err(c, &f->loc, "There can be only one fragment named \"%s\".", f->name);
         const gql_type *t = gql_schema_type(c->s, f->type_cond);
         if (!t)
-            err(c, &f->type_loc, "Unknown type \"%s\".", f->type_cond);
+            err(c, &f->type_loc, "Unknown type \"%s\".%s", f->type_cond,
+                type_suggestions(c, f->type_cond));
         else if (!gql_type_is_composite(t))
             err(c, &f->type_loc, "Fragment \"%s\" cannot condition on non composite type \"%s\".",
                 f->name, f->type_cond);
@@ -556,9 +505,8 @@ static void check_fragment_defs(vctx *c)
     for (size_t i = 0; i < doc->nfrags; i++) {
         const ast_fragment *f = &doc->frags[i];
         c->cur = &c->fi[i].d;
-        check_directives(c, f->dirs, f->ndirs, LOC_FRAGMENT_DEFINITION);
-        if (c->fi[i].type)
-            check_selset(c, c->fi[i].type, f->sel);
+        check_directives(c, f->dirs, f->ndirs, GQL_DL_FRAGMENT_DEFINITION);
+        check_selset(c, c->fi[i].type, f->sel);
     }
 }
 
@@ -571,14 +519,15 @@ static void check_vardefs(vctx *c, const ast_operation *op)
                 err(c, &v->loc, "There can be only one variable named \"$%s\".", v->name);
                 break;
             }
-        check_directives(c, v->dirs, v->ndirs, LOC_VARIABLE_DEFINITION);
+        check_directives(c, v->dirs, v->ndirs, GQL_DL_VARIABLE_DEFINITION);
         gql_typeref *named = (gql_typeref *)v->type;
         while (named->kind != GQL_TR_NAMED)
             named = (gql_typeref *)named->of;
         /* The document belongs to this request: resolving in place is fine. */
         named->type = gql_schema_type(c->s, named->name);
         if (!named->type) {
-            err(c, &named->loc, "Unknown type \"%s\".", named->name);
+            err(c, &named->loc, "Unknown type \"%s\".%s", named->name,
+                type_suggestions(c, named->name));
         } else if (!gql_type_is_input(named->type)) {
             err(c, &v->loc, "Variable \"$%s\" cannot be non-input type \"%s\".", v->name,
                 tstr(c, v->type));
@@ -589,17 +538,66 @@ static void check_vardefs(vctx *c, const ast_operation *op)
     }
 }
 
+/* The operation's root type; NULL when the schema has none (graphql-js
+ * validates such an operation without types; executing it fails). */
 static const gql_type *root_type(vctx *c, const ast_operation *op)
 {
-    if (op->kind == OP_SUBSCRIPTION) {
-        err(c, &op->loc, "Subscription operations are not supported.");
-        return NULL;
+    return op->kind == OP_MUTATION       ? c->s->mutation
+           : op->kind == OP_SUBSCRIPTION ? c->s->subscription
+                                         : c->s->query;
+}
+
+/* The response keys of a subscription's root selection (fragments
+ * followed once each), for SingleFieldSubscriptions. */
+static void root_keys(vctx *c, const ast_selset *set, gql_vec *keys, bool *seen, int depth)
+{
+    for (size_t i = 0; set && i < set->n && depth < GQL_MAX_NESTING; i++) {
+        const ast_sel *s = &set->items[i];
+        if (s->kind == SEL_FIELD) {
+            const char *key = s->alias ? s->alias : s->name;
+            bool dup = false;
+            for (size_t k = 0; k < keys->n && !dup; k++)
+                dup = strcmp(((const ast_sel **)keys->items)[k]->alias
+                                 ? ((const ast_sel **)keys->items)[k]->alias
+                                 : ((const ast_sel **)keys->items)[k]->name,
+                             key) == 0;
+            const ast_sel **slot = dup ? NULL : gql_vec_push(keys, sizeof *slot, c->a);
+            if (slot)
+                *slot = s;
+            else if (!dup)
+                c->st = HK_ENOMEM;
+        } else if (s->kind == SEL_INLINE) {
+            root_keys(c, s->sel, keys, seen, depth + 1);
+        } else {
+            size_t f = gql_doc_fragment_index(c->doc, s->name);
+            if (f < c->doc->nfrags && !seen[f]) {
+                seen[f] = true;
+                root_keys(c, c->doc->frags[f].sel, keys, seen, depth + 1);
+            }
+        }
     }
-    if (op->kind == OP_MUTATION && !c->s->mutation) {
-        err(c, &op->loc, "Schema is not configured to execute mutation operation.");
-        return NULL;
+}
+
+static void check_subscription(vctx *c, const ast_operation *op)
+{
+    gql_vec keys = {0};
+    bool *seen = hk_arena_calloc(c->a, c->doc->nfrags + 1, sizeof *seen);
+    if (!seen) {
+        c->st = HK_ENOMEM;
+        return;
     }
-    return op->kind == OP_MUTATION ? c->s->mutation : c->s->query;
+    root_keys(c, op->sel, &keys, seen, 0);
+    const ast_sel **k = keys.items;
+    char who[300];
+    if (op->name)
+        snprintf(who, sizeof who, "Subscription \"%s\"", op->name);
+    else
+        snprintf(who, sizeof who, "Anonymous Subscription");
+    if (keys.n > 1)
+        err(c, &k[1]->loc, "%s must select only one top level field.", who);
+    for (size_t i = 0; i < keys.n; i++)
+        if (k[i]->name[0] == '_' && k[i]->name[1] == '_')
+            err(c, &k[i]->loc, "%s must not select an introspection top level field.", who);
 }
 
 static void check_operations(vctx *c, def_info *ops)
@@ -615,18 +613,35 @@ static void check_operations(vctx *c, def_info *ops)
                 break;
             }
         c->cur = &ops[i];
-        dir_loc where = op->kind == OP_QUERY      ? LOC_QUERY
-                        : op->kind == OP_MUTATION ? LOC_MUTATION
-                                                  : LOC_SUBSCRIPTION;
+        gql_dir_loc where = op->kind == OP_QUERY      ? GQL_DL_QUERY
+                            : op->kind == OP_MUTATION ? GQL_DL_MUTATION
+                                                      : GQL_DL_SUBSCRIPTION;
         check_directives(c, op->dirs, op->ndirs, where);
         check_vardefs(c, op);
-        const gql_type *root = root_type(c, op);
-        if (root)
-            check_selset(c, root, op->sel);
+        if (op->kind == OP_SUBSCRIPTION && c->s->subscription)
+            check_subscription(c, op);
+        check_selset(c, root_type(c, op), op->sel);
     }
 }
 
 /* ------------------------------------------------------- spread graph */
+
+/* "Cannot spread fragment "A" within itself via "B", "C"." : the fragments
+ * on the stack after A (graphql-js's spread path). */
+static void cycle_error(vctx *c, const spread_ref *r, const size_t *stack, size_t top)
+{
+    hk_buf b;
+    size_t from = top;
+    while (from > 0 && stack[from - 1] != r->frag)
+        from--;
+    hk_buf_init(&b, 4096);
+    for (size_t i = from; i < top; i++)
+        (void)hk_buf_printf(&b, "%s\"%s\"", i > from ? ", " : " via ",
+                            c->doc->frags[stack[i]].name);
+    err(c, &r->loc, "Cannot spread fragment \"%s\" within itself%s.", c->doc->frags[r->frag].name,
+        b.err || !b.data ? "" : b.data);
+    hk_buf_free(&b);
+}
 
 /*
  * Depth-first over the fragment graph with an explicit stack: reports
@@ -660,8 +675,7 @@ static void check_cycles(vctx *c, size_t *order, size_t *norder)
             }
             const spread_ref *r = (const spread_ref *)d->spreads.items + next[f]++;
             if (c->fi[r->frag].state == 1) {
-                err(c, &r->loc, "Cannot spread fragment \"%s\" within itself.",
-                    c->doc->frags[r->frag].name);
+                cycle_error(c, r, stack, top);
             } else if (c->fi[r->frag].state == 0) {
                 c->fi[r->frag].state = 1;
                 stack[top++] = r->frag;
@@ -869,6 +883,98 @@ static void check_depth(vctx *c, const size_t *order, size_t norder)
     }
 }
 
+/* -------------------------------------------------- introspection depth */
+
+/*
+ * MaxIntrospectionDepth (graphql-js 16.10+): from every __schema / __type
+ * field, at most 3 nested list fields among fields, interfaces,
+ * possibleTypes and inputFields, through fragments. Each fragment is walked
+ * once per entry depth (0-2) per root, and a fragment known to reach the
+ * limit from some depth is not walked again from that depth or deeper.
+ */
+#define INTRO_MAX_LISTS 3
+
+typedef struct intro_walk {
+    vctx *c;
+    signed char *visited;  /* per fragment: greatest entry depth this root, -1 none */
+    signed char *checked;  /* greatest entry depth found fine, -1 none (all roots) */
+    signed char *exceeded; /* least entry depth found to exceed, -1 none (all roots) */
+} intro_walk;
+
+static bool intro_exceeds(intro_walk *w, const ast_selset *set, int depth, int nest);
+
+static bool intro_sel_exceeds(intro_walk *w, const ast_sel *s, int depth, int nest)
+{
+    const gql_document *doc = w->c->doc;
+    if (nest > GQL_MAX_NESTING * 2)
+        return false;
+    if (s->kind == SEL_SPREAD) {
+        size_t f = gql_doc_fragment_index(doc, s->name);
+        if (f == doc->nfrags)
+            return false;
+        if (w->exceeded[f] >= 0 && w->exceeded[f] <= depth)
+            return true;
+        if (w->visited[f] >= depth || w->checked[f] >= depth)
+            return false;
+        w->visited[f] = (signed char)depth;
+        if (intro_exceeds(w, doc->frags[f].sel, depth, nest + 1)) {
+            w->exceeded[f] = (signed char)depth;
+            return true;
+        }
+        w->checked[f] = (signed char)depth;
+        return false;
+    }
+    if (s->kind == SEL_FIELD &&
+        (strcmp(s->name, "fields") == 0 || strcmp(s->name, "interfaces") == 0 ||
+         strcmp(s->name, "possibleTypes") == 0 || strcmp(s->name, "inputFields") == 0) &&
+        ++depth >= INTRO_MAX_LISTS)
+        return true;
+    return intro_exceeds(w, s->sel, depth, nest + 1);
+}
+
+static bool intro_exceeds(intro_walk *w, const ast_selset *set, int depth, int nest)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (intro_sel_exceeds(w, &set->items[i], depth, nest))
+            return true;
+    return false;
+}
+
+static void intro_roots(intro_walk *w, const ast_selset *set, int nest)
+{
+    size_t nf = w->c->doc->nfrags;
+    for (size_t i = 0; set && i < set->n && nest <= GQL_MAX_NESTING * 2; i++) {
+        const ast_sel *s = &set->items[i];
+        if (s->kind == SEL_FIELD &&
+            (strcmp(s->name, "__schema") == 0 || strcmp(s->name, "__type") == 0)) {
+            memset(w->visited, -1, nf + 1);
+            if (intro_sel_exceeds(w, s, 0, nest)) {
+                err(w->c, &s->loc, "Maximum introspection depth exceeded");
+                continue; /* not walked further, as graphql-js */
+            }
+        }
+        if (s->kind != SEL_SPREAD)
+            intro_roots(w, s->sel, nest + 1);
+    }
+}
+
+static void check_introspection_depth(vctx *c)
+{
+    size_t nf = c->doc->nfrags;
+    intro_walk w = {c, hk_arena_alloc(c->a, nf + 1), hk_arena_alloc(c->a, nf + 1),
+                    hk_arena_alloc(c->a, nf + 1)};
+    if (!w.visited || !w.checked || !w.exceeded) {
+        c->st = HK_ENOMEM;
+        return;
+    }
+    memset(w.checked, -1, nf + 1);
+    memset(w.exceeded, -1, nf + 1);
+    for (size_t i = 0; i < c->doc->nops; i++)
+        intro_roots(&w, c->doc->ops[i].sel, 0);
+    for (size_t i = 0; i < nf; i++)
+        intro_roots(&w, c->doc->frags[i].sel, 0);
+}
+
 /* ----------------------------------------------------------------- entry */
 
 void gql_limits_resolve(const gql_limits *in, gql_limits *out)
@@ -889,6 +995,8 @@ void gql_limits_resolve(const gql_limits *in, gql_limits *out)
         out->max_list_items = GQL_DEFAULT_MAX_LIST_ITEMS;
     if (!out->max_errors)
         out->max_errors = GQL_DEFAULT_MAX_ERRORS;
+    if (!out->max_introspection_fields)
+        out->max_introspection_fields = GQL_DEFAULT_MAX_INTROSPECTION_FIELDS;
 }
 
 static void init_ctx(vctx *c, const gql_schema *s, const gql_document *doc, const gql_limits *lim,
@@ -900,13 +1008,18 @@ static void init_ctx(vctx *c, const gql_schema *s, const gql_document *doc, cons
     c->lim = lim;
     c->a = a;
     c->errs = errs;
-    c->bool_named.kind = GQL_TR_NAMED;
-    c->bool_named.name = "Boolean";
-    c->bool_named.type = s->boolean;
-    c->bool_nn.kind = GQL_TR_NONNULL;
-    c->bool_nn.of = &c->bool_named;
-    c->if_arg.name = "if";
-    c->if_arg.type = &c->bool_nn;
+}
+
+/* ExecutableDefinitions: type-system definitions have no place here. */
+static void check_executable(vctx *c)
+{
+    for (size_t i = 0; i < c->doc->nforeign; i++) {
+        const ast_foreign *f = &c->doc->foreign[i];
+        if (f->name)
+            err(c, &f->loc, "The \"%s\" definition is not executable.", f->name);
+        else
+            err(c, &f->loc, "The schema definition is not executable.");
+    }
 }
 
 hk_status gql_validate(const gql_schema *s, const gql_document *doc, const gql_limits *lim,
@@ -926,6 +1039,10 @@ hk_status gql_validate(const gql_schema *s, const gql_document *doc, const gql_l
     size_t norder = 0;
     if (!c.fi || !ops || !order)
         return HK_ENOMEM;
+    c.merge = gql_merge_new(s, doc, a, errs);
+    if (!c.merge)
+        return HK_ENOMEM;
+    check_executable(&c);
     check_fragment_defs(&c);
     check_operations(&c, ops);
     unsigned before_cycles = errs->n + errs->dropped;
@@ -933,8 +1050,11 @@ hk_status gql_validate(const gql_schema *s, const gql_document *doc, const gql_l
     bool acyclic = errs->n + errs->dropped == before_cycles;
     check_unused_fragments(&c, ops);
     check_variables(&c, ops);
+    check_introspection_depth(&c);
     if (acyclic && c.st == HK_OK)
         check_depth(&c, order, norder);
+    if (!c.st)
+        c.st = gql_merge_status(c.merge);
     if (c.st)
         return c.st;
     if (errs->st)

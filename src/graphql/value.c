@@ -181,10 +181,20 @@ static hk_status jscalar(jctx *c, const gql_type *t, json_t *j, gql_value *out)
         return HK_OK;
     case GQL_S_STRING:
     case GQL_S_ID:
-        if (json_is_integer(j) && t->scalar == GQL_S_ID) {
+        /* An ID takes any whole number, written as JavaScript writes it: JSON
+         * does not tell 1.0 from 1, and graphql-js's Number.isInteger accepts both. */
+        if (t->scalar == GQL_S_ID &&
+            (json_is_integer(j) || (json_is_real(j) && is_whole(json_real_value(j))))) {
+            hk_buf b;
+            hk_buf_init(&b, 64);
+            if (json_is_integer(j))
+                (void)hk_buf_printf(&b, "%lld", (long long)json_integer_value(j));
+            else
+                gql_format_double(&b, json_real_value(j));
             out->kind = GQL_V_STRING;
-            out->u.str.s = hk_arena_sprintf(c->a, "%lld", (long long)json_integer_value(j));
-            out->u.str.len = out->u.str.s ? strlen(out->u.str.s) : 0;
+            out->u.str.s = b.err ? NULL : hk_arena_strndup(c->a, b.data, b.len);
+            out->u.str.len = b.len;
+            hk_buf_free(&b);
             return out->u.str.s ? HK_OK : HK_ENOMEM;
         }
         if (!json_is_string(j))
@@ -206,8 +216,10 @@ static hk_status jenum(jctx *c, const gql_type *t, json_t *j, gql_value *out)
         return jfail(c, j, "Enum \"%s\" cannot represent non-string value: %s.", t->name,
                      gql_format_inspect(c->a, j));
     if (!gql_enum_has(t, s))
-        return jfail(c, j, "Value %s does not exist in \"%s\" enum.", gql_format_inspect(c->a, j),
-                     t->name);
+        return jfail(c, j, "Value %s does not exist in \"%s\" enum.%s", gql_format_inspect(c->a, j),
+                     t->name,
+                     gql_suggest_named(c->a, "the enum value", s, t->enum_values, t->nenum,
+                                       sizeof *t->enum_values));
     out->kind = GQL_V_ENUM;
     out->u.str.s = hk_arena_strdup(c->a, s);
     out->u.str.len = strlen(s);
@@ -241,11 +253,6 @@ static hk_status jinput(jctx *c, const gql_type *t, json_t *j, gql_value *out)
     hk_status st = HK_OK;
     if (!json_is_object(j))
         return jfail(c, j, "Expected type \"%s\" to be an object.", t->name);
-    json_object_foreach(j, key, val)
-    {
-        if (!gql_input_find(t->inputs, t->ninputs, key))
-            return jfail(c, j, "Field \"%s\" is not defined by type \"%s\".", key, t->name);
-    }
     gql_value_entry *e = hk_arena_calloc(c->a, t->ninputs ? t->ninputs : 1, sizeof *e);
     size_t n = 0;
     if (!e)
@@ -266,6 +273,14 @@ static hk_status jinput(jctx *c, const gql_type *t, json_t *j, gql_value *out)
             st = jfail(c, j, "Field \"%s\" of required type \"%s\" was not provided.", d->name,
                        ts ? ts : "?");
         }
+    }
+    /* As graphql-js: the type's fields first, then names it does not have. */
+    json_object_foreach(j, key, val)
+    {
+        if (!st && !gql_input_find(t->inputs, t->ninputs, key))
+            st =
+                jfail(c, j, "Field \"%s\" is not defined by type \"%s\".%s", key, t->name,
+                      gql_suggest_named(c->a, NULL, key, t->inputs, t->ninputs, sizeof *t->inputs));
     }
     out->kind = GQL_V_OBJECT;
     out->u.obj.entries = e;
@@ -428,8 +443,7 @@ static hk_status lfail(lctx *c, const char *fmt, ...)
     return HK_EINVAL;
 }
 
-/* The coerced value of variable `name`, NULL when absent. */
-static const gql_value *var_value(const gql_varvals *vars, const char *name)
+const gql_value *gql_var_value(const gql_varvals *vars, const char *name)
 {
     for (size_t i = 0; vars && i < vars->n; i++)
         if (strcmp(vars->defs[i].name, name) == 0)
@@ -447,7 +461,7 @@ static hk_status lgeneric(lctx *c, const ast_value *v, gql_value *out)
         return lfail(c, "Value is nested too deeply.");
     switch (v->kind) {
     case AV_VAR: {
-        const gql_value *vv = var_value(c->vars, v->s);
+        const gql_value *vv = gql_var_value(c->vars, v->s);
         out->kind = GQL_V_NULL;
         if (vv)
             *out = *vv;
@@ -601,7 +615,7 @@ static hk_status lcoerce(lctx *c, const gql_typeref *tr, const ast_value *v, gql
 {
     hk_status st;
     if (v->kind == AV_VAR) {
-        const gql_value *vv = var_value(c->vars, v->s);
+        const gql_value *vv = gql_var_value(c->vars, v->s);
         if (!vv) {
             *absent = true;
             return HK_OK;

@@ -182,7 +182,7 @@ static verdict parse_and_validate(const char *src, size_t len)
         check(doc != NULL && !serr.set, "a parsed document, no error");
         check(ntokens != SIZE_MAX, "what parses also lexes");
         check(ntokens <= lim.max_tokens, "a parsed document is within the token limit");
-        check(doc->nops + doc->nfrags > 0, "a document defines something");
+        check(doc->nops + doc->nfrags + doc->nforeign > 0, "a document defines something");
 
         gql_errlist errs;
         gql_errs_init(&errs, a, lim.max_errors);

@@ -303,6 +303,32 @@ const limits = {
 };
 for (const [name, query] of Object.entries(limits)) raw[name] = [query, null];
 
+// Issue 16: introspection, field merging, type-system definitions, descriptions and raw
+// control characters, which graphql-js accepts and hookd now handles as it does.
+const { getIntrospectionQuery } = (await import(join(here, "../compat/node_modules/graphql/index.mjs")));
+const conformance = {
+  introspection_full: [getIntrospectionQuery({ specifiedByUrl: true, directiveIsRepeatable: true,
+    schemaDescription: true, inputValueDeprecation: true, oneOf: true }), null],
+  introspection_type: [`query($n: String!) { __type(name: $n) { name kind description
+  fields(includeDeprecated: true) { name isDeprecated deprecationReason args { name defaultValue } }
+  enumValues(includeDeprecated: true) { name } possibleTypes { name } ofType { name } } }`, { n: "Customer" }],
+  introspection_depth: ["{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }", null],
+  merge_fragments: [`query { myWorkspace { x: id ...F ... on Workspace { y: name } } }
+fragment F on Workspace { x: name ...G } fragment G on Workspace { y: id createdBy {
+  ... on UserActor { a: userId } ... on MachineUserActor { a: machineUser { id } } } }`, null],
+  type_system: [`"d" type T implements I & J @x { a(b: Int = 1): [T!]! } extend type Query @x
+schema { query: Query } directive @d(a: Int) repeatable on FIELD | QUERY
+extend schema @x { mutation: M } union U = | A | B enum E { A B } input In { a: Int = 2 }
+"described" query Q("the id" $id: ID = 1.0) { customer(customerId: $id) { id } }
+"frag" fragment F on Customer { id }`, null],
+  control_chars: ["# comment \u0001\u0000 \u007f\n{ customerByEmail(email: \"a\u0001\u0000b\") { id } " +
+    'b: customerByEmail(email: """x\u0008\u001b""") { id } }', null],
+  directives_schema: ['{ __typename @deprecated @specifiedBy(url: "x") @skip(if: true) @skip(if: false) @oneOf }', null],
+  id_whole_float: ["query($id: ID!) { customer(customerId: $id) { id } }", { id: 1 }],
+  subscription: ["subscription S { customerChanges { __typename } }", null],
+};
+for (const [name, [query, variables]] of Object.entries(conformance)) raw[name] = [query, variables];
+
 // ---- write ---------------------------------------------------------------------------
 
 function fresh(sub) {
@@ -333,6 +359,8 @@ for (const [name, body] of Object.entries(bodies)) {
   writeFileSync(join(reqDir, `${name}.json`), body);
   writeFileSync(join(gqlDir, `${name}.graphql`), JSON.parse(body).query);
 }
+// JSON.stringify writes 1.0 as 1: the whole-number float an ID variable takes, as sent.
+writeFileSync(join(reqDir, "id_whole_float.json"), bodies.id_whole_float.replace('"id":1}', '"id":1.0}'));
 // A request naming one of two operations, as a client with a multi-operation document does.
 writeFileSync(
   join(reqDir, "operation_name.json"),

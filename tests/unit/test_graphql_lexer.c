@@ -158,6 +158,18 @@ static void test_strings(void **state)
     assert_string_equal(string_value(f, "\"unicode \xE2\x98\x83 raw\""),
                         "unicode \xE2\x98\x83 raw");
 
+    /* Raw control characters, NUL included, are string characters (spec October 2021),
+     * in block strings too. */
+    assert_string_equal(string_value(f, "\"bell \a esc \x1B\""), "bell \a esc \x1B");
+    assert_string_equal(string_value(f, "\"\"\"del \x7F bs \b\"\"\""), "del \x7F bs \b");
+    static const char nuls[] = "\"a\0b\" # comment \x01 \0 too\n x";
+    memset(&f->err, 0, sizeof f->err);
+    gql_lex_init(&f->lx, nuls, sizeof nuls - 1, 0, f->a, &f->err);
+    gql_token s = next(f);
+    assert_int_equal(s.value_len, 3);
+    assert_memory_equal(s.value, "a\0b", 3);
+    assert_int_equal(next(f).kind, GQL_TOK_NAME);
+
     /* \u0000 decodes to a NUL inside the value. */
     start(f, "\"a\\u0000b\"");
     gql_token t = next(f);
@@ -181,10 +193,10 @@ static void test_string_errors(void **state)
                         "Syntax Error: Invalid Unicode escape sequence: \"\\uD83D\".");
     assert_string_equal(lex_error(f, "\"\\uDE00x\"", NULL),
                         "Syntax Error: Invalid Unicode escape sequence: \"\\uDE00x\".");
+    assert_string_equal(lex_error(f, "\"\\u{000000041}\"", NULL), /* 8 digits at most */
+                        "Syntax Error: Invalid Unicode escape sequence: \"\\u{000000041\".");
     assert_string_equal(lex_error(f, "\"\\u{110000}\"", NULL),
                         "Syntax Error: Invalid Unicode escape sequence: \"\\u{110000}\".");
-    assert_string_equal(lex_error(f, "\"bell \a\"", NULL),
-                        "Syntax Error: Invalid character within String: U+0007.");
     assert_string_equal(lex_error(f, "\"\"\"never closed", NULL),
                         "Syntax Error: Unterminated string.");
 }
@@ -225,8 +237,12 @@ static void test_unexpected_characters(void **state)
     assert_int_equal(loc.line, 2);
     assert_int_equal(loc.col, 5);
     assert_string_equal(lex_error(f, "..", NULL), "Syntax Error: Unexpected character: \".\".");
+    assert_string_equal(lex_error(f, "'x'", NULL),
+                        "Syntax Error: Unexpected single quote character ('), did you mean to use "
+                        "a double quote (\")?");
+    /* Outside printable ASCII, characters are named by code point, as graphql-js does. */
     assert_string_equal(lex_error(f, "\xE2\x98\x83", NULL),
-                        "Syntax Error: Unexpected character: \"\xE2\x98\x83\".");
+                        "Syntax Error: Unexpected character: U+2603.");
     assert_string_equal(lex_error(f, "a \x01", NULL),
                         "Syntax Error: Unexpected character: U+0001.");
 }

@@ -188,15 +188,25 @@ static void test_syntax_errors(void **state)
     assert_string_equal(parse_error("query Q($a Int) { a }", NULL),
                         "Syntax Error: Expected \":\", found Name \"Int\".");
     assert_string_equal(parse_error("query Q($a: Int = $b) { a }", NULL),
-                        "Syntax Error: Unexpected \"$\".");
+                        "Syntax Error: Unexpected variable \"$b\" in constant value.");
+    assert_string_equal(parse_error("query Q($a: Int = $) { a }", NULL),
+                        "Syntax Error: Unexpected \")\".");
     assert_string_equal(parse_error("query Q() { a }", NULL),
                         "Syntax Error: Expected \"$\", found \")\".");
     assert_string_equal(parse_error("fragment on on T { a }", NULL),
                         "Syntax Error: Unexpected Name \"on\".");
     assert_string_equal(parse_error("fragment F T { a }", NULL),
                         "Syntax Error: Expected \"on\", found Name \"T\".");
-    assert_string_equal(parse_error("type T { a: Int }", NULL),
-                        "Syntax Error: Unexpected Name \"type\".");
+    /* Type-system definitions parse (validation refuses them); descriptions go on them only. */
+    assert_string_equal(parse_error("\"d\" { a }", NULL),
+                        "Syntax Error: Unexpected description, descriptions are not supported on "
+                        "shorthand queries.");
+    assert_string_equal(parse_error("\"d\" extend type T @x", NULL),
+                        "Syntax Error: Unexpected description, only GraphQL definitions support "
+                        "descriptions.");
+    assert_string_equal(parse_error("extend type T", NULL), "Syntax Error: Unexpected <EOF>.");
+    assert_string_equal(parse_error("type T {}", NULL),
+                        "Syntax Error: Expected Name, found \"}\".");
     assert_string_equal(parse_error("{ a } }", &loc), "Syntax Error: Unexpected \"}\".");
     assert_int_equal(loc.col, 7);
     assert_string_equal(parse_error("{ a(x: [1, 2) }", NULL), "Syntax Error: Unexpected \")\".");
@@ -209,7 +219,7 @@ static void test_syntax_errors(void **state)
     assert_string_equal(parse_error("{ a @ }", NULL), "Syntax Error: Expected Name, found \"}\".");
     assert_string_equal(parse_error("{ ... }", NULL), "Syntax Error: Expected \"{\", found \"}\".");
     assert_string_equal(parse_error("{ a }\xff", NULL),
-                        "Syntax Error: Document is not valid UTF-8 or contains NUL.");
+                        "Syntax Error: Document is not valid UTF-8.");
     /* Lexical errors surface with their position. */
     assert_string_equal(parse_error("{\n  a(x: \"unterminated) }", &loc),
                         "Syntax Error: Unterminated string.");
