@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
             libjansson-dev libsqlite3-dev libssl-dev)
-test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk)
+# chromium (Debian's) drives the dashboard's browser test (tests/ui); fonts-dejavu-core gives
+# its pages and screenshots a font. No browser is ever downloaded by npm.
+test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk chromium fonts-dejavu-core)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}")
