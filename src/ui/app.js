@@ -233,7 +233,8 @@ const Q = {
       markedAsSpamAt { iso8601 } createdAt { iso8601 } updatedAt { iso8601 }
       customerGroupMemberships(first: 100) { edges { node { customerGroup { id name key color } } } } }
     hookdEvents(customerId: $id, last: $last) { edges { node { id eventType timestamp { iso8601 } } } } }`,
-  workspace: `{ myWorkspace { id name } workspaceHmac { hmacSecret updatedAt { iso8601 } } }`,
+  workspace: `{ myWorkspace { id name } }`,
+  hmac: `{ workspaceHmac { hmacSecret updatedAt { iso8601 } } }`,
   regenerate: `mutation { regenerateWorkspaceHmac { workspaceHmac { hmacSecret updatedAt { iso8601 } } ${ERROR} } }`,
 };
 
@@ -1396,8 +1397,19 @@ async function viewCustomer(params, id) {
 
 // ---- workspace -----------------------------------------------------------------------------
 
+// What a key without the permission cannot read is said in place, the rest is shown.
+async function readable(query) {
+  try {
+    return await gql(query);
+  } catch (e) {
+    if (e.code === "FORBIDDEN") return { forbidden: e.message };
+    throw e;
+  }
+}
+
 async function viewWorkspace() {
-  const data = await gql(Q.workspace);
+  const [ws, hmac] = await Promise.all([readable(Q.workspace), readable(Q.hmac)]);
+  const data = { myWorkspace: ws.myWorkspace, workspaceHmac: hmac.workspaceHmac };
   const secret = h("code", { id: "hmac-secret" });
   const shown = h("span", {});
   let value = data.workspaceHmac ? data.workspaceHmac.hmacSecret : null;
@@ -1408,11 +1420,14 @@ async function viewWorkspace() {
     "Show secret",
   );
   const draw = (updated) => {
-    secret.textContent = !value
-      ? "none yet: deliveries are not signed"
-      : visible
-        ? value
-        : "•".repeat(16);
+    secret.textContent =
+      hmac.forbidden && !value
+        ? "not readable with this API key (it needs workspaceHmac:read)"
+        : !value
+          ? "none yet: deliveries are not signed"
+          : visible
+            ? value
+            : "•".repeat(16);
     reveal.hidden = !value;
     reveal.setAttribute("aria-pressed", String(visible));
     reveal.textContent = visible ? "Hide secret" : "Show secret";
@@ -1447,10 +1462,12 @@ async function viewWorkspace() {
       "section",
       {},
       h("h1", {}, "Workspace"),
-      facts([
-        ["Name", data.myWorkspace.name],
-        ["Id", h("code", {}, data.myWorkspace.id)],
-      ]),
+      data.myWorkspace
+        ? facts([
+            ["Name", data.myWorkspace.name],
+            ["Id", h("code", {}, data.myWorkspace.id)],
+          ])
+        : h("p", { class: "muted" }, "This API key may not read the workspace (workspace:read)."),
       h("h2", {}, "HMAC secret"),
       h(
         "p",

@@ -135,6 +135,7 @@ after(async () => {
 
 let target;
 let customer;
+let eventId; // the customer's creation, as the receiver got it
 let hmacSecret;
 
 test("hookd serves the dashboard's files, and only them", async () => {
@@ -291,6 +292,8 @@ test("the dashboard", async (t) => {
     await item.waitFor();
     // the first attempt fails (HTTP 500), the retry succeeds: both appear as they happen
     await item.getByText("Succeeded").waitFor();
+    eventId = receiver.requestsTo("/hook")[0].headers["plain-event-id"];
+    assert.ok((await item.textContent()).includes(eventId), "the delivery names its event");
     await item.getByText("Attempts (2)").click();
     const rows = item.locator("tbody tr");
     assert.equal(await rows.count(), 2);
@@ -392,17 +395,32 @@ test("the dashboard", async (t) => {
 
   await t.test("a phone-sized screen needs no sideways scrolling", async () => {
     await page.setViewportSize(PHONE);
-    for (const hash of ["#/targets", `#/targets/${target.id}`, `#/customers/${customer.id}`]) {
+    const views = [
+      ["#/targets", "Webhook targets"],
+      [`#/targets/${target.id}`, "Deliveries to CRM sync"],
+      [`#/events/${eventId}?target=${target.id}`, "customer.customer_created"],
+      [`#/customers/${customer.id}`, "Ada Lovelace"],
+    ];
+    for (const [hash, heading] of views) {
       await page.evaluate((h) => {
         location.hash = h;
       }, hash);
-      await page.locator("main h1").first().waitFor();
+      await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
       await page.waitForTimeout(100);
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(width <= PHONE.width, `${hash}: the page is ${width} px wide`);
+      // neither the page nor anything in it (but the payload, which scrolls) is cut off
+      const wide = await page.evaluate(() => {
+        const out = [];
+        if (document.documentElement.scrollWidth > window.innerWidth)
+          out.push(`the page: ${document.documentElement.scrollWidth} px`);
+        for (const el of document.querySelectorAll("main *"))
+          if (el.scrollWidth > el.clientWidth + 1 && !el.closest("pre") && el.clientWidth > 0)
+            out.push(`${el.tagName}.${el.className}: ${el.scrollWidth} > ${el.clientWidth}`);
+        return out;
+      });
+      assert.deepEqual(wide, [], `${hash} at ${PHONE.width} px`);
+      if (hash === "#/targets") await shoot("targets-phone", PHONE);
     }
     await page.setViewportSize(DESKTOP);
-    await shoot("targets-phone", PHONE);
   });
 
   await t.test("keyboard: targets can be disabled and enabled again without a mouse", async () => {
