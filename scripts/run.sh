@@ -38,4 +38,6 @@ if [ ! -e "$data_dir/hookd.db" ]; then
 EOF
 fi
 
+# The dashboard signs in with that key (kept in the browser tab only).
+echo "  hookd: dashboard at http://$listen/ui/" >&2
 exec "$bin" serve --data-dir "$data_dir" --listen "$listen"
