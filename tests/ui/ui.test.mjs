@@ -83,6 +83,7 @@ before(async () => {
   receiver = await startReceiver();
   // The first delivery fails once (so there are two attempts), then everything is accepted.
   receiver.route("/hook", { flap: { failures: 1, status: 500 } });
+  receiver.route("/down", { status: 503 }); // a second target's, failing for good
   const profile = mkdtempSync(join(process.env.HOOKD_UI_TMP || "/tmp", "chromium-"));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.HOOKD_CHROMIUM,
@@ -238,7 +239,7 @@ test("the dashboard", async (t) => {
   });
 
   await t.test("a target is created, pointing at the receiver", async () => {
-    await page.getByRole("link", { name: "Targets" }).click();
+    await page.getByRole("link", { name: "Targets", exact: true }).click();
     await page.getByRole("link", { name: "New target" }).click();
     await page.getByRole("heading", { name: "New webhook target" }).waitFor();
     // every form control has a label
@@ -441,6 +442,81 @@ test("the dashboard", async (t) => {
     await enable.focus();
     await page.keyboard.press("Space");
     await page.locator("#status", { hasText: "CRM sync enabled." }).waitFor();
+  });
+
+  await t.test("filter by status; recover failed deliveries since a time", async () => {
+    // a second target, made through the API, appears on the list by polling
+    await page.evaluate(() => {
+      location.hash = "#/targets";
+    });
+    await page.getByRole("heading", { name: "Webhook targets", level: 1 }).waitFor();
+    await markPage();
+    const made = await api(
+      `mutation c($input: CreateWebhookTargetInput!) { createWebhookTarget(input: $input) {
+        webhookTarget { id } error { message } } }`,
+      {
+        input: {
+          url: receiver.url("/down"),
+          description: "Spare",
+          isEnabled: true,
+          eventSubscriptions: [{ eventType: "customer.customer_updated" }],
+        },
+      },
+    );
+    const spare = made.createWebhookTarget.webhookTarget.id;
+    const card = page.getByRole("listitem").filter({ hasText: "Spare" });
+    await card.waitFor();
+    await assertNotReloaded("a target made elsewhere appeared");
+    // its test event fails every attempt (4 in ~2 s), then is failed for good
+    await card.getByRole("button", { name: "Send test event" }).click();
+    await page.locator("#status", { hasText: "sent to Spare" }).waitFor();
+    await card.getByRole("link", { name: "Deliveries" }).click();
+    await page.getByRole("heading", { name: "Deliveries to Spare" }).waitFor();
+    const item = page.getByRole("listitem").filter({ hasText: "customer.customer_updated" });
+    await item.getByText("Failed", { exact: true }).waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("SUCCEEDED");
+    await page.getByText("No succeeded delivery.").waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("FAILED");
+    await item.waitFor();
+    assert.match(page.url(), /status=FAILED$/);
+    const before = receiver.requestsTo("/down").length;
+    await page.getByRole("button", { name: "Resend failed" }).click();
+    await page
+      .locator("#status", { hasText: "1 failed delivery queued to be sent again." })
+      .waitFor();
+    await receiver.waitForRequests("/down", before + 1, { timeoutMs: WAIT });
+    // done with it: deleted, after asking once more
+    await page.getByRole("link", { name: "Targets", exact: true }).click();
+    await page.getByRole("heading", { name: "Webhook targets", level: 1 }).waitFor();
+    const remove = page.getByRole("listitem").filter({ hasText: "Spare" });
+    await remove.getByRole("button", { name: "Delete" }).click();
+    await remove.getByRole("button", { name: "Confirm delete" }).click();
+    await page.locator("#status", { hasText: "Spare deleted." }).waitFor();
+    await page.getByRole("listitem").filter({ hasText: "Spare" }).waitFor({ state: "detached" });
+    const left = (await api("{ webhookTargets { edges { node { id } } } }")).webhookTargets.edges;
+    assert.ok(!left.some((e) => e.node.id === spare), "the target is gone");
+  });
+
+  await t.test("edit a target: its credentials survive, a test event shows it", async () => {
+    const card = page.getByRole("listitem").filter({ hasText: "CRM sync" });
+    await card.getByRole("link", { name: "Edit" }).click();
+    await page.getByRole("heading", { name: "Edit CRM sync" }).waitFor();
+    assert.match(await page.getByLabel("URL").inputValue(), /hooks:\*\*\*@/);
+    await page.getByLabel("Description").fill("CRM sync (EU)");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("#status", { hasText: "Target saved." }).waitFor();
+    const edited = page.getByRole("listitem").filter({ hasText: "CRM sync (EU)" });
+    await edited.waitFor();
+    const before = receiver.requestsTo("/hook").length;
+    await edited.getByRole("button", { name: "Send test event" }).click();
+    await page.locator("#status", { hasText: "sent to CRM sync (EU)" }).waitFor();
+    await receiver.waitForRequests("/hook", before + 1, { timeoutMs: WAIT });
+    const last = receiver.requestsTo("/hook").at(-1);
+    assert.equal(
+      last.headers.authorization,
+      `Basic ${Buffer.from("hooks:s3cret-pass").toString("base64")}`,
+    );
+    assert.equal(last.headers["plain-event-type"], "customer.customer_updated");
   });
 
   await t.test("signing out forgets the key", async () => {
