@@ -10,7 +10,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build setup setup-build run test test-asan bench format clean install fuzz
-.PHONY: asan-suite test-valgrind reliability
+.PHONY: asan-suite test-valgrind reliability ui-screenshots
 
 all: build
 
@@ -68,6 +68,11 @@ test-valgrind: setup
 # fuzzers (FUZZ_SECONDS each) and the valgrind run, one table row per case they report.
 reliability: setup
 	scripts/reliability-report.sh --fuzz-seconds $(FUZZ_SECONDS)
+
+# docs/ui-*.png: the dashboard's screenshots, taken by its browser test (tests/ui/README.md).
+ui-screenshots: setup
+	@$(MAKE) --no-print-directory build
+	HOOKD_UI_SCREENSHOTS=docs HOOKD_BUILD=$(BUILD) HOOKD_SRC=. bash tests/ui/test_ui.sh
 
 bench: setup
 	@$(MAKE) --no-print-directory build

@@ -49,4 +49,6 @@ if [ "$HOOKD_ALLOW_PRIVATE_TARGETS" = 1 ]; then
         "(HOOKD_ALLOW_PRIVATE_TARGETS=0 to refuse them)"
 fi
 
+# The dashboard signs in with that key (kept in the browser tab only).
+echo "  hookd: dashboard at http://$listen/ui/" >&2
 exec "$bin" serve --data-dir "$data_dir" --listen "$listen"

@@ -11,7 +11,10 @@ cd "$(dirname "$0")/.."
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
             libjansson-dev libsqlite3-dev libpq-dev postgresql-client-15 libssl-dev)
 # postgresql-15: the server the tests start in a temporary directory (tests/pg/pg_ctl.sh).
-test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk postgresql-15)
+# chromium (Debian's) drives the dashboard's browser test (tests/ui); fonts-dejavu-core gives
+# its pages and screenshots a font. No browser is ever downloaded by npm.
+test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk postgresql-15 chromium
+           fonts-dejavu-core)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}")

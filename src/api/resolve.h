@@ -7,6 +7,7 @@
  *   Customer -> const hk_customer *          CustomerGroup -> const hk_customer_group *
  *   CustomerGroupMembership -> const hk_membership *
  *   WebhookTarget -> const hk_webhook_target *   Workspace -> const hk_workspace *
+ *   HookdWebhookDelivery -> const hk_delivery *  HookdEvent -> const hk_event *
  *   MachineUserActor -> map {machineUserId}, resolved further by id
  *   everything small (DateTime, EmailAddress, PageInfo, edges, outputs,
  *   MutationError) -> maps, which need no resolvers.
@@ -39,6 +40,7 @@ HK_MUST_CHECK hk_status resolve_bind_groups(gql_schema *s);
 HK_MUST_CHECK hk_status resolve_bind_workspace(gql_schema *s);
 HK_MUST_CHECK hk_status resolve_bind_deliveries(gql_schema *s);
 HK_MUST_CHECK hk_status resolve_bind_target_delivery(gql_schema *s);
+HK_MUST_CHECK hk_status resolve_bind_events(gql_schema *s);
 
 /* Binds a table of resolvers; stops at the first failure. */
 typedef struct resolve_binding {

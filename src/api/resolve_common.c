@@ -27,6 +27,8 @@ hk_status resolve_bind_all(gql_schema *s, hk_error *err)
         st = resolve_bind_deliveries(s);
     if (!st)
         st = resolve_bind_target_delivery(s);
+    if (!st)
+        st = resolve_bind_events(s);
     if (st)
         return hk_error_set(err, st, NULL, "api: a resolver names a field the schema lacks");
     return HK_OK;

@@ -1,10 +1,14 @@
 /*
  * resolve_deliveries.c - hookd's operator operations (src/api/hookd.graphql):
- * list a target's deliveries and their attempts, re-send, send a test event.
+ * list a target's deliveries and their attempts (with the headers each sent),
+ * re-send, send a test event.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/resolve.h"
+#include "delivery/attempt.h"
+#include "delivery/dispatcher.h"
 #include "domain/deliveries.h"
 
 static hk_status oom(gql_field_ctx *fc)
@@ -118,10 +122,63 @@ static hk_status d_updated_at(gql_field_ctx *fc, const void *p, gql_result *out)
     return resolve_datetime(fc, dl(p)->updated_at, out);
 }
 
-static hk_status attempt_map(gql_field_ctx *fc, const hk_attempt *a, gql_result *out)
+/*
+ * The attempt's request headers, rebuilt from its record by the list the
+ * dispatcher sends (delivery_header_list), so the two cannot drift apart.
+ * Two values are secrets, or as good as, and are masked: the signature (the
+ * record keeps only its first hex digits: whoever holds a whole one can
+ * replay the request to the receiver, signed) and the Authorization the
+ * URL's credentials became (never kept). Null when the record does not say
+ * (no request was made, or an older hookd recorded it).
+ */
+static hk_status request_headers(gql_field_ctx *fc, const hk_delivery *d, const hk_attempt *a,
+                                 gql_result *out)
+{
+    if (!a->sent_version[0]) {
+        gql_result_null(out);
+        return HK_OK;
+    }
+    static const char basic_masked[] = "Basic \xe2\x80\xa6" /* "Basic …" */;
+    char signature[HK_ATTEMPT_SIGNATURE_KEPT + 8];
+    snprintf(signature, sizeof signature, "%s\xe2\x80\xa6", a->sent_signature);
+    delivery_header_values v = {
+        .user_agent = a->sent_user_agent ? a->sent_user_agent : HK_DISPATCHER_DEFAULT_USER_AGENT,
+        .workspace_id = d->workspace_id,
+        .target_id = d->target_id,
+        .target_version = a->sent_version,
+        .attempt_id = a->attempt_id,
+        .attempt_number = a->number,
+        .attempt_timestamp = a->started_at,
+        .event_type = d->event_type,
+        .event_id = d->event_id,
+        .signature = a->sent_signature[0] ? signature : NULL,
+        .authorization = a->sent_basic_auth ? basic_masked : NULL,
+    };
+    delivery_header_text text;
+    delivery_header h[DELIVERY_HEADERS_SENT];
+    size_t n = delivery_header_list(&v, &text, h);
+    hk_arena *ar = gql_arena(fc);
+    if (gql_result_list(out, n, ar))
+        return oom(fc);
+    for (size_t i = 0; i < n; i++) {
+        gql_result *m = &out->u.list.items[i];
+        if (gql_result_map(m, "HookdHttpHeader", 3, ar))
+            return oom(fc);
+        gql_result_string(gql_result_map_put(m, "name"), h[i].name);
+        hk_status st = resolve_string(fc, h[i].value, gql_result_map_put(m, "value"));
+        if (st)
+            return st;
+        gql_result_bool(gql_result_map_put(m, "masked"),
+                        h[i].value == signature || h[i].value == basic_masked);
+    }
+    return HK_OK;
+}
+
+static hk_status attempt_map(gql_field_ctx *fc, const hk_delivery *d, const hk_attempt *a,
+                             gql_result *out)
 {
     hk_arena *ar = gql_arena(fc);
-    if (gql_result_map(out, "HookdWebhookDeliveryAttempt", 7, ar))
+    if (gql_result_map(out, "HookdWebhookDeliveryAttempt", 8, ar))
         return oom(fc);
     gql_result_string(gql_result_map_put(out, "id"), a->attempt_id);
     gql_result_int(gql_result_map_put(out, "number"), a->number);
@@ -134,7 +191,7 @@ static hk_status attempt_map(gql_field_ctx *fc, const hk_attempt *a, gql_result 
         gql_result_int(code, a->status_code);
     gql_result_string(gql_result_map_put(out, "error"), a->error);
     gql_result_string(gql_result_map_put(out, "responseExcerpt"), a->response_excerpt);
-    return HK_OK;
+    return request_headers(fc, d, a, gql_result_map_put(out, "requestHeaders"));
 }
 
 static hk_status d_attempts(gql_field_ctx *fc, const void *p, gql_result *out)
@@ -148,7 +205,7 @@ static hk_status d_attempts(gql_field_ctx *fc, const void *p, gql_result *out)
     if (gql_result_list(out, n, gql_arena(fc)))
         return oom(fc);
     for (size_t i = 0; i < n; i++) {
-        hk_status st = attempt_map(fc, &list[i], &out->u.list.items[i]);
+        hk_status st = attempt_map(fc, d, &list[i], &out->u.list.items[i]);
         if (st)
             return st;
     }

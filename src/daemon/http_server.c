@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/work_pool.h"
 #include "daemon/metrics.h"
+#include "daemon/ui.h"
 
 /* Headers only: request bodies are gathered outside MHD's pool. MHD zeroes
  * this much per connection, so it is kept small. */
@@ -68,6 +69,25 @@ struct hk_http_server {
 
 /* ---- responses ---- */
 
+/* Queues `response` (NULL: it could not be made), whose headers are set, then drops our
+ * reference to it. */
+static enum MHD_Result queue_ready(hk_http_server *server, struct MHD_Connection *conn,
+                                   unsigned status, struct MHD_Response *response)
+{
+    if (!response)
+        return MHD_NO;
+    enum MHD_Result ok = MHD_YES;
+    if (atomic_load(&server->draining))
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(conn, status, response);
+    if (ok == MHD_YES)
+        atomic_fetch_add_explicit(&server->responses[status / 100 < 6 ? status / 100 : 0], 1,
+                                  memory_order_relaxed);
+    MHD_destroy_response(response);
+    return ok;
+}
+
 /* Queues `response` (NULL: it could not be made) with the common headers, then drops our
  * reference to it. */
 static enum MHD_Result queue_response(hk_http_server *server, struct MHD_Connection *conn,
@@ -82,15 +102,11 @@ static enum MHD_Result queue_response(hk_http_server *server, struct MHD_Connect
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (ok == MHD_YES && allow)
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
-    if (ok == MHD_YES && atomic_load(&server->draining))
-        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (ok == MHD_YES)
-        ok = MHD_queue_response(conn, status, response);
-    if (ok == MHD_YES)
-        atomic_fetch_add_explicit(&server->responses[status / 100 < 6 ? status / 100 : 0], 1,
-                                  memory_order_relaxed);
-    MHD_destroy_response(response);
-    return ok;
+    if (ok != MHD_YES) {
+        MHD_destroy_response(response);
+        return MHD_NO;
+    }
+    return queue_ready(server, conn, status, response);
 }
 
 /* A static body: MHD may send it without copying. */
@@ -116,6 +132,7 @@ typedef struct route route;
 /* What hookd keeps about one request, from its headers to its completion. */
 typedef struct request {
     const route *route; /* NULL: answered with an error straight from the headers */
+    const char *url;    /* the path, in MHD's memory for the request */
     hk_buf body;        /* the body so far, for routes that read one (capped) */
     bool too_large;     /* the body went over the cap: dropped, answered 413 at its end */
     size_t seen;        /* once too_large: the body bytes received, dropped ones included */
@@ -306,11 +323,32 @@ static enum MHD_Result handle_metrics(hk_http_server *server, struct MHD_Connect
     return queue_response(server, conn, MHD_HTTP_OK, response, HK_METRICS_CONTENT_TYPE, NULL);
 }
 
+/* The dashboard's files (daemon/ui.h): static, answered on this thread. */
+static enum MHD_Result handle_ui(hk_http_server *server, struct MHD_Connection *conn, request *req)
+{
+    hk_ui_answer a;
+    hk_ui_answer_get(
+        req->url, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+        &a);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(a.len, (void *)a.body, MHD_RESPMEM_PERSISTENT);
+    for (size_t i = 0; response && i < a.n_headers; i++) {
+        if (MHD_add_response_header(response, a.headers[i].name, a.headers[i].value) != MHD_YES) {
+            MHD_destroy_response(response);
+            return MHD_NO;
+        }
+    }
+    return queue_ready(server, conn, a.status, response);
+}
+
 static const route routes[] = {
     {"/healthz", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_healthz},
     {"/metrics", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_metrics},
     {"/graphql/v1", METHOD_POST, "POST", true, handle_graphql},
 };
+
+/* Every path hk_ui_owns: /ui and /ui/... */
+static const route ui_route = {"/ui/", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_ui};
 
 static unsigned method_bit(const char *method)
 {
@@ -329,7 +367,7 @@ static const route *find_route(const char *path)
         if (strcmp(routes[i].path, path) == 0)
             return &routes[i];
     }
-    return NULL;
+    return hk_ui_owns(path) ? &ui_route : NULL;
 }
 
 static enum MHD_Result send_not_found(hk_http_server *server, struct MHD_Connection *conn)
@@ -425,6 +463,7 @@ static enum MHD_Result begin_request(hk_http_server *server, struct MHD_Connecti
         return send_too_large(server, conn, r->path);
     }
     req->route = r;
+    req->url = url;
     return MHD_YES;
 }
 

@@ -3,10 +3,11 @@
  * thread per CPU, a pool of workers for GraphQL requests (which may wait for
  * a commit), a route table, and a graceful stop.
  *
- * Routes: GET|HEAD /healthz, GET|HEAD /metrics (daemon/metrics.h), and POST /graphql/v1 (Plain's
+ * Routes: GET|HEAD /healthz, GET|HEAD /metrics (daemon/metrics.h), POST /graphql/v1 (Plain's
  * GraphQL API: the body, up to max_body_bytes, goes to api_graphql; a bigger one is answered 413
- * with a GraphQL-style error and is not read further). Unknown paths answer 404, known paths with
- * another method 405 (with an Allow header); all with a JSON body.
+ * with a GraphQL-style error and is not read further), and GET|HEAD /ui and /ui/... (the operator
+ * dashboard's files, daemon/ui.h). Unknown paths answer 404, known paths with another method 405
+ * (with an Allow header); all with a JSON body.
  */
 #ifndef HOOKD_DAEMON_HTTP_SERVER_H
 #define HOOKD_DAEMON_HTTP_SERVER_H

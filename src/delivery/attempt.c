@@ -145,19 +145,12 @@ static hk_status check_values(const delivery_header_values *v)
     return HK_OK;
 }
 
-hk_status delivery_build_headers(const delivery_header_values *v, delivery_headers *h,
-                                 struct curl_slist **out)
+size_t delivery_header_list(const delivery_header_values *v, delivery_header_text *text,
+                            delivery_header out[DELIVERY_HEADERS_SENT])
 {
-    *out = NULL;
-    hk_status st = check_values(v);
-    if (st)
-        return st;
-    char number[16], timestamp[HK_TIME_ISO_BUF];
-    snprintf(number, sizeof number, "%u", (unsigned)v->attempt_number);
-    hk_time_format(v->attempt_timestamp, timestamp);
-    const struct {
-        const char *name, *value;
-    } lines[DELIVERY_HEADER_LINES] = {
+    snprintf(text->number, sizeof text->number, "%u", (unsigned)v->attempt_number);
+    hk_time_format(v->attempt_timestamp, text->timestamp);
+    const delivery_header all[DELIVERY_HEADERS_SENT] = {
         {"Accept", "application/json"},
         {"Content-Type", "application/json"},
         {"User-Agent", v->user_agent},
@@ -165,26 +158,42 @@ hk_status delivery_build_headers(const delivery_header_values *v, delivery_heade
         {"Plain-Webhook-Target-Id", v->target_id},
         {"Plain-Webhook-Target-Version", v->target_version},
         {"Plain-Webhook-Delivery-Attempt-Id", v->attempt_id},
-        {"Plain-Webhook-Delivery-Attempt-Number", number},
-        {"Plain-Webhook-Delivery-Attempt-Timestamp", timestamp},
+        {"Plain-Webhook-Delivery-Attempt-Number", text->number},
+        {"Plain-Webhook-Delivery-Attempt-Timestamp", text->timestamp},
         {"Plain-Event-Type", v->event_type},
         {"Plain-Event-Id", v->event_id},
         {v->signature ? "Plain-Request-Signature" : NULL, v->signature},
         {v->authorization ? "Authorization" : NULL, v->authorization},
-        /* "Name:" with nothing after it makes libcurl drop a header it would add. */
-        {"Expect:", NULL},
     };
-    size_t at[DELIVERY_HEADER_LINES], n = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < DELIVERY_HEADERS_SENT; i++)
+        if (all[i].name)
+            out[n++] = all[i];
+    return n;
+}
+
+hk_status delivery_build_headers(const delivery_header_values *v, delivery_headers *h,
+                                 struct curl_slist **out)
+{
+    *out = NULL;
+    hk_status st = check_values(v);
+    if (st)
+        return st;
+    delivery_header_text text;
+    delivery_header lines[DELIVERY_HEADER_LINES];
+    size_t n_lines = delivery_header_list(v, &text, lines);
+    /* "Name:" with nothing after it makes libcurl drop a header it would add. */
+    lines[n_lines++] = (delivery_header){"Expect:", NULL};
+    size_t at[DELIVERY_HEADER_LINES];
     hk_buf_reset(&h->text);
-    for (size_t i = 0; i < DELIVERY_HEADER_LINES; i++)
-        if (lines[i].name)
-            add_line(&h->text, &at[n++], lines[i].name, lines[i].value);
+    for (size_t i = 0; i < n_lines; i++)
+        add_line(&h->text, &at[i], lines[i].name, lines[i].value);
     if (h->text.err)
         return h->text.err;
     /* Linked only now: the text may have moved while it grew. */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n_lines; i++) {
         h->nodes[i].data = h->text.data + at[i];
-        h->nodes[i].next = i + 1 < n ? &h->nodes[i + 1] : NULL;
+        h->nodes[i].next = i + 1 < n_lines ? &h->nodes[i + 1] : NULL;
     }
     *out = &h->nodes[0];
     return HK_OK;

@@ -15,6 +15,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/status.h"
 
 /*
@@ -52,8 +53,31 @@ typedef struct delivery_header_values {
     const char *authorization; /* "Basic ...", NULL: none */
 } delivery_header_values;
 
-/* The most lines delivery_build_headers writes. */
-#define DELIVERY_HEADER_LINES 14
+/* The most headers an attempt sends, and the most lines delivery_build_headers
+ * writes (those and "Expect:"). */
+#define DELIVERY_HEADERS_SENT 13
+#define DELIVERY_HEADER_LINES (DELIVERY_HEADERS_SENT + 1)
+
+typedef struct delivery_header {
+    const char *name;
+    const char *value;
+} delivery_header;
+
+/* Room for the values delivery_header_list formats. */
+typedef struct delivery_header_text {
+    char number[16];
+    char timestamp[HK_TIME_ISO_BUF];
+} delivery_header_text;
+
+/*
+ * The headers an attempt sends, in the order delivery_build_headers sends
+ * them (below; without its "Expect:"), as borrowed name/value pairs: the
+ * values are v's strings and `text`'s. The one list the dispatcher sends and
+ * the API shows operators (with the secrets masked in `v`), so the two cannot
+ * drift apart. Returns how many; no checks (see delivery_build_headers).
+ */
+size_t delivery_header_list(const delivery_header_values *v, delivery_header_text *text,
+                            delivery_header out[DELIVERY_HEADERS_SENT]);
 
 /*
  * Room for one attempt's header list, reused from attempt to attempt: the

@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "delivery/attempt.h"
+#include "delivery/dispatcher.h"
 #include "domain/catalog.h"
 
 /* A receiver's answer is read (so the connection can be reused) up to this
@@ -109,7 +110,7 @@ static hk_status build_request(delivery_job *job, const delivery_transfer_config
                                const char *authorization, struct curl_slist **headers)
 {
     delivery_handle *h = job->handle;
-    const hk_attempt *at = &job->result.attempt;
+    hk_attempt *at = &job->result.attempt;
     webhook_attempt_meta meta = {
         .target_id = dj->target.id,
         .target_version = dj->target.version,
@@ -140,6 +141,15 @@ static hk_status build_request(delivery_job *job, const delivery_transfer_config
     };
     if (delivery_build_headers(&hv, &h->headers, headers) != HK_OK)
         return fail_prepare(job, HK_EINTERNAL, "internal error: cannot build the headers");
+    /* Recorded with the attempt, for operators: what its headers said that
+     * the rest of the record cannot tell (a part of the signature only). */
+    snprintf(at->sent_version, sizeof at->sent_version, "%s", dj->target.version);
+    if (secret)
+        snprintf(at->sent_signature, sizeof at->sent_signature, "%.*s", HK_ATTEMPT_SIGNATURE_KEPT,
+                 signature);
+    at->sent_basic_auth = authorization != NULL;
+    at->sent_user_agent =
+        strcmp(cfg->user_agent, HK_DISPATCHER_DEFAULT_USER_AGENT) == 0 ? NULL : cfg->user_agent;
     return HK_OK;
 }
 

@@ -154,6 +154,15 @@ hk_status domain_validate_url(const char *field, const char *url, hk_error *err)
     return HK_OK;
 }
 
+/* The customer an event is about: as it is now, or as it was (deleted). Ordered targets keep
+ * each customer's events in order by it, and operators list a customer's events by it. */
+static void event_about(hk_event *ev, const hk_customer *customer, const hk_customer *previous)
+{
+    const hk_customer *about = customer ? customer : previous;
+    if (about)
+        snprintf(ev->customer_id, sizeof ev->customer_id, "%s", about->id);
+}
+
 hk_status outbox_insert_event(const store_tx *tx, const char *ws, hk_event_type type,
                               hk_change_type change, const hk_customer *customer,
                               const hk_customer *previous, int64_t now, char event_id[HK_ID_MAX],
@@ -163,6 +172,7 @@ hk_status outbox_insert_event(const store_tx *tx, const char *ws, hk_event_type 
     hk_buf_init(&payload, 0);
     hk_event ev = {.type = type, .timestamp = now};
     snprintf(ev.workspace_id, sizeof ev.workspace_id, "%s", ws);
+    event_about(&ev, customer, previous);
     hk_status st = hk_id_new(HK_ID_EVENT, ev.id);
     if (st) {
         hk_error_set(err, st, NULL, "cannot make an event id");
@@ -209,11 +219,7 @@ hk_status outbox_emit(const store_tx *tx, const char *ws, hk_event_type type, hk
     hk_event ev = {.type = type, .timestamp = now};
     memcpy(ev.id, id, HK_ID_MAX);
     snprintf(ev.workspace_id, sizeof ev.workspace_id, "%s", ws);
-    /* Ordered targets keep each customer's events in order: the event is
-     * about the customer as it is now, or as it was (deleted). */
-    const hk_customer *about = customer ? customer : previous;
-    if (about)
-        snprintf(ev.customer_id, sizeof ev.customer_id, "%s", about->id);
+    event_about(&ev, customer, previous);
     size_t n = 0;
     note_job note = {tx, ws};
     st = tx->ops->deliveries_create(tx->conn, &ev, now, note_created, &note, &n);

@@ -46,6 +46,9 @@ typedef struct hk_delivery {
 
 #define HK_ATTEMPT_EXCERPT_MAX 1024 /* bytes of the response body kept */
 #define HK_ATTEMPT_ERROR_MAX 256
+/* Hex digits of an attempt's Plain-Request-Signature kept: enough to match
+ * it against a receiver's log, not enough to replay the request signed. */
+#define HK_ATTEMPT_SIGNATURE_KEPT 8
 
 typedef struct hk_attempt {
     char attempt_id[HK_ID_MAX]; /* whAttempt_... */
@@ -55,6 +58,17 @@ typedef struct hk_attempt {
     int status_code;              /* HTTP status, 0 when none was received */
     const char *error;            /* NULL on success; "HTTP 500", "timeout after 30000 ms", ... */
     const char *response_excerpt; /* at most HK_ATTEMPT_EXCERPT_MAX bytes, may be NULL */
+    /* What the request's headers said that nothing else records (the
+     * operators' "headers as sent"): the target version sent, "" when no
+     * request was made (it failed before) or the attempt was recorded by an
+     * older hookd (then none of these is known);
+     * the first HK_ATTEMPT_SIGNATURE_KEPT hex digits of the signature, ""
+     * when unsigned; whether the URL's credentials went as Basic auth; the
+     * User-Agent, NULL when it was HK_DISPATCHER_DEFAULT_USER_AGENT. */
+    char sent_version[HK_VERSION_MAX];
+    char sent_signature[HK_ATTEMPT_SIGNATURE_KEPT + 1];
+    bool sent_basic_auth;
+    const char *sent_user_agent;
 } hk_attempt;
 
 /* ---- dispatcher ---- */

@@ -6,8 +6,8 @@
  * nodes starting together migrate once. Never edit a released migration:
  * add a new one.
  *
- * The tables are SQLite's (sqlite_schema.c, as of its migration 5), with
- * these differences:
+ * The tables are SQLite's (sqlite_schema.c: migration 1 here is SQLite's 1
+ * to 5, migration 2 its 6), with these differences:
  *  - every text column compares byte-wise (COLLATE "C"): ids, keys and names
  *    sort as in SQLite (BINARY), whatever the database's locale, which the
  *    keyset pages (customers by name, lists by id) rely on;
@@ -106,6 +106,18 @@ static const char *const migrations[] = {
     "  started_at bigint NOT NULL, duration_ms bigint NOT NULL,"
     "  status_code integer NOT NULL, error text, response_excerpt text,"
     "  PRIMARY KEY (workspace_id, target_id, event_id, number));",
+
+    /* 2: what operators look at (SQLite's 6, the dashboard): the customer an
+     * event is about, read once from existing payloads, and what each
+     * attempt's request headers said that nothing else records. */
+    "ALTER TABLE events ADD COLUMN customer_id " T ";"
+    "UPDATE events SET customer_id = coalesce(payload::json->'customer'->>'id',"
+    "  payload::json->'previousCustomer'->>'id');"
+    "CREATE INDEX events_customer ON events (workspace_id, customer_id, id);"
+    "ALTER TABLE attempts ADD COLUMN sent_version " T ";"
+    "ALTER TABLE attempts ADD COLUMN sent_signature " T ";"
+    "ALTER TABLE attempts ADD COLUMN sent_basic_auth integer;"
+    "ALTER TABLE attempts ADD COLUMN sent_user_agent text;",
 };
 
 const char *const *pg_schema_migrations(int *count)

@@ -123,6 +123,25 @@ static const char *const migrations[] = {
      "CREATE INDEX deliveries_customer ON deliveries"
      "  (workspace_id, target_id, customer_id, event_id)"
      "  WHERE status = 0 AND customer_id IS NOT NULL;"),
+
+    /* 6: what operators look at (issue 18, the dashboard). Events keep the
+     * customer they are about, so a customer's events are one range of an
+     * index; existing events get theirs from their payload (the customer, or
+     * the previous one for a deletion), read once here. Attempts keep what
+     * their request headers said that nothing else records: the target
+     * version sent, the first hex digits of the signature (NULL: unsigned;
+     * never the whole of it, see api/resolve_events.c), whether the URL's
+     * credentials went as Basic auth, and the User-Agent when it was not the
+     * default. Attempts recorded before this have sent_version NULL: their
+     * headers are unknown. */
+    ("ALTER TABLE events ADD COLUMN customer_id TEXT;"
+     "UPDATE events SET customer_id = coalesce(json_extract(payload, '$.customer.id'),"
+     "  json_extract(payload, '$.previousCustomer.id'));"
+     "CREATE INDEX events_customer ON events (workspace_id, customer_id, id);"
+     "ALTER TABLE attempts ADD COLUMN sent_version TEXT;"
+     "ALTER TABLE attempts ADD COLUMN sent_signature TEXT;"
+     "ALTER TABLE attempts ADD COLUMN sent_basic_auth INTEGER;"
+     "ALTER TABLE attempts ADD COLUMN sent_user_agent TEXT;"),
 };
 
 const char *const *sqlite_schema_migrations(int *count)

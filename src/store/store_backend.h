@@ -325,6 +325,7 @@ typedef struct store_ops {
      * auto_disabled_at and updated_at = at, updated_by the system actor. */
     HK_MUST_CHECK hk_status (*target_auto_disable)(store_conn *c, const char *ws,
                                                    const char *target_id, int64_t at);
+    /* The event, its customer_id "" when it has none. */
     HK_MUST_CHECK hk_status (*event_get)(store_conn *c, const char *ws, const char *id, hk_arena *a,
                                          hk_event *out, bool *found);
     /* Inserts the attempt (unless result->drop) and moves a still-pending
@@ -347,6 +348,15 @@ typedef struct store_ops {
     HK_MUST_CHECK hk_status (*attempt_list)(store_conn *c, const char *ws, const char *target_id,
                                             const char *event_id, hk_arena *a, hk_attempt **out,
                                             size_t *n);
+    /* A customer's events by id (cursor), i.e. in commit order; an event of
+     * a type this hookd does not know has type HK_EVENT_TYPE_COUNT. */
+    HK_MUST_CHECK hk_status (*event_page)(store_conn *c, const char *ws, const char *customer_id,
+                                          const store_page *p, hk_arena *a, hk_event **out,
+                                          size_t *n);
+    /* An event's deliveries to the workspace's targets (not to deleted
+     * ones), by target id, with their event type. */
+    HK_MUST_CHECK hk_status (*event_deliveries)(store_conn *c, const char *ws, const char *event_id,
+                                                hk_arena *a, hk_delivery **out, size_t *n);
     /* Makes (target, event) pending and due at `now`, creating the row if
      * needed. */
     HK_MUST_CHECK hk_status (*delivery_rearm)(store_conn *c, const char *ws, const char *target_id,

@@ -132,6 +132,7 @@ enum stmt_id {
     S_KEY_DELETE,
     S_MU_FIRST,
     S_NOTIFY,
+    S_EV_DELIVERIES,
     STMT_COUNT
 };
 
@@ -261,8 +262,8 @@ static const char *const sql[STMT_COUNT] = {
     [S_SUB_DELETE] = "DELETE FROM target_subscriptions WHERE workspace_id = $1 AND target_id = $2",
     [S_SUB_LIST] = "SELECT event_type FROM target_subscriptions WHERE workspace_id = $1"
                    " AND target_id = $2 ORDER BY position",
-    [S_EV_INSERT] = "INSERT INTO events (id, workspace_id, type, timestamp, payload)"
-                    " VALUES ($1, $2, $3, $4, $5)",
+    [S_EV_INSERT] = "INSERT INTO events (id, workspace_id, type, timestamp, payload, customer_id)"
+                    " VALUES ($1, $2, $3, $4, $5, $6)",
     /* Before an event's deliveries: the customer's chain lock, taken only
      * when a target ordered by customer gets one ($1 workspace, $2 customer,
      * $3 event type). A statement of its own, so that the INSERT after it
@@ -331,12 +332,15 @@ static const char *const sql[STMT_COUNT] = {
     [S_DLV_UNBLOCK_ALL] = "UPDATE deliveries SET next_attempt_at = $3, updated_at = $3"
                           " WHERE workspace_id = $1 AND target_id = $2 AND status = 0"
                           " AND customer_id IS NOT NULL AND next_attempt_at IS NULL",
-    [S_EV_GET] = "SELECT type, timestamp, payload FROM events WHERE workspace_id = $1 AND id = $2",
+    [S_EV_GET] = "SELECT type, timestamp, payload, customer_id FROM events"
+                 " WHERE workspace_id = $1 AND id = $2",
     /* Two nodes may both attempt a delivery whose lease ran out under the
      * first: the attempt of that number is recorded once. */
     [S_ATT_INSERT] = "INSERT INTO attempts (workspace_id, target_id, event_id, number, id,"
-                     " started_at, duration_ms, status_code, error, response_excerpt)"
-                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                     " started_at, duration_ms, status_code, error, response_excerpt,"
+                     " sent_version, sent_signature, sent_basic_auth, sent_user_agent)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                     " ON CONFLICT DO NOTHING",
     [S_DLV_DONE] = "UPDATE deliveries SET status = $4, attempts = greatest(attempts, $5),"
                    " next_attempt_at = $6, lease_until = NULL, updated_at = $7"
                    " WHERE workspace_id = $1 AND target_id = $2 AND event_id = $3 AND status = 0",
@@ -345,7 +349,8 @@ static const char *const sql[STMT_COUNT] = {
     [S_DLV_RELEASE] = "UPDATE deliveries SET lease_until = NULL, next_attempt_at = $1,"
                       " updated_at = $1 WHERE status = 0 AND lease_until IS NOT NULL",
     [S_ATT_LIST] = "SELECT id, number, started_at, duration_ms, status_code, error,"
-                   " response_excerpt FROM attempts WHERE workspace_id = $1 AND target_id = $2"
+                   " response_excerpt, sent_version, sent_signature, sent_basic_auth,"
+                   " sent_user_agent FROM attempts WHERE workspace_id = $1 AND target_id = $2"
                    " AND event_id = $3 ORDER BY number",
     [S_DLV_REARM] = "INSERT INTO deliveries (workspace_id, target_id, event_id, status, attempts,"
                     " next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, 0, 0, $4, $4,"
@@ -387,6 +392,15 @@ static const char *const sql[STMT_COUNT] = {
     [S_MU_FIRST] = "SELECT id FROM machine_users WHERE workspace_id = $1"
                    " ORDER BY created_at, id LIMIT 1",
     [S_NOTIFY] = "SELECT pg_notify($1, $2)",
+    /* An event's deliveries to the targets that still exist (see SQLite's). */
+    [S_EV_DELIVERIES] =
+        "SELECT d.workspace_id, d.target_id, d.event_id, d.status, d.attempts,"
+        " d.next_attempt_at, d.created_at, d.updated_at, d.customer_id, e.type"
+        " FROM webhook_targets t"
+        " JOIN deliveries d ON d.workspace_id = t.workspace_id AND d.target_id = t.id"
+        "  AND d.event_id = $2"
+        " JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id"
+        " WHERE t.workspace_id = $1 ORDER BY t.id",
 };
 
 /* After a claim that left due rows behind (other nodes hold them, locked in
@@ -1906,6 +1920,7 @@ static hk_status event_insert(store_conn *c, const hk_event *ev)
     p_int(&p, ev->timestamp);
     /* The payload is NUL-free JSON: its length is strlen's. */
     p_text(&p, ev->payload_json);
+    p_text(&p, ev->customer_id[0] ? ev->customer_id : NULL);
     return exec_write(c, S_EV_INSERT, &p, NULL);
 }
 
@@ -2152,6 +2167,7 @@ static hk_status event_get(store_conn *c, const char *ws, const char *id, hk_are
         st = col_str(r, 0, 2, a, &payload);
         out->payload_json = payload;
         out->payload_len = payload ? strlen(payload) : 0;
+        col_id(r, 0, 3, out->customer_id);
         *found = !st && known && payload;
         PQclear(r);
     }
@@ -2171,6 +2187,12 @@ static hk_status insert_attempt(store_conn *c, const hk_delivery *d, const hk_at
     p_int(&p, at->status_code);
     p_text(&p, at->error);
     p_text(&p, at->response_excerpt);
+    /* What the headers said; all NULL when unknown (no version recorded). */
+    bool known = at->sent_version[0] != '\0';
+    p_text(&p, known ? at->sent_version : NULL);
+    p_text(&p, known && at->sent_signature[0] ? at->sent_signature : NULL);
+    p_time(&p, known ? (int64_t)at->sent_basic_auth : HK_TIME_NONE);
+    p_text(&p, known ? at->sent_user_agent : NULL);
     return exec_write(c, S_ATT_INSERT, &p, NULL);
 }
 
@@ -2457,11 +2479,98 @@ static hk_status attempt_list(store_conn *c, const char *ws, const char *target_
         st = col_str(r, i, 5, a, &at->error);
         if (!st)
             st = col_str(r, i, 6, a, &at->response_excerpt);
+        snprintf(at->sent_version, sizeof at->sent_version, "%s", PQgetvalue(r, i, 7));
+        snprintf(at->sent_signature, sizeof at->sent_signature, "%s", PQgetvalue(r, i, 8));
+        at->sent_basic_auth = !col_null(r, i, 9) && col_int(r, i, 9) != 0;
+        if (!st)
+            st = col_str(r, i, 10, a, &at->sent_user_agent);
         if (!st)
             (*n)++;
     }
     PQclear(r);
     *out = list;
+    return st;
+}
+
+static hk_status event_page(store_conn *c, const char *ws, const char *customer_id,
+                            const store_page *p, hk_arena *a, hk_event **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 2;
+    hk_buf_puts(&q, "SELECT id, type, timestamp, payload, customer_id FROM events"
+                    " WHERE workspace_id = $1 AND customer_id = $2");
+    page_sql(&q, "id", p, &param);
+    dyn_params d;
+    hk_status st = dyn_init(&d, 4);
+    hk_event *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
+    if (!st && !list)
+        st = HK_ENOMEM;
+    PGresult *r = NULL;
+    if (!st) {
+        dyn_text(&d, ws);
+        dyn_text(&d, customer_id);
+        if (p->cursor)
+            dyn_text(&d, p->cursor);
+        dyn_int(&d, (int64_t)p->limit);
+        r = run_dynamic(c, &q, &d, "event_page", &st);
+    }
+    dyn_free(&d);
+    hk_buf_free(&q);
+    if (!r)
+        return st;
+    size_t got = (size_t)PQntuples(r);
+    if (got > p->limit)
+        got = p->limit;
+    for (size_t i = 0; !st && i < got; i++) {
+        hk_event *ev = &list[i];
+        col_id(r, (int)i, 0, ev->id);
+        snprintf(ev->workspace_id, sizeof ev->workspace_id, "%s", ws);
+        const char *type = PQgetvalue(r, (int)i, 1);
+        if (!hk_event_type_from_name(type, strlen(type), &ev->type))
+            ev->type = HK_EVENT_TYPE_COUNT; /* written by a newer hookd */
+        ev->timestamp = col_int(r, (int)i, 2);
+        const char *payload;
+        st = col_str(r, (int)i, 3, a, &payload);
+        ev->payload_json = payload ? payload : "{}";
+        ev->payload_len = strlen(ev->payload_json);
+        col_id(r, (int)i, 4, ev->customer_id);
+    }
+    PQclear(r);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+static hk_status event_deliveries(store_conn *c, const char *ws, const char *event_id, hk_arena *a,
+                                  hk_delivery **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_text(&p, ws);
+    p_text(&p, event_id);
+    hk_status st;
+    PGresult *r = run(c, S_EV_DELIVERIES, &p, &st);
+    if (!r)
+        return st;
+    int rows = PQntuples(r);
+    hk_delivery *list = rows ? hk_arena_calloc(a, (size_t)rows, sizeof *list) : NULL;
+    if (rows && !list)
+        st = HK_ENOMEM;
+    for (int i = 0; !st && i < rows; i++) {
+        read_delivery_row(r, i, &list[i]);
+        snprintf(list[i].event_type, sizeof list[i].event_type, "%s", PQgetvalue(r, i, 9));
+    }
+    PQclear(r);
+    if (!st) {
+        *out = list;
+        *n = (size_t)rows;
+    }
     return st;
 }
 
@@ -2794,6 +2903,8 @@ const store_ops store_pg_ops = {
     .events_prune = events_prune,
     .delivery_page = delivery_page,
     .attempt_list = attempt_list,
+    .event_page = event_page,
+    .event_deliveries = event_deliveries,
     .delivery_rearm = delivery_rearm,
     .deliveries_rearm_failed = deliveries_rearm_failed,
     .counts = counts,

@@ -100,6 +100,7 @@ enum stmt_id {
     S_KEY_LIST_ALL,
     S_KEY_DELETE,
     S_MU_FIRST,
+    S_EV_DELIVERIES,
     STMT_COUNT
 };
 
@@ -200,8 +201,8 @@ static const char *const sql[STMT_COUNT] = {
     [S_SUB_DELETE] = "DELETE FROM target_subscriptions WHERE workspace_id = ?1 AND target_id = ?2",
     [S_SUB_LIST] = "SELECT event_type FROM target_subscriptions WHERE workspace_id = ?1"
                    " AND target_id = ?2 ORDER BY position",
-    [S_EV_INSERT] = "INSERT INTO events (id, workspace_id, type, timestamp, payload)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_EV_INSERT] = "INSERT INTO events (id, workspace_id, type, timestamp, payload, customer_id)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     /* An ordered target's delivery waits, with no due time, while an earlier
      * one of the same customer is pending there. RETURNING names the targets
      * given a delivery due now, for the dispatcher. */
@@ -251,11 +252,13 @@ static const char *const sql[STMT_COUNT] = {
                           " SET next_attempt_at = ?3, updated_at = ?3"
                           " WHERE workspace_id = ?1 AND target_id = ?2 AND status = 0"
                           " AND customer_id IS NOT NULL AND next_attempt_at IS NULL",
-    [S_EV_GET] = "SELECT type, timestamp, payload FROM events WHERE workspace_id = ?1 AND id = ?2",
+    [S_EV_GET] = "SELECT type, timestamp, payload, customer_id FROM events"
+                 " WHERE workspace_id = ?1 AND id = ?2",
     [S_ATT_INSERT] =
         "INSERT OR IGNORE INTO attempts (workspace_id, target_id, event_id, number, id,"
-        " started_at, duration_ms, status_code, error, response_excerpt)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        " started_at, duration_ms, status_code, error, response_excerpt, sent_version,"
+        " sent_signature, sent_basic_auth, sent_user_agent)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [S_DLV_DONE] = "UPDATE deliveries SET status = ?4, attempts = max(attempts, ?5),"
                    " next_attempt_at = ?6, lease_until = NULL, updated_at = ?7"
                    " WHERE workspace_id = ?1 AND target_id = ?2 AND event_id = ?3 AND status = 0",
@@ -265,7 +268,8 @@ static const char *const sql[STMT_COUNT] = {
     [S_DLV_RELEASE] = "UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?1,"
                       " updated_at = ?1 WHERE status = 0 AND lease_until IS NOT NULL",
     [S_ATT_LIST] = "SELECT id, number, started_at, duration_ms, status_code, error,"
-                   " response_excerpt FROM attempts WHERE workspace_id = ?1 AND target_id = ?2"
+                   " response_excerpt, sent_version, sent_signature, sent_basic_auth,"
+                   " sent_user_agent FROM attempts WHERE workspace_id = ?1 AND target_id = ?2"
                    " AND event_id = ?3 ORDER BY number",
     [S_DLV_REARM] = "INSERT INTO deliveries (workspace_id, target_id, event_id, status, attempts,"
                     " next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4, ?4,"
@@ -312,6 +316,17 @@ static const char *const sql[STMT_COUNT] = {
     [S_KEY_DELETE] = "DELETE FROM api_keys WHERE id = ?1",
     [S_MU_FIRST] = "SELECT id FROM machine_users WHERE workspace_id = ?1"
                    " ORDER BY created_at, id LIMIT 1",
+    /* An event's deliveries, to the targets that still exist: a point lookup
+     * in the deliveries key per target (a workspace has at most 25), where
+     * "every delivery of this event" would scan the workspace's deliveries. */
+    [S_EV_DELIVERIES] =
+        "SELECT d.workspace_id, d.target_id, d.event_id, d.status, d.attempts,"
+        " d.next_attempt_at, d.created_at, d.updated_at, d.customer_id, e.type"
+        " FROM webhook_targets t"
+        " JOIN deliveries d ON d.workspace_id = t.workspace_id AND d.target_id = t.id"
+        "  AND d.event_id = ?2"
+        " JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id"
+        " WHERE t.workspace_id = ?1 ORDER BY t.id",
 };
 
 /*
@@ -2008,6 +2023,7 @@ static hk_status event_insert(store_conn *c, const hk_event *ev)
     bind_text(s, 3, hk_event_type_name(ev->type));
     sqlite3_bind_int64(s, 4, ev->timestamp);
     sqlite3_bind_text(s, 5, ev->payload_json, (int)ev->payload_len, SQLITE_STATIC);
+    bind_text(s, 6, ev->customer_id[0] ? ev->customer_id : NULL);
     return exec_write(c, s);
 }
 
@@ -2238,6 +2254,7 @@ static hk_status event_get(store_conn *c, const char *ws, const char *id, hk_are
         st = col_str(s, 2, a, &payload);
         out->payload_json = payload;
         out->payload_len = payload ? strlen(payload) : 0;
+        col_id(s, 3, out->customer_id);
         *found = !st && known && payload;
     }
     done(s);
@@ -2259,6 +2276,13 @@ static hk_status insert_attempt(store_conn *c, const hk_delivery *d, const hk_at
     sqlite3_bind_int(s, 8, at->status_code);
     bind_text(s, 9, at->error);
     bind_text(s, 10, at->response_excerpt);
+    bind_text(s, 11, at->sent_version[0] ? at->sent_version : NULL);
+    bind_text(s, 12, at->sent_version[0] && at->sent_signature[0] ? at->sent_signature : NULL);
+    if (at->sent_version[0])
+        sqlite3_bind_int(s, 13, at->sent_basic_auth);
+    else
+        sqlite3_bind_null(s, 13);
+    bind_text(s, 14, at->sent_version[0] ? at->sent_user_agent : NULL);
     return exec_write(c, s);
 }
 
@@ -2553,6 +2577,18 @@ static hk_status delivery_page(store_conn *c, const char *ws, const char *target
     return st;
 }
 
+/* What the attempt's request headers said (see hk_attempt), from column i on:
+ * sent_version, sent_signature, sent_basic_auth, sent_user_agent. */
+static hk_status read_attempt_sent(sqlite3_stmt *s, int i, hk_arena *a, hk_attempt *at)
+{
+    const char *version = (const char *)sqlite3_column_text(s, i);
+    const char *signature = (const char *)sqlite3_column_text(s, i + 1);
+    snprintf(at->sent_version, sizeof at->sent_version, "%s", version ? version : "");
+    snprintf(at->sent_signature, sizeof at->sent_signature, "%s", signature ? signature : "");
+    at->sent_basic_auth = sqlite3_column_int(s, i + 2) != 0;
+    return col_str(s, i + 3, a, &at->sent_user_agent);
+}
+
 static hk_status attempt_list(store_conn *c, const char *ws, const char *target_id,
                               const char *event_id, hk_arena *a, hk_attempt **out, size_t *n)
 {
@@ -2585,12 +2621,101 @@ static hk_status attempt_list(store_conn *c, const char *ws, const char *target_
         st = col_str(s, 5, a, &at->error);
         if (!st)
             st = col_str(s, 6, a, &at->response_excerpt);
+        if (!st)
+            st = read_attempt_sent(s, 7, a, at);
         if (st)
             break;
         (*n)++;
     }
     if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
         st = db_error(c, "attempt_list");
+    done(s);
+    *out = list;
+    return st;
+}
+
+static hk_status event_page(store_conn *c, const char *ws, const char *customer_id,
+                            const store_page *p, hk_arena *a, hk_event **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    hk_buf q;
+    hk_buf_init(&q, 0);
+    int param = 2;
+    hk_buf_puts(&q, "SELECT id, type, timestamp, payload, customer_id FROM events"
+                    " INDEXED BY events_customer WHERE workspace_id = ?1 AND customer_id = ?2");
+    page_sql(&q, "id", p, &param);
+    sqlite3_stmt *s = prepare_dynamic(c, &q);
+    hk_buf_free(&q);
+    hk_event *list = hk_arena_calloc(a, p->limit + 1, sizeof *list);
+    if (!s || !list) {
+        sqlite3_finalize(s);
+        return s ? HK_ENOMEM : HK_EIO;
+    }
+    bind_text(s, 1, ws);
+    bind_text(s, 2, customer_id);
+    int k = 2;
+    if (p->cursor)
+        bind_text(s, ++k, p->cursor);
+    sqlite3_bind_int64(s, ++k, (sqlite3_int64)p->limit);
+    hk_status st = HK_OK;
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    while (got < p->limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        hk_event *ev = &list[got];
+        col_id(s, 0, ev->id);
+        snprintf(ev->workspace_id, sizeof ev->workspace_id, "%s", ws);
+        const char *type = (const char *)sqlite3_column_text(s, 1);
+        if (!type || !hk_event_type_from_name(type, strlen(type), &ev->type))
+            ev->type = HK_EVENT_TYPE_COUNT; /* written by a newer hookd */
+        ev->timestamp = sqlite3_column_int64(s, 2);
+        const char *payload;
+        st = col_str(s, 3, a, &payload);
+        if (st)
+            break;
+        ev->payload_json = payload ? payload : "{}";
+        ev->payload_len = strlen(ev->payload_json);
+        col_id(s, 4, ev->customer_id);
+        got++;
+    }
+    if (!st && got < p->limit && rc != SQLITE_DONE)
+        st = db_error(c, "event_page");
+    sqlite3_finalize(s);
+    if (!st) {
+        *out = list;
+        *n = got;
+    }
+    return st;
+}
+
+static hk_status event_deliveries(store_conn *c, const char *ws, const char *event_id, hk_arena *a,
+                                  hk_delivery **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, S_EV_DELIVERIES);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, ws);
+    bind_text(s, 2, event_id);
+    hk_status st = HK_OK;
+    size_t cap = 0;
+    hk_delivery *list = NULL;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        hk_delivery *grown = arena_reserve(a, list, *n, &cap, sizeof *grown);
+        if (!grown) {
+            st = HK_ENOMEM;
+            break;
+        }
+        list = grown;
+        read_delivery_row(s, &list[*n]);
+        const char *type = (const char *)sqlite3_column_text(s, 9);
+        snprintf(list[*n].event_type, sizeof list[*n].event_type, "%s", type ? type : "");
+        (*n)++;
+    }
+    if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_error(c, "event_deliveries");
     done(s);
     *out = list;
     return st;
@@ -2722,6 +2847,8 @@ const store_ops store_sqlite_ops = {
     .events_prune = events_prune,
     .delivery_page = delivery_page,
     .attempt_list = attempt_list,
+    .event_page = event_page,
+    .event_deliveries = event_deliveries,
     .delivery_rearm = delivery_rearm,
     .deliveries_rearm_failed = deliveries_rearm_failed,
     .counts = counts,

@@ -249,6 +249,8 @@ for start in first second; do
         check "run.sh shows the workspace id, key and HMAC secret on the first start" \
             shows_new_workspace "$tmp/run.out"
         run_key=$(sed -n 's/^ *API key: *//p' "$tmp/run.out" | head -n 1)
+        check_output "run.sh names the dashboard's address" \
+            'dashboard at http://127\.0\.0\.1:[0-9]+/ui/' "$tmp/run.err"
     else
         check "run.sh does not bootstrap again on the second start" \
             not shows_new_workspace_at_all "$tmp/run.out"

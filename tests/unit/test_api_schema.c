@@ -42,6 +42,8 @@ static const char *const roots[] = {
     "Mutation.deleteWebhookTarget",
     "Mutation.regenerateWorkspaceHmac",
     "Query.hookdWebhookDeliveries",
+    "Query.hookdEvent",
+    "Query.hookdEvents",
     "Mutation.hookdResendWebhookEvent",
     "Mutation.hookdResendFailedWebhookDeliveries",
     "Mutation.hookdSendTestWebhookEvent",
@@ -96,6 +98,9 @@ static const char *const map_types[] = {
     "HookdSendTestWebhookEventOutput",
     "HookdWebhookTargetDelivery",
     "HookdUpdateWebhookTargetDeliveryOutput",
+    "HookdEventConnection",
+    "HookdEventEdge",
+    "HookdHttpHeader",
 };
 
 static void test_served_schema_is_complete(void **state)

@@ -1,9 +1,10 @@
 /*
  * test_delivery_dispatcher.c - the dispatcher end to end against a real
  * store and an in-process HTTP receiver: what arrives (headers, body,
- * signature, Basic auth), what is recorded, retries, failures (HTTP status,
- * redirect, timeout, refused connection, SSRF guard), per-target limits,
- * and stopping with attempts in flight.
+ * signature, Basic auth), what is recorded (and shown to operators as the
+ * headers sent), retries, failures (HTTP status, redirect, timeout, refused
+ * connection, SSRF guard), per-target limits, and stopping with attempts in
+ * flight.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "api/api.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "delivery/dispatcher.h"
@@ -156,6 +158,77 @@ static const char *hdr(const received *req, const char *name)
     return receiver_header(req->head, name, value, sizeof value);
 }
 
+/*
+ * What operators are shown of an attempt's request (hookdWebhookDeliveries'
+ * requestHeaders) is what the receiver got, header for header and in order,
+ * but for the secrets: the signature shows its first 8 hex digits, the
+ * Authorization its scheme, and neither is anywhere in the answer whole.
+ */
+static void check_headers_shown(fixture *f, const hk_webhook_target *t, const received *req)
+{
+    api *a;
+    hk_error err;
+    assert_int_equal(api_new(f->env->store, &a, &err), HK_OK);
+    char key[HK_API_KEY_BUF], auth[HK_API_KEY_BUF + 16];
+    assert_int_equal(hk_api_key_create(&f->env->ctx, f->env->ctx.actor.id, HK_PERM_ALL, key, &err),
+                     HK_OK);
+    snprintf(auth, sizeof auth, "Bearer %s", key);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"query\":\"{ hookdWebhookDeliveries(webhookTargetId: \\\"%s\\\") { edges { node {"
+             " attempts { requestHeaders { name value masked } } } } } }\"}",
+             t->id);
+    api_response r;
+    assert_int_equal(api_graphql(a, auth, body, strlen(body), &r), HK_OK);
+    assert_int_equal(r.http_status, 200);
+    json_t *res = json_loadb(r.body.data, r.body.len, 0, NULL);
+    assert_non_null(res);
+    json_t *headers = json_object_get(
+        json_array_get(
+            json_object_get(
+                json_object_get(
+                    json_array_get(json_object_get(json_object_get(json_object_get(res, "data"),
+                                                                   "hookdWebhookDeliveries"),
+                                                   "edges"),
+                                   0),
+                    "node"),
+                "attempts"),
+            0),
+        "requestHeaders");
+    assert_true(json_array_size(headers) > 10);
+    /* the receiver's header lines in order, without what libcurl adds itself */
+    const char *line = strstr(req->head, "\r\n") + 2;
+    size_t shown = 0;
+    while (line && strncmp(line, "\r\n", 2) != 0) {
+        const char *colon = strchr(line, ':');
+        const char *end = strstr(line, "\r\n");
+        assert_non_null(colon);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(colon - line), line);
+        line = end ? end + 2 : NULL;
+        if (!strcasecmp(name, "Host") || !strcasecmp(name, "Content-Length"))
+            continue;
+        json_t *h = json_array_get(headers, shown++);
+        assert_non_null(h);
+        assert_string_equal(json_string_value(json_object_get(h, "name")), name);
+        const char *value = json_string_value(json_object_get(h, "value"));
+        const char *sent = hdr(req, name);
+        if (json_is_true(json_object_get(h, "masked"))) {
+            /* "9f86d081…" / "Basic …": a prefix of what was sent, then an ellipsis */
+            size_t n = strlen(value) - 3;
+            assert_string_equal(value + n, "\xe2\x80\xa6");
+            assert_true(strncmp(sent, value, n) == 0 && strlen(sent) > n + 8);
+            assert_null(strstr(r.body.data, sent));
+        } else {
+            assert_string_equal(value, sent);
+        }
+    }
+    assert_int_equal(shown, json_array_size(headers));
+    json_decref(res);
+    hk_buf_free(&r.body);
+    api_free(a);
+}
+
 /* ---- what arrives ---- */
 
 static void check_metadata(json_t *body, const received *req, const hk_webhook_target *t)
@@ -218,6 +291,12 @@ static void test_delivery_arrives_with_headers_and_body(void **state)
     assert_string_equal(at[0].response_excerpt, "ok");
     assert_string_equal(at[0].attempt_id, hdr(req, "Plain-Webhook-Delivery-Attempt-Id"));
     assert_true(at[0].duration_ms >= 0 && at[0].duration_ms < 2000);
+    /* what the headers said, kept for operators */
+    assert_string_equal(at[0].sent_version, t.version);
+    assert_string_equal(at[0].sent_signature, "");
+    assert_false(at[0].sent_basic_auth);
+    assert_null(at[0].sent_user_agent); /* the default */
+    check_headers_shown(f, &t, req);
 }
 
 static void test_signature_and_basic_auth(void **state)
@@ -248,6 +327,7 @@ static void test_signature_and_basic_auth(void **state)
     assert_true(strncmp(req->head, "POST /signed HTTP/1.1\r\n", 23) == 0);
     assert_null(strstr(req->head, "us%40er"));
     assert_null(strstr(req->head, "p%3Ass"));
+    check_headers_shown(f, &t, req);
 }
 
 /* The dispatcher reuses a busy target's settings for up to a second: a new

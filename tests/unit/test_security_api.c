@@ -33,8 +33,10 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/ids.h"
 #include "domain/catalog.h"
+#include "domain/deliveries.h"
 #include "json_path.h"
 #include "testutil.h"
 
@@ -178,6 +180,44 @@ static void copy_id(char out[HK_ID_MAX], json_t *r, const char *path)
     snprintf(out, HK_ID_MAX, "%s", s);
 }
 
+/*
+ * Records one attempt of every due delivery, as the dispatcher would after
+ * sending it signed and, for A (whose URL holds credentials), with Basic
+ * auth: the attempts' headers (hookdEvent, hookdWebhookDeliveries) are read
+ * across workspaces too, and must never show the URL's credentials.
+ */
+static void record_attempts(fx *f, bool is_a)
+{
+    hk_arena *a = hk_arena_new(0);
+    assert_non_null(a);
+    hk_delivery *rows;
+    size_t n;
+    int64_t next_due;
+    hk_error err;
+    assert_int_equal(
+        hk_delivery_claim(f->env->store, hk_now_ms(), 60000, 100, a, &rows, &n, &next_due, &err),
+        HK_OK);
+    assert_true(n > 0);
+    hk_delivery_result *results = hk_arena_calloc(a, n, sizeof *results);
+    assert_non_null(results);
+    for (size_t i = 0; i < n; i++) {
+        hk_delivery_result *r = &results[i];
+        r->delivery = &rows[i];
+        r->succeeded = true;
+        r->retry_at = HK_TIME_NONE;
+        r->attempt.number = 1;
+        assert_int_equal(hk_id_new(HK_ID_ATTEMPT, r->attempt.attempt_id), HK_OK);
+        r->attempt.started_at = hk_now_ms();
+        r->attempt.status_code = 200;
+        r->attempt.response_excerpt = "ok";
+        snprintf(r->attempt.sent_version, sizeof r->attempt.sent_version, "2025-08-06");
+        snprintf(r->attempt.sent_signature, sizeof r->attempt.sent_signature, "0badc0de");
+        r->attempt.sent_basic_auth = is_a;
+    }
+    assert_int_equal(hk_delivery_record(f->env->store, results, n, NULL, NULL, &err), HK_OK);
+    hk_arena_free(a);
+}
+
 static const char *const upsert_doc =
     "mutation u($input: UpsertCustomerInput!) { upsertCustomer(input: $input) { result"
     " customer { id } error { type code message } } }";
@@ -236,6 +276,7 @@ static void populate(fx *f, wsp *w, bool is_a)
            json_pack("{s:s}", "t", w->target));
     copy_id(w->event, r, "data.hookdWebhookDeliveries.edges.0.node.eventId");
     json_decref(r);
+    record_attempts(f, is_a);
 }
 
 static void boot(fx *f, wsp *w, const char *name)
@@ -359,6 +400,24 @@ static const iso_case iso_cases[] = {
      "query q($t: ID!) { hookdWebhookDeliveries(webhookTargetId: $t) { edges { node { eventId"
      " status attempts { id } } } } }",
      "{\"t\":\"@T@\"}"},
+    {"hookdWebhookDeliveries",
+     "query q($t: ID!) { hookdWebhookDeliveries(webhookTargetId: $t) { edges { node { eventId"
+     " attempts { id requestHeaders { name value masked } } } } } }",
+     "{\"t\":\"@T@\"}"},
+    {"hookdEvent",
+     "query q($e: ID!) { hookdEvent(eventId: $e) { id eventType customerId payload timestamp {"
+     " iso8601 } deliveries { webhookTargetId status attempts { id requestHeaders { name value"
+     " } } } } }",
+     "{\"e\":\"@EV@\"}"},
+    {"hookdEvents",
+     "query q($c: ID!) { hookdEvents(customerId: $c) { edges { cursor node { id payload } }"
+     " pageInfo { hasNextPage } } }",
+     "{\"c\":\"@C@\"}"},
+    /* B's own customer, paged from A's event: B's events, as from a ghost */
+    {"hookdEvents",
+     "query q($c: ID!, $a: String) { hookdEvents(customerId: $c, first: 1, after: $a) { edges {"
+     " node { id eventType } } } }",
+     "{\"c\":\"@BC@\",\"a\":\"@EV@\"}"},
     {"upsertCustomer",
      "mutation m($i: UpsertCustomerInput!) { upsertCustomer(input: $i) { result customer { id"
      " fullName email { email } } " ERR " } }",
@@ -768,6 +827,16 @@ static const perm_case perm_cases[] = {
      "query q($t: ID!) { hookdWebhookDeliveries(webhookTargetId: $t) { edges { node { eventId } }"
      " } }",
      "{\"t\":\"@T@\"}"},
+    {"hookdWebhookDeliveries", HK_PERM_WEBHOOK_TARGET_READ,
+     "query q($t: ID!) { hookdWebhookDeliveries(webhookTargetId: $t) { edges { node { attempts {"
+     " requestHeaders { name value masked } } } } } }",
+     "{\"t\":\"@T@\"}"},
+    {"hookdEvent", HK_PERM_CUSTOMER_READ,
+     "query q($e: ID!) { hookdEvent(eventId: $e) { id eventType customerId } }",
+     "{\"e\":\"@EV@\"}"},
+    {"hookdEvents", HK_PERM_CUSTOMER_READ,
+     "query q($c: ID!) { hookdEvents(customerId: $c) { edges { node { id } } } }",
+     "{\"c\":\"@C@\"}"},
     {"upsertCustomer", HK_PERM_CUSTOMER_CREATE,
      "mutation m($i: UpsertCustomerInput!) { upsertCustomer(input: $i) { result " ERR " } }",
      "{\"i\":{\"identifier\":{\"emailAddress\":\"new@a.example\"},\"onCreate\":{\"fullName\":"
@@ -833,6 +902,30 @@ static const perm_case perm_cases[] = {
      "mutation m($i: HookdUpdateWebhookTargetDeliveryInput!) {"
      " hookdUpdateWebhookTargetDelivery(input: $i) { " ERR " } }",
      "{\"i\":{\"webhookTargetId\":\"@T@\",\"maxRequestsPerSecond\":5}}"},
+};
+
+/* An event's payload is the customer with its memberships and their groups;
+ * its deliveries are its targets'. */
+static const perm_case_also event_cases[] = {
+    {{"hookdEvent", HK_PERM_MEMBERSHIP_READ,
+      "query q($e: ID!) { hookdEvent(eventId: $e) { id payload } }", "{\"e\":\"@EV@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
+    {{"hookdEvent", HK_PERM_CUSTOMER_GROUP_READ,
+      "query q($e: ID!) { hookdEvent(eventId: $e) { id payload } }", "{\"e\":\"@EV@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_MEMBERSHIP_READ},
+    {{"hookdEvents", HK_PERM_MEMBERSHIP_READ,
+      "query q($c: ID!) { hookdEvents(customerId: $c) { edges { node { id payload } } } }",
+      "{\"c\":\"@C@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_CUSTOMER_GROUP_READ},
+    {{"hookdEvents", HK_PERM_CUSTOMER_GROUP_READ,
+      "query q($c: ID!) { hookdEvents(customerId: $c) { edges { node { id payload } } } }",
+      "{\"c\":\"@C@\"}"},
+     HK_PERM_CUSTOMER_READ | HK_PERM_MEMBERSHIP_READ},
+    {{"hookdEvent", HK_PERM_WEBHOOK_TARGET_READ,
+      "query q($e: ID!) { hookdEvent(eventId: $e) { id deliveries { webhookTargetId attempts {"
+      " requestHeaders { name value } } } } }",
+      "{\"e\":\"@EV@\"}"},
+     HK_PERM_CUSTOMER_READ},
 };
 
 static const perm_case_also membership_read_cases[] = {
@@ -972,14 +1065,17 @@ static void test_permissions(void **state)
     enum { NPLAIN = sizeof perm_cases / sizeof perm_cases[0] };
     enum { NALSO = sizeof membership_read_cases / sizeof membership_read_cases[0] };
     enum { NGROUP = sizeof group_read_cases / sizeof group_read_cases[0] };
-    perm_case_also all[NPLAIN + NALSO + NGROUP];
+    enum { NEVENT = sizeof event_cases / sizeof event_cases[0] };
+    perm_case_also all[NPLAIN + NALSO + NGROUP + NEVENT];
     for (size_t i = 0; i < NPLAIN; i++)
         all[i] = (perm_case_also){perm_cases[i], 0};
     for (size_t i = 0; i < NALSO; i++)
         all[NPLAIN + i] = membership_read_cases[i];
     for (size_t i = 0; i < NGROUP; i++)
         all[NPLAIN + NALSO + i] = group_read_cases[i];
-    size_t ncases = NPLAIN + NALSO + NGROUP;
+    for (size_t i = 0; i < NEVENT; i++)
+        all[NPLAIN + NALSO + NGROUP + i] = event_cases[i];
+    size_t ncases = NPLAIN + NALSO + NGROUP + NEVENT;
     for (size_t o = 0; o < ops.n; o++) {
         int checks = 0, cases = 0;
         const char *op = ops.names[o];
