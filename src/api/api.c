@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,6 +25,9 @@ extern const size_t hk_api_schema_sdl_len;
 
 /* Per request; the limit bounds what one request can make the server hold. */
 #define REQUEST_ARENA_LIMIT ((size_t)32 << 20)
+/* JSON values in a request body: the variables' limit (checked again, by variable, when
+ * they are coerced) and room for the envelope ("query", "operationName", "extensions"). */
+#define API_MAX_JSON_VALUES (GQL_DEFAULT_MAX_VARIABLE_VALUES + 100)
 
 /*
  * Authenticated keys are remembered for a short while: a key lookup was a
@@ -178,10 +182,77 @@ typedef struct envelope {
     const char *operation_name;
 } envelope;
 
+/*
+ * Whether the JSON text in body[0..len) holds at most `max` values and nests at most
+ * JSON_SCAN_DEPTH deep, without parsing it: jansson makes 50 to 100 bytes of each value
+ * (a 1 MiB body of short strings became 25 MB once parsed and coerced), so a body is
+ * sized before it is parsed. Malformed text is jansson's to report: the scan only counts
+ * where values start (the document, after '[', ':', and ',' in an array).
+ */
+#define JSON_SCAN_DEPTH 256
+static bool json_fits(const char *body, size_t len, size_t max, bool *too_deep)
+{
+    bool in_array[JSON_SCAN_DEPTH];
+    size_t depth = 0, values = 0;
+    bool expect_value = true;
+    *too_deep = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = body[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;
+        if (expect_value && c != ']' && ++values > max)
+            return false;
+        expect_value = false;
+        switch (c) {
+        case '"':
+            for (i++; i < len && body[i] != '"'; i++)
+                if (body[i] == '\\')
+                    i++;
+            break;
+        case '[':
+        case '{':
+            if (depth == JSON_SCAN_DEPTH) {
+                *too_deep = true;
+                return false;
+            }
+            in_array[depth++] = c == '[';
+            expect_value = c == '[';
+            break;
+        case ']':
+        case '}':
+            if (depth > 0)
+                depth--;
+            break;
+        case ':':
+            expect_value = true;
+            break;
+        case ',':
+            expect_value = depth > 0 && in_array[depth - 1];
+            break;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
 static bool decode(const char *body, size_t len, envelope *env, api_response *out)
 {
     json_error_t jerr;
     memset(env, 0, sizeof *env);
+    bool too_deep;
+    if (!json_fits(body, len, API_MAX_JSON_VALUES, &too_deep)) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "the request body holds more than %d JSON values (its variables may hold at "
+                 "most %d)",
+                 API_MAX_JSON_VALUES, GQL_DEFAULT_MAX_VARIABLE_VALUES);
+        if (too_deep)
+            fail(out, 400, "BAD_REQUEST", "the request body nests JSON too deeply");
+        else
+            fail(out, 400, GQL_CODE_BAD_USER_INPUT, msg);
+        return false;
+    }
     /* NUL is allowed through so that the domain can reject it naming the field. */
     env->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!env->root || !json_is_object(env->root)) {

@@ -889,6 +889,10 @@ void gql_limits_resolve(const gql_limits *in, gql_limits *out)
         out->max_list_items = GQL_DEFAULT_MAX_LIST_ITEMS;
     if (!out->max_errors)
         out->max_errors = GQL_DEFAULT_MAX_ERRORS;
+    if (!out->max_variable_values)
+        out->max_variable_values = GQL_DEFAULT_MAX_VARIABLE_VALUES;
+    if (!out->max_variable_list_items)
+        out->max_variable_list_items = GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS;
 }
 
 static void init_ctx(vctx *c, const gql_schema *s, const gql_document *doc, const gql_limits *lim,
