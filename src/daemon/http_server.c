@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/work_pool.h"
 #include "daemon/metrics.h"
+#include "json/jsonw.h"
 
 /* Headers only: request bodies are gathered outside MHD's pool. MHD zeroes
  * this much per connection, so it is kept small. */
@@ -64,6 +65,8 @@ struct hk_http_server {
     atomic_bool draining;
     /* Responses queued, by status class (hk_metrics_http.responses). */
     _Atomic uint64_t responses[6];
+    /* GraphQL answers that report the server's failure (hk_metrics_http.internal_errors). */
+    _Atomic uint64_t internal_errors;
 };
 
 /* ---- responses ---- */
@@ -150,8 +153,31 @@ struct route {
     route_handler handle;
 };
 
-/* 503 once the store has failed (a commit's fsync failed): only a restart makes it safe to
- * write again, and an orchestrator restarts on an unhealthy check. */
+/* A body built for this answer: MHD frees it once sent. NULL data (out of memory): 500. */
+static enum MHD_Result send_built(hk_http_server *server, struct MHD_Connection *conn,
+                                  unsigned status, hk_buf *body, const char *content_type)
+{
+    size_t len;
+    char *data = body->err ? NULL : hk_buf_steal(body, &len);
+    hk_buf_free(body);
+    if (!data)
+        return send_json(server, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}", NULL);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(data);
+        return MHD_NO;
+    }
+    return queue_response(server, conn, status, response, content_type, NULL);
+}
+
+/*
+ * 503 once the store has failed (a commit's fsync failed): only a restart makes it safe to
+ * write again, and an orchestrator restarts on an unhealthy check. 503 too while writes
+ * fail (a full disk, EIO), with the reason, until a write commits again: a restart does
+ * not fix those, but a load balancer should send writers elsewhere and an operator look.
+ */
 static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connection *conn,
                                       request *req)
 {
@@ -160,7 +186,19 @@ static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connect
                          "{\"status\":\"unavailable\",\"reason\":\"store unavailable after a "
                          "failed fsync; restart hookd\"}",
                          NULL);
-    return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
+    hk_store_write_health h = {0};
+    if (server->store)
+        hk_store_get_write_health(server->store, &h);
+    if (!h.failing)
+        return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
+    char reason[128];
+    snprintf(reason, sizeof reason, "store writes are failing: %s", h.reason);
+    hk_buf body;
+    hk_buf_init(&body, 1024);
+    JSONW_LIT(&body, "{\"status\":\"degraded\",\"reason\":");
+    (void)jsonw_string(&body, reason);
+    hk_buf_printf(&body, ",\"failingSeconds\":%lld}", (long long)(h.failing_ms / 1000));
+    return send_built(server, conn, MHD_HTTP_SERVICE_UNAVAILABLE, &body, JSON_TYPE);
 }
 
 static void http_counts(hk_http_server *server, hk_metrics_http *out)
@@ -170,6 +208,7 @@ static void http_counts(hk_http_server *server, hk_metrics_http *out)
     /* This request is in flight too; the scraper wants the others. */
     unsigned n = atomic_load(&server->in_flight);
     out->in_flight = n > 0 ? n - 1 : 0;
+    out->internal_errors = atomic_load_explicit(&server->internal_errors, memory_order_relaxed);
 }
 
 /* When not even api_graphql's error body could be made (out of memory). */
@@ -219,6 +258,8 @@ static enum MHD_Result send_graphql_answer(hk_http_server *server, struct MHD_Co
                                            request *req)
 {
     enum MHD_Result ok;
+    if (req->st != HK_OK || req->resp.internal_error)
+        atomic_fetch_add_explicit(&server->internal_errors, 1, memory_order_relaxed);
     if (req->st == HK_OK) {
         hk_log_debug("http: POST /graphql/v1: %d", req->resp.http_status);
         ok = send_api_response(server, conn, &req->resp);
@@ -580,6 +621,7 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
     atomic_init(&server->draining, false);
     for (size_t i = 0; i < 6; i++)
         atomic_init(&server->responses[i], 0);
+    atomic_init(&server->internal_errors, 0);
 
     hk_status st = hk_work_pool_start(server->threads, "hk-http", &server->workers, err);
     if (st) {

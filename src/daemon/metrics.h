@@ -30,8 +30,9 @@
 
 /* What the HTTP server counts itself. */
 typedef struct hk_metrics_http {
-    uint64_t responses[6]; /* by status class: [1] 1xx ... [5] 5xx; [0] anything else */
-    unsigned in_flight;    /* requests received and not yet answered */
+    uint64_t responses[6];    /* by status class: [1] 1xx ... [5] 5xx; [0] anything else */
+    unsigned in_flight;       /* requests received and not yet answered */
+    uint64_t internal_errors; /* GraphQL answers reporting the server's failure (5xx or INTERNAL) */
 } hk_metrics_http;
 
 typedef struct hk_metrics_sources {
