@@ -87,6 +87,28 @@ static void render_http(hk_buf *out, const hk_metrics_http *http)
                       (unsigned long long)http->responses[i]);
     line_u64(out, "hookd_http_requests_in_flight", GAUGE, "Requests received and not yet answered.",
              http->in_flight);
+    static const char *const refused[HK_REFUSED_KINDS] = {"unauthenticated", "framing", "too_large",
+                                                          "busy"};
+    header(out, "hookd_http_refused_total", COUNTER,
+           "Requests refused from their head, their body never read, by reason.");
+    for (size_t i = 0; i < HK_REFUSED_KINDS; i++)
+        hk_buf_printf(out, "hookd_http_refused_total{reason=\"%s\"} %llu\n", refused[i],
+                      (unsigned long long)http->refused[i]);
+    line_u64(out, "hookd_http_body_bytes", GAUGE, "Bytes of request bodies held now.",
+             http->body_bytes);
+    line_u64(out, "hookd_http_body_budget_bytes", GAUGE,
+             "Bytes of request bodies held at once, at most (--max-buffered-body-bytes).",
+             http->body_budget);
+    line_u64(out, "hookd_http_connections", GAUGE, "Client connections open now.",
+             http->connections);
+    line_u64(out, "hookd_http_connections_lingering", GAUGE,
+             "Closed connections whose unread input is being drained.", http->lingering);
+    header(out, "hookd_http_connections_cut_total", COUNTER,
+           "Connections shut down by hookd: past a deadline, or to make room at the limit.");
+    hk_buf_printf(out, "hookd_http_connections_cut_total{reason=\"deadline\"} %llu\n",
+                  (unsigned long long)http->cut_deadline);
+    hk_buf_printf(out, "hookd_http_connections_cut_total{reason=\"limit\"} %llu\n",
+                  (unsigned long long)http->shed_at_limit);
     line_u64(out, "hookd_graphql_internal_errors_total", COUNTER,
              "GraphQL answers reporting the server's own failure: a 5xx, or an INTERNAL error "
              "answered 200 as Plain's format does (a mutation the store failed).",

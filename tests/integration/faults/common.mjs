@@ -62,9 +62,9 @@ function logSize(log) {
 
 // A running `hookd serve`: { child, port, pid, exited (Promise of { code, signal }) }.
 // `extraEnv` is added to the environment; `preferredPort` is tried first (a restart keeps
-// its address), then random ports while the address is taken.
-export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidFile } = {}) {
-  const BIN = need("HOOKD_BIN");
+// its address), then random ports while the address is taken; `bin` replaces HOOKD_BIN.
+export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidFile, bin } = {}) {
+  const BIN = bin ?? need("HOOKD_BIN");
   data ??= need("HOOKD_DATA_DIR");
   log ??= need("HOOKD_LOG_FILE");
   pidFile ??= need("HOOKD_PID_FILE");

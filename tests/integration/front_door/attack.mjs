@@ -24,11 +24,14 @@
 //   headers        NUL in the Authorization value, two Authorization headers,
 //                  Transfer-Encoding: gzip, chunked, a 20 KB chunk extension, Expect with a
 //                  chunked body...: status and time to the answer (or close) for each.
-//   aborts         CLIENTS connections each send half a request and reset; figures: lines
-//                  hookd logged for them.
+//   aborts         CLIENTS connections each send half a request (with KEY, so that its body
+//                  is being read) and reset; figures: lines hookd logged for them.
 //   variables      CONCURRENT authenticated requests at once, each with ITEMS items in a
 //                  list variable; figures: statuses, hookd's RSS before, at the peak and
 //                  SETTLE ms after.
+//   burst          CONCURRENT authenticated requests at once, ROUNDS times, each with a
+//                  BYTES string variable (legitimate and large); hookd's RSS before, at the
+//                  peak and SETTLE ms after: is the memory given back?
 //
 // Every socket is to 127.0.0.1.
 
@@ -132,7 +135,7 @@ export function healthzProbe(port, { everyMs = 1000, timeoutMs = 2000 } = {}) {
 
 // Opens `n` sockets (a few at a time, so that the listen queue keeps up); each gets
 // `onConnect(socket, i)`. -> the sockets, each with .closedByPeer / .gotData kept up to date.
-async function openMany(port, n, onConnect, { batch = 200 } = {}) {
+export async function openMany(port, n, onConnect, { batch = 200 } = {}) {
   const sockets = [];
   for (let i = 0; i < n; i += batch) {
     const group = [];
@@ -165,7 +168,7 @@ async function openMany(port, n, onConnect, { batch = 200 } = {}) {
   return sockets;
 }
 
-const closeAll = async (sockets) => {
+export const closeAll = async (sockets) => {
   for (const s of sockets) s.destroy();
   await sleep(50);
 };
@@ -202,15 +205,19 @@ export async function unauthBodies({ port, pid, clients = 1000, bytes = 1 << 20,
   };
 }
 
-export async function slowloris({ port, pid, clients = 10100, interval = 10000, duration = 50000 }) {
-  const line = "POST /graphql/v1 HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(10000);
+// `head`: the request line goes at once, then the headers a byte at a time (the header
+// deadline's case); otherwise the request line too goes a byte at a time.
+export async function slowloris({ port, pid, clients = 10100, interval = 10000, duration = 50000, head = 0, probeEvery = 1000 }) {
+  const first = "POST /graphql/v1 HTTP/1.1\r\n";
+  const line = first + "Host: x\r\nX-Slow: " + "a".repeat(10000);
   const t0 = now();
   const sockets = await openMany(port, clients, (s) => {
-    s.sent = 1;
-    s.write(line[0]);
+    s.sent = head ? first.length + 1 : 1;
+    s.write(line.slice(0, s.sent));
+    s.on("close", () => (s.closedAt ??= now() - t0));
   });
   const opened = now() - t0;
-  const probe = healthzProbe(port, { everyMs: 1000, timeoutMs: 2000 });
+  const probe = healthzProbe(port, { everyMs: probeEvery, timeoutMs: 2000 });
   const until = now() + duration;
   const rssPeak = { v: rssMiB(pid) };
   while (now() < until) {
@@ -223,13 +230,14 @@ export async function slowloris({ port, pid, clients = 10100, interval = 10000, 
     if (left > 0) await sleep(left);
   }
   const during = await probe.stop();
-  const closed = sockets.filter((s) => s.closedByPeer).length;
+  const closed = sockets.filter((s) => s.closedByPeer);
+  const lastClose = Math.round(Math.max(0, ...closed.map((s) => s.closedAt ?? 0)));
   await closeAll(sockets);
   return {
     clients, interval_ms: interval, duration_ms: duration, open_ms: Math.round(opened),
     healthz_probes: during.probes, healthz_answered: during.answered,
     healthz_worst_ms: during.worstMs, healthz_median_ms: during.medianMs,
-    closed_by_hookd: closed, rss_peak_mib: rssPeak.v,
+    closed_by_hookd: closed.length, last_closed_ms: lastClose, rss_peak_mib: rssPeak.v,
   };
 }
 
@@ -291,13 +299,13 @@ export async function headerCases({ port, key, wait = 5000 }) {
     folded_header: req(`Authorization: Bearer ${key}\r\nX-Folded: a\r\n b\r\n`),
     space_in_name: req(`Authorization: Bearer ${key}\r\nX-A b: c\r\n`),
     two_hosts: req(`Authorization: Bearer ${key}\r\nHost: y\r\n`),
-    control: req(`Authorization: Bearer ${key}\r\n`),
+    control: req(`Authorization: Bearer ${key}\r\nConnection: close\r\n`),
   };
   const out = {};
   for (const [name, bytes] of Object.entries(cases)) {
-    const r = await exchange(port, bytes, { timeoutMs: wait, until: (t) => t.includes("\r\n\r\n") });
-    // The connection after the answer: does hookd close it (it should after a framing error)?
-    out[name] = { status: statuses(r.text)[0] ?? 0, ms: r.ms, closed: r.closed };
+    // Read until hookd closes (it must after a framing error), or `wait` passes.
+    const r = await exchange(port, bytes, { timeoutMs: wait });
+    out[name] = { status: statuses(r.text)[0] ?? 0, ms: r.ms, closed: r.closed, reset: r.reset };
   }
   return out;
 }
@@ -318,10 +326,11 @@ const logSize = (file) => {
   }
 };
 
-export async function aborts({ port, log, clients = 200 }) {
+export async function aborts({ port, log, key, clients = 200 }) {
   const from = logSize(log);
+  const auth = key ? `Authorization: Bearer ${key}\r\n` : "";
   const sockets = await openMany(port, clients, (s) => {
-    s.write("POST /graphql/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"query\":");
+    s.write(`POST /graphql/v1 HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 100\r\n\r\n{"query":`);
   });
   await sleep(300);
   for (const s of sockets) s.resetAndDestroy();
@@ -370,14 +379,46 @@ export async function variables({ port, pid, key, concurrent = 8, items = 100000
   };
 }
 
+// CONCURRENT authenticated requests at once, each with a string variable of BYTES (a
+// burst of legitimate, large requests): hookd's RSS before, at the peak, SETTLE ms after.
+export async function burst({ port, pid, key, concurrent = 48, bytes = 1000000, rounds = 2, settle = 3000 }) {
+  const body = JSON.stringify({ query: "{ myWorkspace { id } }", variables: { pad: "x".repeat(bytes) } });
+  const head = `POST /graphql/v1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  const rssBefore = rssMiB(pid);
+  let peak = rssBefore;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, rssMiB(pid));
+      await sleep(20);
+    }
+  })();
+  const codes = [];
+  for (let r = 0; r < rounds; r++) {
+    const results = await Promise.all(
+      Array.from({ length: concurrent }, () => exchange(port, [head, body], { timeoutMs: 30000 })),
+    );
+    codes.push(...results.map((x) => statuses(x.text)[0] ?? 0));
+  }
+  sampling = false;
+  await sampler;
+  await sleep(settle);
+  return {
+    concurrent, bytes, rounds, answered_200: codes.filter((c) => c === 200).length,
+    other: codes.filter((c) => c !== 200), rss_before_mib: rssBefore, rss_peak_mib: peak,
+    rss_after_mib: rssMiB(pid),
+  };
+}
+
 export const ATTACKS = {
   "unauth-bodies": [unauthBodies, { clients: 1000, bytes: 1 << 20, hold: 3000 }],
-  slowloris: [slowloris, { clients: 10100, interval: 10000, duration: 50000 }],
+  slowloris: [slowloris, { clients: 10100, interval: 10000, duration: 50000, head: 0, probeEvery: 1000 }],
   smuggle: [smuggle, {}],
   "early-413": [early413, { rounds: 20, bytes: 8 << 20 }],
   headers: [headerCases, { wait: 5000 }],
   aborts: [aborts, { clients: 200 }],
   variables: [variables, { concurrent: 8, items: 100000, item: "1", rounds: 1, settle: 3000 }],
+  burst: [burst, { concurrent: 48, bytes: 1000000, rounds: 2, settle: 3000 }],
 };
 
 // ---- the command --------------------------------------------------------------------------
