@@ -30,6 +30,16 @@ chmod +x "$tmp/hookd-640"
 asan=0
 if ldd "$bin" | grep -q libasan; then asan=1; fi
 
+# A self-signed certificate for the HTTPS case (skipped without openssl).
+if command -v openssl >/dev/null &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+        -keyout "$tmp/tls.key" -out "$tmp/tls.pem" 2>"$tmp/openssl.log"; then
+    export HOOKD_TEST_CERT="$tmp/tls.pem" HOOKD_TEST_CERT_KEY="$tmp/tls.key"
+else
+    echo "skip - the HTTPS case: no certificate ($(tail -n 1 "$tmp/openssl.log" 2>/dev/null))"
+fi
+
 export HOOKD_DATA_DIR="$data" HOOKD_API_KEY="$key" HOOKD_SMALL_FDS_BIN="$tmp/hookd-640" \
     HOOKD_ASAN="$asan"
 faults_drive ../front_door/front_door.mjs

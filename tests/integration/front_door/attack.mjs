@@ -38,6 +38,7 @@
 import { readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
+import tls from "node:tls";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
@@ -52,14 +53,17 @@ export function rssMiB(pid) {
   }
 }
 
-// One raw exchange: connects, writes `data` (a Buffer or string, or an array of them written
-// in turn), and reads until the peer closes or `timeoutMs` passes, or `until(text)` holds.
+// One raw exchange: connects (over TLS with `secure`, the certificate not verified), writes
+// `data` (a Buffer or string, or an array of them written in turn), and reads until the peer
+// closes or `timeoutMs` passes, or `until(text)` holds.
 // -> { text (latin1), closed (by the peer: FIN or reset), reset, ms (to the close or the
 // `until`), error }.
-export function exchange(port, data, { timeoutMs = 5000, until = null, endAfter = false } = {}) {
+export function exchange(port, data, { timeoutMs = 5000, until = null, endAfter = false, secure = false } = {}) {
   return new Promise((resolve) => {
     const t0 = now();
-    const s = net.connect({ host: "127.0.0.1", port });
+    const s = secure
+      ? tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false })
+      : net.connect({ host: "127.0.0.1", port });
     const chunks = [];
     let done = false;
     let reset = false;
@@ -73,7 +77,7 @@ export function exchange(port, data, { timeoutMs = 5000, until = null, endAfter 
       resolve({ text, closed, reset, ms: Math.round(now() - t0), error });
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    s.on("connect", () => {
+    s.on(secure ? "secureConnect" : "connect", () => {
       for (const d of [].concat(data)) s.write(d);
       if (endAfter) s.end();
     });
@@ -267,14 +271,14 @@ export async function smuggle({ port }) {
   return out;
 }
 
-export async function early413({ port, key, rounds = 20, bytes = 8 << 20 }) {
+export async function early413({ port, key, rounds = 20, bytes = 8 << 20, secure = false }) {
   const body = Buffer.alloc(bytes, 0x20);
   let got413 = 0;
   let resets = 0;
   let other = 0;
   for (let i = 0; i < rounds; i++) {
     const head = `POST /graphql/v1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\n\r\n`;
-    const r = await exchange(port, [head, body], { timeoutMs: 10000 });
+    const r = await exchange(port, [head, body], { timeoutMs: 10000, secure });
     const st = statuses(r.text);
     if (st[0] === 413) got413++;
     else if (r.reset || st.length === 0) resets++;
@@ -283,7 +287,7 @@ export async function early413({ port, key, rounds = 20, bytes = 8 << 20 }) {
   return { rounds, bytes, answered_413: got413, reset_or_nothing: resets, other };
 }
 
-export async function headerCases({ port, key, wait = 5000 }) {
+export async function headerCases({ port, key, wait = 5000, secure = false }) {
   const q = '{"query":"{ myWorkspace { id } }"}';
   const req = (extra, body = q) =>
     `POST /graphql/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
@@ -304,7 +308,7 @@ export async function headerCases({ port, key, wait = 5000 }) {
   const out = {};
   for (const [name, bytes] of Object.entries(cases)) {
     // Read until hookd closes (it must after a framing error), or `wait` passes.
-    const r = await exchange(port, bytes, { timeoutMs: wait });
+    const r = await exchange(port, bytes, { timeoutMs: wait, secure });
     out[name] = { status: statuses(r.text)[0] ?? 0, ms: r.ms, closed: r.closed, reset: r.reset };
   }
   return out;

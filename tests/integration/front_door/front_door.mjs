@@ -30,8 +30,8 @@ const ONLY = new RegExp(process.env.HOOKD_FRONT_DOOR_CASES || ".");
 const log = (msg) => console.log(`front door: ${msg}`);
 
 // Runs `fn(server)` against a fresh hookd started with `env`; stops it with SIGTERM after.
-async function withHookd(env, fn, { bin } = {}) {
-  const server = await startHookd({ extraEnv: env, bin });
+async function withHookd(env, fn, { bin, tls } = {}) {
+  const server = await startHookd({ extraEnv: env, bin, tls });
   try {
     return await fn(server);
   } finally {
@@ -206,6 +206,25 @@ async function main() {
       }
       return [fig, p];
     }));
+
+  // The same checks over HTTPS, where libmicrohttpd parses what GnuTLS decrypted.
+  const cert = process.env.HOOKD_TEST_CERT;
+  if (cert) {
+    await check("over HTTPS: NUL and duplicate headers, chunked, an 8 MiB body's 413", () =>
+      withHookd({ HOOKD_HTTPS_CERT: cert, HOOKD_HTTPS_KEY: need("HOOKD_TEST_CERT_KEY") }, async (s) => {
+        const f = await headerCases({ port: s.port, key: KEY, wait: 5000 * SCALE, secure: true });
+        const e = await early413({ port: s.port, key: KEY, rounds: 3, bytes: 8 << 20, secure: true });
+        const want = { nul_in_authorization: 400, two_authorizations: 400, chunked: 411, space_in_name: 400, control: 200 };
+        const p = [];
+        const fig = {};
+        for (const [name, status] of Object.entries(want)) {
+          fig[name] = f[name].status;
+          expect(p, f[name].status === status && f[name].closed, `${name}: ${f[name].status} (closed ${f[name].closed})`);
+        }
+        expect(p, e.answered_413 === 3, `${e.answered_413} of 3 read their 413 (${e.reset_or_nothing} resets)`);
+        return [{ ...fig, answered_413: `${e.answered_413}/3` }, p];
+      }, { tls: true }));
+  }
 
   await check("200 connections aborted mid-request: log lines", () =>
     withHookd({}, async (s) => {
