@@ -643,7 +643,9 @@ static void check_head(struct MHD_Connection *conn, const char *method, const ch
 /*
  * The headers are in: everything that can be decided from them is, before any of the body
  * is read. A request that cannot be served is answered at once, its body never read, and
- * its connection closed. /healthz and /metrics are answered from their head too.
+ * its connection closed (libmicrohttpd closes a connection answered from its head, whatever
+ * the answer). /healthz and /metrics are answered in the last call, so that their
+ * connection stays open, unless a body was sent with them: that is never read.
  */
 static enum MHD_Result begin_request(hk_http_server *server, struct MHD_Connection *conn,
                                      const char *url, const char *method, const char *version,
@@ -684,8 +686,9 @@ static enum MHD_Result begin_request(hk_http_server *server, struct MHD_Connecti
     req->route = r;
     if (r->reads_body)
         return handle_graphql(server, conn, req, &f);
-    if (unread_body)
-        hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
+    if (!unread_body)
+        return MHD_YES; /* answered in the last call: an answer queued now closes the connection */
+    hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
     return r->handle(server, conn, req);
 }
 

@@ -316,6 +316,18 @@ else
         "curl: $(grep -E '^(\*|<) ' "$tmp/verbose" | tr -d '\r' | tr '\n' '|' | head -c 600)"
 fi
 
+# /healthz and /metrics too (libmicrohttpd closes a connection whose answer is queued
+# before the request is complete, so they must be answered after it).
+status=$(curl -sv --max-time 10 -w '%{http_code} ' -o /dev/null "$base/healthz" \
+    -o /dev/null "$base/metrics" -o /dev/null "$base/healthz" 2>"$tmp/verbose" || true)
+if [ "$status" = "200 200 200 " ] && [ "$(grep -c "Re-using existing connection" "$tmp/verbose")" -eq 2 ]
+then
+    pass "/healthz and /metrics keep the connection alive"
+else
+    fail "/healthz and /metrics keep the connection alive" "statuses: $status" \
+        "curl: $(grep -E '^(\*|<) ' "$tmp/verbose" | tr -d '\r' | tr '\n' '|' | head -c 600)"
+fi
+
 parallel_ok=0
 parallel_pids=()
 for ((i = 0; i < 16; i++)); do
