@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,6 +25,9 @@ extern const size_t hk_api_schema_sdl_len;
 
 /* Per request; the limit bounds what one request can make the server hold. */
 #define REQUEST_ARENA_LIMIT ((size_t)32 << 20)
+/* JSON values in a request body: the variables' limit (checked again, by variable, when
+ * they are coerced) and room for the envelope ("query", "operationName", "extensions"). */
+#define API_MAX_JSON_VALUES (GQL_DEFAULT_MAX_VARIABLE_VALUES + 100)
 
 /*
  * Authenticated keys are remembered for a short while: a key lookup was a
@@ -139,35 +143,57 @@ static void auth_remember(api *a, const char *hash, const hk_ctx *ctx)
     pthread_mutex_unlock(&a->auth_lock);
 }
 
-static bool authenticate(api *a, const char *authorization, api_request *req, api_response *out)
+/* The key's hash, the cache's index; false when the header holds no Bearer key. */
+static bool key_hash(const char *authorization, const char **key, size_t *len,
+                     char hash[HK_SHA256_HEX_BUF])
 {
+    *key = bearer_key(authorization, len);
+    return *key && hk_sha256_hex(*key, *len, hash) == HK_OK;
+}
+
+api_auth api_auth_cached(api *a, const char *authorization, api_caller *who)
+{
+    const char *key;
     size_t len = 0;
-    const char *key = bearer_key(authorization, &len);
-    if (!key) {
+    char hash[HK_SHA256_HEX_BUF];
+    memset(who, 0, sizeof *who);
+    if (!key_hash(authorization, &key, &len, hash))
+        return key ? API_AUTH_FAILED : API_AUTH_REFUSED;
+    return auth_cached(a, hash, &who->ctx) ? API_AUTH_OK : API_AUTH_LOOKUP;
+}
+
+api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
+{
+    const char *key;
+    size_t len = 0;
+    char hash[HK_SHA256_HEX_BUF];
+    memset(who, 0, sizeof *who);
+    if (!key_hash(authorization, &key, &len, hash))
+        return key ? API_AUTH_FAILED : API_AUTH_REFUSED;
+    if (auth_cached(a, hash, &who->ctx))
+        return API_AUTH_OK;
+    hk_error err;
+    hk_status st = hk_auth_api_key(a->store, key, len, &who->ctx, &err);
+    if (st == HK_ENOTFOUND)
+        return API_AUTH_REFUSED;
+    if (st)
+        return API_AUTH_FAILED;
+    auth_remember(a, hash, &who->ctx);
+    return API_AUTH_OK;
+}
+
+void api_auth_answer(api_auth result, const char *authorization, api_response *out)
+{
+    size_t len;
+    hk_buf_init(&out->body, 0);
+    out->internal_error = result == API_AUTH_FAILED;
+    if (result == API_AUTH_FAILED)
+        fail(out, 500, GQL_CODE_INTERNAL, "internal error while checking the API key");
+    else if (!bearer_key(authorization, &len))
         fail(out, 401, GQL_CODE_UNAUTHENTICATED,
              "missing API key: send Authorization: Bearer <key>");
-        return false;
-    }
-    char hash[HK_SHA256_HEX_BUF];
-    if (hk_sha256_hex(key, len, hash)) {
-        fail(out, 500, GQL_CODE_INTERNAL, "internal error while checking the API key");
-        return false;
-    }
-    if (auth_cached(a, hash, &req->ctx))
-        return true;
-    hk_error err;
-    hk_status st = hk_auth_api_key(a->store, key, len, &req->ctx, &err);
-    if (!st)
-        auth_remember(a, hash, &req->ctx);
-    if (st == HK_ENOTFOUND) {
+    else
         fail(out, 401, GQL_CODE_UNAUTHENTICATED, "invalid API key");
-        return false;
-    }
-    if (st) {
-        fail(out, 500, GQL_CODE_INTERNAL, "internal error while checking the API key");
-        return false;
-    }
-    return true;
 }
 
 typedef struct envelope {
@@ -178,10 +204,77 @@ typedef struct envelope {
     const char *operation_name;
 } envelope;
 
+/*
+ * Whether the JSON text in body[0..len) holds at most `max` values and nests at most
+ * JSON_SCAN_DEPTH deep, without parsing it: jansson makes 50 to 100 bytes of each value
+ * (a 1 MiB body of short strings became 25 MB once parsed and coerced), so a body is
+ * sized before it is parsed. Malformed text is jansson's to report: the scan only counts
+ * where values start (the document, after '[', ':', and ',' in an array).
+ */
+#define JSON_SCAN_DEPTH 256
+static bool json_fits(const char *body, size_t len, size_t max, bool *too_deep)
+{
+    bool in_array[JSON_SCAN_DEPTH];
+    size_t depth = 0, values = 0;
+    bool expect_value = true;
+    *too_deep = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = body[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;
+        if (expect_value && c != ']' && ++values > max)
+            return false;
+        expect_value = false;
+        switch (c) {
+        case '"':
+            for (i++; i < len && body[i] != '"'; i++)
+                if (body[i] == '\\')
+                    i++;
+            break;
+        case '[':
+        case '{':
+            if (depth == JSON_SCAN_DEPTH) {
+                *too_deep = true;
+                return false;
+            }
+            in_array[depth++] = c == '[';
+            expect_value = c == '[';
+            break;
+        case ']':
+        case '}':
+            if (depth > 0)
+                depth--;
+            break;
+        case ':':
+            expect_value = true;
+            break;
+        case ',':
+            expect_value = depth > 0 && in_array[depth - 1];
+            break;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
 static bool decode(const char *body, size_t len, envelope *env, api_response *out)
 {
     json_error_t jerr;
     memset(env, 0, sizeof *env);
+    bool too_deep;
+    if (!json_fits(body, len, API_MAX_JSON_VALUES, &too_deep)) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "the request body holds more than %d JSON values (its variables may hold at "
+                 "most %d)",
+                 API_MAX_JSON_VALUES, GQL_DEFAULT_MAX_VARIABLE_VALUES);
+        if (too_deep)
+            fail(out, 400, "BAD_REQUEST", "the request body nests JSON too deeply");
+        else
+            fail(out, 400, GQL_CODE_BAD_USER_INPUT, msg);
+        return false;
+    }
     /* NUL is allowed through so that the domain can reject it naming the field. */
     env->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!env->root || !json_is_object(env->root)) {
@@ -211,16 +304,18 @@ static bool decode(const char *body, size_t len, envelope *env, api_response *ou
     return true;
 }
 
-hk_status api_graphql(api *a, const char *authorization, const char *body, size_t len,
-                      api_response *out)
+hk_status api_graphql_as(api *a, const api_caller *who, const char *body, size_t len,
+                         api_response *out)
 {
     hk_buf_init(&out->body, 0);
     out->http_status = 500;
+    out->internal_error = false;
     api_request req;
     memset(&req, 0, sizeof req);
+    req.ctx = who->ctx;
     envelope env = {0};
     hk_arena *arena = NULL;
-    if (!authenticate(a, authorization, &req, out) || !decode(body, len, &env, out))
+    if (!decode(body, len, &env, out))
         goto out;
     arena = hk_arena_new(REQUEST_ARENA_LIMIT);
     if (!arena) {
@@ -242,7 +337,20 @@ hk_status api_graphql(api *a, const char *authorization, const char *body, size_
     }
     out->http_status = outcome.http_status;
 out:
+    out->internal_error = req.internal_error || out->http_status >= 500;
     hk_arena_free(arena);
     json_decref(env.root);
     return out->body.err ? HK_ENOMEM : HK_OK;
+}
+
+hk_status api_graphql(api *a, const char *authorization, const char *body, size_t len,
+                      api_response *out)
+{
+    api_caller who;
+    api_auth result = api_auth_lookup(a, authorization, &who);
+    if (result != API_AUTH_OK) {
+        api_auth_answer(result, authorization, out);
+        return out->body.err ? HK_ENOMEM : HK_OK;
+    }
+    return api_graphql_as(a, &who, body, len, out);
 }

@@ -26,6 +26,9 @@ typedef struct api_request {
      * request's arena: a page of customers names the same one in every
      * createdBy and updatedBy, and it is read from the store once. */
     const hk_machine_user *machine_user;
+    /* Set when an answer carries an internal error (a MutationError or field error of
+     * type INTERNAL): Plain's format answers them 200, and operators count them. */
+    bool internal_error;
 } api_request;
 
 static inline const hk_ctx *resolve_ctx(gql_field_ctx *fc)

@@ -135,9 +135,17 @@ static hk_status field_errors(gql_field_ctx *fc, const hk_error *err, gql_result
     return HK_OK;
 }
 
+/* The store or the server failed this field: counted (api_response.internal_error). */
+static void note_internal(gql_field_ctx *fc, const hk_error *err)
+{
+    if (err->type == HK_ERROR_INTERNAL)
+        ((api_request *)gql_user(fc))->internal_error = true;
+}
+
 hk_status resolve_mutation_error(gql_field_ctx *fc, const hk_error *err, gql_result *output)
 {
     hk_arena *a = gql_arena(fc);
+    note_internal(fc, err);
     gql_result *e = gql_result_map_put(output, "error");
     char *message = hk_arena_strdup(a, err->message[0] ? err->message : "request failed");
     if (!e || !message || gql_result_map(e, "MutationError", 4, a))
@@ -153,6 +161,7 @@ hk_status resolve_mutation_error(gql_field_ctx *fc, const hk_error *err, gql_res
 
 hk_status resolve_query_error(gql_field_ctx *fc, const hk_error *err)
 {
+    note_internal(fc, err);
     switch (err->type) {
     case HK_ERROR_FORBIDDEN:
         return gql_request_fail(fc, GQL_CODE_FORBIDDEN, 403, "%s", err->message);
@@ -165,6 +174,7 @@ hk_status resolve_query_error(gql_field_ctx *fc, const hk_error *err)
 
 hk_status resolve_field_error(gql_field_ctx *fc, const hk_error *err)
 {
+    note_internal(fc, err);
     switch (err->type) {
     case HK_ERROR_FORBIDDEN:
         return gql_field_error_status(fc, GQL_CODE_FORBIDDEN, 403, "%s", err->message);

@@ -15,6 +15,7 @@ struct hk_work_pool {
     pthread_cond_t wake;
     hk_work *head, *tail; /* under lock */
     bool stopping;        /* under lock */
+    bool joined;          /* the caller's: drained */
     unsigned started;
     char name[16];
     pthread_t threads[];
@@ -104,11 +105,19 @@ bool hk_work_pool_submit(hk_work_pool *p, hk_work *w)
     return ok;
 }
 
+void hk_work_pool_drain(hk_work_pool *p)
+{
+    if (!p || p->joined)
+        return;
+    join_all(p); /* the threads run what is queued before they exit */
+    p->joined = true;
+}
+
 void hk_work_pool_stop(hk_work_pool *p)
 {
     if (!p)
         return;
-    join_all(p); /* the threads run what is queued before they exit */
+    hk_work_pool_drain(p);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
     free(p);

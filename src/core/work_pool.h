@@ -38,8 +38,13 @@ HK_MUST_CHECK hk_status hk_work_pool_start(unsigned threads, const char *name, h
  * queued and run will not be called; the caller does the work itself. */
 HK_MUST_CHECK bool hk_work_pool_submit(hk_work_pool *p, hk_work *w);
 
-/* Refuses further submits, runs every job already queued, joins the
- * threads and frees the pool. Accepts NULL. */
+/* Refuses further submits, runs every job already queued and joins the
+ * threads; submits then return false until the pool is stopped. For a caller
+ * whose callbacks may still submit for a while (an HTTP server stopping its
+ * library after its workers). Accepts NULL; idempotent. */
+void hk_work_pool_drain(hk_work_pool *p);
+
+/* Drains the pool (if it was not) and frees it. Accepts NULL. */
 void hk_work_pool_stop(hk_work_pool *p);
 
 #endif

@@ -16,6 +16,9 @@ typedef enum option_id {
     OPT_LOG_LEVEL,
     OPT_LOG_FORMAT,
     OPT_MAX_BODY_BYTES,
+    OPT_MAX_BUFFERED_BODY_BYTES,
+    OPT_HEADER_TIMEOUT,
+    OPT_BODY_TIMEOUT,
     OPT_HTTP_THREADS,
     OPT_RETRY_SCHEDULE,
     OPT_DELIVERY_TIMEOUT,
@@ -68,6 +71,10 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_LOG_FORMAT] = {"--log-format", "HOOKD_LOG_FORMAT",
                         FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
     [OPT_MAX_BODY_BYTES] = {"--max-body-bytes", "HOOKD_MAX_BODY_BYTES", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_MAX_BUFFERED_BODY_BYTES] = {"--max-buffered-body-bytes", "HOOKD_MAX_BUFFERED_BODY_BYTES",
+                                     FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_HEADER_TIMEOUT] = {"--header-timeout", "HOOKD_HEADER_TIMEOUT", FOR_COMMAND(HK_CMD_SERVE)},
+    [OPT_BODY_TIMEOUT] = {"--body-timeout", "HOOKD_BODY_TIMEOUT", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_HTTP_THREADS] = {"--http-threads", "HOOKD_HTTP_THREADS", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_RETRY_SCHEDULE] = {"--retry-schedule", "HOOKD_RETRY_SCHEDULE", FOR_COMMAND(HK_CMD_SERVE)},
     [OPT_DELIVERY_TIMEOUT] = {"--delivery-timeout", "HOOKD_DELIVERY_TIMEOUT",
@@ -383,6 +390,50 @@ static hk_status parse_count(const option_values *values, option_id id, size_t f
     return parse_count_max(values, id, fallback, HK_MAX_IN_FLIGHT_LIMIT, out, err);
 }
 
+/* The bodies held at once: a byte count like --max-body-bytes, and at least that. */
+static hk_status parse_body_budget(const option_values *values, size_t max_body, size_t *out,
+                                   hk_error *err)
+{
+    const char *value = values->value[OPT_MAX_BUFFERED_BODY_BYTES];
+    *out = HK_DEFAULT_MAX_BUFFERED_BODY_BYTES;
+    if (!value) {
+        if (*out < max_body)
+            *out = max_body;
+        return HK_OK;
+    }
+    size_t len = strlen(value);
+    errno = 0;
+    unsigned long long n = strtoull(value, NULL, 10);
+    if (len == 0 || strspn(value, "0123456789") != len || errno != 0 || n < max_body ||
+        n > HK_MAX_MAX_BUFFERED_BODY_BYTES)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid buffered body size '%s' (from %s): use a number of bytes "
+                            "from the largest body (%zu) to %zu",
+                            value, values->source[OPT_MAX_BUFFERED_BODY_BYTES], max_body,
+                            HK_MAX_MAX_BUFFERED_BODY_BYTES);
+    *out = (size_t)n;
+    return HK_OK;
+}
+
+/* --header-timeout, --body-timeout: a duration from 100ms to 1h, or `fallback`. */
+static hk_status parse_http_timeout(const option_values *values, option_id id, int64_t fallback,
+                                    int64_t *out, hk_error *err)
+{
+    const char *value = values->value[id];
+    *out = fallback;
+    if (!value)
+        return HK_OK;
+    int64_t ms = 0;
+    if (hk_duration_parse(value, strlen(value), &ms) != HK_OK || ms < 100 ||
+        ms > HK_MAX_HTTP_TIMEOUT_MS)
+        return hk_error_set(err, HK_EINVAL, NULL,
+                            "invalid timeout '%s' (from %s): use a duration from 100ms to 1h, "
+                            "e.g. 10s",
+                            value, values->source[id]);
+    *out = ms;
+    return HK_OK;
+}
+
 static hk_status parse_timeout(const option_values *values, int64_t *out, hk_error *err)
 {
     const char *value = values->value[OPT_DELIVERY_TIMEOUT];
@@ -622,6 +673,14 @@ static hk_status resolve(hk_cli_command command, const option_values *values, hk
     hk_status st = parse_body_size(values->value[OPT_MAX_BODY_BYTES],
                                    values->source[OPT_MAX_BODY_BYTES], &out->max_body_bytes, err);
     if (!st)
+        st = parse_body_budget(values, out->max_body_bytes, &out->max_buffered_body_bytes, err);
+    if (!st)
+        st = parse_http_timeout(values, OPT_HEADER_TIMEOUT, HK_DEFAULT_HEADER_TIMEOUT_MS,
+                                &out->header_timeout_ms, err);
+    if (!st)
+        st = parse_http_timeout(values, OPT_BODY_TIMEOUT, HK_DEFAULT_BODY_TIMEOUT_MS,
+                                &out->body_timeout_ms, err);
+    if (!st)
         st = parse_count_max(values, OPT_HTTP_THREADS, 0, HK_MAX_HTTP_THREADS, &out->http_threads,
                              err);
     if (!st)
@@ -737,7 +796,9 @@ static const char bootstrap_usage[] =
 
 static const char serve_usage[] =
     "Usage: hookd serve (--data-dir DIR | --database-url URL) [--listen HOST:PORT]\n"
-    "                   [--max-body-bytes N] [--log-level LEVEL] [delivery options]\n"
+    "                   [--max-body-bytes N] [--max-buffered-body-bytes N]\n"
+    "                   [--header-timeout D] [--body-timeout D] [--log-level LEVEL]\n"
+    "                   [delivery options]\n"
     "\n"
     "Opens the store (applying schema migrations) and serves HTTP until SIGTERM or SIGINT,\n"
     "then finishes the requests in flight and exits. Endpoints: POST /graphql/v1 (Plain's\n"
@@ -756,6 +817,14 @@ static const char serve_usage[] =
     "                        0.0.0.0:PORT for every IPv4 interface\n"
     "  --max-body-bytes N    the largest request body accepted, in bytes; larger ones are\n"
     "                        answered 413 (env HOOKD_MAX_BODY_BYTES; default 1048576)\n"
+    "  --max-buffered-body-bytes N\n"
+    "                        request bodies held in memory at once, in bytes; a request\n"
+    "                        that would pass it is answered 503 before its body is read\n"
+    "                        (env HOOKD_MAX_BUFFERED_BODY_BYTES; default 67108864)\n"
+    "  --header-timeout D    time from a request line to the end of its headers\n"
+    "                        (env HOOKD_HEADER_TIMEOUT; default 10s)\n"
+    "  --body-timeout D      time from a request's headers to the end of its body\n"
+    "                        (env HOOKD_BODY_TIMEOUT; default 30s)\n"
     "  --http-threads N      GraphQL worker threads, 1 to 1024 (env HOOKD_HTTP_THREADS;\n"
     "                        default 32 per CPU, at most 256: a request waits on its commit)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL; default info)\n"

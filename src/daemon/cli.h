@@ -5,6 +5,7 @@
  * STORE is --data-dir DIR (SQLite) or --database-url URL (PostgreSQL), exactly one.
  *   hookd bootstrap STORE [--name NAME] [--log-level LEVEL]
  *   hookd serve STORE [--listen HOST:PORT] [--max-body-bytes N] [--http-threads N]
+ *               [--max-buffered-body-bytes N] [--header-timeout D] [--body-timeout D]
  *               [--log-level LEVEL] [--retry-schedule LIST] [--delivery-timeout DURATION]
  *               [--max-in-flight N] [--per-target-in-flight N] [--user-agent TEXT]
  *               [--tls-client-cert PEM] [--tls-client-key PEM] [--tls-ca-file PEM]
@@ -19,6 +20,7 @@
  *
  * Options take "--opt VALUE" or "--opt=VALUE". A flag wins over its
  * environment variable (HOOKD_DATA_DIR, HOOKD_DATABASE_URL, HOOKD_LISTEN, HOOKD_MAX_BODY_BYTES,
+ * HOOKD_MAX_BUFFERED_BODY_BYTES, HOOKD_HEADER_TIMEOUT, HOOKD_BODY_TIMEOUT,
  * HOOKD_HTTP_THREADS, HOOKD_LOG_LEVEL, HOOKD_LOG_FORMAT, HOOKD_RETRY_SCHEDULE,
  * HOOKD_DELIVERY_TIMEOUT, HOOKD_MAX_IN_FLIGHT, HOOKD_PER_TARGET_IN_FLIGHT, HOOKD_USER_AGENT,
  * HOOKD_TLS_CLIENT_CERT, HOOKD_TLS_CLIENT_KEY, HOOKD_TLS_CA_FILE, HOOKD_RETENTION,
@@ -53,6 +55,13 @@ enum {
 #define HK_DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
 /* A ceiling on --max-body-bytes: each request in flight may hold this much memory. */
 #define HK_MAX_MAX_BODY_BYTES ((size_t)1 << 30)
+/* Request bodies held at once (--max-buffered-body-bytes): 64 bodies of the default size. */
+#define HK_DEFAULT_MAX_BUFFERED_BODY_BYTES ((size_t)64 << 20)
+#define HK_MAX_MAX_BUFFERED_BODY_BYTES ((size_t)1 << 40)
+/* --header-timeout, --body-timeout (http_server.h) and their ceiling. */
+#define HK_DEFAULT_HEADER_TIMEOUT_MS 10000
+#define HK_DEFAULT_BODY_TIMEOUT_MS 30000
+#define HK_MAX_HTTP_TIMEOUT_MS ((int64_t)3600 * 1000)
 /* A ceiling on --http-threads. */
 #define HK_MAX_HTTP_THREADS 1024
 /* Delivery defaults (SPEC §5) and ceilings. */
@@ -81,13 +90,16 @@ typedef enum hk_cli_command {
 
 typedef struct hk_cli_options {
     hk_cli_command command;
-    hk_cli_command help_topic; /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
+    hk_cli_command help_topic;      /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
     const char *data_dir;     /* SQLite: NULL when neither the flag nor the environment gives one */
     const char *database_url; /* PostgreSQL: exactly one of the two is set after parsing */
-    const char *listen;       /* serve: never NULL after parsing */
-    const char *workspace_name; /* bootstrap: never NULL after parsing */
-    size_t max_body_bytes;      /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
-    size_t http_threads;        /* serve: 1..HK_MAX_HTTP_THREADS, 0: the server's default */
+    const char *listen;             /* serve: never NULL after parsing */
+    const char *workspace_name;     /* bootstrap: never NULL after parsing */
+    size_t max_body_bytes;          /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
+    size_t max_buffered_body_bytes; /* serve: max_body_bytes..HK_MAX_MAX_BUFFERED_BODY_BYTES */
+    int64_t header_timeout_ms;      /* serve: 100..HK_MAX_HTTP_TIMEOUT_MS */
+    int64_t body_timeout_ms;        /* serve: 100..HK_MAX_HTTP_TIMEOUT_MS */
+    size_t http_threads;            /* serve: 1..HK_MAX_HTTP_THREADS, 0: the server's default */
     hk_log_level log_level;
     hk_log_format log_format;
     /* serve: the delivery engine */

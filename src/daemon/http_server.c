@@ -1,7 +1,9 @@
 #include "daemon/http_server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,8 +20,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/work_pool.h"
+#include "daemon/http_framing.h"
+#include "daemon/http_guard.h"
 #include "daemon/metrics.h"
 #include "daemon/ui.h"
+#include "json/jsonw.h"
 
 /* Headers only: request bodies are gathered outside MHD's pool. MHD zeroes
  * this much per connection, so it is kept small. */
@@ -28,6 +33,22 @@
 #define MAX_DEFAULT_THREADS 256
 #define DEFAULT_MAX_BODY_BYTES ((size_t)1 << 20)
 #define DEFAULT_IDLE_TIMEOUT_S 30
+#define DEFAULT_HEADER_TIMEOUT_MS 10000
+#define DEFAULT_BODY_TIMEOUT_MS 30000
+/* Request bodies held at once, at most: 64 bodies of the largest size by default. */
+#define DEFAULT_BODY_BUDGET ((size_t)64 << 20)
+/* How long a connection closed with input unread may drain it (http_guard.h). */
+#define LINGER_MS 5000
+/* Connections kept for lingering: 1 in 16 of the limit, at least 1. */
+#define LINGER_DIVISOR 16
+/* A request with more header fields is refused (libmicrohttpd's 16 KiB pool fits ~800). */
+#define MAX_HEAD_FIELDS 256
+/* Memory is trimmed once requests in flight drop to none after this many bytes of bodies
+ * and answers came and went. */
+#define TRIM_AFTER_BYTES ((size_t)8 << 20)
+#define TRIM_BUSY_INTERVAL_MS 10000
+/* libmicrohttpd's messages about clients: one line per window at most. */
+#define LOG_WINDOW_MS 10000
 #define DEFAULT_DRAIN_TIMEOUT_MS 10000
 #define DRAIN_POLL_MS 10
 /* Descriptors left to everything but clients: the store's connections and files, the
@@ -43,21 +64,27 @@
 #endif
 
 #define JSON_TYPE "application/json"
+#define NOT_FOUND_BODY "{\"error\":{\"code\":\"not_found\",\"message\":\"No such endpoint.\"}}"
+#define NOT_ALLOWED_BODY                                                                           \
+    "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"Method not allowed.\"}}"
 /* GraphQL answers say their charset: Plain's do, and clients decoding bytes should not guess. */
 #define GRAPHQL_JSON_TYPE "application/json; charset=utf-8"
 
 struct hk_http_server {
     struct MHD_Daemon *daemon;
     hk_work_pool *workers; /* run GraphQL requests, which may wait for a commit */
+    hk_http_guard *guard;  /* deadlines, shedding, lingering closes */
     hk_store *store;
     api *api;
     hk_dispatcher *dispatcher; /* borrowed, may be NULL: for /metrics */
     hk_retention *retention;   /* borrowed, may be NULL: for /metrics */
     int64_t started_ms;
     size_t max_body_bytes;
+    size_t body_budget;  /* bytes of request bodies held at once, at most */
     unsigned threads;    /* workers */
     unsigned io_threads; /* libmicrohttpd's polling threads */
     unsigned max_connections;
+    unsigned max_lingering;
     unsigned drain_timeout_ms;
     /* Requests whose headers arrived and whose answer is not yet sent. */
     atomic_uint in_flight;
@@ -65,34 +92,52 @@ struct hk_http_server {
     atomic_bool draining;
     /* Responses queued, by status class (hk_metrics_http.responses). */
     _Atomic uint64_t responses[6];
+    /* GraphQL answers that report the server's failure (hk_metrics_http.internal_errors). */
+    _Atomic uint64_t internal_errors;
+    /* Bytes of bodies held now (at most body_budget), and requests refused for it. */
+    atomic_size_t body_bytes;
+    _Atomic uint64_t refused[HK_REFUSED_KINDS];
+    /* Memory handed back: bytes of bodies and answers since the last trim, and a trim job
+     * (at most one queued). */
+    atomic_size_t churn;
+    atomic_bool trimming;
+    _Atomic int64_t trimmed_at; /* monotonic ms of the last trim */
+    hk_work trim;
+    /* libmicrohttpd's messages, most of them about one client each: gated. */
+    pthread_mutex_t log_lock;
+    hk_log_gate client_log, other_log;
 };
 
 /* ---- responses ---- */
 
-/* Queues `response` (NULL: it could not be made), whose headers are set, then drops our
- * reference to it. */
+/* Queues `response` (NULL: it could not be made), whose content headers are set, then drops
+ * our reference to it. `close`: the connection ends after it (its body was not read, or its
+ * framing cannot be trusted). */
 static enum MHD_Result queue_ready(hk_http_server *server, struct MHD_Connection *conn,
-                                   unsigned status, struct MHD_Response *response)
+                                   unsigned status, struct MHD_Response *response, bool close)
 {
     if (!response)
         return MHD_NO;
     enum MHD_Result ok = MHD_YES;
-    if (atomic_load(&server->draining))
+    if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (ok == MHD_YES && (close || atomic_load(&server->draining)))
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     if (ok == MHD_YES)
         ok = MHD_queue_response(conn, status, response);
-    if (ok == MHD_YES)
+    if (ok == MHD_YES) {
         atomic_fetch_add_explicit(&server->responses[status / 100 < 6 ? status / 100 : 0], 1,
                                   memory_order_relaxed);
+        hk_http_guard_enter(server->guard, hk_http_guard_conn(conn), HK_HTTP_SENDING);
+    }
     MHD_destroy_response(response);
     return ok;
 }
 
-/* Queues `response` (NULL: it could not be made) with the common headers, then drops our
- * reference to it. */
+/* Queues `response` (NULL: it could not be made) with the common headers: see queue_ready. */
 static enum MHD_Result queue_response(hk_http_server *server, struct MHD_Connection *conn,
                                       unsigned status, struct MHD_Response *response,
-                                      const char *content_type, const char *allow)
+                                      const char *content_type, const char *allow, bool close)
 {
     if (!response)
         return MHD_NO;
@@ -106,7 +151,7 @@ static enum MHD_Result queue_response(hk_http_server *server, struct MHD_Connect
         MHD_destroy_response(response);
         return MHD_NO;
     }
-    return queue_ready(server, conn, status, response);
+    return queue_ready(server, conn, status, response, close);
 }
 
 /* A static body: MHD may send it without copying. */
@@ -116,7 +161,7 @@ static enum MHD_Result send_static(hk_http_server *server, struct MHD_Connection
 {
     struct MHD_Response *response =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
-    return queue_response(server, conn, status, response, content_type, allow);
+    return queue_response(server, conn, status, response, content_type, allow, false);
 }
 
 static enum MHD_Result send_json(hk_http_server *server, struct MHD_Connection *conn,
@@ -125,30 +170,203 @@ static enum MHD_Result send_json(hk_http_server *server, struct MHD_Connection *
     return send_static(server, conn, status, body, JSON_TYPE, allow);
 }
 
+/* A body built for this answer: MHD frees it once sent. */
+static enum MHD_Result send_built(hk_http_server *server, struct MHD_Connection *conn,
+                                  unsigned status, hk_buf *body, const char *content_type,
+                                  bool close)
+{
+    size_t len;
+    char *data = body->err ? NULL : hk_buf_steal(body, &len);
+    hk_buf_free(body);
+    if (!data)
+        return send_json(server, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}", NULL);
+    atomic_fetch_add_explicit(&server->churn, len, memory_order_relaxed);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(data);
+        return MHD_NO;
+    }
+    return queue_response(server, conn, status, response, content_type, NULL, close);
+}
+
 /* ---- requests ---- */
 
 typedef struct route route;
 
+typedef enum req_state {
+    REQ_NEW,            /* its headers are being looked at */
+    REQ_AUTHENTICATING, /* suspended: a worker looks its key up */
+    REQ_AUTHENTICATED,  /* the key's verdict is in (auth) */
+    REQ_READING,        /* its body is being read */
+    REQ_RUNNING,        /* suspended: a worker runs it */
+    REQ_ANSWERED,       /* the worker is done: st and resp hold its answer */
+} req_state;
+
 /* What hookd keeps about one request, from its headers to its completion. */
 typedef struct request {
-    const route *route; /* NULL: answered with an error straight from the headers */
-    const char *url;    /* the path, in MHD's memory for the request */
-    hk_buf body;        /* the body so far, for routes that read one (capped) */
-    bool too_large;     /* the body went over the cap: dropped, answered 413 at its end */
-    size_t seen;        /* once too_large: the body bytes received, dropped ones included */
-    /* A GraphQL request runs on a worker while its connection is suspended
-     * (handle_graphql); these are set before it is handed over. */
+    const route *route; /* NULL: answered straight from the headers */
+    const char *url;    /* the path, in libmicrohttpd's memory for the request */
+    req_state state;
+    /* The body, for routes that read one: exactly its declared length, held against the
+     * server's body budget (`held` bytes) from its headers until it has been run. */
+    char *body;
+    size_t len, cap, held;
+    /* A request that runs on a worker while its connection is suspended; these are set
+     * before it is handed over. */
     hk_work work;
     hk_http_server *server;
     struct MHD_Connection *conn;
     const char *authorization; /* in MHD's memory for the connection, kept while suspended */
-    bool answered;             /* the worker is done: st and resp hold its answer */
+    api_auth auth;
+    api_caller who;
     hk_status st;
     api_response resp;
 } request;
 
 typedef enum MHD_Result (*route_handler)(hk_http_server *server, struct MHD_Connection *conn,
                                          request *req);
+
+/* ---- the body budget ---- */
+
+/* Holds `n` bytes of the budget for a body; false when that would pass it. */
+static bool hold_body(hk_http_server *server, request *req, size_t n)
+{
+    size_t used = atomic_load(&server->body_bytes);
+    do {
+        if (n > server->body_budget - used)
+            return false;
+    } while (!atomic_compare_exchange_weak(&server->body_bytes, &used, used + n));
+    req->held = n;
+    return true;
+}
+
+/* Frees the body and gives its bytes back to the budget. */
+static void drop_body(hk_http_server *server, request *req)
+{
+    if (req->held) {
+        atomic_fetch_sub(&server->body_bytes, req->held);
+        atomic_fetch_add_explicit(&server->churn, req->held, memory_order_relaxed);
+    }
+    free(req->body);
+    req->body = NULL;
+    req->len = req->cap = req->held = 0;
+}
+
+/* ---- refusals from the head ---- */
+
+static void count_refusal(hk_http_server *server, hk_refused_kind k)
+{
+    atomic_fetch_add_explicit(&server->refused[k], 1, memory_order_relaxed);
+}
+
+/*
+ * Answers from the head, never reading the body. libmicrohttpd closes a connection whose
+ * body it did not read; this one is closed too (its framing, or its client, is not to be
+ * trusted with another request), and its unread input drained for a while so that the
+ * client reads the answer rather than a reset.
+ */
+static enum MHD_Result refuse(hk_http_server *server, struct MHD_Connection *conn, unsigned status,
+                              struct MHD_Response *response, const char *content_type)
+{
+    hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
+    return queue_response(server, conn, status, response, content_type, NULL, true);
+}
+
+static enum MHD_Result refuse_static(hk_http_server *server, struct MHD_Connection *conn,
+                                     unsigned status, const char *body, const char *content_type)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    return refuse(server, conn, status, response, content_type);
+}
+
+/* 400, 411, 501: the framing check's verdict, with its reason. */
+static enum MHD_Result refuse_framing(hk_http_server *server, struct MHD_Connection *conn,
+                                      const hk_http_framing *f)
+{
+    static const char *const codes[] = {"ok", "bad_request", "length_required", "not_implemented"};
+    unsigned status = hk_http_framing_status(f->verdict);
+    hk_log_debug("http: %u: %s", status, f->reason);
+    count_refusal(server, HK_REFUSED_FRAMING);
+    hk_buf body;
+    hk_buf_init(&body, 1024);
+    JSONW_LIT(&body, "{\"error\":{\"code\":");
+    (void)jsonw_string(&body, codes[f->verdict]);
+    JSONW_LIT(&body, ",\"message\":");
+    (void)jsonw_string(&body, f->reason);
+    JSONW_LIT(&body, "}}");
+    hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
+    return send_built(server, conn, status, &body, JSON_TYPE, true);
+}
+
+/* 401 (or 500 when the key could not be checked), GraphQL-style as api_graphql answers. */
+static enum MHD_Result refuse_auth(hk_http_server *server, struct MHD_Connection *conn,
+                                   request *req)
+{
+    api_response r;
+    api_auth_answer(req->auth, req->authorization, &r);
+    hk_log_debug("http: POST /graphql/v1: %d before the body", r.http_status);
+    count_refusal(server, HK_REFUSED_UNAUTHENTICATED);
+    if (r.internal_error)
+        atomic_fetch_add_explicit(&server->internal_errors, 1, memory_order_relaxed);
+    hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
+    return send_built(server, conn, (unsigned)r.http_status, &r.body, GRAPHQL_JSON_TYPE, true);
+}
+
+static enum MHD_Result refuse_too_large(hk_http_server *server, struct MHD_Connection *conn,
+                                        const char *path)
+{
+    hk_log_debug("http: POST %s: 413, body over %zu bytes", path, server->max_body_bytes);
+    count_refusal(server, HK_REFUSED_TOO_LARGE);
+    return refuse_static(server, conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                         "{\"errors\":[{\"message\":\"request body too large\","
+                         "\"extensions\":{\"code\":\"PAYLOAD_TOO_LARGE\"}}]}",
+                         GRAPHQL_JSON_TYPE);
+}
+
+/* The bodies held at once would pass the budget: the client may come back in a second. */
+static enum MHD_Result refuse_busy(hk_http_server *server, struct MHD_Connection *conn)
+{
+    hk_log_debug("http: POST /graphql/v1: 503, the body budget (%zu bytes) is in use",
+                 server->body_budget);
+    count_refusal(server, HK_REFUSED_BUDGET);
+    return refuse_static(server, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "{\"errors\":[{\"message\":\"too many request bodies in memory; retry "
+                         "shortly\",\"extensions\":{\"code\":\"SERVICE_UNAVAILABLE\"}}]}",
+                         GRAPHQL_JSON_TYPE);
+}
+
+/* ---- memory ---- */
+
+/* On a worker: hands freed memory back to the system. glibc keeps what threads freed in
+ * their arenas: after 8 requests with 100,000-item lists hookd held 220 MB for good. */
+static void run_trim(hk_work *w)
+{
+    hk_http_server *server = (hk_http_server *)((char *)w - offsetof(hk_http_server, trim));
+    atomic_store(&server->churn, 0);
+    malloc_trim(0);
+    atomic_store(&server->trimmed_at, hk_mono_ms());
+    atomic_store(&server->trimming, false);
+}
+
+/* After a burst (TRIM_AFTER_BYTES of bodies and answers since the last trim), when the last
+ * request in flight ends: what requests still running hold is theirs anyway. Under steady
+ * load, where that never comes, once per TRIM_BUSY_INTERVAL_MS (a trim takes the heap's
+ * locks). */
+static void maybe_trim(hk_http_server *server, unsigned in_flight)
+{
+    if (atomic_load(&server->churn) < TRIM_AFTER_BYTES)
+        return;
+    if (in_flight != 0 && hk_mono_ms() - atomic_load(&server->trimmed_at) < TRIM_BUSY_INTERVAL_MS)
+        return;
+    if (atomic_exchange(&server->trimming, true))
+        return;
+    server->trim.run = run_trim;
+    if (!hk_work_pool_submit(server->workers, &server->trim))
+        atomic_store(&server->trimming, false); /* stopping */
+}
 
 /* ---- routes ---- */
 
@@ -163,12 +381,30 @@ struct route {
     const char *path;
     unsigned methods;  /* METHOD_* bits */
     const char *allow; /* the Allow header of a 405: the same methods, spelled out */
-    bool reads_body;   /* false: a body sent anyway is dropped unread */
+    bool reads_body;   /* false: answered from the head, a body sent anyway is never read */
     route_handler handle;
 };
 
+/* Suspends the connection and has a worker run `run`, which resumes it; libmicrohttpd
+ * then calls on_request again for it. */
+static enum MHD_Result hand_to_worker(hk_http_server *server, struct MHD_Connection *conn,
+                                      request *req, void (*run)(hk_work *))
+{
+    req->server = server;
+    req->conn = conn;
+    req->work.run = run;
+    hk_http_guard_enter(server->guard, hk_http_guard_conn(conn), HK_HTTP_BUSY);
+    /* Suspended first: the worker may resume it before submit returns. */
+    MHD_suspend_connection(conn);
+    if (!hk_work_pool_submit(server->workers, &req->work))
+        run(&req->work); /* stopping: no worker left, so this thread does it */
+    return MHD_YES;
+}
+
 /* 503 once the store has failed (a commit's fsync failed): only a restart makes it safe to
- * write again, and an orchestrator restarts on an unhealthy check. */
+ * write again, and an orchestrator restarts on an unhealthy check. 503 too while writes
+ * fail (a full disk, EIO), with the reason, until a write commits again: a restart does
+ * not fix those, but a load balancer should send writers elsewhere and an operator look. */
 static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connection *conn,
                                       request *req)
 {
@@ -177,7 +413,19 @@ static enum MHD_Result handle_healthz(hk_http_server *server, struct MHD_Connect
                          "{\"status\":\"unavailable\",\"reason\":\"store unavailable after a "
                          "failed fsync; restart hookd\"}",
                          NULL);
-    return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
+    hk_store_write_health h = {0};
+    if (server->store)
+        hk_store_get_write_health(server->store, &h);
+    if (!h.failing)
+        return send_json(server, conn, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
+    char reason[128];
+    snprintf(reason, sizeof reason, "store writes are failing: %s", h.reason);
+    hk_buf body;
+    hk_buf_init(&body, 1024);
+    JSONW_LIT(&body, "{\"status\":\"degraded\",\"reason\":");
+    (void)jsonw_string(&body, reason);
+    hk_buf_printf(&body, ",\"failingSeconds\":%lld}", (long long)(h.failing_ms / 1000));
+    return send_built(server, conn, MHD_HTTP_SERVICE_UNAVAILABLE, &body, JSON_TYPE, false);
 }
 
 static void http_counts(hk_http_server *server, hk_metrics_http *out)
@@ -187,6 +435,17 @@ static void http_counts(hk_http_server *server, hk_metrics_http *out)
     /* This request is in flight too; the scraper wants the others. */
     unsigned n = atomic_load(&server->in_flight);
     out->in_flight = n > 0 ? n - 1 : 0;
+    out->internal_errors = atomic_load_explicit(&server->internal_errors, memory_order_relaxed);
+    for (size_t i = 0; i < HK_REFUSED_KINDS; i++)
+        out->refused[i] = atomic_load_explicit(&server->refused[i], memory_order_relaxed);
+    out->body_bytes = atomic_load(&server->body_bytes);
+    out->body_budget = server->body_budget;
+    hk_http_guard_stats g;
+    hk_http_guard_get_stats(server->guard, &g);
+    out->connections = g.open;
+    out->lingering = g.lingering;
+    out->cut_deadline = g.cut_deadline;
+    out->shed_at_limit = g.shed_at_limit;
 }
 
 /* When not even api_graphql's error body could be made (out of memory). */
@@ -199,86 +458,96 @@ static enum MHD_Result send_graphql_internal_error(hk_http_server *server,
                        GRAPHQL_JSON_TYPE, NULL);
 }
 
-/* Hands api_graphql's JSON to MHD without a copy: MHD frees it once sent. */
-static enum MHD_Result send_api_response(hk_http_server *server, struct MHD_Connection *conn,
-                                         api_response *resp)
+/* On a worker: the key's verdict from the store, then libmicrohttpd calls on_request again
+ * for the connection (still before its body). */
+static void run_auth(hk_work *w)
 {
-    size_t len;
-    char *data = hk_buf_steal(&resp->body, &len);
-    if (!data)
-        return send_graphql_internal_error(server, conn);
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (!response) {
-        free(data);
-        return MHD_NO;
-    }
-    return queue_response(server, conn, (unsigned)resp->http_status, response, GRAPHQL_JSON_TYPE,
-                          NULL);
+    request *req = (request *)((char *)w - offsetof(request, work));
+    req->auth = api_auth_lookup(req->server->api, req->authorization, &req->who);
+    req->state = REQ_AUTHENTICATED;
+    MHD_resume_connection(req->conn);
 }
 
-/* On a worker: runs the request, then lets libmicrohttpd call on_request
- * again for the connection, which sends the answer. `req` belongs to the
- * connection's thread again from the resume on. */
+/* On a worker: runs the request, then lets libmicrohttpd call on_request again for the
+ * connection, which sends the answer. `req` belongs to the connection's thread again from
+ * the resume on. */
 static void run_graphql(hk_work *w)
 {
     request *req = (request *)((char *)w - offsetof(request, work));
-    const char *body = req->body.data ? req->body.data : "";
+    const char *body = req->body ? req->body : "";
     memset(&req->resp, 0, sizeof req->resp);
-    req->st = api_graphql(req->server->api, req->authorization, body, req->body.len, &req->resp);
+    req->st = api_graphql_as(req->server->api, &req->who, body, req->len, &req->resp);
     /* The body is not needed any more; the response may take a while to send. */
-    hk_buf_free(&req->body);
-    req->answered = true;
+    drop_body(req->server, req);
+    req->state = REQ_ANSWERED;
     MHD_resume_connection(req->conn);
 }
 
 static enum MHD_Result send_graphql_answer(hk_http_server *server, struct MHD_Connection *conn,
                                            request *req)
 {
-    enum MHD_Result ok;
-    if (req->st == HK_OK) {
-        hk_log_debug("http: POST /graphql/v1: %d", req->resp.http_status);
-        ok = send_api_response(server, conn, &req->resp);
-    } else {
+    if (req->st != HK_OK || req->resp.internal_error)
+        atomic_fetch_add_explicit(&server->internal_errors, 1, memory_order_relaxed);
+    if (req->st != HK_OK) {
         hk_log_error("http: POST /graphql/v1: %s", hk_status_str(req->st));
-        ok = send_graphql_internal_error(server, conn);
+        hk_buf_free(&req->resp.body);
+        return send_graphql_internal_error(server, conn);
     }
-    hk_buf_free(&req->resp.body);
-    return ok;
-}
-
-/* Suspends the connection and has a worker run `run`, which resumes it; libmicrohttpd
- * then calls the route's handler again, with req->answered set. */
-static enum MHD_Result hand_to_worker(hk_http_server *server, struct MHD_Connection *conn,
-                                      request *req, void (*run)(hk_work *))
-{
-    req->server = server;
-    req->conn = conn;
-    req->work.run = run;
-    /* Suspended first: the worker may resume it before submit returns. */
-    MHD_suspend_connection(conn);
-    if (!hk_work_pool_submit(server->workers, &req->work))
-        run(&req->work); /* stopping: no worker left, so this thread does it */
-    return MHD_YES;
+    hk_log_debug("http: POST /graphql/v1: %d", req->resp.http_status);
+    return send_built(server, conn, (unsigned)req->resp.http_status, &req->resp.body,
+                      GRAPHQL_JSON_TYPE, false);
 }
 
 /*
- * The whole body is in. The answer is api_graphql's, whatever its status.
- * A mutation waits for its commit, so it does not run here: the connection
- * is suspended and the request goes to a worker, and this thread serves its
- * other connections meanwhile. (When it ran here, a thread that held several
- * keep-alive clients served them one commit at a time; libmicrohttpd hands
- * new connections to whichever thread accepts first, and 64 clients were
- * seen on 2 of 64 threads.) libmicrohttpd calls this again after the resume.
+ * POST /graphql/v1, in turns (libmicrohttpd calls it again after each resume):
+ *  1. the head: the key is checked before any of the body is read. Remembered keys are
+ *     checked here; others go to a worker (a store read never runs on a polling thread).
+ *     Refused: 401 at once, the body never buffered. Then the declared length against the
+ *     cap (413) and against the body budget (503).
+ *  2. the body is read (on_request, take_body), exactly its declared length.
+ *  3. the whole body is in: a worker runs it (a mutation waits for its commit) while the
+ *     connection is suspended and this thread serves its others. (When it ran here, a
+ *     thread that held several keep-alive clients served them one commit at a time.)
+ *  4. the worker is done: the answer is api_graphql's, whatever its status.
  */
 static enum MHD_Result handle_graphql(hk_http_server *server, struct MHD_Connection *conn,
-                                      request *req)
+                                      request *req, const hk_http_framing *f)
 {
-    if (req->answered)
+    switch (req->state) {
+    case REQ_NEW:
+        req->authorization = f->authorization;
+        req->auth = api_auth_cached(server->api, req->authorization, &req->who);
+        if (req->auth == API_AUTH_REFUSED || req->auth == API_AUTH_FAILED)
+            return refuse_auth(server, conn, req);
+        if (f->content_length > server->max_body_bytes)
+            return refuse_too_large(server, conn, req->route->path);
+        if (req->auth == API_AUTH_LOOKUP) {
+            req->state = REQ_AUTHENTICATING;
+            req->cap = (size_t)f->content_length; /* for the next turn */
+            return hand_to_worker(server, conn, req, run_auth);
+        }
+        req->cap = (size_t)f->content_length;
+        /* fall through */
+    case REQ_AUTHENTICATED:
+        if (req->auth != API_AUTH_OK)
+            return refuse_auth(server, conn, req);
+        if (!hold_body(server, req, req->cap + 1))
+            return refuse_busy(server, conn);
+        req->body = malloc(req->cap + 1);
+        if (!req->body)
+            return MHD_NO;
+        req->state = REQ_READING;
+        hk_http_guard_enter(server->guard, hk_http_guard_conn(conn), HK_HTTP_BODY);
+        return MHD_YES;
+    case REQ_READING:
+        req->body[req->len] = '\0';
+        req->state = REQ_RUNNING;
+        return hand_to_worker(server, conn, req, run_graphql);
+    case REQ_ANSWERED:
         return send_graphql_answer(server, conn, req);
-    req->authorization =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    return hand_to_worker(server, conn, req, run_graphql);
+    default:
+        return MHD_YES; /* suspended: not called */
+    }
 }
 
 /* On a worker: the page's store read counts up to HK_METRICS_DUE_CAP index entries (tens of
@@ -294,33 +563,24 @@ static void run_metrics(hk_work *w)
                               server->started_ms};
     hk_buf_init(&req->resp.body, METRICS_PAGE_LIMIT);
     req->st = hk_metrics_render(&src, hk_now_ms(), &req->resp.body);
-    req->answered = true;
+    req->state = REQ_ANSWERED;
     MHD_resume_connection(req->conn);
 }
 
 static enum MHD_Result handle_metrics(hk_http_server *server, struct MHD_Connection *conn,
                                       request *req)
 {
-    if (!req->answered)
+    if (req->state != REQ_ANSWERED)
         return hand_to_worker(server, conn, req, run_metrics);
-    size_t len = 0;
-    char *data = req->st == HK_OK ? hk_buf_steal(&req->resp.body, &len) : NULL;
-    hk_buf_free(&req->resp.body);
-    if (!data) {
-        hk_log_error("http: GET /metrics: the page could not be built: %s",
-                     hk_status_str(req->st ? req->st : HK_ENOMEM));
+    if (req->st != HK_OK) {
+        hk_log_error("http: GET /metrics: the page could not be built: %s", hk_status_str(req->st));
+        hk_buf_free(&req->resp.body);
         return send_json(server, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
                          "{\"error\":{\"code\":\"internal\","
                          "\"message\":\"The metrics could not be built.\"}}",
                          NULL);
     }
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (!response) {
-        free(data);
-        return MHD_NO;
-    }
-    return queue_response(server, conn, MHD_HTTP_OK, response, HK_METRICS_CONTENT_TYPE, NULL);
+    return send_built(server, conn, MHD_HTTP_OK, &req->resp.body, HK_METRICS_CONTENT_TYPE, false);
 }
 
 /* The dashboard's files (daemon/ui.h): static, answered on this thread. */
@@ -338,13 +598,13 @@ static enum MHD_Result handle_ui(hk_http_server *server, struct MHD_Connection *
             return MHD_NO;
         }
     }
-    return queue_ready(server, conn, a.status, response);
+    return queue_ready(server, conn, a.status, response, false);
 }
 
 static const route routes[] = {
     {"/healthz", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_healthz},
     {"/metrics", METHOD_GET | METHOD_HEAD, "GET, HEAD", false, handle_metrics},
-    {"/graphql/v1", METHOD_POST, "POST", true, handle_graphql},
+    {"/graphql/v1", METHOD_POST, "POST", true, NULL},
 };
 
 /* Every path hk_ui_owns: /ui and /ui/... */
@@ -370,106 +630,122 @@ static const route *find_route(const char *path)
     return hk_ui_owns(path) ? &ui_route : NULL;
 }
 
-static enum MHD_Result send_not_found(hk_http_server *server, struct MHD_Connection *conn)
+/* ---- the head ---- */
+
+typedef struct head_fields {
+    hk_http_field items[MAX_HEAD_FIELDS];
+    size_t n;
+    bool overflow;
+} head_fields;
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
 {
-    return send_json(server, conn, MHD_HTTP_NOT_FOUND,
-                     "{\"error\":{\"code\":\"not_found\",\"message\":\"No such endpoint.\"}}",
-                     NULL);
+    head_fields *h = cls;
+    if (h->n == MAX_HEAD_FIELDS) {
+        h->overflow = true;
+        return MHD_NO;
+    }
+    h->items[h->n++] = (hk_http_field){key, key_size, value ? value : "", value ? value_size : 0};
+    return MHD_YES;
 }
 
-static enum MHD_Result send_method_not_allowed(hk_http_server *server, struct MHD_Connection *conn,
-                                               const route *r)
+/* The framing check of the head libmicrohttpd has just parsed (http_framing.h). */
+static void check_head(struct MHD_Connection *conn, const char *method, const char *version,
+                       bool wants_body, hk_http_framing *out)
 {
-    return send_json(server, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                     "{\"error\":{\"code\":\"method_not_allowed\","
-                     "\"message\":\"Method not allowed.\"}}",
-                     r->allow);
-}
-
-static enum MHD_Result send_too_large(hk_http_server *server, struct MHD_Connection *conn,
-                                      const char *path)
-{
-    hk_log_debug("http: POST %s: 413, body over %zu bytes", path, server->max_body_bytes);
-    return send_static(server, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                       "{\"errors\":[{\"message\":\"request body too large\","
-                       "\"extensions\":{\"code\":\"PAYLOAD_TOO_LARGE\"}}]}",
-                       GRAPHQL_JSON_TYPE, NULL);
-}
-
-/* A declared length over the cap is refused before any of the body is read. MHD has already
- * rejected a malformed Content-Length; a missing one (chunked) is checked as the body comes. */
-static bool declared_too_large(hk_http_server *server, struct MHD_Connection *conn)
-{
-    const char *length =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!length)
-        return false;
-    errno = 0;
-    unsigned long long n = strtoull(length, NULL, 10);
-    return errno == ERANGE || n > server->max_body_bytes;
+    head_fields fields;
+    fields.n = 0;
+    fields.overflow = false;
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_field, &fields);
+    if (fields.overflow) {
+        memset(out, 0, sizeof *out);
+        out->verdict = HK_HTTP_FRAMING_BAD;
+        out->reason = "too many header fields";
+        return;
+    }
+    const union MHD_ConnectionInfo *size =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    hk_http_head h = {
+        .raw = size ? method : NULL,
+        .raw_len = size ? size->header_size : 0,
+        .version = version,
+        .fields = fields.items,
+        .nfields = fields.n,
+    };
+    h.target = hk_http_guard_target(hk_http_guard_conn(conn), &h.target_len);
+    hk_http_framing_check(&h, wants_body, out);
 }
 
 /*
- * One more chunk of body: kept while the total stays within the cap. Past it
- * (a chunked body, whose length was not declared), libmicrohttpd cannot
- * answer before the body ends, so the rest is read and dropped, and answered
- * 413 then; past twice the cap hookd stops reading and cuts the connection.
- */
-static enum MHD_Result take_body(hk_http_server *server, request *req, const char *data, size_t n)
-{
-    size_t cap = server->max_body_bytes;
-    if (!req->route || !req->route->reads_body)
-        return MHD_YES;
-    if (!req->too_large && n <= cap - req->body.len) {
-        /* Within the cap, only a failed allocation can stop the append: drop the connection. */
-        return hk_buf_append(&req->body, data, n) == HK_OK ? MHD_YES : MHD_NO;
-    }
-    if (!req->too_large) {
-        req->too_large = true;
-        req->seen = req->body.len;
-        hk_buf_free(&req->body);
-    }
-    req->seen += n;
-    return req->seen - cap <= cap ? MHD_YES : MHD_NO;
-}
-
-/*
- * The headers are in. A request no route takes is answered at once: its body,
- * if any, is never read, and MHD closes the connection after the answer.
- * Others wait for the whole request, so that the connection can be kept alive.
+ * The headers are in: everything that can be decided from them is, before any of the body
+ * is read. A request that cannot be served is answered at once, its body never read, and
+ * its connection closed (libmicrohttpd closes a connection answered from its head, whatever
+ * the answer). /healthz and /metrics are answered in the last call, so that their
+ * connection stays open, unless a body was sent with them: that is never read.
  */
 static enum MHD_Result begin_request(hk_http_server *server, struct MHD_Connection *conn,
-                                     const char *url, const char *method, void **req_cls)
+                                     const char *url, const char *method, const char *version,
+                                     void **req_cls)
 {
     request *req = calloc(1, sizeof *req);
     if (!req)
         return MHD_NO;
-    hk_buf_init(&req->body, server->max_body_bytes);
     *req_cls = req;
     atomic_fetch_add(&server->in_flight, 1);
+    hk_http_guard_enter(server->guard, hk_http_guard_conn(conn), HK_HTTP_BUSY);
 
     const route *r = find_route(url);
+    hk_http_framing f;
+    check_head(conn, method, version, r && r->reads_body && method_bit(method) == METHOD_POST, &f);
+    if (f.verdict != HK_HTTP_FRAMING_OK)
+        return refuse_framing(server, conn, &f);
+    /* A declared body that the answer below will not read: the connection closes after it. */
+    bool unread_body = f.has_length && f.content_length > 0;
     if (!r) {
         /* The path is not logged: it is the client's text, newlines included. */
         hk_log_debug("http: %s: 404, no such path", method);
-        return send_not_found(server, conn);
+        struct MHD_Response *response = MHD_create_response_from_buffer(
+            strlen(NOT_FOUND_BODY), (void *)NOT_FOUND_BODY, MHD_RESPMEM_PERSISTENT);
+        return unread_body ? refuse(server, conn, MHD_HTTP_NOT_FOUND, response, JSON_TYPE)
+                           : queue_response(server, conn, MHD_HTTP_NOT_FOUND, response, JSON_TYPE,
+                                            NULL, false);
     }
     if (!(r->methods & method_bit(method))) {
         hk_log_debug("http: %s %s: 405", method, r->path);
-        return send_method_not_allowed(server, conn, r);
-    }
-    if (r->reads_body && declared_too_large(server, conn)) {
-        /* Answered now, MHD reads none of the body and closes the connection after. */
-        return send_too_large(server, conn, r->path);
+        if (unread_body)
+            hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
+        struct MHD_Response *response = MHD_create_response_from_buffer(
+            strlen(NOT_ALLOWED_BODY), (void *)NOT_ALLOWED_BODY, MHD_RESPMEM_PERSISTENT);
+        return queue_response(server, conn, MHD_HTTP_METHOD_NOT_ALLOWED, response, JSON_TYPE,
+                              r->allow, unread_body);
     }
     req->route = r;
     req->url = url;
+    if (r->reads_body)
+        return handle_graphql(server, conn, req, &f);
+    if (!unread_body)
+        return MHD_YES; /* answered in the last call: an answer queued now closes the connection */
+    hk_http_guard_linger(server->guard, hk_http_guard_conn(conn));
+    return r->handle(server, conn, req);
+}
+
+/* One more chunk of body. libmicrohttpd gives no more than the declared length. */
+static enum MHD_Result take_body(request *req, const char *data, size_t n)
+{
+    if (req->state != REQ_READING)
+        return MHD_YES; /* not a body this route reads: dropped */
+    if (n > req->cap - req->len)
+        return MHD_NO;
+    memcpy(req->body + req->len, data, n);
+    req->len += n;
     return MHD_YES;
 }
 
 /*
- * MHD calls this once when the headers are in, then once per chunk of body,
- * then once more when the request is complete (*upload_data_size == 0).
+ * MHD calls this once when the headers are in (and again after each resume of a connection
+ * suspended then), once per chunk of body, then once more when the request is complete
+ * (*upload_data_size == 0), and again after each resume of a connection suspended then.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -477,18 +753,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     hk_http_server *server = cls;
     if (!*req_cls)
-        return begin_request(server, conn, url, method, req_cls);
+        return begin_request(server, conn, url, method, version, req_cls);
     request *req = *req_cls;
     if (*upload_data_size != 0) {
         size_t n = *upload_data_size;
         /* Every byte counts as processed: kept, or dropped on purpose. */
         *upload_data_size = 0;
-        return take_body(server, req, upload_data, n);
+        return take_body(req, upload_data, n);
     }
     if (!req->route)
         return MHD_YES;
-    if (req->too_large)
-        return send_too_large(server, conn, req->route->path);
+    if (req->route->reads_body)
+        return handle_graphql(server, conn, req, NULL);
     return req->route->handle(server, conn, req);
 }
 
@@ -499,22 +775,80 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     request *req = *req_cls;
     if (!req)
         return;
-    hk_buf_free(&req->body);
+    drop_body(server, req);
     hk_buf_free(&req->resp.body); /* answered, but the connection closed before it was sent */
     free(req);
     *req_cls = NULL;
-    atomic_fetch_sub(&server->in_flight, 1);
+    unsigned left = atomic_fetch_sub(&server->in_flight, 1) - 1;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        hk_http_guard_kept(server->guard, hk_http_guard_conn(conn));
+    maybe_trim(server, left);
 }
 
-/* MHD's diagnostics (a failed accept, a thread it could not start) go to our log. */
+/* The request line is in: the connection is in its headers now, and the target as sent is
+ * kept for the framing check (libmicrohttpd decodes it in place after this). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    hk_http_server *server = cls;
+    hk_http_conn *c = hk_http_guard_conn(conn);
+    hk_http_guard_set_target(c, uri, uri ? strlen(uri) : 0); /* NULL: a line with no target */
+    hk_http_guard_enter(server->guard, c, HK_HTTP_HEADERS);
+    return NULL;
+}
+
+/*
+ * libmicrohttpd's diagnostics go to our log, gated: most are about one client each
+ * (a connection reset or closed mid-request, a malformed request, a timeout), and 200
+ * aborted connections logged 200 WARN lines; a client can write as many as it likes.
+ * Those are logged at most once per LOG_WINDOW_MS with the count held back; the rest
+ * (a failed accept, a thread that could not start) through a gate of their own.
+ */
+static bool about_a_client(const char *fmt)
+{
+    static const char *const prefixes[] = {
+        "Socket has been disconnected",
+        "Connection was closed by remote side",
+        "Connection socket is closed",
+        "Error processing request",
+        "Failed to parse",
+        "Too large value",
+        "Received HTTP/1.1 request without",
+        "Closing connection",
+        "Failed to receive data",
+        "Failed to send data",
+        "Error: received handshake message out of context",
+        "Error: Failed to perform TLS handshake",
+        "Failed to perform TLS handshake",
+        "Not enough memory in pool",
+        "WARNING: incomplete upload",
+    };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(fmt, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    hk_http_server *server = cls;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
-    hk_log_warn("http: %s", line);
+    bool client = about_a_client(fmt);
+    unsigned held = 0;
+    pthread_mutex_lock(&server->log_lock);
+    bool now =
+        hk_log_gate_fail(client ? &server->client_log : &server->other_log, hk_mono_ms(), &held);
+    pthread_mutex_unlock(&server->log_lock);
+    if (!now)
+        return;
+    if (held)
+        hk_log_warn("http: %s [%u similar messages in the last %d s not logged]", line, held,
+                    LOG_WINDOW_MS / 1000);
+    else
+        hk_log_warn("http: %s", line);
 }
 
 /* ---- start and stop ---- */
@@ -584,12 +918,43 @@ static struct MHD_Daemon *start_daemon(hk_http_server *server, const hk_http_ser
     else
         tls[0].option = MHD_OPTION_END;
     /* The logger goes first so that start-up diagnostics reach it too. */
+    /* Lingering sockets are descriptors too: libmicrohttpd gets the rest of the limit. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        server->io_threads, MHD_OPTION_CONNECTION_LIMIT, server->max_connections,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT, idle,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        server->io_threads, MHD_OPTION_CONNECTION_LIMIT,
+        server->max_connections - server->max_lingering, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_NOTIFY_CONNECTION, hk_http_guard_notify, server->guard,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, server, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
+}
+
+/* The guard's deadlines and lingering (http_guard.h); libmicrohttpd's own idle timeout stays
+ * (it also ends a connection silent that long). */
+static hk_status start_guard(hk_http_server *server, const hk_http_server_options *o, hk_error *err)
+{
+    unsigned idle = o->idle_timeout_s ? o->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+    hk_http_guard_options g = {
+        .workers = server->io_threads,
+        .max_connections = server->max_connections - server->max_lingering,
+        .idle_timeout_ms = (int64_t)idle * 1000,
+        .header_timeout_ms =
+            o->header_timeout_ms ? o->header_timeout_ms : DEFAULT_HEADER_TIMEOUT_MS,
+        .body_timeout_ms = o->body_timeout_ms ? o->body_timeout_ms : DEFAULT_BODY_TIMEOUT_MS,
+        .send_timeout_ms = (int64_t)idle * 1000,
+        .linger_ms = LINGER_MS,
+        .max_lingering = server->max_lingering,
+    };
+    return hk_http_guard_start(&g, &server->guard, err);
+}
+
+static void free_server(hk_http_server *server)
+{
+    hk_work_pool_stop(server->workers);
+    hk_http_guard_stop(server->guard);
+    pthread_mutex_destroy(&server->log_lock);
+    free(server);
 }
 
 hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server **out, hk_error *err)
@@ -615,22 +980,40 @@ hk_status hk_http_server_start(const hk_http_server_options *o, hk_http_server *
         o->max_connections ? o->max_connections : default_max_connections(server->threads);
     server->drain_timeout_ms = o->drain_timeout_ms ? o->drain_timeout_ms : DEFAULT_DRAIN_TIMEOUT_MS;
     server->io_threads = usable_cpus();
+    server->max_lingering = server->max_connections / LINGER_DIVISOR;
+    if (server->max_lingering == 0 || server->max_lingering >= server->max_connections)
+        server->max_lingering = server->max_connections > 1 ? 1 : 0;
+    /* At least one body of the largest size fits. */
+    server->body_budget = o->body_budget ? o->body_budget : DEFAULT_BODY_BUDGET;
+    if (server->body_budget < server->max_body_bytes + 1)
+        server->body_budget = server->max_body_bytes + 1;
     atomic_init(&server->in_flight, 0);
     atomic_init(&server->draining, false);
     for (size_t i = 0; i < 6; i++)
         atomic_init(&server->responses[i], 0);
+    atomic_init(&server->internal_errors, 0);
+    atomic_init(&server->body_bytes, 0);
+    for (size_t i = 0; i < HK_REFUSED_KINDS; i++)
+        atomic_init(&server->refused[i], 0);
+    atomic_init(&server->churn, 0);
+    atomic_init(&server->trimming, false);
+    atomic_init(&server->trimmed_at, hk_mono_ms());
+    pthread_mutex_init(&server->log_lock, NULL);
+    server->client_log.window_ms = LOG_WINDOW_MS;
+    server->other_log.window_ms = LOG_WINDOW_MS;
 
     hk_status st = hk_work_pool_start(server->threads, "hk-http", &server->workers, err);
+    if (!st)
+        st = start_guard(server, o, err);
     if (st) {
         close(o->listen_fd);
-        free(server);
+        free_server(server);
         return st;
     }
     server->daemon = start_daemon(server, o);
     if (!server->daemon) {
         /* MHD has closed the listening socket it was given, as it would on stop. */
-        hk_work_pool_stop(server->workers);
-        free(server);
+        free_server(server);
         return hk_error_set(err, HK_EIO, NULL,
                             o->https_cert ? "cannot start the HTTPS server with that certificate "
                                             "and key (see the log)"
@@ -689,10 +1072,12 @@ void hk_http_server_stop(hk_http_server *s)
     }
     wait_for_drain(s);
     /* Runs what is queued: every suspended connection is resumed before libmicrohttpd stops
-     * (from here a new request on a kept-alive connection runs on its polling thread). */
-    hk_work_pool_stop(s->workers);
+     * (from here a new request on a kept-alive connection runs on its polling thread). The
+     * pool is freed only after libmicrohttpd has stopped: its callbacks may still submit,
+     * and are refused. */
+    hk_work_pool_drain(s->workers);
     MHD_stop_daemon(s->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
-    free(s);
+    free_server(s);
 }

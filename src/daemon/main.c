@@ -289,6 +289,9 @@ static hk_status start_server(const hk_cli_options *o, const hk_listen_addr *add
     options.retention = retention;
     options.started_ms = started_ms;
     options.max_body_bytes = o->max_body_bytes;
+    options.body_budget = o->max_buffered_body_bytes;
+    options.header_timeout_ms = (unsigned)o->header_timeout_ms;
+    options.body_timeout_ms = (unsigned)o->body_timeout_ms;
     options.threads = (unsigned)o->http_threads;
     options.https_cert = cert;
     options.https_key = key;

@@ -96,15 +96,54 @@ static void render_http(hk_buf *out, const hk_metrics_http *http)
                       (unsigned long long)http->responses[i]);
     line_u64(out, "hookd_http_requests_in_flight", GAUGE, "Requests received and not yet answered.",
              http->in_flight);
+    static const char *const refused[HK_REFUSED_KINDS] = {"unauthenticated", "framing", "too_large",
+                                                          "busy"};
+    header(out, "hookd_http_refused_total", COUNTER,
+           "Requests refused from their head, their body never read, by reason.");
+    for (size_t i = 0; i < HK_REFUSED_KINDS; i++)
+        hk_buf_printf(out, "hookd_http_refused_total{reason=\"%s\"} %llu\n", refused[i],
+                      (unsigned long long)http->refused[i]);
+    line_u64(out, "hookd_http_body_bytes", GAUGE, "Bytes of request bodies held now.",
+             http->body_bytes);
+    line_u64(out, "hookd_http_body_budget_bytes", GAUGE,
+             "Bytes of request bodies held at once, at most (--max-buffered-body-bytes).",
+             http->body_budget);
+    line_u64(out, "hookd_http_connections", GAUGE, "Client connections open now.",
+             http->connections);
+    line_u64(out, "hookd_http_connections_lingering", GAUGE,
+             "Closed connections whose unread input is being drained.", http->lingering);
+    header(out, "hookd_http_connections_cut_total", COUNTER,
+           "Connections shut down by hookd: past a deadline, or to make room at the limit.");
+    hk_buf_printf(out, "hookd_http_connections_cut_total{reason=\"deadline\"} %llu\n",
+                  (unsigned long long)http->cut_deadline);
+    hk_buf_printf(out, "hookd_http_connections_cut_total{reason=\"limit\"} %llu\n",
+                  (unsigned long long)http->shed_at_limit);
+    line_u64(out, "hookd_graphql_internal_errors_total", COUNTER,
+             "GraphQL answers reporting the server's own failure: a 5xx, or an INTERNAL error "
+             "answered 200 as Plain's format does (a mutation the store failed).",
+             http->internal_errors);
 }
 
 static void render_store(hk_buf *out, hk_store *store)
 {
     hk_store_stats stats;
     hk_store_get_stats(store, &stats);
+    hk_store_write_health w;
+    hk_store_get_write_health(store, &w);
+    bool fsync_failed = !hk_store_healthy(store, NULL);
     line_u64(out, "hookd_store_healthy", GAUGE,
-             "0 once a commit's fsync failed: writes are refused until a restart.",
-             hk_store_healthy(store, NULL) ? 1 : 0);
+             "1 when /healthz answers 200: 0 after a failed fsync (until a restart) and while "
+             "writes are failing.",
+             !fsync_failed && !w.failing ? 1 : 0);
+    line_u64(out, "hookd_store_fsync_failed", GAUGE,
+             "1 once a commit's or checkpoint's fsync failed: writes are refused until a restart.",
+             fsync_failed ? 1 : 0);
+    line_u64(out, "hookd_store_writes_failing", GAUGE,
+             "1 while the last write transaction failed on an I/O error (disk full, read-only, "
+             "EIO); 0 again once one commits.",
+             w.failing ? 1 : 0);
+    line_u64(out, "hookd_store_write_failures_total", COUNTER,
+             "Write transactions that failed on an I/O error.", w.failures);
     line_u64(out, "hookd_store_commits_total", COUNTER, "Transactions the writer committed.",
              stats.commits);
     line_u64(out, "hookd_store_mutations_total", COUNTER,

@@ -32,10 +32,27 @@
 /* hookd_deliveries_due counts at most this many. */
 #define HK_METRICS_DUE_CAP 100000
 
+/* Why the HTTP server refused a request from its head, before reading its body. */
+typedef enum hk_refused_kind {
+    HK_REFUSED_UNAUTHENTICATED, /* 401: no key, or a wrong one */
+    HK_REFUSED_FRAMING,         /* 400, 411, 501: its framing (http_framing.h) */
+    HK_REFUSED_TOO_LARGE,       /* 413 */
+    HK_REFUSED_BUDGET,          /* 503: the bodies held at once would pass the budget */
+    HK_REFUSED_KINDS
+} hk_refused_kind;
+
 /* What the HTTP server counts itself. */
 typedef struct hk_metrics_http {
-    uint64_t responses[6]; /* by status class: [1] 1xx ... [5] 5xx; [0] anything else */
-    unsigned in_flight;    /* requests received and not yet answered */
+    uint64_t responses[6];    /* by status class: [1] 1xx ... [5] 5xx; [0] anything else */
+    unsigned in_flight;       /* requests received and not yet answered */
+    uint64_t internal_errors; /* GraphQL answers reporting the server's failure (5xx or INTERNAL) */
+    uint64_t refused[HK_REFUSED_KINDS];
+    size_t body_bytes;      /* request bodies held now */
+    size_t body_budget;     /* ... at most */
+    unsigned connections;   /* open now */
+    unsigned lingering;     /* closed, their unread input being drained */
+    uint64_t cut_deadline;  /* shut down past a deadline */
+    uint64_t shed_at_limit; /* shut down to make room for a new one */
 } hk_metrics_http;
 
 typedef struct hk_metrics_sources {

@@ -867,7 +867,8 @@ static phase_result run(exec *ex)
         return st == HK_EINVAL ? R_VALIDATION : R_INTERNAL;
     if ((pr = select_operation(ex)))
         return pr;
-    st = gql_coerce_variables(ex->s, ex->op, ex->req->variables, ex->a, &ex->vars, ex->errs);
+    st = gql_coerce_variables(ex->s, ex->op, ex->req->variables, &ex->lim, ex->a, &ex->vars,
+                              ex->errs);
     if (st)
         return st == HK_EINVAL ? R_INPUT : R_INTERNAL;
     ex->frag_mark = hk_arena_calloc(ex->a, doc->nfrags ? doc->nfrags : 1, sizeof(unsigned));

@@ -300,6 +300,10 @@ typedef struct gql_limits {
      * everything under them) resolved per request, counted apart from
      * max_fields and max_list_items: the whole schema is one answer. */
     size_t max_introspection_fields; /* GQL_DEFAULT_MAX_INTROSPECTION_FIELDS */
+    /* The request's variables, before any is coerced (each value they hold is copied into
+     * the arena, and a list argument is refused past 100 items anyway): BAD_USER_INPUT. */
+    size_t max_variable_values;     /* GQL_DEFAULT_MAX_VARIABLE_VALUES in all of them */
+    size_t max_variable_list_items; /* GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS in any one list */
 } gql_limits;
 
 #define GQL_DEFAULT_MAX_DOCUMENT_BYTES ((size_t)64 << 10)
@@ -310,6 +314,8 @@ typedef struct gql_limits {
 #define GQL_DEFAULT_MAX_LIST_ITEMS 10000
 #define GQL_DEFAULT_MAX_ERRORS 50
 #define GQL_DEFAULT_MAX_INTROSPECTION_FIELDS 200000
+#define GQL_DEFAULT_MAX_VARIABLE_VALUES 10000
+#define GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS 1000
 /* Nesting of list/object literals and of selection sets the parser accepts,
  * whatever max_depth says: the parser's recursion bound. */
 #define GQL_MAX_NESTING 64
@@ -337,7 +343,8 @@ typedef struct gql_outcome {
  *   - syntax error, document too big, too many tokens: 400 GRAPHQL_PARSE_FAILED
  *   - validation errors, depth/alias/field-count limits, subscriptions:
  *     400 GRAPHQL_VALIDATION_FAILED
- *   - variable coercion errors, unknown operationName: 400 BAD_USER_INPUT
+ *   - variable coercion errors, variables over their limits, unknown operationName:
+ *     400 BAD_USER_INPUT
  *   - gql_request_fail: its code and status
  *   - arena exhausted: 500 INTERNAL_SERVER_ERROR
  *   - otherwise 200, with field errors (if any) beside "data".

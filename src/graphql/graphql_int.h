@@ -490,12 +490,14 @@ typedef struct gql_varvals {
 
 /*
  * Coerces the request's JSON variables for `op`: required ones present,
- * types checked, defaults applied. Errors (BAD_USER_INPUT) go to errs;
- * returns HK_EINVAL when there were any, HK_ENOMEM.
+ * types checked, defaults applied. First the whole `vars` object is held to
+ * lim->max_variable_values values and lim->max_variable_list_items items a
+ * list (lim resolved). Errors (BAD_USER_INPUT) go to errs; returns HK_EINVAL
+ * when there were any, HK_ENOMEM.
  */
 HK_MUST_CHECK hk_status gql_coerce_variables(const gql_schema *s, const ast_operation *op,
-                                             json_t *vars, hk_arena *a, gql_varvals *out,
-                                             gql_errlist *errs);
+                                             json_t *vars, const gql_limits *lim, hk_arena *a,
+                                             gql_varvals *out, gql_errlist *errs);
 
 /*
  * Coerces a literal (already validated against `tr`) to a value, with

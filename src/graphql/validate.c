@@ -997,6 +997,10 @@ void gql_limits_resolve(const gql_limits *in, gql_limits *out)
         out->max_errors = GQL_DEFAULT_MAX_ERRORS;
     if (!out->max_introspection_fields)
         out->max_introspection_fields = GQL_DEFAULT_MAX_INTROSPECTION_FIELDS;
+    if (!out->max_variable_values)
+        out->max_variable_values = GQL_DEFAULT_MAX_VARIABLE_VALUES;
+    if (!out->max_variable_list_items)
+        out->max_variable_list_items = GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS;
 }
 
 static void init_ctx(vctx *c, const gql_schema *s, const gql_document *doc, const gql_limits *lim,

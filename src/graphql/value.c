@@ -397,8 +397,75 @@ static hk_status coerce_one_var(const ast_vardef *d, json_t *vars, hk_arena *a,
     return st;
 }
 
+/* What a walk of the variables found: values counted (it stops past the limit), and the
+ * longest list with the variable it is in. */
+typedef struct var_size {
+    size_t values;
+    size_t longest;
+    const char *longest_in;
+} var_size;
+
+/* Counts `j` and what it holds, no deeper than coercion goes (it refuses what is deeper).
+ * Stops once past `max` values: a walk of a huge value costs no more than the limit. */
+static void count_values(json_t *j, const char *var, int depth, size_t max, var_size *sz)
+{
+    if (++sz->values > max || depth > GQL_MAX_NESTING + 1)
+        return;
+    if (json_is_array(j)) {
+        size_t n = json_array_size(j);
+        if (n > sz->longest) {
+            sz->longest = n;
+            sz->longest_in = var;
+        }
+        for (size_t i = 0; i < n && sz->values <= max; i++)
+            count_values(json_array_get(j, i), var, depth + 1, max, sz);
+    } else if (json_is_object(j)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(j, key, v)
+        {
+            if (sz->values > max)
+                break;
+            count_values(v, var, depth + 1, max, sz);
+        }
+    }
+}
+
+/*
+ * The variables' size, checked before anything is coerced: every value is copied into the
+ * request's arena (and was parsed by jansson before that), so 8 requests with 100,000-item
+ * lists held 220 MB. The limits are far above what any served operation takes (list
+ * arguments stop at 100 items).
+ */
+static bool variables_fit(json_t *vars, const gql_limits *lim, gql_errlist *errs)
+{
+    var_size sz = {0};
+    const char *name;
+    json_t *v;
+    json_object_foreach(vars, name, v)
+    {
+        if (sz.values > lim->max_variable_values)
+            break;
+        count_values(v, name, 1, lim->max_variable_values, &sz);
+    }
+    if (sz.longest > lim->max_variable_list_items) {
+        gql_errs_add(errs, GQL_CODE_BAD_USER_INPUT, NULL, NULL,
+                     "Variable \"$%s\" holds a list of %zu items; a list may hold at most %zu.",
+                     sz.longest_in, sz.longest, lim->max_variable_list_items);
+        return false;
+    }
+    if (sz.values > lim->max_variable_values) {
+        gql_errs_add(errs, GQL_CODE_BAD_USER_INPUT, NULL, NULL,
+                     "The variables hold more than %zu values; send fewer.",
+                     lim->max_variable_values);
+        return false;
+    }
+    return true;
+}
+
 hk_status gql_coerce_variables(const gql_schema *s, const ast_operation *op, json_t *vars,
-                               hk_arena *a, gql_varvals *out, gql_errlist *errs)
+                               const gql_limits *lim, hk_arena *a, gql_varvals *out,
+                               gql_errlist *errs)
 {
     hk_status st = HK_OK, first = HK_OK;
     (void)s;
@@ -413,6 +480,8 @@ hk_status gql_coerce_variables(const gql_schema *s, const ast_operation *op, jso
                      "variable value.");
         return HK_EINVAL;
     }
+    if (vars && !variables_fit(vars, lim, errs))
+        return HK_EINVAL;
     for (size_t i = 0; i < op->nvars && first != HK_ENOMEM; i++) {
         st = coerce_one_var(&op->vars[i], vars, a, &out->values[i], errs);
         if (st && (!first || st == HK_ENOMEM))

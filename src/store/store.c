@@ -22,6 +22,8 @@
  * (shared backends: a deadlock, a row committed since it looked) runs again,
  * at most this many times: it then reads what the other committed. */
 #define MAX_RETRIES 3
+/* Failing writes are logged at most once this often (with the count not logged). */
+#define WRITE_FAILURE_LOG_WINDOW_MS 10000
 
 /* What the mutations of a batch whose commit could not be made durable are
  * told, and every write after it: see hk_store_healthy. */
@@ -54,6 +56,13 @@ struct hk_store {
     /* Sticky, under `lock`: a commit's fsync failed. Writes are refused from
      * then on (see hk_store_healthy); only a restart clears it. */
     bool failed;
+    /* Under `lock`: whether the last write transaction failed on an I/O error
+     * (hk_store_get_write_health), since when, and its log gate (writer thread). */
+    bool writes_failing;
+    const char *write_error;
+    int64_t writes_failing_since;
+    uint64_t write_failures;
+    hk_log_gate write_log;
     hk_store_stats stats;
     intent **batch;           /* scratch, max_batch entries, writer thread only */
     store_due_set *batch_due; /* targets made due by the batch running, writer only */
@@ -127,6 +136,16 @@ bool hk_store_healthy(hk_store *s, const char **why)
     if (why)
         *why = failed ? MSG_FAILED : NULL;
     return !failed;
+}
+
+void hk_store_get_write_health(hk_store *s, hk_store_write_health *out)
+{
+    pthread_mutex_lock(&s->lock);
+    out->failing = s->writes_failing;
+    out->reason = s->writes_failing ? s->write_error : NULL;
+    out->failing_ms = s->writes_failing ? hk_mono_ms() - s->writes_failing_since : 0;
+    out->failures = s->write_failures;
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* ---- writer ---- */
@@ -251,6 +270,35 @@ static bool announce(hk_store *s)
     return s->ops->announce_due(s->writer, s->node, due, n_due, any_due) == HK_OK;
 }
 
+/* Under `lock`, on the writer thread: a batch's outcome moves the write health (see
+ * hk_store_get_write_health). Failures are logged through a gate: a full disk fails every
+ * batch while it lasts. */
+static void note_write_outcome(hk_store *s, bool io_failed, bool wrote, const char *why)
+{
+    unsigned n = 0;
+    if (io_failed) {
+        s->write_failures++;
+        if (!s->writes_failing) {
+            s->writes_failing = true;
+            s->writes_failing_since = hk_mono_ms();
+        }
+        s->write_error = why ? why : "I/O error";
+        if (!hk_log_gate_fail(&s->write_log, hk_mono_ms(), &n))
+            return;
+        if (n == 0)
+            hk_log_error("store: writes are failing (%s): /healthz answers 503 until one "
+                         "commits",
+                         s->write_error);
+        else
+            hk_log_error("store: writes are still failing (%s): %u more failed transactions",
+                         s->write_error, n);
+    } else if (wrote && s->writes_failing) {
+        s->writes_failing = false;
+        if (hk_log_gate_ok(&s->write_log, &n))
+            hk_log_info("store: writes work again after %u failed transactions", n);
+    }
+}
+
 static void run_batch(hk_store *s, intent **batch, size_t n)
 {
     hk_status *res = s->results;
@@ -261,6 +309,7 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
         s->retry[i] = false;
     }
     store_due_set_clear(s->batch_due);
+    uint64_t rows_before = s->ops->rows_written(s->writer);
 
     if (s->ops->begin(s->writer)) {
         fail_batch(batch, n, 0, res, "store: cannot begin a transaction");
@@ -288,8 +337,18 @@ static void run_batch(hk_store *s, intent **batch, size_t n)
     } else {
         committed = true;
     }
-out:
+out:;
+    /* A mutation answered HK_EIO met the disk's failure, whether or not the others
+     * committed; the reason is read now, before another statement runs. */
+    bool io_failed = false;
+    for (size_t i = 0; i < n && !io_failed; i++)
+        io_failed = res[i] == HK_EIO;
+    const char *why = io_failed ? s->ops->last_error(s->writer) : NULL;
+    /* Only a commit that wrote rows shows that the disk takes writes: one that changed
+     * nothing (a claim that found no due delivery) writes nothing to it. */
+    bool wrote = committed && s->ops->rows_written(s->writer) != rows_before;
     pthread_mutex_lock(&s->lock);
+    note_write_outcome(s, io_failed, wrote, why);
     if (unknown && !s->failed && !s->ops->shared) {
         /* Not retried, not carried on with: the batch may reappear after a
          * restart (WAL recovery), and after a failed fsync the OS may call
@@ -583,6 +642,7 @@ hk_status hk_store_open(const hk_store_options *o, hk_store **out, hk_error *err
         s->opts.max_batch = DEFAULT_MAX_BATCH;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
+    s->write_log.window_ms = WRITE_FAILURE_LOG_WINDOW_MS;
     pthread_mutex_init(&s->read_lock, NULL);
     pthread_cond_init(&s->read_free, NULL);
     pthread_mutex_init(&s->hook_lock, NULL);

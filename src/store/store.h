@@ -85,6 +85,25 @@ void hk_store_set_commit_hook(hk_store *s, hk_store_commit_hook fn, void *arg);
  */
 bool hk_store_healthy(hk_store *s, const char **why);
 
+/*
+ * Whether writes work now, as opposed to hk_store_healthy's sticky state: a
+ * write transaction that fails on an I/O error (disk full, read-only, EIO:
+ * any mutation answered HK_EIO, or the transaction itself failing) makes
+ * writes "failing", and the next transaction that commits rows without one
+ * makes them work again (one that changed nothing wrote nothing to the disk).
+ * Nothing changes while nothing writes (mutations, the dispatcher's claims and
+ * records, retention): the last write decides.
+ */
+typedef struct hk_store_write_health {
+    bool failing;       /* the last write transaction failed on an I/O error */
+    const char *reason; /* static, when failing: "disk full", "I/O error", ... */
+    int64_t failing_ms; /* when failing: for how long (monotonic ms since the first) */
+    uint64_t failures;  /* write transactions failed on an I/O error, ever */
+} hk_store_write_health;
+
+/* Thread-safe. */
+void hk_store_get_write_health(hk_store *s, hk_store_write_health *out);
+
 typedef struct hk_store_stats {
     uint64_t commits;   /* transactions committed by the writer */
     uint64_t mutations; /* mutations run (committed or rolled back to their savepoint) */

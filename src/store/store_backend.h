@@ -155,6 +155,10 @@ typedef struct store_ops {
      * database durable (a checkpoint's fsync failed): as after a failed
      * commit fsync, the caller must stop writing until a restart. Thread-safe. */
     bool (*durability_lost)(store_conn *c);
+    /* The last error this connection's statements failed with, in a few words for an
+     * operator ("disk full", "read-only database", "I/O error"); static, NULL when the
+     * last statement that ran did not fail. */
+    const char *(*last_error)(store_conn *c);
     HK_MUST_CHECK hk_status (*read_begin)(store_conn *c);
     void (*read_end)(store_conn *c);
 

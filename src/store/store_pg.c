@@ -424,6 +424,7 @@ struct store_conn {
     char channel[96]; /* NOTIFY channel (writer) */
     uint64_t rows_written;
     bool retry_hint;         /* the last failure was another transaction's doing */
+    const char *last_error;  /* static: what the last failure of this transaction was */
     int fail_countdown;      /* > 0: the write that brings it to 0 fails */
     int fail_sync_countdown; /* > 0: the commit that brings it to 0 reports an unknown outcome */
     char logged_state[6];    /* log_error: the SQLSTATE last logged, when, and */
@@ -519,11 +520,30 @@ static void log_error(store_conn *c, const char *what, const char *state, const 
 /* Classifies a failed result (NULL: no result at all, the connection's
  * error). A unique violation is HK_ECONFLICT; it, a serialization failure
  * and a deadlock may not happen again (retry_hint). */
+/* A failure's SQLSTATE in a few words for an operator (see store_ops.last_error). */
+static const char *describe_state(const char *state)
+{
+    if (!*state || strncmp(state, "08", 2) == 0)
+        return "connection to the database lost";
+    if (strcmp(state, "53100") == 0)
+        return "disk full";
+    if (strcmp(state, "25006") == 0)
+        return "read-only database";
+    if (strncmp(state, "57P", 3) == 0)
+        return "database shutting down";
+    if (strncmp(state, "58", 2) == 0)
+        return "I/O error";
+    if (strncmp(state, "53", 2) == 0)
+        return "database out of resources";
+    return "database error";
+}
+
 static hk_status pg_error(store_conn *c, const PGresult *r, const char *what)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (!state)
         state = "";
+    c->last_error = describe_state(state);
     if (strcmp(state, "23505") == 0) {
         c->retry_hint = true;
         return HK_ECONFLICT;
@@ -576,6 +596,7 @@ static PGresult *run(store_conn *c, enum stmt_id id, const params *p, hk_status 
 static PGresult *run_write(store_conn *c, enum stmt_id id, const params *p, hk_status *st)
 {
     if (c->fail_countdown > 0 && --c->fail_countdown == 0) {
+        c->last_error = "I/O error";
         *st = HK_EIO;
         return NULL;
     }
@@ -830,6 +851,7 @@ out:
 static hk_status tx_begin(store_conn *c)
 {
     c->retry_hint = false;
+    c->last_error = NULL; /* last_error tells about this transaction */
     hk_status st = reconnect(c);
     return st ? st : exec_simple(c, "BEGIN");
 }
@@ -894,6 +916,11 @@ static bool tx_active(store_conn *c)
 static uint64_t rows_written(store_conn *c)
 {
     return c->rows_written;
+}
+
+static const char *last_error(store_conn *c)
+{
+    return c->last_error;
 }
 
 static bool retryable(store_conn *c)
@@ -1829,8 +1856,10 @@ static hk_status target_note_health(store_conn *c, const char *ws, const char *t
     *failing_since = HK_TIME_NONE;
     *enabled = false;
     *found = false;
-    if (c->fail_countdown > 0 && --c->fail_countdown == 0)
+    if (c->fail_countdown > 0 && --c->fail_countdown == 0) {
+        c->last_error = "I/O error";
         return HK_EIO;
+    }
     params p = {0};
     p_text(&p, ws);
     p_text(&p, target_id);
@@ -2844,6 +2873,7 @@ const store_ops store_pg_ops = {
     .rollback_to = tx_rollback_to,
     .in_transaction = tx_active,
     .rows_written = rows_written,
+    .last_error = last_error,
     .retryable = retryable,
     .announce_due = announce_due,
     .listen_start = listen_start,

@@ -939,6 +939,7 @@ static hk_status tx_begin(store_conn *c)
 {
     if (c->ckpt)
         restart_wal_if_due(c);
+    c->last_rc = SQLITE_OK; /* last_error tells about this transaction */
     return exec_simple(c, S_BEGIN);
 }
 /* The errors that leave a commit's outcome unknown: the bytes were handed to
@@ -2779,6 +2780,30 @@ static bool durability_lost(store_conn *c)
     return c->ckpt && atomic_load(&c->ckpt->sync_failed);
 }
 
+static const char *last_error(store_conn *c)
+{
+    switch (c->last_rc & 0xff) {
+    case SQLITE_OK:
+        return NULL;
+    case SQLITE_FULL:
+        return "disk full";
+    case SQLITE_READONLY:
+        return "read-only database";
+    case SQLITE_IOERR:
+        return "I/O error";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return "database corrupt";
+    case SQLITE_CANTOPEN:
+        return "cannot open a database file";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return "database locked";
+    default:
+        return "database error";
+    }
+}
+
 const store_ops store_sqlite_ops = {
     .name = "sqlite",
     .conn_open = conn_open,
@@ -2793,6 +2818,7 @@ const store_ops store_sqlite_ops = {
     .in_transaction = tx_active,
     .rows_written = rows_written,
     .durability_lost = durability_lost,
+    .last_error = last_error,
     .read_begin = read_begin,
     .read_end = read_end,
     .fail_nth_write = fail_nth_write,

@@ -3,7 +3,8 @@
  * http_server.c, over libmicrohttpd): the real server runs in process on a
  * loopback port, with the real API on a real store (fuzz_env.h), and each
  * input is written as raw bytes to a new connection: request line, headers,
- * bodies (chunked, oversize, pipelined requests), whatever the fuzzer makes.
+ * bodies (oversize, pipelined requests, chunked ones, which are refused with
+ * 411), whatever the fuzzer makes.
  * "@KEY@" in the input becomes the workspace's API key, so that the seeds
  * (tests/fuzz/gen_corpus.mjs) pass authentication and reach the API.
  *
@@ -19,12 +20,14 @@
  *     413, 400 from libmicrohttpd) and then hangs up;
  *   - an answer, once begun, has its headers complete within the deadline;
  *   - whatever comes back starts with an HTTP/1.x status line;
+ *   - a first request whose head is ambiguous (two Content-Length fields, one
+ *     beside Transfer-Encoding, a NUL) is never answered 2xx (issue 15; the
+ *     one NUL the server cannot see, just before a bare LF, is left out);
  *   - every HEALTH_EVERY inputs, GET /healthz on a fresh connection is 200:
  *     the server still serves after everything sent so far.
  * The body cap is 16 KiB instead of the daemon's 1 MiB so that inputs within
- * libFuzzer's max_len reach both the 413 path and the cut-off at twice the
- * cap. Crashes of the server are the fuzzer's own (same process). Run with
- * `make fuzz`.
+ * libFuzzer's max_len reach the 413 path. Crashes of the server are the
+ * fuzzer's own (same process). Run with `make fuzz`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -314,6 +317,39 @@ static bool complete_request(const char *req, size_t n)
     return length <= n - (size_t)(end + 4 - req);
 }
 
+/* A field line of `name` (any case), however spaced before its colon. */
+static bool field_named(const char *line, size_t n, const char *name)
+{
+    size_t len = strlen(name), i = len;
+    if (n < len || strncasecmp(line, name, len) != 0)
+        return false;
+    while (i < n && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    return i < n && line[i] == ':';
+}
+
+/* Whether the first request's head (to its first empty line) is one that must never be
+ * served: two Content-Lengths, one beside Transfer-Encoding, or a NUL that is not just
+ * before a bare LF (the server reads that one as a line end). */
+static bool ambiguous_head(const char *req, size_t n)
+{
+    const char *end = memmem(req, n, "\r\n\r\n", 4);
+    if (!end)
+        return false;
+    for (const char *p = req; p < end; p++)
+        if (*p == '\0' && p[1] != '\n')
+            return true;
+    int lengths = 0, codings = 0;
+    for (const char *line = req; line < end;) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t len = (size_t)((eol ? eol : end) - line);
+        lengths += field_named(line, len, "Content-Length");
+        codings += field_named(line, len, "Transfer-Encoding");
+        line += len + 1;
+    }
+    return lengths > 1 || (lengths && codings);
+}
+
 /* The input with "@KEY@" replaced by the API key (malloc'd). */
 static char *substitute(const uint8_t *data, size_t size, size_t *len)
 {
@@ -342,6 +378,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(r != REPLY_LATE, "an answer's headers come in time");
     check(!complete || r == REPLY_DONE, "a complete request is answered in time");
     check(total == 0 || status_line(head, total), "a reply starts with an HTTP status line");
+    check(total == 0 || !req || !ambiguous_head(req, len) || head[9] != '2',
+          "an ambiguous head is never answered 2xx");
     hang_up(fd);
     free(req);
     if (++runs % HEALTH_EVERY == 0)

@@ -423,6 +423,14 @@ const http = {
   expect_continue: post(bodies.groups, "Expect: 100-continue\r\n"),
   folded_header: "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n  b\r\n\r\n",
   http10_body: post(bodies.targets).replace("HTTP/1.1", "HTTP/1.0"),
+  // The front door's refusals (issue 15): ambiguous framing, NUL and duplicate headers.
+  two_lengths: post("", "Content-Length: 34\r\n").replace(/\r\n\r\n$/, "\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+  length_and_chunked: post(bodies.my_workspace, "Transfer-Encoding: chunked\r\n"),
+  space_before_colon: post(bodies.my_workspace).replace("Content-Length:", "Content-Length :"),
+  nul_in_authorization: post(bodies.my_workspace).replace("Bearer @KEY@", "Bearer @KEY@\0junk"),
+  two_authorizations: post(bodies.my_workspace, "Authorization: Bearer x\r\n"),
+  gzip_chunked: chunked(bodies.my_workspace, 64).replace("Transfer-Encoding: chunked", "Transfer-Encoding: gzip, chunked"),
+  long_chunk_extension: chunked(bodies.my_workspace, 64).replace(/\r\n\r\n([0-9a-f]+)\r\n/, `\r\n\r\n$1;x=${"y".repeat(20000)}\r\n`),
 };
 for (const [name, req] of Object.entries(http)) writeFileSync(join(httpDir, `${name}.http`), req);
 

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "daemon/cli.h" /* HOOKD_VERSION */
 #include "daemon/metrics.h"
+#include "store/store_int.h"
 #include "testutil.h"
 
 static bool name_char(char c, bool first)
@@ -120,7 +121,7 @@ static void test_page_from_sources(void **state)
     hk_customer c;
     assert_int_equal(hk_customer_upsert(&e->ctx, &in, e->arena, &r, &c, &err), HK_OK);
 
-    hk_metrics_http http = {.responses = {0, 0, 41, 0, 3, 1}, .in_flight = 2};
+    hk_metrics_http http = {.responses = {0, 0, 41, 0, 3, 1}, .in_flight = 2, .internal_errors = 7};
     hk_metrics_sources src = {e->store, NULL, NULL, &http, 1700000000123};
     hk_buf page;
     hk_buf_init(&page, 0);
@@ -133,7 +134,11 @@ static void test_page_from_sources(void **state)
     assert_true(sample(page.data, "hookd_http_responses_total{code=\"4xx\"}") == 3);
     assert_true(sample(page.data, "hookd_http_responses_total{code=\"5xx\"}") == 1);
     assert_true(sample(page.data, "hookd_http_requests_in_flight") == 2);
+    assert_true(sample(page.data, "hookd_graphql_internal_errors_total") == 7);
     assert_true(sample(page.data, "hookd_store_healthy") == 1);
+    assert_true(sample(page.data, "hookd_store_fsync_failed") == 0);
+    assert_true(sample(page.data, "hookd_store_writes_failing") == 0);
+    assert_true(sample(page.data, "hookd_store_write_failures_total") == 0);
     assert_true(sample(page.data, "hookd_store_commits_total") >= 1);
     assert_true(sample(page.data, "hookd_deliveries_due") == 1);
     /* waiting since the upsert: at most 2.5 s before `now` */
@@ -156,6 +161,26 @@ static void test_page_from_sources(void **state)
     hk_buf_free(&page);
     hk_retention_stop(ret);
     src.retention = NULL;
+
+    /* writes failing (the disk full, say): unhealthy until a write commits */
+    assert_int_equal(store_debug_fail_nth_write(e->store, 1), HK_OK);
+    hk_upsert_customer_input in2 = test_by_email("m2@example.com", "M2");
+    assert_int_equal(hk_customer_upsert(&e->ctx, &in2, e->arena, &r, &c, &err), HK_EIO);
+    hk_buf_init(&page, 0);
+    assert_int_equal(hk_metrics_render(&src, now, &page), HK_OK);
+    check_format(page.data);
+    assert_true(sample(page.data, "hookd_store_healthy") == 0);
+    assert_true(sample(page.data, "hookd_store_fsync_failed") == 0);
+    assert_true(sample(page.data, "hookd_store_writes_failing") == 1);
+    assert_true(sample(page.data, "hookd_store_write_failures_total") == 1);
+    hk_buf_free(&page);
+    assert_int_equal(hk_customer_upsert(&e->ctx, &in2, e->arena, &r, &c, &err), HK_OK);
+    hk_buf_init(&page, 0);
+    assert_int_equal(hk_metrics_render(&src, now, &page), HK_OK);
+    assert_true(sample(page.data, "hookd_store_healthy") == 1);
+    assert_true(sample(page.data, "hookd_store_writes_failing") == 0);
+    assert_true(sample(page.data, "hookd_store_write_failures_total") == 1);
+    hk_buf_free(&page);
 
     /* before the delivery was due: nothing waits */
     hk_buf_init(&page, 0);

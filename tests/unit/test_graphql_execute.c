@@ -899,6 +899,83 @@ static const char *deep_query(char *q, size_t size, int depth)
     return q;
 }
 
+/* A JSON array of n ones, or of n objects {"a":[1,1]} (4 values each) with `nested`. */
+static char *ones(size_t n, bool nested)
+{
+    const char *item = nested ? "{\"a\":[1,1]}," : "1,";
+    size_t w = strlen(item);
+    char *s = malloc(n * w + 3);
+    assert_non_null(s);
+    s[0] = '[';
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + 1 + i * w, item, w);
+    size_t end = n ? n * w : 1; /* over the last comma */
+    s[end] = ']';
+    s[end + 1] = '\0';
+    return s;
+}
+
+static void test_variable_size_limits(void **state)
+{
+    const char *q = "query($l: [Int!]) { echo(list: $l) }";
+    gql_limits lim = {.max_variable_values = 50, .max_variable_list_items = 20};
+    run_opts o = {.limits = &lim};
+    char vars[4096];
+
+    /* Within both: answered. */
+    char *list = ones(20, false);
+    snprintf(vars, sizeof vars, "{\"l\": %s}", list);
+    o.vars = vars;
+    run_with(q, &o);
+    assert_int_equal(outcome.http_status, 200);
+    free(list);
+
+    /* One item more than a list may hold: refused before coercion, naming the variable. */
+    list = ones(21, false);
+    snprintf(vars, sizeof vars, "{\"l\": %s}", list);
+    run_with(q, &o);
+    assert_int_equal(outcome.http_status, 400);
+    assert_string_equal(outcome.code, GQL_CODE_BAD_USER_INPUT);
+    assert_non_null(strstr(response, "Variable \\\"$l\\\" holds a list of 21 items; a list may "
+                                     "hold at most 20."));
+    free(list);
+
+    /* Short lists, but more values than all the variables may hold (2 + 1 + 12 * 4 > 50),
+     * even in a variable the operation does not declare. */
+    list = ones(12, true);
+    snprintf(vars, sizeof vars, "{\"l\": [1], \"unused\": %s}", list);
+    run_with(q, &o);
+    assert_int_equal(outcome.http_status, 400);
+    assert_string_equal(outcome.code, GQL_CODE_BAD_USER_INPUT);
+    assert_non_null(strstr(response, "The variables hold more than 50 values"));
+    free(list);
+    list = ones(11, true); /* 2 + 1 + 11 * 4 = 47 */
+    snprintf(vars, sizeof vars, "{\"l\": [1], \"unused\": %s}", list);
+    run_with(q, &o);
+    assert_int_equal(outcome.http_status, 200);
+    free(list);
+
+    /* The defaults: 1000 items a list, 10000 values. */
+    static char big[1 << 20];
+    list = ones(GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS, false);
+    snprintf(big, sizeof big, "{\"l\": %s}", list);
+    free(list);
+    run_vars(q, big);
+    assert_int_equal(outcome.http_status, 200);
+    list = ones(GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS + 1, false);
+    snprintf(big, sizeof big, "{\"l\": %s}", list);
+    free(list);
+    run_vars(q, big);
+    assert_int_equal(outcome.http_status, 400);
+    assert_non_null(strstr(response, "a list may hold at most 1000"));
+    list = ones(GQL_DEFAULT_MAX_VARIABLE_LIST_ITEMS, true); /* 4001 values */
+    snprintf(big, sizeof big, "{\"x\": %s, \"y\": %s, \"z\": %s}", list, list, list);
+    free(list);
+    run_vars(q, big);
+    assert_int_equal(outcome.http_status, 400);
+    assert_non_null(strstr(response, "more than 10000 values"));
+}
+
 static void test_depth_default_limit(void **state)
 {
     char q[2048];
@@ -985,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_field_selected),
         cmocka_unit_test(test_field_selected_path),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_variable_size_limits),
         cmocka_unit_test(test_depth_default_limit),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_schema_check),

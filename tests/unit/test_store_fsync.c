@@ -269,6 +269,49 @@ static void test_clean_failure_keeps_the_store_healthy(void **state)
     assert_false(customer_exists(e, "fails@example.com"));
 }
 
+/* Writes that fail (a full disk, EIO) are reported while they last, not for ever: the
+ * write health says so from the first failed transaction to the next that commits, and
+ * counts them; the sticky state is not touched. */
+static void test_failing_writes_are_reported_until_one_commits(void **state)
+{
+    test_env *e = *state;
+    hk_error err;
+    hk_store_write_health h;
+    assert_int_equal(create_customer(e, "first@example.com", &err), HK_OK);
+    hk_store_get_write_health(e->store, &h);
+    assert_false(h.failing);
+    assert_null(h.reason);
+    assert_int_equal(h.failures, 0);
+
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_debug_fail_nth_write(e->store, 1), HK_OK);
+        char email[64];
+        snprintf(email, sizeof email, "fails%d@example.com", i);
+        assert_int_equal(create_customer(e, email, &err), HK_EIO);
+        hk_store_get_write_health(e->store, &h);
+        assert_true(h.failing);
+        assert_string_equal(h.reason, "I/O error"); /* the hook fails without SQLite */
+        assert_int_equal(h.failures, (uint64_t)i + 1);
+        assert_true(h.failing_ms >= 0);
+        assert_true(hk_store_healthy(e->store, NULL));
+    }
+    /* A refusal by the domain (no I/O) changes nothing. */
+    hk_upsert_customer_input bad = test_by_email("not an email", "Bad");
+    hk_upsert_result r;
+    hk_customer c;
+    assert_int_equal(hk_customer_upsert(&e->ctx, &bad, e->arena, &r, &c, &err), HK_EINVAL);
+    hk_store_get_write_health(e->store, &h);
+    assert_true(h.failing);
+
+    assert_int_equal(store_debug_fail_nth_write(e->store, 0), HK_OK);
+    assert_int_equal(create_customer(e, "works@example.com", &err), HK_OK);
+    hk_store_get_write_health(e->store, &h);
+    assert_false(h.failing);
+    assert_null(h.reason);
+    assert_int_equal(h.failing_ms, 0);
+    assert_int_equal(h.failures, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +320,8 @@ int main(void)
         cmocka_unit_test(test_failed_fsync_answers_the_whole_batch),
         cmocka_unit_test_setup_teardown(test_clean_failure_keeps_the_store_healthy, test_env_setup,
                                         test_env_teardown),
+        cmocka_unit_test_setup_teardown(test_failing_writes_are_reported_until_one_commits,
+                                        test_env_setup, test_env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

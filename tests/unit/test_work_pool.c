@@ -180,6 +180,32 @@ static void test_stop_runs_the_queue_and_refuses_more(void **state)
     hk_work_pool_stop(NULL);
 }
 
+/* A drained pool runs what was queued, then refuses jobs (without touching freed memory:
+ * the HTTP server's callbacks may still submit while libmicrohttpd stops) until stopped. */
+static void test_drain_then_stop(void **state)
+{
+    (void)state;
+    hk_work_pool *pool;
+    hk_error err;
+    atomic_int total = 0;
+    job jobs[8];
+    assert_int_equal(hk_work_pool_start(2, "test-pool", &pool, &err), HK_OK);
+    for (int i = 0; i < 8; i++) {
+        jobs[i] = (job){.work.run = count, .ran_total = &total};
+        assert_true(hk_work_pool_submit(pool, &jobs[i].work));
+    }
+    hk_work_pool_drain(pool);
+    assert_int_equal(atomic_load(&total), 8);
+    job late = {.work.run = count, .ran_total = &total};
+    assert_false(hk_work_pool_submit(pool, &late.work));
+    hk_work_pool_drain(pool); /* again: nothing */
+    assert_false(hk_work_pool_submit(pool, &late.work));
+    assert_int_equal(late.runs, 0);
+    hk_work_pool_stop(pool);
+    assert_int_equal(atomic_load(&total), 8);
+    hk_work_pool_drain(NULL);
+}
+
 static void test_bad_thread_counts(void **state)
 {
     (void)state;
@@ -197,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_every_job_runs_once),
         cmocka_unit_test(test_a_blocked_job_does_not_hold_the_others),
         cmocka_unit_test(test_stop_runs_the_queue_and_refuses_more),
+        cmocka_unit_test(test_drain_then_stop),
         cmocka_unit_test(test_bad_thread_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
+import https from "node:https";
 
 import { gql } from "../helpers.mjs";
 import { now, sleep } from "../receiver.mjs";
@@ -42,7 +43,21 @@ export const allOk = () => results.length > 0 && results.every(Boolean);
 
 // ---- hookd ----------------------------------------------------------------------------
 
-async function healthy(port) {
+// Over HTTPS (a test certificate: not verified) when `tls`.
+function healthyTls(port) {
+  return new Promise((resolve) => {
+    const req = https.get({ host: "127.0.0.1", port, path: "/healthz", rejectUnauthorized: false, timeout: 1000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
+}
+
+async function healthy(port, tls = false) {
+  if (tls) return healthyTls(port);
   try {
     const res = await fetch(`http://127.0.0.1:${port}/healthz`, {
       signal: AbortSignal.timeout(1000),
@@ -63,9 +78,10 @@ function logSize(log) {
 
 // A running `hookd serve`: { child, port, pid, exited (Promise of { code, signal }) }.
 // `extraEnv` is added to the environment; `preferredPort` is tried first (a restart keeps
-// its address), then random ports while the address is taken.
-export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidFile } = {}) {
-  const BIN = need("HOOKD_BIN");
+// its address), then random ports while the address is taken; `bin` replaces HOOKD_BIN;
+// `tls`: it serves HTTPS (extraEnv names the certificate), checked without verifying it.
+export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidFile, bin, tls = false } = {}) {
+  const BIN = bin ?? need("HOOKD_BIN");
   const pg = !data && process.env.HOOKD_DATABASE_URL;
   if (!pg) data ??= need("HOOKD_DATA_DIR");
   const store = pg ? [] : ["--data-dir", data];
@@ -89,7 +105,7 @@ export async function startHookd({ extraEnv = {}, preferredPort, data, log, pidF
     exited.then(() => (gone = true));
     const deadline = now() + 15_000;
     while (!gone && now() < deadline) {
-      if (await healthy(port)) {
+      if (await healthy(port, tls)) {
         const server = { child, port, pid: child.pid, exited, alive: () => !gone };
         running.add(server);
         exited.then(() => running.delete(server));

@@ -5,7 +5,10 @@
 // each fault (ENOSPC: disk full; EROFS: read-only; EIO: a failing disk) every kind of
 // mutation is sent while the fault is on; each must fail cleanly with Plain's
 // MutationError { type: INTERNAL, code: "internal" } (SPEC §6), hookd must stay up and
-// keep serving reads, and once the fault is cleared nothing of the failed mutations may
+// keep serving reads, /healthz must answer 503 with the reason while writes fail (and
+// /metrics: hookd_store_writes_failing 1, each failed mutation counted in
+// hookd_graphql_internal_errors_total) and 200 again once a write commits (issue 15),
+// and once the fault is cleared nothing of the failed mutations may
 // exist (no entity, no change, no event) while everything committed before is intact, a
 // new mutation works and every committed event is delivered. Then:
 //   - a load of upserts over several connections while the fault flips on and off
@@ -192,8 +195,22 @@ async function deliveryFigures(expected, timeoutMs = 30_000) {
 
 const problems = [];
 
+// What /healthz gives as the reason for each fault (SQLite's error, in hookd's words).
+const REASONS = { ENOSPC: "disk full", EROFS: "I/O error", EIO: "I/O error" };
+
+// The store's health and the server's failures as /metrics has them.
+async function metrics() {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  const v = (name) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    healthy: v("hookd_store_healthy"), failing: v("hookd_store_writes_failing"),
+    failures: v("hookd_store_write_failures_total"), internal: v("hookd_graphql_internal_errors_total"),
+  };
+}
+
 async function modeCase(mode, description, fx, expectedAll) {
   const before = await snapshot(fx);
+  const startM = await metrics();
   const linesBefore = faultLines().length;
   faultOn(mode);
   const muts = failingMutations(mode, fx);
@@ -210,7 +227,12 @@ async function modeCase(mode, description, fx, expectedAll) {
       bad.push(`${mu.name}: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
     }
   }
-  const healthz = (await fetch(`http://127.0.0.1:${server.port}/healthz`)).status;
+  // While writes fail, /healthz says so (503, with the reason) and so does /metrics; the
+  // failed mutations count as the server's errors although they are answered 200.
+  const hz = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+  const healthz = hz.status;
+  const reason = (await hz.json().catch(() => ({}))).reason ?? "";
+  const during = await metrics();
   const readsOk = (await snapshot(fx)) === before; // reads are served during the fault
   const injected = faultLines().length - linesBefore;
   faultOff();
@@ -229,17 +251,25 @@ async function modeCase(mode, description, fx, expectedAll) {
     bad.push(`a mutation after the fault was cleared: ${e.message}`);
   }
   const figures = await deliveryFigures([`created:${y}`]);
+  const healthzAfter = (await fetch(`http://127.0.0.1:${server.port}/healthz`)).status;
+  const afterM = await metrics();
+  const internal = during.internal - startM.internal;
+  const healthOk = healthz === 503 && reason.startsWith(`store writes are failing: ${REASONS[mode]}`) &&
+    during.failing === 1 && during.healthy === 0 && during.failures > startM.failures &&
+    internal === muts.length && healthzAfter === 200 && afterM.failing === 0 && afterM.healthy === 1;
   const ok = bad.length === 0 && clean === muts.length && halfWritten === 0 && alive && readsOk &&
-    newWorks && injected > 0 && figures.lost === 0;
+    newWorks && injected > 0 && figures.lost === 0 && healthOk;
   if (!ok) {
     problems.push(`${mode}: ${bad.join("; ")}${halfWritten ? `; store changed: before ${before} after ${after}` : ""}` +
       `${readsOk ? "" : "; reads during the fault differed"}${alive ? "" : "; hookd exited"}` +
-      `${injected ? "" : "; fault_fs failed no call (not reached?)"}`);
+      `${injected ? "" : "; fault_fs failed no call (not reached?)"}` +
+      `${healthOk ? "" : `; health: /healthz ${healthz} "${reason}" then ${healthzAfter}, metrics during ${JSON.stringify(during)} after ${JSON.stringify(afterM)}, internal errors ${internal}`}`);
   }
   reliability("faults", description, {
     mutations: muts.length, failed_cleanly: clean, half_written: halfWritten,
     committed_after: figures.committed, delivered: figures.delivered, lost: figures.lost,
-    duplicates: figures.duplicates, healthz, injected_calls: injected,
+    duplicates: figures.duplicates, healthz, healthz_after: healthzAfter,
+    writes_failing_gauge: during.failing, internal_errors_counted: internal, injected_calls: injected,
   }, ok);
 }
 

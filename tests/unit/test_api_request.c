@@ -1,0 +1,168 @@
+/*
+ * test_api_request.c - one request's way through the API apart from its
+ * GraphQL: the key checked before the body is read (api_auth_cached never
+ * touches the store, api_auth_lookup does), the body sized before it is
+ * parsed, and answers that report the server's own failures
+ * (api_response.internal_error) although Plain's format answers them 200.
+ */
+#include "api_fixture.h"
+
+#include "store/store_int.h"
+
+static void test_auth_before_the_body(void **state)
+{
+    api_fixture *f = *state;
+    api_caller who;
+    /* No key, another scheme, an empty Bearer: refused without the store. */
+    assert_int_equal(api_auth_cached(f->api, NULL, &who), API_AUTH_REFUSED);
+    assert_int_equal(api_auth_cached(f->api, "Basic abc", &who), API_AUTH_REFUSED);
+    assert_int_equal(api_auth_cached(f->api, "Bearer   ", &who), API_AUTH_REFUSED);
+    /* A key not seen yet must be looked up; then it is remembered. */
+    assert_int_equal(api_auth_cached(f->api, f->auth, &who), API_AUTH_LOOKUP);
+    assert_int_equal(api_auth_lookup(f->api, f->auth, &who), API_AUTH_OK);
+    assert_string_equal(who.ctx.workspace_id, f->boot.workspace_id);
+    memset(&who, 0xff, sizeof who);
+    assert_int_equal(api_auth_cached(f->api, f->auth, &who), API_AUTH_OK);
+    assert_string_equal(who.ctx.workspace_id, f->boot.workspace_id);
+    assert_int_equal(who.ctx.permissions, f->ctx.permissions);
+    /* A wrong key: looked up, refused, and never remembered as good. */
+    const char *wrong = "Bearer hkey_wrongwrongwrongwrongwrongwrongwrongwrong";
+    assert_int_equal(api_auth_cached(f->api, wrong, &who), API_AUTH_LOOKUP);
+    assert_int_equal(api_auth_lookup(f->api, wrong, &who), API_AUTH_REFUSED);
+    assert_int_equal(api_auth_cached(f->api, wrong, &who), API_AUTH_LOOKUP);
+
+    /* The answers say which. */
+    api_response r;
+    api_auth_answer(API_AUTH_REFUSED, NULL, &r);
+    assert_int_equal(r.http_status, 401);
+    assert_false(r.internal_error);
+    assert_non_null(strstr(r.body.data, "missing API key"));
+    assert_non_null(strstr(r.body.data, "\"UNAUTHENTICATED\""));
+    hk_buf_free(&r.body);
+    api_auth_answer(API_AUTH_REFUSED, wrong, &r);
+    assert_int_equal(r.http_status, 401);
+    assert_non_null(strstr(r.body.data, "invalid API key"));
+    hk_buf_free(&r.body);
+    api_auth_answer(API_AUTH_FAILED, f->auth, &r);
+    assert_int_equal(r.http_status, 500);
+    assert_true(r.internal_error);
+    hk_buf_free(&r.body);
+
+    /* A request run as the caller found. */
+    assert_int_equal(api_auth_lookup(f->api, f->auth, &who), API_AUTH_OK);
+    const char *q = "{\"query\":\"{ myWorkspace { id } }\"}";
+    assert_int_equal(api_graphql_as(f->api, &who, q, strlen(q), &r), HK_OK);
+    assert_int_equal(r.http_status, 200);
+    assert_non_null(strstr(r.body.data, f->boot.workspace_id));
+    hk_buf_free(&r.body);
+}
+
+/* A body of `n` values: {"query":..., "variables":{"l":[1,1,...]}} (n - 4 ones). */
+static char *body_of(size_t n)
+{
+    const char *head = "{\"query\":\"{ myWorkspace { id } }\",\"variables\":{\"l\":[";
+    size_t ones = n - 4, hl = strlen(head);
+    char *b = malloc(hl + ones * 2 + 8);
+    assert_non_null(b);
+    memcpy(b, head, hl);
+    size_t at = hl;
+    for (size_t i = 0; i < ones; i++) {
+        memcpy(b + at, "1,", 2);
+        at += 2;
+    }
+    at -= ones ? 1 : 0;
+    memcpy(b + at, "]}}", 4);
+    return b;
+}
+
+static void post(api_fixture *f, const char *body, api_response *r)
+{
+    assert_int_equal(api_graphql(f->api, f->auth, body, strlen(body), r), HK_OK);
+}
+
+static void test_body_is_sized_before_it_is_parsed(void **state)
+{
+    api_fixture *f = *state;
+    api_response r;
+    /* 10,100 values parse; the list is then refused by the variables' own limit. */
+    char *b = body_of(10100);
+    post(f, b, &r);
+    assert_int_equal(r.http_status, 400);
+    assert_non_null(strstr(r.body.data, "a list may hold at most 1000"));
+    hk_buf_free(&r.body);
+    free(b);
+    /* One more is refused before jansson sees it. */
+    b = body_of(10101);
+    post(f, b, &r);
+    assert_int_equal(r.http_status, 400);
+    assert_non_null(strstr(r.body.data, "holds more than 10100 JSON values"));
+    assert_non_null(strstr(r.body.data, "\"BAD_USER_INPUT\""));
+    hk_buf_free(&r.body);
+    free(b);
+
+    /* Commas, colons and brackets inside strings (escaped quotes too) are not values. */
+    static char text[300000];
+    size_t at = (size_t)snprintf(text, sizeof text,
+                                 "{\"query\":\"{ myWorkspace { id } }\",\"extensions\":{\"x\":\"");
+    for (int i = 0; i < 20000; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "[,:{\\\"");
+    snprintf(text + at, sizeof text - at, "\"}}");
+    post(f, text, &r);
+    assert_int_equal(r.http_status, 200);
+    hk_buf_free(&r.body);
+
+    /* Nesting deeper than 256 is refused by the scan; jansson would go to 2048. */
+    at = (size_t)snprintf(text, sizeof text, "{\"query\":\"{ myWorkspace { id } }\",\"x\":");
+    for (int i = 0; i < 300; i++)
+        text[at++] = '[';
+    for (int i = 0; i < 300; i++)
+        text[at++] = ']';
+    snprintf(text + at, sizeof text - at, "}");
+    post(f, text, &r);
+    assert_int_equal(r.http_status, 400);
+    assert_non_null(strstr(r.body.data, "nests JSON too deeply"));
+    hk_buf_free(&r.body);
+}
+
+/* A mutation the store fails is answered 200 with a MutationError of type INTERNAL, as Plain
+ * does; the response says it is the server's failure all the same. */
+static void test_internal_errors_are_flagged(void **state)
+{
+    api_fixture *f = *state;
+    const char *upsert =
+        "{\"query\":\"mutation { upsertCustomer(input: { identifier: { emailAddress: "
+        "\\\"i@example.com\\\" }, onCreate: { fullName: \\\"I\\\", email: { email: "
+        "\\\"i@example.com\\\", isVerified: false } }, onUpdate: {} }) { result error { type } "
+        "} }\"}";
+    api_response r;
+    assert_int_equal(store_debug_fail_nth_write(f->env->store, 1), HK_OK);
+    post(f, upsert, &r);
+    assert_int_equal(r.http_status, 200);
+    assert_non_null(strstr(r.body.data, "\"type\":\"INTERNAL\""));
+    assert_true(r.internal_error);
+    hk_buf_free(&r.body);
+    assert_int_equal(store_debug_fail_nth_write(f->env->store, 0), HK_OK);
+    post(f, upsert, &r);
+    assert_int_equal(r.http_status, 200);
+    assert_non_null(strstr(r.body.data, "\"result\":\"CREATED\""));
+    assert_false(r.internal_error);
+    hk_buf_free(&r.body);
+    /* A client's mistake is not the server's. */
+    post(f, "{\"query\":\"{ nope }\"}", &r);
+    assert_int_equal(r.http_status, 400);
+    assert_false(r.internal_error);
+    hk_buf_free(&r.body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_auth_before_the_body, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_body_is_sized_before_it_is_parsed, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_internal_errors_are_flagged, api_fixture_setup,
+                                        api_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
