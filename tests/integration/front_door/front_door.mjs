@@ -249,14 +249,16 @@ async function main() {
       return [{ requests: 8, items: 100000, body_kib: Math.round(f.body_bytes / 1024), answered_400: f.statuses.filter((x) => x === 400).length, ms: f.ms, rss_before_mib: f.rss_before_mib, rss_peak_mib: f.rss_peak_mib, rss_after_mib: f.rss_after_mib }, p];
     }));
 
-  await check("memory given back after a burst of 96 requests with 1 MB variables", () =>
+  // 60 at once (within the 64 MiB body budget), twice: without the trim hookd kept 43 to 96
+  // MiB of the peak (glibc keeps what threads freed in their arenas), with it 11 to 16.
+  await check("memory given back after a burst of 120 requests with 1 MB variables", () =>
     withHookd({}, async (s) => {
-      const f = await burst({ port: s.port, pid: s.pid, key: KEY, concurrent: 48, bytes: 1000000, rounds: 2, settle: 1500 * SCALE });
+      const f = await burst({ port: s.port, pid: s.pid, key: KEY, concurrent: 60, bytes: 1000000, rounds: 2, settle: 1500 * SCALE });
       const p = [];
-      expect(p, f.answered_200 === 96, `${f.answered_200} answered 200, others ${f.other}`);
+      expect(p, f.answered_200 === 120, `${f.answered_200} answered 200, others ${f.other}`);
       const kept = f.rss_after_mib - f.rss_before_mib;
-      if (!ASAN) expect(p, kept < 20, `RSS ${f.rss_before_mib} -> ${f.rss_peak_mib} -> ${f.rss_after_mib} MiB`);
-      return [{ requests: 96, rss_before_mib: f.rss_before_mib, rss_peak_mib: f.rss_peak_mib, rss_after_mib: f.rss_after_mib, kept_mib: ASAN ? `${kept} (ASan: not checked)` : kept }, p];
+      if (!ASAN) expect(p, kept < 25, `RSS ${f.rss_before_mib} -> ${f.rss_peak_mib} -> ${f.rss_after_mib} MiB`);
+      return [{ requests: 120, rss_before_mib: f.rss_before_mib, rss_peak_mib: f.rss_peak_mib, rss_after_mib: f.rss_after_mib, kept_mib: ASAN ? `${kept} (ASan: not checked)` : kept }, p];
     }));
 
   summary();
