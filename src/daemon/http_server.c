@@ -828,14 +828,46 @@ static bool about_a_client(const char *fmt)
     return false;
 }
 
+/*
+ * A client's failed TLS handshake, in libmicrohttpd's words (GnuTLS's, such as "received
+ * handshake message out of context"), says nothing to an operator about what happened:
+ * rewritten into `out` with the likely causes, the library's words kept in parentheses.
+ * False for any other message.
+ */
+static bool describe_tls_failure(const char *line, char *out, size_t size)
+{
+    static const char *const prefixes[] = {
+        "Error: received handshake message out of context",
+        "Error: Failed to perform TLS handshake",
+        "Failed to perform TLS handshake",
+    };
+    size_t i = 0;
+    while (i < sizeof prefixes / sizeof prefixes[0] &&
+           strncmp(line, prefixes[i], strlen(prefixes[i])) != 0)
+        i++;
+    if (i == sizeof prefixes / sizeof prefixes[0])
+        return false;
+    const char *detail = strncmp(line, "Error: ", 7) == 0 ? line + 7 : line;
+    size_t n = strlen(detail);
+    while (n > 0 && (detail[n - 1] == '.' || detail[n - 1] == ' '))
+        n--;
+    snprintf(out, size,
+             "a client's TLS handshake failed (%.*s): usually plain HTTP sent to this HTTPS "
+             "port, or a client that rejects the certificate or shares no TLS version with it",
+             (int)n, detail);
+    return true;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     hk_http_server *server = cls;
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
-    size_t len = strlen(line);
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
+    char raw[512], line[768];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t len = strlen(raw);
+    while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+        raw[--len] = '\0';
+    if (!describe_tls_failure(raw, line, sizeof line))
+        snprintf(line, sizeof line, "%s", raw);
     bool client = about_a_client(fmt);
     unsigned held = 0;
     pthread_mutex_lock(&server->log_lock);

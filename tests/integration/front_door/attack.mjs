@@ -315,14 +315,14 @@ export async function headerCases({ port, key, wait = 5000, secure = false }) {
 }
 
 // Lines in the log file from byte `from` on.
-function logLinesSince(file, from) {
+export function logLinesSince(file, from) {
   try {
     return readFileSync(file).subarray(from).toString("utf8").split("\n").filter(Boolean);
   } catch {
     return [];
   }
 }
-const logSize = (file) => {
+export const logSize = (file) => {
   try {
     return statSync(file).size;
   } catch {

@@ -18,8 +18,8 @@ import { writeFileSync } from "node:fs";
 
 import { allOk, killHookd, need, reliability, startHookd, summary } from "../faults/common.mjs";
 import {
-  aborts, burst, closeAll, early413, exchange, headerCases, healthz, openMany, rssMiB, sleep,
-  slowloris, smuggle, statuses, unauthBodies, variables,
+  aborts, burst, closeAll, early413, exchange, headerCases, healthz, logLinesSince, logSize,
+  openMany, rssMiB, sleep, slowloris, smuggle, statuses, unauthBodies, variables,
 } from "./attack.mjs";
 
 const KEY = need("HOOKD_API_KEY");
@@ -223,6 +223,23 @@ async function main() {
         }
         expect(p, e.answered_413 === 3, `${e.answered_413} of 3 read their 413 (${e.reset_or_nothing} resets)`);
         return [{ ...fig, answered_413: `${e.answered_413}/3` }, p];
+      }, { tls: true }));
+
+    // The first client of a fresh server, so that the log gate has not held its line back.
+    await check("over HTTPS: plain HTTP sent to the port is logged in an operator's words", () =>
+      withHookd({ HOOKD_HTTPS_CERT: cert, HOOKD_HTTPS_KEY: need("HOOKD_TEST_CERT_KEY") }, async (s) => {
+        const from = logSize(LOG);
+        const r = await exchange(s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", { timeoutMs: 3000 });
+        let line;
+        for (let i = 0; i < 40 && !line; i++) {
+          await sleep(50);
+          line = logLinesSince(LOG, from).find((l) => /TLS handshake/.test(l));
+        }
+        const p = [];
+        expect(p, r.status !== 200, `answered ${r.status} in plain HTTP`);
+        expect(p, line && /a client's TLS handshake failed \(.+\): usually plain HTTP sent to this HTTPS port/.test(line),
+          `log line: ${line ?? "none"}`);
+        return [{ logged: line ? line.replace(/^.*http: /, "").slice(0, 60) : "none" }, p];
       }, { tls: true }));
   }
 
