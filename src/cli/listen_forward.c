@@ -118,10 +118,11 @@ void lf_forward(lf_forwarder *f, const lh_request *req, lf_result *out)
     if (rc == CURLE_OK) {
         out->status = (int)status;
     } else {
-        snprintf(out->error, sizeof out->error, "%s",
-                 rc == CURLE_OPERATION_TIMEDOUT ? "timeout"
-                 : curl_error[0]                ? curl_error
-                                                : curl_easy_strerror(rc));
+        const char *why = rc == CURLE_OPERATION_TIMEDOUT ? "timeout"
+                          : curl_error[0]                ? curl_error
+                                                         : curl_easy_strerror(rc);
+        /* Cut to fit: curl's messages may be longer than the line shows. */
+        snprintf(out->error, sizeof out->error, "%.*s", (int)sizeof out->error - 1, why);
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, (char *)NULL);
