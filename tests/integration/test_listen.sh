@@ -359,8 +359,14 @@ check_lines "C: every attempt is refused as bad_signature with the library's mes
 check_lines "C: hookd retried: attempts 1 then 2 of one event" "$tmp/C.out" \
     "L.map(l => l.attempt).join() === '1,2' && L[0].eventId === L[1].eventId && /^pEv_/.test(L[0].eventId)"
 event_c=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]).eventId' "$tmp/C.out")
-hc --json deliveries attempts "$target_c" "$event_c"
-attempts=$(jsonv 'd.hookdWebhookDeliveries.edges[0].node.attempts.map(a => a.statusCode).join()')
+# hookd records an attempt once it has the answer, a little after listen printed it: wait
+# (up to 10 s, an instrumented build is slow) until both are recorded.
+for _ in $(seq 100); do
+    hc --json deliveries attempts "$target_c" "$event_c"
+    attempts=$(jsonv 'd.hookdWebhookDeliveries.edges[0].node.attempts.map(a => a.statusCode).join()')
+    [ "$attempts" = "400,400" ] && break
+    sleep 0.1
+done
 if [ "$attempts" = "400,400" ]; then
     pass "hookd recorded both attempts with status 400"
 else

@@ -18,7 +18,10 @@
 //   lost        committed - delivered: must be 0
 //   duplicates  arrivals beyond the first of an (event, target); each must repeat an attempt
 //               in flight at a kill: its first arrival came from the killed node before the
-//               kill, the repeat after it, with the same attempt number (never recorded)
+//               kill, the repeat after it, with the same attempt number (never recorded), or
+//               a later one when hookd recorded every attempt in between as failed (the
+//               survivor's first try may fail too, e.g. on a kept-alive connection the
+//               receiver closed as it was sent)
 //   uncertain   mutations whose answer was lost in a kill (never counted as lost)
 //   undelivered deliveries hookd holds that are not SUCCEEDED after the drain: must be 0
 //   taken_over  deliveries a dead node had started that the survivor finished
@@ -286,8 +289,19 @@ async function main() {
   let takenOver = 0;
   const unexplained = [];
   const byNode = new Array(NODES).fill(0);
+  // hookd recorded attempts first..last-1 of the delivery of event `id` to target `t` as failed.
+  const failedBetween = (t, id, first, last) => {
+    const attempts = held[t].get(id)?.attempts ?? [];
+    for (let n = first; n < last; n++) {
+      const a = attempts.find((x) => x.number === n);
+      if (!a || a.error === null) return false;
+    }
+    return true;
+  };
   for (const [k, { ids, recs }] of got) {
     if (ids.size > 1) problems.push(`${k}: ${ids.size} different events for one mutation`);
+    const t = k.slice(0, k.indexOf("|"));
+    const id = [...ids][0];
     duplicates += recs.length - 1;
     recs.sort((a, b) => a.arrivedAt - b.arrivedAt);
     for (const r of recs) if (nodeOf(r) >= 0) byNode[nodeOf(r)]++;
@@ -296,7 +310,10 @@ async function main() {
       const next = recs[i];
       const dead = nodes[nodeOf(prev)];
       const inFlight = dead && dead.killedAt !== null && prev.arrivedAt < dead.exitedAt &&
-        next.arrivedAt > dead.killedAt && attemptOf(next) === attemptOf(prev);
+        next.arrivedAt > dead.killedAt &&
+        (attemptOf(next) === attemptOf(prev) ||
+          (attemptOf(next) > attemptOf(prev) &&
+            failedBetween(t, id, attemptOf(prev), attemptOf(next))));
       if (inFlight) {
         if (nodeOf(next) !== dead.n) takenOver++;
       } else {
