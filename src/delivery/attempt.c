@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -334,6 +335,68 @@ static size_t sequence_length(unsigned char c)
     if ((c & 0xf8) == 0xf0)
         return 4;
     return 0;
+}
+
+/* ---- Keep-Alive ---- */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A whole number of seconds, digits only, at most DELIVERY_KEEP_ALIVE_MAX; -1 otherwise. */
+static int parse_seconds(const char *s, size_t n)
+{
+    if (n == 0)
+        return -1;
+    int v = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return -1;
+        v = v * 10 + (s[k] - '0');
+        if (v > DELIVERY_KEEP_ALIVE_MAX)
+            return -1;
+    }
+    return v;
+}
+
+int delivery_keep_alive_timeout(const char *line, size_t n)
+{
+    static const char name[] = "keep-alive:";
+    const size_t len = sizeof name - 1;
+    if (n < len || strncasecmp(line, name, len) != 0)
+        return -1;
+    while (n > len && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+        n--;
+    /* Parameters separated by commas: "timeout=5, max=100". */
+    for (size_t i = len; i < n;) {
+        while (i < n && (is_space(line[i]) || line[i] == ','))
+            i++;
+        size_t end = i;
+        while (end < n && line[end] != ',')
+            end++;
+        size_t plen = end - i;
+        while (plen > 0 && is_space(line[i + plen - 1]))
+            plen--;
+        if (plen > 8 && strncasecmp(line + i, "timeout=", 8) == 0)
+            return parse_seconds(line + i + 8, plen - 8);
+        i = end;
+    }
+    return -1;
+}
+
+/* libcurl's default CURLOPT_MAXAGE_CONN. */
+#define CURL_DEFAULT_MAX_AGE 118L
+#define KEEP_ALIVE_MARGIN_S 2
+
+long delivery_connection_max_age(int timeout_s)
+{
+    if (timeout_s < 0)
+        return CURL_DEFAULT_MAX_AGE;
+    long age = (long)timeout_s - KEEP_ALIVE_MARGIN_S;
+    if (age < 0)
+        age = 0;
+    return age < CURL_DEFAULT_MAX_AGE ? age : CURL_DEFAULT_MAX_AGE;
 }
 
 size_t delivery_excerpt_clean(char *s, size_t n, size_t max)

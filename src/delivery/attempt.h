@@ -136,6 +136,26 @@ typedef struct delivery_outcome_in {
  */
 bool delivery_outcome(const delivery_outcome_in *in, char *error, size_t size, int *status_code);
 
+/*
+ * The idle time a response's header line promises to keep its connection for:
+ * N from "Keep-Alive: ... timeout=N ..." (the name in any case, parameters in
+ * any order, N at most DELIVERY_KEEP_ALIVE_MAX), -1 for any other line or a
+ * malformed value. `line` is the raw line (n bytes, CRLF included or not).
+ */
+#define DELIVERY_KEEP_ALIVE_MAX 3600
+int delivery_keep_alive_timeout(const char *line, size_t n);
+
+/*
+ * CURLOPT_MAXAGE_CONN for a target whose last response promised `timeout_s`
+ * of idle time (-1: none): a kept-alive connection idle for about that long is
+ * about to be closed by the receiver, and a request sent as it closes fails
+ * with no answer (the attempt is lost, retried later, perhaps delivered
+ * twice). libcurl reuses a connection while its idle whole seconds do not
+ * exceed the age, so the age leaves two seconds of margin. With no promise,
+ * libcurl's own default (118 s).
+ */
+long delivery_connection_max_age(int timeout_s);
+
 /* Makes a response excerpt storable as text: cuts s[0..n) to at most `max`
  * bytes without splitting a character, and replaces NUL bytes and invalid
  * UTF-8 with '?'. Works in place; returns the new length (s[len] = NUL, so

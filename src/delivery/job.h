@@ -44,6 +44,7 @@ typedef struct delivery_job {
     hk_addr_class refused_class; /* ... of this class (for the log) */
     bool body_cut;               /* the response was longer than we read */
     bool headers_complete;       /* the last response head ended with its blank line */
+    int keep_alive_s;            /* the last response head's Keep-Alive timeout, -1: none */
     unsigned requests_sent;      /* requests libcurl started for this attempt */
     bool resend_refused;         /* it was about to send the attempt a second time */
     size_t response_bytes;

@@ -75,6 +75,7 @@ delivery_target *delivery_targets_get(delivery_targets *t, const char *target_id
     s->id[n] = '\0';
     s->due_at = HK_TIME_NONE;
     s->limit = 1; /* slow start: a target earns concurrency by answering */
+    s->keep_alive_s = -1;
     size_t b = bucket_of(target_id);
     s->next = t->buckets[b];
     t->buckets[b] = s;

@@ -49,7 +49,10 @@ struct delivery_target {
     bool paced;            /* on the dispatcher's paced list */
     int64_t duration_ms;   /* moving average of its attempts' durations, 0: none yet */
     int64_t progress_ms;   /* monotonic: its last finished attempt, or when it filled up */
-    bool ready;            /* on the ready list */
+    /* The idle time its last response said its connection would be kept for (Keep-Alive:
+     * timeout=N), -1: none said; the next attempts reuse connections accordingly. */
+    int keep_alive_s;
+    bool ready; /* on the ready list */
     struct delivery_target *ready_next;
 
     /* The target's settings and its workspace's HMAC secret as last read

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "delivery/attempt.h"
 #include "delivery/dispatcher.h"
+#include "delivery/targets.h"
 #include "domain/catalog.h"
 
 /* A receiver's answer is read (so the connection can be reused) up to this
@@ -57,10 +58,16 @@ static size_t on_response_header(char *data, size_t size, size_t nmemb, void *ar
 {
     delivery_job *job = arg;
     size_t n = size * nmemb;
-    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         job->headers_complete = false;
-    else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n'))
+        job->keep_alive_s = -1;
+    } else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
         job->headers_complete = true;
+    } else if (n > 0 && (data[0] == 'k' || data[0] == 'K')) {
+        int t = delivery_keep_alive_timeout(data, n);
+        if (t >= 0)
+            job->keep_alive_s = t;
+    }
     return n;
 }
 
@@ -198,6 +205,9 @@ static CURLcode set_attempt_options(delivery_job *job, const char *url, struct c
     SET(e, rc, CURLOPT_POSTFIELDS, body->data);
     SET(e, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
     SET(e, rc, CURLOPT_HTTPHEADER, headers);
+    /* Handles serve every target: set for each attempt (see delivery_connection_max_age). */
+    SET(e, rc, CURLOPT_MAXAGE_CONN,
+        delivery_connection_max_age(job->target ? job->target->keep_alive_s : -1));
     SET(e, rc, CURLOPT_WRITEDATA, job);
     SET(e, rc, CURLOPT_HEADERDATA, job);
     SET(e, rc, CURLOPT_OPENSOCKETDATA, job);
@@ -314,6 +324,7 @@ static hk_status start_attempt(delivery_job *job)
     job->error[0] = job->curl_error[0] = job->excerpt[0] = '\0';
     job->excerpt_len = job->response_bytes = 0;
     job->address_refused = job->body_cut = job->headers_complete = false;
+    job->keep_alive_s = -1;
     job->requests_sent = 0;
     job->resend_refused = false;
     if (hk_id_new(HK_ID_ATTEMPT, at->attempt_id) != HK_OK)
@@ -389,6 +400,9 @@ void delivery_transfer_finish(delivery_job *job, CURLcode code, const delivery_t
     curl_easy_getinfo(job->easy, CURLINFO_OS_ERRNO, &in.os_errno);
     hk_delivery_result *r = &job->result;
     r->succeeded = delivery_outcome(&in, job->error, sizeof job->error, &r->attempt.status_code);
+    /* A whole response head tells how its connection is kept; no answer tells nothing. */
+    if (job->target && job->headers_complete)
+        job->target->keep_alive_s = job->keep_alive_s;
     job->excerpt_len =
         delivery_excerpt_clean(job->excerpt, job->excerpt_len, HK_ATTEMPT_EXCERPT_MAX);
     r->attempt.response_excerpt = job->excerpt_len ? job->excerpt : NULL;

@@ -811,6 +811,38 @@ async function metrics(w) {
 
 // ---- every body, through the compat suite's validator ----------------------------------
 
+// ---- kept-alive connections -----------------------------------------------------------
+
+describe("kept-alive connections are not reused when the receiver is about to close them", () => {
+  // The receiver closes a connection idle for 5 s and says so ("Keep-Alive: timeout=5").
+  // A request sent as it closes would fail with no answer (and may have been acted on), so
+  // hookd reuses a connection only while it has been idle under 4 s (whole seconds, 3 at
+  // most: CURLOPT_MAXAGE_CONN), and opens a new one after that.
+  const ws = W.keepalive;
+  const P = "/keepalive/x";
+  test("reused after 1 s idle, a new connection after 4.2 s idle, every attempt answered", async (t) => {
+    const r = await startReceiver({ keepAliveMs: 5000 });
+    allReceivers.push(r);
+    r.route(P, { status: 200 });
+    await createTarget(ws, { url: r.url(P), types: [CREATED] });
+    const deliverOne = async (n) => {
+      await createCustomer(ws);
+      await r.waitFor(() => r.finishedTo(P).length >= n, { what: `delivery ${n}` });
+    };
+    await deliverOne(1);
+    assert.equal(r.connections.length, 1, "one connection for the first delivery");
+    await sleep(1000);
+    await deliverOne(2);
+    assert.equal(r.connections.length, 1, "reused after 1 s idle: keep-alive still works");
+    await sleep(4200);
+    await deliverOne(3);
+    t.diagnostic(`connections: ${show(r.connections.map((c) => ({ seq: c.seq, closed: Boolean(c.closedAt) })))}`);
+    assert.equal(r.connections.length, 2, "a new connection after 4.2 s idle, 0.8 s before the receiver's close");
+    assert.deepEqual(r.finishedTo(P).map((x) => x.answered), [200, 200, 200]);
+    assert.deepEqual(r.finishedTo(P).map(attemptNumber), [1, 1, 1], "no attempt failed");
+  });
+});
+
 describe("every delivered body passes tests/compat/validate_bodies.mjs", () => {
   test("schemas, key order, times, compact JSON, SDK parsing", () => {
     const bodies = allReceivers

@@ -261,7 +261,9 @@ class Receiver {
 
 // Starts a receiver on 127.0.0.1 (port 0: a random one). `tls`: { cert, key } for https;
 // with `ca` and `requestClientCert: true` it demands a client certificate signed by `ca`.
-export async function startReceiver({ tls, port = 0 } = {}) {
+// keepAliveMs: how long an idle kept-alive connection stays open (Node sends it as
+// "Keep-Alive: timeout=N" in every answer).
+export async function startReceiver({ tls, port = 0, keepAliveMs = 10_000 } = {}) {
   let server;
   if (tls) {
     server = https.createServer({
@@ -275,7 +277,7 @@ export async function startReceiver({ tls, port = 0 } = {}) {
     server = http.createServer();
   }
   const receiver = new Receiver(server, tls ? "https" : "http");
-  server.keepAliveTimeout = 10_000;
+  server.keepAliveTimeout = keepAliveMs;
   server.on("connection", (socket) => receiver.onConnection(socket));
   server.on("request", (req, res) => receiver.onRequest(req, res));
   if (tls) {

@@ -142,7 +142,7 @@ start_serve() {
     return 1
 }
 
-a_names=(events sdk retries basic mtls disable burst)
+a_names=(events sdk retries basic mtls disable burst keepalive)
 b_names=(mtlsB)
 declare -A keys
 for name in "${a_names[@]}"; do keys[$name]=$(bootstrap "$tmp/a" "delivery-$name"); done

@@ -407,6 +407,44 @@ static void test_excerpt_clean(void **state)
     check_clean("{\"ok\":true}\n", 12, 1024, "{\"ok\":true}\n");
 }
 
+#define KA(line) delivery_keep_alive_timeout(line, strlen(line))
+
+static void test_keep_alive_timeout(void **state)
+{
+    (void)state;
+    assert_int_equal(KA("Keep-Alive: timeout=5\r\n"), 5);
+    assert_int_equal(KA("keep-alive: timeout=5, max=1000\r\n"), 5);
+    assert_int_equal(KA("KEEP-ALIVE:max=100,timeout=72"), 72);
+    assert_int_equal(KA("Keep-Alive: max=100 , TIMEOUT=10 \r\n"), 10);
+    assert_int_equal(KA("Keep-Alive: timeout=0\r\n"), 0);
+    assert_int_equal(KA("Keep-Alive: timeout=3600\r\n"), DELIVERY_KEEP_ALIVE_MAX);
+    /* Malformed or out of range: no promise at all. */
+    assert_int_equal(KA("Keep-Alive: timeout=3601\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive: timeout=99999999999999999999\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive: timeout=\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive: timeout=5s\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive: timeout=-5\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive: max=100\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive:\r\n"), -1);
+    assert_int_equal(KA("Keep-Alive-Timeout: timeout=5\r\n"), -1);
+    assert_int_equal(KA("X-Keep-Alive: timeout=5\r\n"), -1);
+    assert_int_equal(KA("Connection: keep-alive\r\n"), -1);
+    assert_int_equal(delivery_keep_alive_timeout("Keep", 4), -1);
+    /* The line is bounded by n, not by a NUL. */
+    assert_int_equal(delivery_keep_alive_timeout("Keep-Alive: timeout=59", 21), 5);
+}
+
+static void test_connection_max_age(void **state)
+{
+    (void)state;
+    assert_int_equal(delivery_connection_max_age(-1), 118);
+    assert_int_equal(delivery_connection_max_age(5), 3); /* Node's default: reused under 4 s */
+    assert_int_equal(delivery_connection_max_age(2), 0);
+    assert_int_equal(delivery_connection_max_age(0), 0);
+    assert_int_equal(delivery_connection_max_age(75), 73); /* nginx's default */
+    assert_int_equal(delivery_connection_max_age(3600), 118);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +461,8 @@ int main(void)
         cmocka_unit_test(test_outcome_cut_head),
         cmocka_unit_test(test_outcome_small_buffer),
         cmocka_unit_test(test_excerpt_clean),
+        cmocka_unit_test(test_keep_alive_timeout),
+        cmocka_unit_test(test_connection_max_age),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
