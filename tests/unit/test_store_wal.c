@@ -150,14 +150,16 @@ static void test_wal_starts_over_under_sustained_writes(void **state)
         pthread_join(readers[i], NULL);
     assert_true(atomic_load(&sh.reads) > 0);
 
-    /* Thousands of commits of several frames each: without restarts the
-     * WAL would end up holding tens of thousands of frames. With them it
-     * holds `restart`, plus what the writer commits while one checkpoint
-     * runs (tens of milliseconds with its syncs, on a busy machine more). */
+    /* Thousands of commits of several frames each: without restarts the WAL
+     * ends up holding about 12,000 frames. With them it holds at most
+     * 2 x `restart` (wal.force, where the writer waits out a checkpoint in
+     * progress and restarts), plus one commit: 540 frames measured, 1,060 with
+     * six copies of this test at once on two cores (load 16). Before the
+     * writer waited, a busy machine saw 10,400 here. */
     long max_frames = atomic_load(&sh.max_wal_bytes) / FRAME_BYTES;
     print_message("WAL at most %ld frames (restart at %d)\n", max_frames, RESTART_FRAMES);
     assert_true(max_frames > 0);
-    assert_true(max_frames <= 32 * RESTART_FRAMES);
+    assert_true(max_frames <= 16 * RESTART_FRAMES);
 
     assert_all_there(e);
     hk_store_close(e->store);
