@@ -434,7 +434,12 @@ check_lines "F: the application's 500 is hookd's answer, then its 200 (hookd ret
     "$tmp/F.out" "L.length === 2 && L[0].status === 500 && L[0].forward.status === 500 && L[1].status === 200 && L[1].forward.status === 200 && L[1].attempt === 2"
 check_lines "the application got both, with the body and Plain's headers as sent" "$tmp/app.log" \
     "L.length === 2 && L.every(r => r.path === '/app' && JSON.parse(r.body).type === 'customer.customer_created' && /^[0-9a-f]{64}\$/.test(r.headers['plain-request-signature']) && r.headers['plain-webhook-target-id'] === '$target_f' && r.headers['content-type'] === 'application/json') && L[1].headers['plain-webhook-delivery-attempt-number'] === '2'"
-hc --json deliveries list "$target_f"
+# Recorded once hookd has the answer, a little after listen printed it (see C).
+for _ in $(seq 100); do
+    hc --json deliveries list "$target_f"
+    [ "$(jsonv 'd.hookdWebhookDeliveries.edges[0].node.status')" = SUCCEEDED ] && break
+    sleep 0.1
+done
 if [ "$(jsonv 'd.hookdWebhookDeliveries.edges[0].node.status')" = SUCCEEDED ]; then
     pass "hookd recorded the delivery succeeded on its second attempt"
 else

@@ -152,6 +152,12 @@ static hk_attempt *attempts_of(fixture *f, const hk_webhook_target *t, const cha
     return list;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static const char *hdr(const received *req, const char *name)
 {
     static char value[512];
@@ -626,8 +632,9 @@ static void test_hanging_target_does_not_starve_others(void **state)
     int64_t took = hk_mono_ms() - t0;
     hk_dispatcher_stats s = stats(f);
     /* Behind 80 hanging deliveries at 2 per second, the fast target would need
-     * 40 s; it finishes while the slow one has hardly started. */
-    if (took > 4000)
+     * 40 s; it finishes while the slow one has hardly started (about 1 s here, 7 s
+     * seen on a machine loaded 4 times over its cores: the bound is the failure's). */
+    if (took > 15000)
         fail_msg("the fast target took %lld ms", (long long)took);
     assert_int_equal(s.deferred, 0);
     /* One at a time, each cut at 1 s (the receiver itself hangs on longer). */
@@ -673,13 +680,34 @@ static void test_max_requests_per_second_paces_attempts(void **state)
     start_dispatcher(f);
     WAIT_UNTIL(f, settled(f, 12));
     assert_int_equal(receiver_count(&f->rx), 12);
-    const received *r = f->rx.requests;
-    for (int i = 1; i < 12; i++) {
-        int64_t gap = r[i].at_ms - r[i - 1].at_ms;
-        if (gap < 90) /* a few ms of jitter on a loaded machine, never a burst */
-            fail_msg("requests %d and %d came %lld ms apart at 10/s", i - 1, i, (long long)gap);
+    /* The pace is checked on the starts hookd recorded (whole milliseconds): on a busy
+     * machine the receiver sees requests late by varying amounts (two came 46 ms apart
+     * there while they started 100 ms apart), so its view only witnesses the spread. */
+    hk_delivery_filter any = {.status = -1};
+    hk_page_request page = {.first = 20, .last = -1};
+    hk_delivery *rows;
+    size_t n;
+    hk_page_info info;
+    hk_error err;
+    assert_int_equal(
+        hk_delivery_list(&f->env->ctx, t.id, &any, &page, f->env->arena, &rows, &n, &info, &err),
+        HK_OK);
+    assert_int_equal(n, 12);
+    int64_t starts[12];
+    for (size_t i = 0; i < n; i++) {
+        size_t na;
+        hk_attempt *a = attempts_of(f, &t, rows[i].event_id, &na);
+        assert_int_equal(na, 1);
+        starts[i] = a[0].started_at;
     }
-    assert_true(r[11].at_ms - r[0].at_ms >= 1050);
+    qsort(starts, n, sizeof starts[0], cmp_i64);
+    for (size_t i = 1; i < n; i++) {
+        if (starts[i] - starts[i - 1] < 99)
+            fail_msg("attempts %zu and %zu started %lld ms apart at 10/s", i - 1, i,
+                     (long long)(starts[i] - starts[i - 1]));
+    }
+    const received *r = f->rx.requests;
+    assert_true(r[11].at_ms - r[0].at_ms >= 900); /* never a burst */
 }
 
 static hk_customer upsert_named(fixture *f, const char *email, const char *name)
