@@ -40,7 +40,7 @@ healthz_status() { # PORT
 }
 port=
 for ((attempt = 0; attempt < 8; attempt++)); do
-    try=$((20000 + RANDOM % 40000))
+    try=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
     "$bin" serve --data-dir "$tmp/data" --listen "127.0.0.1:$try" 2>>"$tmp/serve.log" &
     server_pid=$!
     for ((i = 0; i < 200; i++)); do

@@ -63,7 +63,7 @@ wait_ready() {
 # A random loopback port; another one when it is taken.
 port=
 for ((attempt = 0; attempt < 8; attempt++)); do
-    try=$((20000 + RANDOM % 40000))
+    try=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
     "$bin" serve "${store[@]}" --listen "127.0.0.1:$try" 2>>"$tmp/serve.log" &
     server_pid=$!
     if wait_ready "$try"; then

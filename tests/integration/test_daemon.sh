@@ -87,7 +87,7 @@ start_on_free_port() {
     : >"$out"
     : >"$err"
     for ((attempt = 0; attempt < 8; attempt++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
         "$@" "127.0.0.1:$port" >>"$out" 2>>"$err" &
         server_pid=$!
         started_pids+=("$server_pid")
@@ -288,7 +288,7 @@ check_output "the refusal lists the supported versions" "2026-02-27" "$tmp/err"
 conf=$tmp/hookd.conf
 # A random port may be taken by another test running beside this one: try another then.
 for ((attempt = 0; attempt < 8; attempt++)); do
-    conf_port=$((20000 + RANDOM % 40000))
+    conf_port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
     printf '%s\n' '# hookd settings' "listen = \"127.0.0.1:$conf_port\"" \
         'retry-schedule = 100ms, 200ms' 'log-level = warn' >"$conf"
     "$bin" serve --data-dir "$tmp/conf-data" --config "$conf" >"$tmp/conf.out" 2>"$tmp/conf.err" &

@@ -124,7 +124,7 @@ start_serve() {
     hookd_store "$data"
     : >"$log"
     for ((attempt = 0; attempt < 8; attempt++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
         env -u HOOKD_TLS_CLIENT_CERT -u HOOKD_TLS_CLIENT_KEY -u HOOKD_TLS_CA_FILE \
             HOOKD_ALLOW_PRIVATE_TARGETS=1 HOOKD_RETRY_SCHEDULE="$retry_schedule" \
             HOOKD_DELIVERY_TIMEOUT="$delivery_timeout" "$@" \

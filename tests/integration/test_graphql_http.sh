@@ -123,7 +123,7 @@ start_serve() {
     [ "$#" -gt 0 ] && shift
     : >"$log"
     for ((attempt = 0; attempt < 8; attempt++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
         env ${envs[@]+"${envs[@]}"} "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" \
             "$@" 2>>"$log" &
         server_pid=$!

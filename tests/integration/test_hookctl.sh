@@ -96,7 +96,7 @@ healthz_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1/healt
 closed_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return
@@ -109,7 +109,7 @@ closed_port() {
 start_serve() {
     local attempt port i
     for ((attempt = 0; attempt < 8; attempt++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
         HOOKD_ALLOW_PRIVATE_TARGETS=1 "$bin" serve --data-dir "$tmp/data" \
             --listen "127.0.0.1:$port" --log-level warn 2>>"$tmp/serve.log" &
         server_pid=$!

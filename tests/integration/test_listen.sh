@@ -84,7 +84,7 @@ healthz_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1/healt
 start_serve() {
     local attempt port i pid
     for ((attempt = 0; attempt < 8; attempt++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
         HOOKD_ALLOW_PRIVATE_TARGETS=1 HOOKD_RETRY_SCHEDULE=100ms "$bin" serve \
             --data-dir "$tmp/data" --listen "127.0.0.1:$port" --log-level warn \
             2>>"$tmp/serve.log" &

@@ -130,7 +130,7 @@ log=$tmp/serve.log
 : >"$log"
 started=false
 for ((attempt = 0; attempt < 8; attempt++)); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-) clients hold
     HOOKD_ALLOW_PRIVATE_TARGETS=1 HOOKD_RETRY_SCHEDULE=50ms,50ms HOOKD_DELIVERY_TIMEOUT=2s \
         "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" --log-level debug 2>>"$log" &
     server_pid=$!
