@@ -45,7 +45,7 @@
 #define MAX_HEAD_FIELDS 256
 /* Memory is trimmed once requests in flight drop to none after this many bytes of bodies
  * and answers came and went. */
-#define TRIM_AFTER_BYTES ((size_t)8 << 20)
+#define TRIM_AFTER_BYTES ((size_t)32 << 20)
 #define TRIM_BUSY_INTERVAL_MS 10000
 /* libmicrohttpd's messages about clients: one line per window at most. */
 #define LOG_WINDOW_MS 10000
