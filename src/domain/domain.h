@@ -85,6 +85,9 @@ typedef struct hk_api_key_info {
     uint32_t permissions;
     const char *description; /* NULL when none was given */
     int64_t created_at;
+    /* When the key last authenticated a request, accurate to a minute (see
+     * key_usage.h); HK_TIME_NONE: never (always, for a key just created). */
+    int64_t last_used_at;
 } hk_api_key_info;
 
 /* Creates a key for the first machine user of `workspace_id` (bootstrap's)
