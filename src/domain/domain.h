@@ -54,6 +54,9 @@ typedef struct hk_ctx {
     char workspace_id[HK_ID_MAX];
     hk_actor actor;       /* recorded as createdBy/updatedBy */
     uint32_t permissions; /* hk_permission bits */
+    /* The API key that made this context (hk_auth_api_key), "" otherwise: whose
+     * use is recorded (key_usage.h). */
+    char api_key_id[HK_ID_MAX];
 } hk_ctx;
 
 /* ---- workspaces, machine users, API keys ---- */

@@ -322,6 +322,7 @@ hk_status hk_auth_api_key(hk_store *store, const char *key, size_t key_len, hk_c
     out->actor.type = HK_ACTOR_MACHINE_USER;
     snprintf(out->actor.id, sizeof out->actor.id, "%s", k.machine_user_id);
     out->permissions = k.permissions;
+    snprintf(out->api_key_id, sizeof out->api_key_id, "%s", k.id);
     return HK_OK;
 }
 
