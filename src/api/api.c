@@ -49,6 +49,7 @@ typedef struct auth_entry {
 struct api {
     hk_store *store;
     gql_schema *schema;
+    hk_key_usage *usage; /* NULL: uses not recorded; set before serving */
     pthread_mutex_t auth_lock;
     auth_entry auth[AUTH_CACHE_SLOTS];
 };
@@ -143,6 +144,20 @@ static void auth_remember(api *a, const char *hash, const hk_ctx *ctx)
     pthread_mutex_unlock(&a->auth_lock);
 }
 
+void api_track_key_usage(api *a, hk_key_usage *usage)
+{
+    a->usage = usage;
+}
+
+/* A request authenticated: its key's use is noted, in memory (key_usage.h coalesces
+ * the writes), so that remembered keys stay a hash and a table slot away. */
+static api_auth authenticated(api *a, const api_caller *who)
+{
+    if (a->usage)
+        hk_key_usage_note(a->usage, who->ctx.api_key_id, hk_now_ms());
+    return API_AUTH_OK;
+}
+
 /* The key's hash, the cache's index; false when the header holds no Bearer key. */
 static bool key_hash(const char *authorization, const char **key, size_t *len,
                      char hash[HK_SHA256_HEX_BUF])
@@ -159,7 +174,7 @@ api_auth api_auth_cached(api *a, const char *authorization, api_caller *who)
     memset(who, 0, sizeof *who);
     if (!key_hash(authorization, &key, &len, hash))
         return key ? API_AUTH_FAILED : API_AUTH_REFUSED;
-    return auth_cached(a, hash, &who->ctx) ? API_AUTH_OK : API_AUTH_LOOKUP;
+    return auth_cached(a, hash, &who->ctx) ? authenticated(a, who) : API_AUTH_LOOKUP;
 }
 
 api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
@@ -171,7 +186,7 @@ api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
     if (!key_hash(authorization, &key, &len, hash))
         return key ? API_AUTH_FAILED : API_AUTH_REFUSED;
     if (auth_cached(a, hash, &who->ctx))
-        return API_AUTH_OK;
+        return authenticated(a, who);
     hk_error err;
     hk_status st = hk_auth_api_key(a->store, key, len, &who->ctx, &err);
     if (st == HK_ENOTFOUND)
@@ -179,7 +194,7 @@ api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
     if (st)
         return API_AUTH_FAILED;
     auth_remember(a, hash, &who->ctx);
-    return API_AUTH_OK;
+    return authenticated(a, who);
 }
 
 void api_auth_answer(api_auth result, const char *authorization, api_response *out)
