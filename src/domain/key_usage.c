@@ -55,8 +55,9 @@ struct hk_key_usage {
 
     pthread_mutex_t flush_lock; /* one flush at a time: they share `batch` */
     key_use *batch;             /* FLUSH_BATCH_MAX */
-    hk_log_gate write_log;      /* under flush_lock */
-    uint64_t dropped_logged;    /* under flush_lock */
+    /* flush_logged's: the thread's, then hk_key_usage_stop's once it has joined it. */
+    hk_log_gate write_log;
+    uint64_t dropped_logged;
 
     pthread_cond_t wake; /* the thread's tick; under `lock` */
     pthread_t thread;
@@ -80,6 +81,31 @@ static size_t buckets_for(size_t capacity)
     return n;
 }
 
+static void free_table(hk_key_usage *u)
+{
+    free(u->entries);
+    free(u->buckets);
+    free(u->batch);
+}
+
+/* The entries, all on the free list, and empty buckets; false when out of memory. */
+static bool make_table(hk_key_usage *u, size_t capacity)
+{
+    size_t n_buckets = buckets_for(capacity);
+    u->capacity = capacity;
+    u->entries = calloc(capacity, sizeof *u->entries);
+    u->buckets = malloc(n_buckets * sizeof *u->buckets);
+    u->batch = calloc(FLUSH_BATCH_MAX, sizeof *u->batch);
+    if (!u->entries || !u->buckets || !u->batch)
+        return false;
+    u->mask = n_buckets - 1;
+    memset(u->buckets, 0xff, n_buckets * sizeof *u->buckets); /* NONE */
+    for (size_t i = 0; i < capacity; i++)
+        u->entries[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NONE;
+    u->free_head = 0;
+    return true;
+}
+
 hk_status hk_key_usage_new(hk_store *store, const hk_key_usage_options *o, hk_key_usage **out,
                            hk_error *err)
 {
@@ -91,27 +117,14 @@ hk_status hk_key_usage_new(hk_store *store, const hk_key_usage_options *o, hk_ke
                             "key usage: the interval must be positive and at most %zu keys",
                             MAX_CAPACITY);
     hk_key_usage *u = calloc(1, sizeof *u);
-    if (!u)
-        return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
-    size_t n_buckets = buckets_for(capacity);
-    u->store = store;
-    u->interval_ms = interval;
-    u->capacity = capacity;
-    u->entries = calloc(capacity, sizeof *u->entries);
-    u->buckets = malloc(n_buckets * sizeof *u->buckets);
-    u->batch = calloc(FLUSH_BATCH_MAX, sizeof *u->batch);
-    if (!u->entries || !u->buckets || !u->batch) {
-        free(u->entries);
-        free(u->buckets);
-        free(u->batch);
+    if (!u || !make_table(u, capacity)) {
+        if (u)
+            free_table(u);
         free(u);
         return hk_error_set(err, HK_ENOMEM, NULL, "out of memory");
     }
-    u->mask = n_buckets - 1;
-    memset(u->buckets, 0xff, n_buckets * sizeof *u->buckets); /* NONE */
-    for (size_t i = 0; i < capacity; i++)
-        u->entries[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NONE;
-    u->free_head = 0;
+    u->store = store;
+    u->interval_ms = interval;
     u->write_log.window_ms = LOG_WINDOW_MS;
     pthread_mutex_init(&u->lock, NULL);
     pthread_mutex_init(&u->flush_lock, NULL);
@@ -153,7 +166,7 @@ static entry *insert(hk_key_usage *u, const char *id, size_t bucket)
 
 void hk_key_usage_note(hk_key_usage *u, const char *key_id, int64_t now_ms)
 {
-    if (!key_id || !key_id[0] || strlen(key_id) >= HK_ID_MAX)
+    if (!key_id || !key_id[0] || strnlen(key_id, HK_ID_MAX) == HK_ID_MAX)
         return;
     size_t bucket = hash_id(key_id) & u->mask; /* hashed before the lock: less time in it */
     pthread_mutex_lock(&u->lock);
@@ -378,8 +391,6 @@ void hk_key_usage_free(hk_key_usage *u)
     pthread_cond_destroy(&u->wake);
     pthread_mutex_destroy(&u->flush_lock);
     pthread_mutex_destroy(&u->lock);
-    free(u->entries);
-    free(u->buckets);
-    free(u->batch);
+    free_table(u);
     free(u);
 }

@@ -237,13 +237,17 @@ static void test_a_clock_stepping_back_stalls_nothing(void **state)
     hk_key_usage_free(u);
 }
 
-/* Revoked since its use, unknown, or empty: no error, nothing recorded. */
+/* Revoked since its use, unknown, empty or too long: no error, nothing recorded. */
 static void test_keys_that_are_not_there(void **state)
 {
     test_env *e = *state;
     hk_key_usage *u = tracker(e, 0);
     hk_key_usage_note(u, "", T0);
     hk_key_usage_note(u, NULL, T0);
+    char too_long[HK_ID_MAX + 8];
+    memset(too_long, 'k', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    hk_key_usage_note(u, too_long, T0); /* no key's id: ids fit HK_ID_MAX */
     assert_int_equal(stats(u).noted, 0);
     hk_key_usage_note(u, "apiKey_00000000000000000000000000", T0);
     hk_key_usage_note(u, e->other.api_key_id, T0);
