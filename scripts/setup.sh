@@ -12,9 +12,10 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-
             libjansson-dev libsqlite3-dev libpq-dev postgresql-client-15 libssl-dev)
 # postgresql-15: the server the tests start in a temporary directory (tests/pg/pg_ctl.sh).
 # chromium (Debian's) drives the dashboard's browser test (tests/ui); fonts-dejavu-core gives
-# its pages and screenshots a font. No browser is ever downloaded by npm.
+# its pages and screenshots a font. No browser is ever downloaded by npm. groff-base and
+# man-db render the man pages for their tests (tests/docs).
 test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev wrk postgresql-15 chromium
-           fonts-dejavu-core)
+           fonts-dejavu-core groff-base man-db)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}")

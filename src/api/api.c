@@ -36,19 +36,28 @@ extern const size_t hk_api_schema_sdl_len;
  * revoked key works for at most HK_AUTH_CACHE_TTL_MS more; one lookup per
  * key every few seconds costs nothing measurable. Entries hold the key's
  * SHA-256, never the key.
+ *
+ * An entry also passes its key's use on to the key-usage tracker at most once
+ * a second: the tracker has a lock of its own, which two polling threads
+ * authenticating at full speed made a measurable share of an authentication
+ * (bench/bench_auth.c). The time recorded lags by under a second, well inside
+ * the tracker's minute.
  */
 #define AUTH_CACHE_SLOTS 64
 #define AUTH_CACHE_TTL_MS HK_AUTH_CACHE_TTL_MS
+#define AUTH_NOTE_EVERY_MS 1000
 
 typedef struct auth_entry {
     char hash[HK_SHA256_HEX_BUF];
     hk_ctx ctx;
     int64_t expires;
+    int64_t noted; /* monotonic ms when its use was last passed on */
 } auth_entry;
 
 struct api {
     hk_store *store;
     gql_schema *schema;
+    hk_key_usage *usage; /* NULL: uses not recorded; set before serving */
     pthread_mutex_t auth_lock;
     auth_entry auth[AUTH_CACHE_SLOTS];
 };
@@ -119,28 +128,50 @@ static unsigned slot_of(const char *hash)
     return v % AUTH_CACHE_SLOTS;
 }
 
-static bool auth_cached(api *a, const char *hash, hk_ctx *ctx)
+/* *note: whether this use is to be passed on to the tracker (see above). */
+static bool auth_cached(api *a, const char *hash, hk_ctx *ctx, bool *note)
 {
     bool hit = false;
     int64_t now = hk_mono_ms();
+    *note = false;
     pthread_mutex_lock(&a->auth_lock);
     auth_entry *e = &a->auth[slot_of(hash)];
     if (e->expires > now && hk_consttime_equal(e->hash, hash, HK_SHA256_HEX_LEN)) {
         *ctx = e->ctx;
         hit = true;
+        *note = now - e->noted >= AUTH_NOTE_EVERY_MS;
+        if (*note)
+            e->noted = now;
     }
     pthread_mutex_unlock(&a->auth_lock);
     return hit;
 }
 
+/* The key was just looked up, and its use is passed on now. */
 static void auth_remember(api *a, const char *hash, const hk_ctx *ctx)
 {
+    int64_t now = hk_mono_ms();
     pthread_mutex_lock(&a->auth_lock);
     auth_entry *e = &a->auth[slot_of(hash)];
     memcpy(e->hash, hash, HK_SHA256_HEX_BUF);
     e->ctx = *ctx;
-    e->expires = hk_mono_ms() + AUTH_CACHE_TTL_MS;
+    e->expires = now + AUTH_CACHE_TTL_MS;
+    e->noted = now;
     pthread_mutex_unlock(&a->auth_lock);
+}
+
+void api_track_key_usage(api *a, hk_key_usage *usage)
+{
+    a->usage = usage;
+}
+
+/* A request authenticated: its key's use is noted, in memory (key_usage.h coalesces
+ * the writes), when `note` (at most once a second per remembered key). */
+static api_auth authenticated(api *a, const api_caller *who, bool note)
+{
+    if (note && a->usage)
+        hk_key_usage_note(a->usage, who->ctx.api_key_id, hk_now_ms());
+    return API_AUTH_OK;
 }
 
 /* The key's hash, the cache's index; false when the header holds no Bearer key. */
@@ -156,10 +187,11 @@ api_auth api_auth_cached(api *a, const char *authorization, api_caller *who)
     const char *key;
     size_t len = 0;
     char hash[HK_SHA256_HEX_BUF];
+    bool note;
     memset(who, 0, sizeof *who);
     if (!key_hash(authorization, &key, &len, hash))
         return key ? API_AUTH_FAILED : API_AUTH_REFUSED;
-    return auth_cached(a, hash, &who->ctx) ? API_AUTH_OK : API_AUTH_LOOKUP;
+    return auth_cached(a, hash, &who->ctx, &note) ? authenticated(a, who, note) : API_AUTH_LOOKUP;
 }
 
 api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
@@ -167,11 +199,12 @@ api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
     const char *key;
     size_t len = 0;
     char hash[HK_SHA256_HEX_BUF];
+    bool note;
     memset(who, 0, sizeof *who);
     if (!key_hash(authorization, &key, &len, hash))
         return key ? API_AUTH_FAILED : API_AUTH_REFUSED;
-    if (auth_cached(a, hash, &who->ctx))
-        return API_AUTH_OK;
+    if (auth_cached(a, hash, &who->ctx, &note))
+        return authenticated(a, who, note);
     hk_error err;
     hk_status st = hk_auth_api_key(a->store, key, len, &who->ctx, &err);
     if (st == HK_ENOTFOUND)
@@ -179,7 +212,7 @@ api_auth api_auth_lookup(api *a, const char *authorization, api_caller *who)
     if (st)
         return API_AUTH_FAILED;
     auth_remember(a, hash, &who->ctx);
-    return API_AUTH_OK;
+    return authenticated(a, who, true);
 }
 
 void api_auth_answer(api_auth result, const char *authorization, api_response *out)

@@ -9,7 +9,8 @@
  * for GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED / BAD_USER_INPUT and
  * malformed JSON, 401 UNAUTHENTICATED, 403 FORBIDDEN, 500 INTERNAL_SERVER_ERROR.
  *
- * Thread-safe; the api object is immutable after api_new.
+ * Thread-safe; the api object is immutable once set up (api_new, then
+ * api_track_key_usage) and serving.
  */
 #ifndef HOOKD_API_API_H
 #define HOOKD_API_API_H
@@ -20,12 +21,17 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "domain/domain.h"
+#include "domain/key_usage.h"
 #include "store/store.h"
 
 typedef struct api api;
 
 HK_MUST_CHECK hk_status api_new(hk_store *store, api **out, hk_error *err);
 void api_free(api *a); /* accepts NULL */
+
+/* Every request authenticated from now on notes its key's use in `usage`
+ * (which must outlive the requests; NULL: none). Call before serving. */
+void api_track_key_usage(api *a, hk_key_usage *usage);
 
 typedef struct api_response {
     int http_status;

@@ -43,6 +43,7 @@ typedef enum option_id {
     OPT_TO,
     OPT_FROM,
     OPT_CONFIG,
+    OPT_FORMAT,
     OPT_COUNT,
 } option_id;
 
@@ -107,6 +108,7 @@ static const option_def option_defs[OPT_COUNT] = {
     [OPT_FROM] = {"--from", NULL, FOR_COMMAND(HK_CMD_RESTORE)},
     [OPT_CONFIG] = {"--config", "HOOKD_CONFIG",
                     FOR_COMMAND(HK_CMD_BOOTSTRAP) | FOR_COMMAND(HK_CMD_SERVE) | FOR_TOOLS},
+    [OPT_FORMAT] = {"--format", NULL, FOR_COMMAND(HK_CMD_KEY_LIST)},
 };
 
 /* Where each value came from, for error messages. */
@@ -638,6 +640,11 @@ static hk_status resolve_keys(hk_cli_command command, const option_values *value
         return hk_error_set(err, HK_EINVAL, NULL, "key-create needs --workspace ID");
     if (command == HK_CMD_KEY_REVOKE && !out->key_id)
         return hk_error_set(err, HK_EINVAL, NULL, "key-revoke needs --id KEY_ID");
+    const char *format = values->value[OPT_FORMAT];
+    if (format && strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+        return hk_error_set(err, HK_EINVAL, NULL, "invalid format '%s' (from %s): use json or text",
+                            format, values->source[OPT_FORMAT]);
+    out->key_list_text = format && strcmp(format, "text") == 0;
     return command == HK_CMD_KEY_CREATE ? parse_permissions(values, &out->permissions, err) : HK_OK;
 }
 
@@ -759,7 +766,7 @@ static const char overview_usage[] =
     "  bootstrap   create a workspace and print its id and API key\n"
     "  serve       run the HTTP server\n"
     "  key-create  create another API key for a workspace\n"
-    "  key-list    list API keys (ids and permissions, never the keys)\n"
+    "  key-list    list API keys (ids, permissions, last use; never the keys)\n"
     "  key-revoke  revoke an API key\n"
     "  backup      copy the database, consistently, while serve runs\n"
     "  restore     put a backup in place (no serve may run on the directory; SQLite)\n"
@@ -896,14 +903,22 @@ static const char key_create_usage[] =
 
 static const char key_list_usage[] =
     "Usage: hookd key-list (--data-dir DIR | --database-url URL) [--workspace ID]\n"
+    "                      [--format json|text]\n"
     "\n"
     "Prints one JSON line per API key: its id, workspace, machine user, permissions,\n"
-    "description and creation time. Keys themselves are never stored, so never shown.\n"
+    "description, creation time, and lastUsedAt: when it last authenticated a request\n"
+    "(null: never). Keys themselves are never stored, so never shown.\n"
+    "\n"
+    "The last use is accurate to a minute: serve notes uses in memory and writes each\n"
+    "key's at most once a minute, a key's first use within a second, and all of them\n"
+    "when it stops (SIGTERM); a serve that is killed loses up to a minute of them.\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR        where the database lives (env HOOKD_DATA_DIR)\n"
     "  --database-url URL    or a PostgreSQL database (env HOOKD_DATABASE_URL)\n"
     "  --workspace ID        only this workspace's keys\n"
+    "  --format F            json (the default: one object per line) or text (a table\n"
+    "                        for people, whose LAST USED reads never for an unused key)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (env HOOKD_LOG_LEVEL)\n"
     "  --log-format F        text or json (env HOOKD_LOG_FORMAT)\n"
     "  --config FILE         settings as 'name = value' lines (env HOOKD_CONFIG)\n"

@@ -12,7 +12,7 @@
  *               [--retention DURATION] [--https-cert PEM --https-key PEM]
  *               [--delivery-lease DURATION]
  *   hookd key-create STORE --workspace ID [--permissions LIST] [--description TEXT]
- *   hookd key-list STORE [--workspace ID]
+ *   hookd key-list STORE [--workspace ID] [--format json|text]
  *   hookd key-revoke STORE --id KEY_ID
  *   hookd backup STORE --to FILE
  *   hookd restore --data-dir DIR --from FILE
@@ -90,10 +90,10 @@ typedef enum hk_cli_command {
 
 typedef struct hk_cli_options {
     hk_cli_command command;
-    hk_cli_command help_topic;      /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
+    hk_cli_command help_topic; /* HK_CMD_HELP: whose usage to print (HK_CMD_NONE: all) */
     const char *data_dir;     /* SQLite: NULL when neither the flag nor the environment gives one */
     const char *database_url; /* PostgreSQL: exactly one of the two is set after parsing */
-    const char *listen;             /* serve: never NULL after parsing */
+    const char *listen;       /* serve: never NULL after parsing */
     const char *workspace_name;     /* bootstrap: never NULL after parsing */
     size_t max_body_bytes;          /* serve: 1..HK_MAX_MAX_BODY_BYTES after parsing */
     size_t max_buffered_body_bytes; /* serve: max_body_bytes..HK_MAX_MAX_BUFFERED_BODY_BYTES */
@@ -124,6 +124,7 @@ typedef struct hk_cli_options {
     uint32_t permissions;     /* key-create: HK_PERM_* bits, every one unless --permissions */
     const char *description;  /* key-create: NULL when not given */
     const char *key_id;       /* key-revoke (required) */
+    bool key_list_text;       /* key-list --format text: a table, not JSON lines */
     const char *backup_to;    /* backup (required): the new file */
     const char *restore_from; /* restore (required): the backup file */
 } hk_cli_options;

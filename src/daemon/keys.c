@@ -5,6 +5,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "domain/catalog.h"
 #include "domain/domain.h"
@@ -68,6 +69,52 @@ static int create(const hk_cli_options *o, hk_store *store, hk_buf *b)
     return put_line(b) ? HK_EXIT_OK : HK_EXIT_FAILURE;
 }
 
+/* A time for people, to the minute ("2026-12-04T17:46Z"): last uses are no more precise. */
+static void minute_of(int64_t t, char out[HK_TIME_ISO_BUF])
+{
+    if (t == HK_TIME_NONE) {
+        snprintf(out, HK_TIME_ISO_BUF, "never");
+        return;
+    }
+    hk_time_format(t, out);
+    memcpy(out + 16, "Z", 2); /* "YYYY-MM-DDTHH:MM" + "Z" */
+}
+
+/* The permissions for people: "all", or their names separated by commas. */
+static void permissions_text(hk_buf *b, uint32_t permissions)
+{
+    if (permissions == HK_PERM_ALL) {
+        hk_buf_puts(b, "all");
+        return;
+    }
+    const char *sep = "";
+    for (unsigned bit = 0; bit < 32; bit++) {
+        const char *name =
+            (permissions >> bit) & 1u ? hk_permission_name((hk_permission)(1u << bit)) : NULL;
+        if (!name)
+            continue;
+        hk_buf_printf(b, "%s%s", sep, name);
+        sep = ",";
+    }
+}
+
+/* One row of the table. The description is an operator's text: control
+ * characters become '?', so that it cannot drive the terminal. */
+static void key_row(hk_buf *b, const hk_api_key_info *k)
+{
+    char created[HK_TIME_ISO_BUF], used[HK_TIME_ISO_BUF];
+    minute_of(k->created_at, created);
+    minute_of(k->last_used_at, used);
+    hk_buf_printf(b, "%-33s  %-28s  %-17s  %-17s  ", k->id, k->workspace_id, created, used);
+    size_t start = b->len;
+    permissions_text(b, k->permissions);
+    for (size_t w = b->len - start; w < sizeof "PERMISSIONS" - 1; w++)
+        hk_buf_putc(b, ' ');
+    hk_buf_puts(b, "  ");
+    for (const char *p = k->description ? k->description : "-"; *p; p++)
+        hk_buf_putc(b, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+}
+
 static int list(const hk_cli_options *o, hk_store *store, hk_buf *b)
 {
     hk_arena *a = hk_arena_new(0);
@@ -81,11 +128,22 @@ static int list(const hk_cli_options *o, hk_store *store, hk_buf *b)
     if (st) {
         hk_log_report("hookd", "cannot list keys: %s", err.message);
         rc = exit_for(st);
+    } else if (o->key_list_text) {
+        hk_buf_printf(b, "%-33s  %-28s  %-17s  %-17s  %s  %s", "ID", "WORKSPACE", "CREATED",
+                      "LAST USED", "PERMISSIONS", "DESCRIPTION");
+        if (!put_line(b))
+            rc = HK_EXIT_FAILURE;
     }
     for (size_t i = 0; !st && i < n && rc == HK_EXIT_OK; i++) {
         hk_buf_reset(b);
-        key_fields(b, &keys[i], "id");
-        hk_buf_putc(b, '}');
+        if (o->key_list_text) {
+            key_row(b, &keys[i]);
+        } else {
+            key_fields(b, &keys[i], "id");
+            JSONW_LIT(b, ",\"lastUsedAt\":");
+            (void)jsonw_time(b, keys[i].last_used_at);
+            hk_buf_putc(b, '}');
+        }
         if (!put_line(b))
             rc = HK_EXIT_FAILURE;
     }

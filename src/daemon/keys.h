@@ -1,8 +1,8 @@
 /*
  * keys.h - the operator's API key commands: hookd key-create, key-list and
  * key-revoke, on the store of a data directory (see hk_admin_key_* in
- * domain/domain.h). Each prints JSON lines on standard output and errors on
- * standard error.
+ * domain/domain.h). Each prints JSON lines on standard output (key-list a
+ * table with --format text) and errors on standard error.
  */
 #ifndef HOOKD_DAEMON_KEYS_H
 #define HOOKD_DAEMON_KEYS_H

@@ -1,7 +1,8 @@
 /*
  * main.c - the hookd executable: "bootstrap" creates a workspace, "serve"
  * runs the HTTP server (the GraphQL API and /healthz) and the webhook
- * dispatcher until SIGTERM or SIGINT.
+ * dispatcher until SIGTERM or SIGINT, then writes the API keys' last uses
+ * it holds in memory (key_usage.h) and exits.
  *
  * Signals: serve blocks SIGTERM and SIGINT before any thread exists (so every
  * thread inherits the mask) and the main thread waits for them with sigwait.
@@ -28,6 +29,7 @@
 #include "daemon/keys.h"
 #include "daemon/listen.h"
 #include "delivery/dispatcher.h"
+#include "domain/key_usage.h"
 #include "json/jsonw.h"
 #include "store/backup.h"
 #include "domain/domain.h"
@@ -365,6 +367,7 @@ static int run_serve(const hk_cli_options *o)
     hk_dispatcher *dispatcher = NULL;
     hk_retention *retention = NULL;
     hk_http_server *server = NULL;
+    hk_key_usage *usage = NULL;
     int lock_fd = -1;
     hk_error err;
     hk_error_clear(&err);
@@ -398,6 +401,12 @@ static int run_serve(const hk_cli_options *o)
         hk_log_report("hookd", "cannot set up the GraphQL API: %s", err.message);
         goto out;
     }
+    if (hk_key_usage_new(store, NULL, &usage, &err) != HK_OK ||
+        hk_key_usage_start(usage, &err) != HK_OK) {
+        hk_log_report("hookd", "cannot start recording API keys' use: %s", err.message);
+        goto out;
+    }
+    api_track_key_usage(graphql, usage);
     if (start_dispatcher(o, store, &dispatcher, &err) != HK_OK) {
         hk_log_report("hookd", "cannot start the webhook dispatcher: %s", err.message);
         goto out;
@@ -418,11 +427,15 @@ static int run_serve(const hk_cli_options *o)
     rc = HK_EXIT_OK;
 out:
     /* In this order: the server's threads use the API, which uses the store;
-     * the server's mutations wake the dispatcher, which records into the store. */
+     * the server's mutations wake the dispatcher, which records into the store.
+     * Once no request can authenticate, the keys' last uses still in memory are
+     * written, while the store is open. */
     hk_http_server_stop(server);
+    hk_key_usage_stop(usage);
     hk_retention_stop(retention);
     hk_dispatcher_stop(dispatcher);
     api_free(graphql);
+    hk_key_usage_free(usage);
     hk_store_close(store);
     hk_instance_unlock(o->data_dir, lock_fd); /* after the store is closed: the next server */
     if (rc == HK_EXIT_OK)

@@ -54,6 +54,9 @@ typedef struct hk_ctx {
     char workspace_id[HK_ID_MAX];
     hk_actor actor;       /* recorded as createdBy/updatedBy */
     uint32_t permissions; /* hk_permission bits */
+    /* The API key that made this context (hk_auth_api_key), "" otherwise: whose
+     * use is recorded (key_usage.h). */
+    char api_key_id[HK_ID_MAX];
 } hk_ctx;
 
 /* ---- workspaces, machine users, API keys ---- */
@@ -85,6 +88,9 @@ typedef struct hk_api_key_info {
     uint32_t permissions;
     const char *description; /* NULL when none was given */
     int64_t created_at;
+    /* When the key last authenticated a request, accurate to a minute (see
+     * key_usage.h); HK_TIME_NONE: never (always, for a key just created). */
+    int64_t last_used_at;
 } hk_api_key_info;
 
 /* Creates a key for the first machine user of `workspace_id` (bootstrap's)

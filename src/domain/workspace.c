@@ -152,6 +152,7 @@ static hk_status admin_key_tx(const store_tx *tx, void *arg, hk_error *err)
     snprintf(k.workspace_id, sizeof k.workspace_id, "%s", info->workspace_id);
     snprintf(k.machine_user_id, sizeof k.machine_user_id, "%s", info->machine_user_id);
     info->created_at = hk_now_ms();
+    info->last_used_at = HK_TIME_NONE;
     st = insert_new_key(tx, &k, info->created_at, j->key_out, err);
     snprintf(info->id, sizeof info->id, "%s", k.id);
     return st;
@@ -209,6 +210,7 @@ static hk_status admin_list_tx(const store_tx *tx, void *arg, hk_error *err)
         out[i].permissions = keys[i].permissions;
         out[i].description = keys[i].description;
         out[i].created_at = keys[i].created_at;
+        out[i].last_used_at = keys[i].last_used_at;
     }
     *j->out = out;
     *j->n = n;
@@ -320,6 +322,7 @@ hk_status hk_auth_api_key(hk_store *store, const char *key, size_t key_len, hk_c
     out->actor.type = HK_ACTOR_MACHINE_USER;
     snprintf(out->actor.id, sizeof out->actor.id, "%s", k.machine_user_id);
     out->permissions = k.permissions;
+    snprintf(out->api_key_id, sizeof out->api_key_id, "%s", k.id);
     return HK_OK;
 }
 

@@ -7,7 +7,7 @@
  * add a new one.
  *
  * The tables are SQLite's (sqlite_schema.c: migration 1 here is SQLite's 1
- * to 5, migration 2 its 6), with these differences:
+ * to 5, migration 2 its 6, migration 3 its 7), with these differences:
  *  - every text column compares byte-wise (COLLATE "C"): ids, keys and names
  *    sort as in SQLite (BINARY), whatever the database's locale, which the
  *    keyset pages (customers by name, lists by id) rely on;
@@ -118,6 +118,11 @@ static const char *const migrations[] = {
     "ALTER TABLE attempts ADD COLUMN sent_signature " T ";"
     "ALTER TABLE attempts ADD COLUMN sent_basic_auth integer;"
     "ALTER TABLE attempts ADD COLUMN sent_user_agent text;",
+
+    /* 3: when each API key last authenticated a request (SQLite's 7), NULL
+     * until it has; accurate to a minute (domain/key_usage.c). A nullable
+     * column without a default: adding it rewrites no row. */
+    "ALTER TABLE api_keys ADD COLUMN last_used_at bigint;",
 };
 
 const char *const *pg_schema_migrations(int *count)

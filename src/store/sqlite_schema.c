@@ -142,6 +142,11 @@ static const char *const migrations[] = {
      "ALTER TABLE attempts ADD COLUMN sent_signature TEXT;"
      "ALTER TABLE attempts ADD COLUMN sent_basic_auth INTEGER;"
      "ALTER TABLE attempts ADD COLUMN sent_user_agent TEXT;"),
+
+    /* 7: when each API key last authenticated a request (hookd key-list), NULL
+     * until it has. A running server writes it at most once a minute per key
+     * (domain/key_usage.c), so it is accurate to a minute, not to a request. */
+    "ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;",
 };
 
 const char *const *sqlite_schema_migrations(int *count)

@@ -44,6 +44,7 @@ typedef struct store_api_key {
     uint32_t permissions;
     const char *description; /* NULL: none; api_key_list: in its arena; find leaves it NULL */
     int64_t created_at;      /* api_key_list only */
+    int64_t last_used_at;    /* api_key_list only; HK_TIME_NONE: never used */
 } store_api_key;
 
 /* Row counts of one workspace, for tests and operators. */
@@ -192,6 +193,10 @@ typedef struct store_ops {
                                             store_api_key **out, size_t *n);
     /* Deletes the key with id `id` in any workspace; *found false if none. */
     HK_MUST_CHECK hk_status (*api_key_delete)(store_conn *c, const char *id, bool *found);
+    /* The key with id `id` was last used at `at`: its last_used_at becomes `at`
+     * unless it already holds a later time (another node's, on a shared store),
+     * so the time never moves back. A key that is gone (revoked) is skipped. */
+    HK_MUST_CHECK hk_status (*api_key_touch)(store_conn *c, const char *id, int64_t at);
     /* The first machine user made in `ws` (bootstrap's); *found false when the
      * workspace has none (or does not exist). */
     HK_MUST_CHECK hk_status (*machine_user_first)(store_conn *c, const char *ws, char id[HK_ID_MAX],

@@ -130,6 +130,7 @@ enum stmt_id {
     S_KEY_LIST,
     S_KEY_LIST_ALL,
     S_KEY_DELETE,
+    S_KEY_TOUCH,
     S_MU_FIRST,
     S_NOTIFY,
     S_EV_DELIVERIES,
@@ -141,7 +142,8 @@ enum stmt_id {
     " spam_by, created_at, created_by, updated_at, updated_by"
 #define GROUP_COLS                                                                                 \
     "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
-#define KEY_COLS "id, workspace_id, machine_user_id, permissions, description, created_at"
+#define KEY_COLS                                                                                   \
+    "id, workspace_id, machine_user_id, permissions, description, created_at, last_used_at"
 #define TARGET_COLS                                                                                \
     "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by,"   \
     " ordered_by_customer, max_rps, failing_since, auto_disabled_at"
@@ -389,6 +391,9 @@ static const char *const sql[STMT_COUNT] = {
     [S_KEY_LIST] = "SELECT " KEY_COLS " FROM api_keys WHERE workspace_id = $1 ORDER BY id",
     [S_KEY_LIST_ALL] = "SELECT " KEY_COLS " FROM api_keys ORDER BY workspace_id, id",
     [S_KEY_DELETE] = "DELETE FROM api_keys WHERE id = $1",
+    /* Never back: another node may have written a later use already. */
+    [S_KEY_TOUCH] = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1"
+                    " AND (last_used_at IS NULL OR last_used_at < $2)",
     [S_MU_FIRST] = "SELECT id FROM machine_users WHERE workspace_id = $1"
                    " ORDER BY created_at, id LIMIT 1",
     [S_NOTIFY] = "SELECT pg_notify($1, $2)",
@@ -1113,6 +1118,7 @@ static hk_status api_key_list(store_conn *c, const char *ws, hk_arena *a, store_
         col_id(r, i, 2, k->machine_user_id);
         k->permissions = (uint32_t)col_int(r, i, 3);
         k->created_at = col_int(r, i, 5);
+        k->last_used_at = col_time(r, i, 6);
         st = col_str(r, i, 4, a, &k->description);
     }
     PQclear(r);
@@ -1132,6 +1138,14 @@ static hk_status api_key_delete(store_conn *c, const char *id, bool *found)
     hk_status st = exec_write(c, S_KEY_DELETE, &p, &changed);
     *found = !st && changed > 0;
     return st;
+}
+
+static hk_status api_key_touch(store_conn *c, const char *id, int64_t at)
+{
+    params p = {0};
+    p_text(&p, id);
+    p_int(&p, at);
+    return exec_write(c, S_KEY_TOUCH, &p, NULL);
 }
 
 static hk_status machine_user_first(store_conn *c, const char *ws, char id[HK_ID_MAX], bool *found)
@@ -2891,6 +2905,7 @@ const store_ops store_pg_ops = {
     .api_key_find = api_key_find,
     .api_key_list = api_key_list,
     .api_key_delete = api_key_delete,
+    .api_key_touch = api_key_touch,
     .machine_user_first = machine_user_first,
     .hmac_get = hmac_get,
     .hmac_set = hmac_set,

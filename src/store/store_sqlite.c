@@ -99,6 +99,7 @@ enum stmt_id {
     S_KEY_LIST,
     S_KEY_LIST_ALL,
     S_KEY_DELETE,
+    S_KEY_TOUCH,
     S_MU_FIRST,
     S_EV_DELIVERIES,
     STMT_COUNT
@@ -109,7 +110,8 @@ enum stmt_id {
     " spam_by, created_at, created_by, updated_at, updated_by"
 #define GROUP_COLS                                                                                 \
     "id, name, key, color, external_id, created_at, created_by, updated_at, updated_by"
-#define KEY_COLS "id, workspace_id, machine_user_id, permissions, description, created_at"
+#define KEY_COLS                                                                                   \
+    "id, workspace_id, machine_user_id, permissions, description, created_at, last_used_at"
 #define TARGET_COLS                                                                                \
     "id, url, description, version, is_enabled, created_at, created_by, updated_at, updated_by,"   \
     " ordered_by_customer, max_rps, failing_since, auto_disabled_at"
@@ -314,6 +316,9 @@ static const char *const sql[STMT_COUNT] = {
     [S_KEY_LIST] = "SELECT " KEY_COLS " FROM api_keys WHERE workspace_id = ?1 ORDER BY id",
     [S_KEY_LIST_ALL] = "SELECT " KEY_COLS " FROM api_keys ORDER BY workspace_id, id",
     [S_KEY_DELETE] = "DELETE FROM api_keys WHERE id = ?1",
+    /* Never back: another node may have written a later use already. */
+    [S_KEY_TOUCH] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1"
+                    " AND (last_used_at IS NULL OR last_used_at < ?2)",
     [S_MU_FIRST] = "SELECT id FROM machine_users WHERE workspace_id = ?1"
                    " ORDER BY created_at, id LIMIT 1",
     /* An event's deliveries, to the targets that still exist: a point lookup
@@ -1176,6 +1181,7 @@ static hk_status api_key_list(store_conn *c, const char *ws, hk_arena *a, store_
         col_id(s, 2, k->machine_user_id);
         k->permissions = (uint32_t)sqlite3_column_int64(s, 3);
         k->created_at = sqlite3_column_int64(s, 5);
+        k->last_used_at = col_time(s, 6);
         st = col_str(s, 4, a, &k->description);
         if (!st)
             (*n)++;
@@ -1197,6 +1203,16 @@ static hk_status api_key_delete(store_conn *c, const char *id, bool *found)
     if (!st)
         *found = sqlite3_changes(c->db) > 0;
     return st;
+}
+
+static hk_status api_key_touch(store_conn *c, const char *id, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, S_KEY_TOUCH);
+    if (!s)
+        return HK_EIO;
+    bind_text(s, 1, id);
+    sqlite3_bind_int64(s, 2, at);
+    return exec_write(c, s);
 }
 
 static hk_status machine_user_first(store_conn *c, const char *ws, char id[HK_ID_MAX], bool *found)
@@ -2857,6 +2873,7 @@ const store_ops store_sqlite_ops = {
     .api_key_find = api_key_find,
     .api_key_list = api_key_list,
     .api_key_delete = api_key_delete,
+    .api_key_touch = api_key_touch,
     .machine_user_first = machine_user_first,
     .hmac_get = hmac_get,
     .hmac_set = hmac_set,

@@ -2,11 +2,13 @@
  * test_api_request.c - one request's way through the API apart from its
  * GraphQL: the key checked before the body is read (api_auth_cached never
  * touches the store, api_auth_lookup does), the body sized before it is
- * parsed, and answers that report the server's own failures
- * (api_response.internal_error) although Plain's format answers them 200.
+ * parsed, answers that report the server's own failures
+ * (api_response.internal_error) although Plain's format answers them 200,
+ * and each authenticated request noting its key's use (key_usage.h).
  */
 #include "api_fixture.h"
 
+#include "core/clock.h"
 #include "store/store_int.h"
 
 static void test_auth_before_the_body(void **state)
@@ -55,6 +57,68 @@ static void test_auth_before_the_body(void **state)
     assert_int_equal(r.http_status, 200);
     assert_non_null(strstr(r.body.data, f->boot.workspace_id));
     hk_buf_free(&r.body);
+}
+
+static uint64_t noted(hk_key_usage *u)
+{
+    hk_key_usage_stats s;
+    hk_key_usage_get_stats(u, &s);
+    return s.noted;
+}
+
+/* A request authenticated notes its key, whether the key was remembered or
+ * looked up, a remembered key at most once a second (the lag is far inside the
+ * tracker's minute, and the tracker's lock stays off the hot path); refused
+ * requests note nothing. The use reaches the store only when flushed. */
+static void test_authenticated_requests_note_their_key(void **state)
+{
+    api_fixture *f = *state;
+    hk_key_usage *u;
+    hk_error err;
+    assert_int_equal(hk_key_usage_new(f->env->store, NULL, &u, &err), HK_OK);
+    api_track_key_usage(f->api, u);
+    api_caller who;
+    int64_t before = hk_now_ms();
+    assert_int_equal(api_auth_cached(f->api, f->auth, &who), API_AUTH_LOOKUP);
+    assert_int_equal(noted(u), 0);
+    assert_int_equal(api_auth_lookup(f->api, f->auth, &who), API_AUTH_OK);
+    assert_string_equal(who.ctx.api_key_id, f->ctx.api_key_id);
+    assert_int_equal(noted(u), 1);
+    assert_int_equal(api_auth_cached(f->api, f->auth, &who), API_AUTH_OK); /* remembered */
+    assert_string_equal(who.ctx.api_key_id, f->ctx.api_key_id);
+    assert_int_equal(noted(u), 1); /* within the second */
+    usleep(1100 * 1000);
+    assert_int_equal(api_auth_cached(f->api, f->auth, &who), API_AUTH_OK);
+    assert_int_equal(noted(u), 2);
+    const char *wrong = "Bearer hkey_wrongwrongwrongwrongwrongwrongwrongwrong";
+    assert_int_equal(api_auth_lookup(f->api, wrong, &who), API_AUTH_REFUSED);
+    assert_int_equal(api_auth_cached(f->api, NULL, &who), API_AUTH_REFUSED);
+    assert_int_equal(noted(u), 2);
+    const char *q = "{\"query\":\"{ myWorkspace { id } }\"}";
+    api_response r;
+    usleep(1100 * 1000);
+    assert_int_equal(api_graphql(f->api, f->auth, q, strlen(q), &r), HK_OK);
+    assert_int_equal(r.http_status, 200);
+    hk_buf_free(&r.body);
+    assert_int_equal(noted(u), 3);
+
+    hk_api_key_info *keys;
+    size_t n;
+    hk_arena *a = hk_arena_new(0);
+    assert_int_equal(hk_admin_key_list(f->env->store, f->boot.workspace_id, a, &keys, &n, &err),
+                     HK_OK);
+    assert_int_equal(n, 1);
+    assert_true(keys[0].last_used_at == HK_TIME_NONE); /* nothing written per request */
+    size_t written;
+    assert_int_equal(hk_key_usage_flush(u, hk_now_ms(), false, &written, &err), HK_OK);
+    assert_int_equal(written, 1);
+    hk_arena_reset(a);
+    assert_int_equal(hk_admin_key_list(f->env->store, f->boot.workspace_id, a, &keys, &n, &err),
+                     HK_OK);
+    assert_true(keys[0].last_used_at >= before && keys[0].last_used_at <= hk_now_ms());
+    hk_arena_free(a);
+    api_track_key_usage(f->api, NULL);
+    hk_key_usage_free(u);
 }
 
 /* A body of `n` values: {"query":..., "variables":{"l":[1,1,...]}} (n - 4 ones). */
@@ -157,6 +221,8 @@ static void test_internal_errors_are_flagged(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_authenticated_requests_note_their_key,
+                                        api_fixture_setup, api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_auth_before_the_body, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_body_is_sized_before_it_is_parsed, api_fixture_setup,
