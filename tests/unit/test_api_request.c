@@ -9,6 +9,7 @@
 #include "api_fixture.h"
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "store/store_int.h"
 
 static void test_auth_before_the_body(void **state)
@@ -144,6 +145,43 @@ static void post(api_fixture *f, const char *body, api_response *r)
     assert_int_equal(api_graphql(f->api, f->auth, body, strlen(body), r), HK_OK);
 }
 
+/* The set api.c's key cache keeps a key in: its SHA-256's first 8 hex digits, mod 64. */
+static unsigned cache_set(const char *key)
+{
+    char hash[HK_SHA256_HEX_BUF];
+    assert_int_equal(hk_sha256_hex(key, strlen(key), hash), HK_OK);
+    char head[9];
+    memcpy(head, hash, 8);
+    head[8] = '\0';
+    return (unsigned)(strtoul(head, NULL, 16) % 64);
+}
+
+/* Four keys whose hashes fall in one set of the cache all stay remembered: with one
+ * entry a set, each evicted the last and every request read the store. */
+static void test_keys_of_one_cache_set_stay_remembered(void **state)
+{
+    api_fixture *f = *state;
+    enum { WANT = 4 };
+    static char keys[64][WANT][HK_API_KEY_BUF + 16];
+    int count[64] = {0};
+    int set = -1;
+    hk_error err;
+    for (int tries = 0; set < 0 && tries < 2000; tries++) {
+        hk_bootstrap_result r;
+        assert_int_equal(hk_workspace_bootstrap(f->env->store, "Set", &r, &err), HK_OK);
+        unsigned s = cache_set(r.api_key);
+        api_bearer(keys[s][count[s]++], sizeof keys[s][0], r.api_key);
+        if (count[s] == WANT)
+            set = (int)s;
+    }
+    assert_true(set >= 0);
+    api_caller who;
+    for (int i = 0; i < WANT; i++)
+        assert_int_equal(api_auth_lookup(f->api, keys[set][i], &who), API_AUTH_OK);
+    for (int i = 0; i < WANT; i++)
+        assert_int_equal(api_auth_cached(f->api, keys[set][i], &who), API_AUTH_OK);
+}
+
 static void test_body_is_sized_before_it_is_parsed(void **state)
 {
     api_fixture *f = *state;
@@ -225,6 +263,8 @@ int main(void)
                                         api_fixture_setup, api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_auth_before_the_body, api_fixture_setup,
                                         api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_of_one_cache_set_stay_remembered,
+                                        api_fixture_setup, api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_body_is_sized_before_it_is_parsed, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_internal_errors_are_flagged, api_fixture_setup,
